@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * The headless entry: `switchyard serve | help | version`. Everything the desktop app does
+ * without a window starts here.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { ConfigError, DEFAULT_HOST, DEFAULT_PORT } from './gateway/config.js';
+import { startGateway } from './headless.js';
+import { defaultDataDir } from './paths.js';
+
+const VERSION = '0.1.0';
+
+const HELP = `Switchyard ${VERSION} — a local AI gateway with one OpenAI-compatible API for every model.
+
+Usage: switchyard <command> [flags]
+
+Commands:
+  serve       Run the gateway without a window.
+  help        Show this help.
+  version     Print the version.
+
+serve flags:
+  --host H          Address to listen on (default ${DEFAULT_HOST}).
+  --port P          Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).
+  --data-dir D      Folder for Switchyard's data (default ${defaultDataDir()}).
+  --config FILE     JSON config file: providers, aliases, allowed hosts and origins.
+  --no-auth         Accept requests without a gateway key (not recommended).
+
+Environment:
+  SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
+  OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
+  XAI_API_KEY, XAI_BASE_URL           xAI (base URL includes /v1).
+  ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, GEMINI_API_KEY, GEMINI_BASE_URL
+  OLLAMA_BASE_URL, LMSTUDIO_BASE_URL  Local servers (defaults: 127.0.0.1:11434/v1 and :1234/v1).
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`switchyard: ${message}\n`);
+  process.exit(2);
+}
+
+async function serve(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        'no-auth': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${HELP}`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0–65535, got "${values.port}"`);
+  }
+  const noAuth = values['no-auth'] === true;
+  const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+  let gateway;
+  try {
+    gateway = await startGateway({
+      host: values.host,
+      port,
+      dataDir,
+      configFile: values.config ? resolve(values.config) : undefined,
+      auth: noAuth ? false : undefined,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') fail(`port ${port ?? DEFAULT_PORT} is already in use; pick another with --port (or --port 0 for a free one)`);
+    if (code === 'EACCES') fail(`not allowed to listen on ${values.host ?? DEFAULT_HOST}:${port ?? DEFAULT_PORT}`);
+    throw error;
+  }
+  const { config, secrets } = gateway;
+  process.stdout.write(`switchyard: listening on ${gateway.origin} — OpenAI-compatible base URL ${gateway.origin}/v1\n`);
+  const providers = config.providers.map((provider) => {
+    const state = !provider.requiresKey ? (provider.local ? 'local' : 'no key needed') : secrets.get(provider.id) ? `key from ${provider.apiKeyEnv}` : `no key (set ${provider.apiKeyEnv})`;
+    return `  ${provider.id.padEnd(10)} ${provider.baseUrl}  ${state}`;
+  });
+  process.stdout.write(`switchyard: data folder ${dataDir}\nswitchyard: providers\n${providers.join('\n')}\n`);
+  if (!config.auth) {
+    process.stderr.write('switchyard: WARNING: --no-auth: any program or web page that can reach this port may use your provider keys.\n');
+  } else if (!process.env.SWITCHYARD_API_KEY) {
+    process.stderr.write('switchyard: WARNING: SWITCHYARD_API_KEY is not set, so every /v1 request will be refused with 401. Set it to a secret of your choice and send it as "Authorization: Bearer <key>".\n');
+  }
+  if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+    process.stderr.write(`switchyard: note: listening on ${config.host}, not only on loopback; requests must still name an allowed Host.\n`);
+  }
+
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    process.stdout.write(`switchyard: ${signal} received, shutting down\n`);
+    const force = setTimeout(() => {
+      process.stderr.write('switchyard: requests still running after 10 s; exiting anyway\n');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`switchyard: error while closing: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`switchyard: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

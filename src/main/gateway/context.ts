@@ -1,0 +1,65 @@
+/**
+ * What the routes share: configuration, routing, upstream HTTP, key lookup and the
+ * recorder. Built once by `buildGateway`.
+ */
+import type { GatewayConfig } from './config.js';
+import type { GatewayAuth, GatewayKeyIdentity } from './access.js';
+import { GatewayError } from './errors.js';
+import type { ModelCatalog } from './routing/model-catalog.js';
+import type { ModelResolution, ModelRouter } from './routing/model-router.js';
+import type { UpstreamClient } from './routing/upstream-client.js';
+import { adapterFor } from './providers/registry.js';
+import type { ProviderAdapter, UpstreamTarget } from './providers/types.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import type { RequestRecord } from './types.js';
+
+/** Receives request records off the response path (storage writer, live inspector). */
+export interface RequestObserver {
+  requestStarted?(record: Pick<RequestRecord, 'id' | 'startedAt' | 'endpoint' | 'requestedModel' | 'stream'>): void;
+  requestFinished(record: RequestRecord): void;
+}
+
+export interface GatewayContext {
+  config: GatewayConfig;
+  auth: GatewayAuth;
+  secrets: SecretStore;
+  router: ModelRouter;
+  catalog: ModelCatalog;
+  upstream: UpstreamClient;
+  observers: RequestObserver[];
+}
+
+export interface ResolvedTarget {
+  resolution: ModelResolution;
+  target: UpstreamTarget;
+  adapter: ProviderAdapter;
+}
+
+/**
+ * Turns a model resolution into a callable target: the adapter, and the key from the
+ * request (bring-your-own-key), else the secret store.
+ */
+export function targetFor(context: GatewayContext, resolution: ModelResolution, byokKey: string | null, identity: GatewayKeyIdentity | null, requestedModel: string): ResolvedTarget {
+  if (identity?.allowedModels && !identity.allowedModels.includes(requestedModel)) {
+    throw new GatewayError(403, `This gateway key may not use the model '${requestedModel}'.`, { type: 'permission_error', param: 'model', code: 'model_not_allowed' });
+  }
+  const { provider } = resolution;
+  const adapter = adapterFor(provider);
+  if (!adapter) {
+    throw new GatewayError(404, `The model '${requestedModel}' belongs to provider '${provider.id}', which this version of Switchyard cannot call yet.`, {
+      type: 'invalid_request_error',
+      param: 'model',
+      code: 'provider_not_supported',
+    });
+  }
+  const apiKey = byokKey ?? context.secrets.get(provider.id);
+  if (provider.requiresKey && !apiKey) {
+    const how = provider.apiKeyEnv ? `set ${provider.apiKeyEnv} in the gateway's environment` : `add an API key for '${provider.id}'`;
+    throw new GatewayError(
+      404,
+      `The model '${requestedModel}' is served by provider '${provider.id}', which is not configured: ${how} (or send a key for this request in "x-provider-api-key").`,
+      { type: 'invalid_request_error', param: 'model', code: 'provider_not_configured' },
+    );
+  }
+  return { resolution, adapter, target: { provider, model: resolution.model, apiKey } };
+}

@@ -1,0 +1,36 @@
+/** The adapter every OpenAI-compatible preset (OpenAI, xAI, Ollama, LM Studio, custom) shares. */
+import type { ModelEntry } from '../../openai-types.js';
+import type { ProviderAdapter } from '../types.js';
+import { upstreamError } from './errors.js';
+import { authorizationHeaders, prepareChatRequest, prepareEmbeddingsRequest } from './request.js';
+import { parseChatResponse, parseEmbeddingsResponse } from './response.js';
+import { OpenAICompatibleStreamTranslator } from './stream.js';
+
+export const openAICompatibleAdapter: ProviderAdapter = {
+  prepareChat: prepareChatRequest,
+  parseChatResponse: (body, target) => parseChatResponse(body, target),
+  createStreamTranslator: (target) => new OpenAICompatibleStreamTranslator(target),
+  parseError: (status, body, headers, target) => upstreamError(target.provider.name, status, body, headers),
+  prepareEmbeddings: prepareEmbeddingsRequest,
+  parseEmbeddingsResponse,
+  async listModels(target, fetchJson, timeoutMs) {
+    const headers = authorizationHeaders(target);
+    delete headers['content-type'];
+    const { status, json } = await fetchJson({ method: 'GET', url: `${target.provider.baseUrl}/models`, headers }, timeoutMs);
+    if (status !== 200) throw new Error(`HTTP ${status}`);
+    const data = (json as { data?: unknown })?.data;
+    if (!Array.isArray(data)) throw new Error('model list without data');
+    const models: ModelEntry[] = [];
+    for (const item of data) {
+      if (typeof item !== 'object' || item === null || typeof (item as { id?: unknown }).id !== 'string') continue;
+      const entry = item as Record<string, unknown>;
+      models.push({
+        id: entry.id as string,
+        object: 'model',
+        created: typeof entry.created === 'number' ? entry.created : 0,
+        owned_by: typeof entry.owned_by === 'string' ? entry.owned_by : target.provider.id,
+      });
+    }
+    return models;
+  },
+};

@@ -1,0 +1,127 @@
+/**
+ * Canonical request → the body an OpenAI-compatible server accepts. The canonical format
+ * is OpenAI's own, so this is mostly the identity: the upstream model name, usage always
+ * requested on streams, the output-limit parameter renamed where a server wants the other
+ * name, and parameters a server or model rejects dropped with a recorded warning.
+ */
+import type { ChatCompletionRequest, ChatMessage, EmbeddingsRequest } from '../../openai-types.js';
+import type { RequestWarning } from '../../types.js';
+import type { PreparedRequest, UpstreamTarget } from '../types.js';
+
+/** Message fields that carry other providers' reasoning state; never sent to these servers. */
+const FOREIGN_MESSAGE_FIELDS = ['reasoning_signature', 'thinking_blocks', 'reasoning_details'];
+
+function drop(body: Record<string, unknown>, parameter: string, reason: string, warnings: RequestWarning[]): void {
+  if (body[parameter] === undefined) return;
+  delete body[parameter];
+  warnings.push({ type: 'unsupported-parameter', parameter, message: `${parameter} dropped: ${reason}` });
+}
+
+function needsMessageRewrite(messages: ChatMessage[], inputField: string | null): boolean {
+  for (const message of messages) {
+    if (message.role !== 'assistant') continue;
+    for (const field of FOREIGN_MESSAGE_FIELDS) if (message[field] !== undefined) return true;
+    if (message.reasoning_content !== undefined && inputField !== 'reasoning_content') return true;
+    if (message.reasoning !== undefined && inputField !== 'reasoning') return true;
+    if (message.tool_calls?.some((call) => (call as { extra_content?: unknown }).extra_content !== undefined)) return true;
+  }
+  return false;
+}
+
+function rewriteMessages(messages: ChatMessage[], inputField: string | null): ChatMessage[] {
+  return messages.map((message) => {
+    if (message.role !== 'assistant') return message;
+    const copy: ChatMessage = { ...message };
+    for (const field of FOREIGN_MESSAGE_FIELDS) delete copy[field];
+    const reasoning = copy.reasoning_content ?? (copy.reasoning as string | undefined);
+    delete copy.reasoning_content;
+    delete copy.reasoning;
+    if (inputField && typeof reasoning === 'string' && reasoning.length > 0) copy[inputField] = reasoning;
+    if (copy.tool_calls) {
+      copy.tool_calls = copy.tool_calls.map((call) => {
+        if ((call as { extra_content?: unknown }).extra_content === undefined) return call;
+        const { extra_content: _dropped, ...rest } = call as typeof call & { extra_content?: unknown };
+        return rest;
+      });
+    }
+    return copy;
+  });
+}
+
+export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTarget): { body: Record<string, unknown>; warnings: RequestWarning[] } {
+  const quirks = target.provider.quirks;
+  const warnings: RequestWarning[] = [];
+  const body: Record<string, unknown> = { ...request, model: target.model };
+
+  if (request.stream === true) {
+    if (quirks.streamUsage) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  } else if (body.stream_options !== undefined) {
+    delete body.stream_options;
+  }
+
+  if (quirks.maxTokensParameter === 'max_completion_tokens' && body.max_tokens != null) {
+    if (body.max_completion_tokens == null) body.max_completion_tokens = body.max_tokens;
+    delete body.max_tokens;
+  } else if (quirks.maxTokensParameter === 'max_tokens' && body.max_completion_tokens != null) {
+    if (body.max_tokens == null) body.max_tokens = body.max_completion_tokens;
+    delete body.max_completion_tokens;
+  }
+
+  for (const parameter of quirks.unsupportedParameters) {
+    drop(body, parameter, `${target.provider.name} does not support it`, warnings);
+  }
+
+  const rule = quirks.compiledRules.find((candidate) => candidate.pattern.test(target.model));
+  if (rule) {
+    if (rule.reasoningEffort && typeof body.reasoning_effort === 'string') {
+      const effort = body.reasoning_effort;
+      const mapped = rule.reasoningEffort[effort];
+      if (mapped === undefined || mapped === null) {
+        drop(body, 'reasoning_effort', `${target.model} does not accept reasoning_effort "${effort}"`, warnings);
+      } else if (mapped !== effort) {
+        body.reasoning_effort = mapped;
+        warnings.push({ type: 'other', parameter: 'reasoning_effort', message: `reasoning_effort "${effort}" sent as "${mapped}", the nearest level ${target.model} accepts` });
+      }
+    }
+    for (const parameter of rule.drop ?? []) {
+      drop(body, parameter, `${target.model} rejects it`, warnings);
+    }
+  }
+
+  if (needsMessageRewrite(request.messages, quirks.reasoningInputField)) {
+    body.messages = rewriteMessages(request.messages, quirks.reasoningInputField);
+  }
+  return { body, warnings };
+}
+
+export function authorizationHeaders(target: UpstreamTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...target.provider.headers };
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+  return headers;
+}
+
+export function prepareChatRequest(request: ChatCompletionRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] } {
+  const { body, warnings } = buildChatBody(request, target);
+  const headers = authorizationHeaders(target);
+  headers.accept = request.stream === true ? 'text/event-stream' : 'application/json';
+  return {
+    request: { method: 'POST', url: `${target.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(body), json: body },
+    warnings,
+  };
+}
+
+export function prepareEmbeddingsRequest(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] } {
+  const body: Record<string, unknown> = { ...request, model: target.model };
+  const warnings: RequestWarning[] = [];
+  // Servers without base64 support get float; the gateway encodes the reply itself.
+  if (!target.provider.quirks.embeddingsBase64 && body.encoding_format !== undefined) delete body.encoding_format;
+  for (const parameter of target.provider.quirks.unsupportedParameters) {
+    drop(body, parameter, `${target.provider.name} does not support it`, warnings);
+  }
+  const headers = authorizationHeaders(target);
+  headers.accept = 'application/json';
+  return {
+    request: { method: 'POST', url: `${target.provider.baseUrl}/embeddings`, headers, body: JSON.stringify(body), json: body },
+    warnings,
+  };
+}

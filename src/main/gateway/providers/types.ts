@@ -1,0 +1,69 @@
+/**
+ * The contract between the shared HTTP/streaming plumbing and one provider's translators.
+ * An adapter is a bag of pure functions: canonical (OpenAI-shaped) request in → native
+ * request out; native response or SSE event in → canonical out.
+ */
+import type { ProviderConfig } from '../config.js';
+import type { GatewayError } from '../errors.js';
+import type { SseEvent } from '../sse/decoder.js';
+import type { ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, ModelEntry } from '../openai-types.js';
+import type { RequestWarning, StreamEvent, Usage } from '../types.js';
+
+export interface UpstreamTarget {
+  provider: ProviderConfig;
+  /** The model name the upstream knows. */
+  model: string;
+  apiKey: string | null;
+}
+
+export interface PreparedRequest {
+  method: 'GET' | 'POST';
+  /** Absolute URL. */
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** The JSON body before serialisation, kept for the log and the inspector. */
+  json?: unknown;
+}
+
+export interface PreparedChat {
+  request: PreparedRequest;
+  warnings: RequestWarning[];
+}
+
+export interface ParsedChat {
+  response: ChatCompletionResponse;
+  usage: Usage | null;
+  finishReason: string | null;
+  /** The upstream bytes, when they can be sent to the client unchanged. */
+  passthrough?: Buffer;
+}
+
+export interface StreamTranslator {
+  /** Translates one upstream SSE event into canonical events. */
+  push(event: SseEvent): StreamEvent[];
+  /** The upstream body ended; returns closing events (an error if the stream was cut short). */
+  end(): StreamEvent[];
+  /** True once the upstream signalled the end of its stream. */
+  readonly done: boolean;
+}
+
+export interface ParsedEmbeddings {
+  response: EmbeddingsResponse;
+  usage: Usage | null;
+  passthrough?: Buffer;
+}
+
+export type FetchJson = (request: PreparedRequest, timeoutMs: number) => Promise<{ status: number; json: unknown }>;
+
+export interface ProviderAdapter {
+  prepareChat(request: ChatCompletionRequest, target: UpstreamTarget): PreparedChat;
+  parseChatResponse(body: Buffer, target: UpstreamTarget, request: ChatCompletionRequest): ParsedChat;
+  createStreamTranslator(target: UpstreamTarget, request: ChatCompletionRequest): StreamTranslator;
+  /** Turns an upstream error response into an OpenAI-shaped gateway error. */
+  parseError(status: number, body: string, headers: Record<string, string | string[] | undefined>, target: UpstreamTarget): GatewayError;
+  prepareEmbeddings?(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] };
+  parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
+  /** Every model the provider lists, following pagination. */
+  listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
+}

@@ -1,0 +1,131 @@
+/**
+ * Builds the record of one client request as it goes (attribution headers, timings,
+ * outcome) and hands it to the observers once the response is out.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { GatewayContext } from './context.js';
+import type { GatewayError } from './errors.js';
+import type { RequestRecord, RequestWarning, Usage } from './types.js';
+
+const MAX_TAGS = 32;
+
+/** Parses `x-tags: team:platform, feature:code-review` into key/value pairs. */
+export function parseTags(header: string | string[] | undefined): Array<{ key: string; value: string }> {
+  if (header === undefined) return [];
+  const text = Array.isArray(header) ? header.join(',') : header;
+  const tags: Array<{ key: string; value: string }> = [];
+  for (const piece of text.split(',')) {
+    const item = piece.trim();
+    if (item.length === 0) continue;
+    const colon = item.indexOf(':');
+    const key = (colon === -1 ? item : item.slice(0, colon)).trim().slice(0, 100);
+    const value = (colon === -1 ? '' : item.slice(colon + 1)).trim().slice(0, 200);
+    if (key.length > 0) tags.push({ key, value });
+    if (tags.length >= MAX_TAGS) break;
+  }
+  return tags;
+}
+
+function headerString(value: string | string[] | undefined): string | null {
+  if (typeof value === 'string' && value.length > 0) return value.slice(0, 200);
+  return null;
+}
+
+export class RequestRecorder {
+  readonly record: RequestRecord;
+
+  constructor(
+    private readonly context: GatewayContext,
+    request: FastifyRequest,
+    endpoint: string,
+  ) {
+    const headers = request.headers;
+    const keyTags = request.gatewayKey?.tags ?? [];
+    const requestTags = [...parseTags(headers['x-tags']), ...parseTags(headers['x-switchyard-tags'])];
+    const tags = keyTags.length === 0 ? requestTags : [...keyTags.filter((tag) => !requestTags.some((own) => own.key === tag.key)), ...requestTags];
+    this.record = {
+      id: randomUUID(),
+      startedAt: Date.now(),
+      endedAt: 0,
+      endpoint,
+      requestedModel: null,
+      resolvedModel: null,
+      provider: null,
+      status: 'success',
+      httpStatus: 200,
+      errorType: null,
+      errorMessage: null,
+      stream: false,
+      usage: null,
+      timeToFirstTokenMs: null,
+      latencyMs: 0,
+      attempts: 0,
+      finishReason: null,
+      gatewayKeyId: request.gatewayKey?.id ?? null,
+      user: headerString(headers['x-user-id']),
+      conversationId: headerString(headers['x-conversation-id']),
+      tags,
+      requestBody: null,
+      upstreamRequestBody: null,
+      responseBody: null,
+      warnings: [],
+    };
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  started(body: { model?: unknown; stream?: unknown; user?: unknown }): void {
+    const record = this.record;
+    record.requestBody = body;
+    record.requestedModel = typeof body.model === 'string' ? body.model : null;
+    record.stream = body.stream === true;
+    if (record.user === null && typeof body.user === 'string' && body.user.length > 0) record.user = body.user.slice(0, 200);
+    for (const observer of this.context.observers) {
+      observer.requestStarted?.({ id: record.id, startedAt: record.startedAt, endpoint: record.endpoint, requestedModel: record.requestedModel, stream: record.stream });
+    }
+  }
+
+  routed(provider: string, model: string, upstreamBody: unknown, warnings: RequestWarning[]): void {
+    this.record.provider = provider;
+    this.record.resolvedModel = model;
+    this.record.upstreamRequestBody = upstreamBody;
+    this.record.attempts += 1;
+    if (warnings.length > 0) this.record.warnings.push(...warnings);
+  }
+
+  succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {
+    this.record.usage = outcome.usage;
+    this.record.finishReason = outcome.finishReason;
+    this.record.responseBody = outcome.responseBody;
+    if (outcome.firstContentAt) this.record.timeToFirstTokenMs = outcome.firstContentAt - this.record.startedAt;
+    this.finish();
+  }
+
+  failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null }): void {
+    const record = this.record;
+    record.status = error.status === 499 ? 'cancelled' : 'error';
+    record.httpStatus = error.status;
+    record.errorType = error.type;
+    record.errorMessage = error.message;
+    if (partial?.usage) record.usage = partial.usage;
+    if (partial?.responseBody !== undefined) record.responseBody = partial.responseBody;
+    if (partial?.firstContentAt) record.timeToFirstTokenMs = partial.firstContentAt - record.startedAt;
+    this.finish();
+  }
+
+  private finish(): void {
+    const record = this.record;
+    record.endedAt = Date.now();
+    record.latencyMs = record.endedAt - record.startedAt;
+    for (const observer of this.context.observers) {
+      try {
+        observer.requestFinished(record);
+      } catch {
+        // An observer's failure must never affect the response that was already sent.
+      }
+    }
+  }
+}

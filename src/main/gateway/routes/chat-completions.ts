@@ -1,0 +1,183 @@
+/**
+ * POST /v1/chat/completions: validate, route, translate, call upstream, and answer as
+ * JSON or as OpenAI SSE chunks. A client that goes away aborts the upstream request at
+ * once; an upstream failure mid-stream ends the client's stream with an error frame.
+ */
+import { once } from 'node:events';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { targetFor, type GatewayContext, type ResolvedTarget } from '../context.js';
+import { GatewayError } from '../errors.js';
+import type { ChatCompletionRequest } from '../openai-types.js';
+import { validateChatRequest } from '../request-validation.js';
+import { RequestRecorder } from '../request-record.js';
+import { transportError, isAbort, type UpstreamResponse } from '../routing/upstream-client.js';
+import { SseDecoder } from '../sse/decoder.js';
+import { OpenAIChunkEncoder } from '../sse/openai-chunk-encoder.js';
+import { StreamAccumulator } from '../sse/stream-accumulator.js';
+import type { StreamEvent } from '../types.js';
+import { sendError } from './send-error.js';
+
+export function byokKey(request: FastifyRequest): string | null {
+  const value = request.headers['x-provider-api-key'];
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/** Aborts the upstream call when the client's connection closes before the response is done. */
+export function abortOnClientClose(reply: FastifyReply): AbortController {
+  const controller = new AbortController();
+  const response = reply.raw;
+  response.on('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller;
+}
+
+async function readErrorBody(response: UpstreamResponse): Promise<string> {
+  try {
+    const text = await response.body.text();
+    return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;
+  } catch {
+    return '';
+  }
+}
+
+export function registerChatCompletions(app: FastifyInstance, context: GatewayContext): void {
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const recorder = new RequestRecorder(context, request, '/v1/chat/completions');
+    reply.header('x-switchyard-request-id', recorder.id);
+    let resolved: ResolvedTarget;
+    let body: ChatCompletionRequest;
+    let response: UpstreamResponse;
+    const controller = abortOnClientClose(reply);
+    try {
+      body = validateChatRequest(request.body);
+      recorder.started(body);
+      const resolution = await context.router.resolve(body.model);
+      resolved = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
+      const prepared = resolved.adapter.prepareChat(body, resolved.target);
+      recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings);
+      if (prepared.warnings.length > 0) reply.header('x-switchyard-warnings', String(prepared.warnings.length));
+      response = await context.upstream.request(prepared.request, {
+        signal: controller.signal,
+        timeoutMs: resolved.target.provider.timeoutMs,
+        providerName: resolved.target.provider.name,
+      });
+      if (response.status >= 400) {
+        const text = await readErrorBody(response);
+        throw resolved.adapter.parseError(response.status, text, response.headers, resolved.target);
+      }
+    } catch (error) {
+      const gatewayError = error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller.signal);
+      recorder.failed(gatewayError);
+      return sendError(reply, gatewayError);
+    }
+
+    if (body.stream === true) return streamToClient(reply, body, resolved, response, recorder, controller);
+
+    try {
+      const buffer = Buffer.from(await response.body.arrayBuffer());
+      const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
+      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
+      recorder.succeeded({ usage: parsed.usage, finishReason: parsed.finishReason, responseBody: parsed.response });
+    } catch (error) {
+      const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller.signal);
+      recorder.failed(gatewayError);
+      return sendError(reply, gatewayError);
+    }
+    return reply;
+  });
+}
+
+async function streamToClient(
+  reply: FastifyReply,
+  body: ChatCompletionRequest,
+  resolved: ResolvedTarget,
+  response: UpstreamResponse,
+  recorder: RequestRecorder,
+  controller: AbortController,
+): Promise<void> {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-switchyard-request-id': recorder.id,
+  });
+  const translator = resolved.adapter.createStreamTranslator(resolved.target, body);
+  const encoder = new OpenAIChunkEncoder({
+    id: `chatcmpl-${recorder.id}`,
+    created: Math.floor(Date.now() / 1000),
+    model: resolved.target.model,
+    includeUsage: body.stream_options?.include_usage === true,
+  });
+  const accumulator = new StreamAccumulator();
+  const decoder = new SseDecoder();
+  let failure: StreamEvent | null = null;
+
+  const translate = (events: ReturnType<SseDecoder['push']>): string => {
+    let out = '';
+    for (const sseEvent of events) {
+      for (const event of translator.push(sseEvent)) {
+        accumulator.add(event);
+        out += encoder.encode(event);
+        if (event.type === 'error') failure = event;
+      }
+      if (failure) break;
+    }
+    return out;
+  };
+
+  try {
+    for await (const chunk of response.body) {
+      const out = translate(decoder.push(chunk as Buffer));
+      if (out.length > 0 && !raw.write(out)) await once(raw, 'drain', { signal: controller.signal });
+      if (failure || translator.done) break;
+    }
+    if (!failure && !translator.done) {
+      let out = translate(decoder.end());
+      if (!failure) {
+        for (const event of translator.end()) {
+          accumulator.add(event);
+          out += encoder.encode(event);
+          if (event.type === 'error') failure = event;
+        }
+      }
+      if (out.length > 0) raw.write(out);
+    }
+  } catch (error) {
+    if (isAbort(error, controller.signal)) {
+      response.body.destroy();
+      recorder.failed(new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' }), {
+        usage: accumulator.usage,
+        responseBody: accumulator.toCompletion(),
+        firstContentAt: accumulator.firstContentAt,
+      });
+      if (!raw.destroyed) raw.destroy();
+      return;
+    }
+    const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin);
+    failure = { type: 'error', error: { status: gatewayError.status, body: gatewayError.toBody() } };
+    raw.write(encoder.encode(failure));
+  }
+  if (!response.body.destroyed) response.body.destroy();
+
+  if (failure) {
+    raw.end();
+    const error = (failure as Extract<StreamEvent, { type: 'error' }>).error;
+    recorder.failed(new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code }), {
+      usage: accumulator.usage,
+      responseBody: accumulator.toCompletion(),
+      firstContentAt: accumulator.firstContentAt,
+    });
+    return;
+  }
+  raw.end(encoder.finish());
+  recorder.succeeded({
+    usage: accumulator.usage,
+    finishReason: accumulator.finishReason,
+    responseBody: accumulator.toCompletion(),
+    firstContentAt: accumulator.firstContentAt,
+  });
+}

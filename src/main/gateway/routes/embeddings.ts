@@ -1,0 +1,46 @@
+/** POST /v1/embeddings: float and base64 (the openai SDK asks for base64 by default). */
+import type { FastifyInstance } from 'fastify';
+import { targetFor, type GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { validateEmbeddingsRequest } from '../request-validation.js';
+import { RequestRecorder } from '../request-record.js';
+import { transportError } from '../routing/upstream-client.js';
+import { abortOnClientClose, byokKey } from './chat-completions.js';
+import { sendError } from './send-error.js';
+
+export function registerEmbeddings(app: FastifyInstance, context: GatewayContext): void {
+  app.post('/v1/embeddings', async (request, reply) => {
+    const recorder = new RequestRecorder(context, request, '/v1/embeddings');
+    reply.header('x-switchyard-request-id', recorder.id);
+    const controller = abortOnClientClose(reply);
+    let providerName = 'upstream';
+    let origin = '';
+    try {
+      const body = validateEmbeddingsRequest(request.body);
+      recorder.started(body);
+      const resolution = await context.router.resolve(body.model);
+      const { adapter, target } = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
+      providerName = target.provider.name;
+      origin = new URL(target.provider.baseUrl).origin;
+      if (!adapter.prepareEmbeddings || !adapter.parseEmbeddingsResponse) {
+        throw new GatewayError(400, `Provider '${target.provider.id}' does not offer embeddings.`, { param: 'model', code: 'embeddings_not_supported' });
+      }
+      const prepared = adapter.prepareEmbeddings(body, target);
+      recorder.routed(target.provider.id, target.model, prepared.request.json, prepared.warnings);
+      const response = await context.upstream.request(prepared.request, { signal: controller.signal, timeoutMs: target.provider.timeoutMs, providerName });
+      if (response.status >= 400) {
+        const text = await response.body.text();
+        throw adapter.parseError(response.status, text, response.headers, target);
+      }
+      const buffer = Buffer.from(await response.body.arrayBuffer());
+      const parsed = adapter.parseEmbeddingsResponse(buffer, target, body);
+      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
+      recorder.succeeded({ usage: parsed.usage, finishReason: null, responseBody: { ...parsed.response, data: `[${parsed.response.data.length} embeddings]` } });
+      return reply;
+    } catch (error) {
+      const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller.signal);
+      recorder.failed(gatewayError);
+      return sendError(reply, gatewayError);
+    }
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * GET /v1/models and /v1/models/{id}: every usable provider's models plus the aliases.
+ * A model is listed under its plain id when that id routes back to the same provider,
+ * otherwise as `provider/id`, so every listed id can be sent back as `model`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import type { ModelEntry } from '../openai-types.js';
+import { sendError } from './send-error.js';
+
+export async function listAllModels(context: GatewayContext): Promise<ModelEntry[]> {
+  const lists = await context.catalog.loadAll();
+  const seen = new Set<string>();
+  const data: ModelEntry[] = [];
+  for (const { provider, models } of lists) {
+    for (const model of models) {
+      const routed = context.router.resolveCached(model.id);
+      const id = routed && routed.provider.id === provider.id && routed.model === model.id ? model.id : `${provider.id}/${model.id}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      data.push({ ...model, id, owned_by: model.owned_by || provider.id });
+    }
+  }
+  const usable = new Set(lists.map((list) => list.provider.id));
+  for (const alias of Object.keys(context.config.aliases)) {
+    if (seen.has(alias)) continue;
+    const routed = context.router.resolveCached(alias);
+    if (!routed || !usable.has(routed.provider.id)) continue;
+    seen.add(alias);
+    data.push({ id: alias, object: 'model', created: 0, owned_by: routed.provider.id });
+  }
+  return data;
+}
+
+export function registerModels(app: FastifyInstance, context: GatewayContext): void {
+  app.get('/v1/models', async (_request, reply) => {
+    const data = await listAllModels(context);
+    return reply.header('content-type', 'application/json').send(JSON.stringify({ object: 'list', data }));
+  });
+
+  app.get('/v1/models/*', async (request, reply) => {
+    const id = decodeURIComponent((request.params as { '*': string })['*']);
+    const data = await listAllModels(context);
+    const found = data.find((model) => model.id === id);
+    if (found) return reply.header('content-type', 'application/json').send(JSON.stringify(found));
+    return sendError(
+      reply,
+      new GatewayError(404, `The model '${id}' does not exist or no configured provider lists it.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' }),
+    );
+  });
+}
