@@ -123,6 +123,10 @@ async function serve(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+// A closed pipe (`switchyard serve | head`) must not crash the gateway.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {

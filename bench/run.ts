@@ -1,0 +1,272 @@
+/**
+ * `npm run bench`: throughput and added latency of the gateway against a fast local fake
+ * upstream, next to the same fake called directly and through a bare Node pass-through
+ * proxy, all in one run on this machine; plus streaming-translation speed, resident
+ * memory under load and start-up time. Prints a Markdown report (also written to
+ * .bench/latest.md). Traffic goes to 127.0.0.1 only, for a bounded time.
+ */
+import autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'undici';
+import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
+import { OpenAIChunkEncoder } from '../src/main/gateway/sse/openai-chunk-encoder.js';
+import { OpenAICompatibleStreamTranslator } from '../src/main/gateway/providers/openai-compatible/stream.js';
+import { loadConfig } from '../src/main/gateway/config.js';
+
+const root = join(import.meta.dirname, '..');
+const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 8);
+const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
+const KEY = 'sy-bench-key';
+const children: ChildProcess[] = [];
+
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; readyMs: number }> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (data: Buffer): void => {
+      output += data.toString();
+      const match = ready.exec(output);
+      if (match) {
+        child.stdout!.off('data', onData);
+        resolve({ child, match, readyMs: performance.now() - started });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (data: Buffer) => {
+      if (/error/i.test(data.toString())) process.stderr.write(data);
+    });
+    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${output}`)));
+  });
+}
+
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+
+const CHAT_BODY = JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
+const STREAM_BODY = JSON.stringify({ model: 'gpt-4.1-mini', stream: true, messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
+
+interface Throughput {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(port: number, body: string, connections: number): Promise<Throughput> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+    body,
+    connections,
+    duration: DURATION_SECONDS,
+    pipelining: 1,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Sequential requests on one keep-alive connection, timed with a microsecond clock. */
+async function latency(port: number, body: string, count: number): Promise<{ p50: number; p99: number }> {
+  const client = new Client(`http://127.0.0.1:${port}`, { keepAliveTimeout: 60_000 });
+  const samples: number[] = [];
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  for (let index = 0; index < count + 200; index++) {
+    const started = performance.now();
+    const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+    await response.body.arrayBuffer();
+    if (index >= 200) samples.push(performance.now() - started);
+  }
+  await client.close();
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+}
+
+function residentMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function translationChunksPerSecond(): { chunksPerSecond: number; chunks: number; seconds: number } {
+  const config = loadConfig({ environment: { OPENAI_API_KEY: 'x' } });
+  const provider = config.providers.find((candidate) => candidate.id === 'openai')!;
+  const target = { provider, model: 'gpt-4.1-mini', apiKey: 'x' };
+  let text = '';
+  const frames = 1000;
+  for (let index = 0; index < frames; index++) {
+    text += `data: {"id":"chatcmpl-b","object":"chat.completion.chunk","created":1760000000,"model":"gpt-4.1-mini","system_fingerprint":"fp","choices":[{"index":0,"delta":{"content":"token ${index} "},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"abc"}\n\n`;
+  }
+  const bytes = Buffer.from(text);
+  // Network-sized pieces, so the decoder sees splits in awkward places.
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += 1400) pieces.push(bytes.subarray(offset, offset + 1400));
+  let total = 0;
+  let sink = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) {
+    const decoder = new SseDecoder();
+    const translator = new OpenAICompatibleStreamTranslator(target);
+    const encoder = new OpenAIChunkEncoder({ id: 'x', created: 1, model: 'gpt-4.1-mini', includeUsage: false });
+    for (const piece of pieces) {
+      for (const event of decoder.push(piece)) {
+        for (const canonical of translator.push(event)) sink += encoder.encode(canonical).length;
+      }
+    }
+    total += frames;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (sink === 0) throw new Error('nothing encoded');
+  return { chunksPerSecond: total / seconds, chunks: total, seconds };
+}
+
+function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  const cli = join(root, 'out', 'main', 'cli.js');
+  if (!existsSync(cli)) {
+    process.stdout.write('building (electron-vite build) …\n');
+    const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('build failed');
+  }
+  const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
+  const fakePort = Number(fake.match[1]);
+  const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
+  const barePort = Number(bare.match[1]);
+  const gatewayEnvironment = {
+    SWITCHYARD_API_KEY: KEY,
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
+    OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
+    LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
+  };
+  const startupSamples: number[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const probe = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    startupSamples.push(probe.readyMs);
+    probe.child.removeAllListeners('exit');
+    probe.child.kill('SIGTERM');
+  }
+  startupSamples.sort((a, b) => a - b);
+  const gateway = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const gatewayPort = Number(gateway.match[1]);
+  const gatewayPid = gateway.child.pid!;
+
+  process.stdout.write(`fake upstream :${fakePort}  bare proxy :${barePort}  gateway :${gatewayPort}  (${DURATION_SECONDS}s per run)\n`);
+  const targets = [
+    { name: 'direct (fake upstream)', port: fakePort },
+    { name: 'bare Node proxy', port: barePort },
+    { name: 'Switchyard gateway', port: gatewayPort },
+  ];
+  const rows: string[] = [];
+  let peakRss = 0;
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, residentMb(gatewayPid));
+  }, 200);
+  const results: Record<string, Record<string, Throughput>> = {};
+  for (const [mode, body] of [
+    ['json', CHAT_BODY],
+    ['stream', STREAM_BODY],
+  ] as const) {
+    for (const target of targets) {
+      // Warm the connection pools and the JIT before measuring.
+      await autocannon({ url: `http://127.0.0.1:${target.port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` }, body, connections: 10, duration: 2 });
+      const result = await load(target.port, body, 10);
+      results[mode] ??= {};
+      results[mode]![target.name] = result;
+      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} ${fmt(result.requestsPerSecond)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  non-2xx ${result.non2xx}\n`);
+    }
+  }
+  clearInterval(rssTimer);
+
+  const latencies: Record<string, Record<string, { p50: number; p99: number }>> = {};
+  for (const [mode, body] of [
+    ['json', CHAT_BODY],
+    ['stream', STREAM_BODY],
+  ] as const) {
+    for (const target of targets) {
+      const measured = await latency(target.port, body, LATENCY_REQUESTS);
+      latencies[mode] ??= {};
+      latencies[mode]![target.name] = measured;
+      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p99 ${fmt(measured.p99, 3)} ms\n`);
+    }
+  }
+  const translation = translationChunksPerSecond();
+
+  for (const mode of ['json', 'stream'] as const) {
+    const direct = results[mode]!['direct (fake upstream)']!;
+    const bareResult = results[mode]!['bare Node proxy']!;
+    const gatewayResult = results[mode]!['Switchyard gateway']!;
+    const directLatency = latencies[mode]!['direct (fake upstream)']!;
+    const bareLatency = latencies[mode]!['bare Node proxy']!;
+    const gatewayLatency = latencies[mode]!['Switchyard gateway']!;
+    rows.push(
+      `| ${mode} | ${fmt(direct.requestsPerSecond)} | ${fmt(bareResult.requestsPerSecond)} | ${fmt(gatewayResult.requestsPerSecond)} | ${fmt((gatewayResult.requestsPerSecond / bareResult.requestsPerSecond) * 100)} % | ` +
+        `${fmt(gatewayLatency.p50 - directLatency.p50, 3)} / ${fmt(gatewayLatency.p99 - directLatency.p99, 3)} ms | ${fmt(bareLatency.p50 - directLatency.p50, 3)} / ${fmt(bareLatency.p99 - directLatency.p99, 3)} ms |`,
+    );
+  }
+  const jsonGateway = results.json!['Switchyard gateway']!.requestsPerSecond;
+  const jsonBare = results.json!['bare Node proxy']!.requestsPerSecond;
+  const addedP99 = latencies.json!['Switchyard gateway']!.p99 - latencies.json!['direct (fake upstream)']!.p99;
+  const startupMedian = startupSamples[Math.floor(startupSamples.length / 2)]!;
+  const verdict = (ok: boolean, text: string): string => `${ok ? 'met' : 'MISSED'}: ${text}`;
+  const report = [
+    `# Benchmark run ${new Date().toISOString()}`,
+    '',
+    `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}; load generator (autocannon), fake upstream, bare proxy and gateway share it. ${DURATION_SECONDS} s per throughput run at 10 connections; latency from ${LATENCY_REQUESTS} sequential requests on 1 keep-alive connection.`,
+    '',
+    '| mode | direct req/s | bare proxy req/s | gateway req/s | gateway / bare | gateway added p50 / p99 (1 conn) | bare proxy added p50 / p99 (1 conn) |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `- Streaming translation (decode + translate + encode, one core): ${fmt(translation.chunksPerSecond)} chunks/s`,
+    `- Gateway peak resident memory under load: ${fmt(peakRss, 1)} MB`,
+    `- Start-up to listening (built CLI, median of ${startupSamples.length}): ${fmt(startupMedian, 1)} ms`,
+    '',
+    'Targets:',
+    `- ${verdict(jsonGateway >= 14000, `≥ 14,000 req/s JSON through the gateway at 10 connections (measured ${fmt(jsonGateway)}${jsonGateway < 14000 ? `, short by ${fmt(14000 - jsonGateway)}` : ''})`)}`,
+    `- ${verdict(jsonGateway >= (2 / 3) * jsonBare, `≥ 2/3 of the bare proxy (measured ${fmt((jsonGateway / jsonBare) * 100)} %)`)}`,
+    `- ${verdict(addedP99 < 0.5, `< 0.5 ms added p99 at 1 connection (measured ${fmt(addedP99, 3)} ms)`)}`,
+    `- ${verdict(translation.chunksPerSecond >= 100000, `≥ 100,000 chunks/s streaming translation per core (measured ${fmt(translation.chunksPerSecond)})`)}`,
+    `- ${verdict(peakRss < 150, `< 150 MB resident under load (measured ${fmt(peakRss, 1)} MB)`)}`,
+    `- ${verdict(startupMedian < 300, `ready within 300 ms of start (measured ${fmt(startupMedian, 1)} ms)`)}`,
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${report}`);
+  mkdirSync(join(root, '.bench'), { recursive: true });
+  writeFileSync(join(root, '.bench', 'latest.md'), report);
+}
+
+function stopChildren(): void {
+  for (const child of children) {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
+}
+
+main()
+  .then(() => {
+    stopChildren();
+    process.exit(0);
+  })
+  .catch((error: unknown) => {
+    stopChildren();
+    process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
+    process.exit(1);
+  });
