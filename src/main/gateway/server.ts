@@ -67,6 +67,11 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     keepAliveTimeout: 75_000,
     routerOptions: { maxParamLength: 500 },
     requestIdHeader: false,
+    // URLs the router cannot decode (or params over maxParamLength) get OpenAI's error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      sendError(reply, new GatewayError(status, `The request URL is not valid: ${error.message}`, { type: 'invalid_request_error', code: 'invalid_url' }));
+    },
   });
   app.decorate('gateway', context);
   app.decorateRequest('gatewayKey', null);
@@ -93,7 +98,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         return reply;
       }
     }
-    if (config.auth && request.url.startsWith('/v1/')) {
+    // Judge by the matched route too: the router decodes the path, so `/%761/…` reaches `/v1/…`.
+    const route = request.routeOptions.url;
+    if (config.auth && (request.url.startsWith('/v1/') || (route !== undefined && route.startsWith('/v1/')))) {
       request.gatewayKey = authenticate(deps.auth, request.headers);
     }
   });

@@ -4,6 +4,7 @@
  * once; an upstream failure mid-stream ends the client's stream with an error frame.
  */
 import { once } from 'node:events';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { targetFor, type GatewayContext, type ResolvedTarget } from '../context.js';
 import { GatewayError } from '../errors.js';
@@ -96,9 +97,12 @@ async function streamToClient(
   recorder: RequestRecorder,
   controller: AbortController,
 ): Promise<void> {
+  // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
+  const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
+    ...replyHeaders,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
     connection: 'keep-alive',

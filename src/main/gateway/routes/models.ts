@@ -40,7 +40,8 @@ export function registerModels(app: FastifyInstance, context: GatewayContext): v
   });
 
   app.get('/v1/models/*', async (request, reply) => {
-    const id = decodeURIComponent((request.params as { '*': string })['*']);
+    // The router has already decoded the path (`%2F` → `/`); decoding again breaks ids holding '%'.
+    const id = (request.params as { '*': string })['*'];
     const data = await listAllModels(context);
     const found = data.find((model) => model.id === id);
     if (found) return reply.header('content-type', 'application/json').send(JSON.stringify(found));

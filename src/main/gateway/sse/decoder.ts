@@ -28,7 +28,8 @@ export class SseDecoder {
   push(chunk: Uint8Array | string): SseEvent[] {
     let text = typeof chunk === 'string' ? chunk : this.textDecoder.decode(chunk, { stream: true });
     const events: SseEvent[] = [];
-    if (this.skipLeadingNewline) {
+    // An empty chunk (or one holding only part of a UTF-8 sequence) decodes to '': keep waiting for the LF.
+    if (this.skipLeadingNewline && text.length > 0) {
       this.skipLeadingNewline = false;
       if (text.charCodeAt(0) === 10) text = text.slice(1);
     }

@@ -32,7 +32,8 @@ export function parseChatResponse(body: Buffer, target: UpstreamTarget): ParsedC
     }
   }
   const rawUsage = parsed.usage as ChatCompletionUsage | undefined;
-  const usage = normaliseUsage(rawUsage, target.provider.quirks);
+  // A copy: the raw object is kept for the log as the provider sent it, and is adjusted below.
+  const usage = normaliseUsage(rawUsage && { ...rawUsage }, target.provider.quirks);
   if (rawUsage && adjustUsageInPlace(rawUsage, target.provider.quirks)) changed = true;
   const finishReason = parsed.choices[0]?.finish_reason ?? null;
   return changed ? { response: parsed, usage, finishReason } : { response: parsed, usage, finishReason, passthrough: body };

@@ -74,7 +74,9 @@ export class OpenAICompatibleStreamTranslator implements StreamTranslator {
       const fields = readErrorFields(data);
       const message = fields.message ?? 'upstream stream error';
       this.failed = true;
-      return [{ type: 'error', error: { status: 502, body: { message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code: fields.code } } }];
+      // Only identifier-like codes are OpenAI codes; xAI puts a sentence ("Internal error") there.
+      const code = fields.code && /^[A-Za-z_][\w.-]*$/.test(fields.code) ? fields.code : null;
+      return [{ type: 'error', error: { status: 502, body: { message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code } } }];
     }
     const events: StreamEvent[] = [];
     if (!this.started) {

@@ -1,0 +1,214 @@
+/**
+ * The shared SSE decoder, fed awkwardly split input: every split point, every line ending,
+ * comments, multi-line data, the other fields, and UTF-8 sequences cut between chunks.
+ */
+import { describe, expect, it } from 'vitest';
+import { SseDecoder, decodeSseStream, type SseEvent } from '../../src/main/gateway/sse/decoder.js';
+
+const enc = new TextEncoder();
+
+function ev(data: string, extra: Partial<SseEvent> = {}): SseEvent {
+  return { event: null, data, id: null, retry: null, ...extra };
+}
+
+/** Decodes `chunks` (strings are encoded to bytes unless `asText`) with push + end. */
+function decode(chunks: Array<string | Uint8Array>, options: { asText?: boolean } = {}): SseEvent[] {
+  const decoder = new SseDecoder();
+  const events: SseEvent[] = [];
+  for (const chunk of chunks) {
+    events.push(...decoder.push(typeof chunk === 'string' && !options.asText ? enc.encode(chunk) : chunk));
+  }
+  events.push(...decoder.end());
+  return events;
+}
+
+/** Every way to cut `bytes` into two pieces, plus three pieces around each point. */
+function* splits(bytes: Uint8Array): Generator<Uint8Array[]> {
+  for (let i = 0; i <= bytes.length; i++) yield [bytes.subarray(0, i), bytes.subarray(i)];
+  for (let i = 1; i < bytes.length; i++) yield [bytes.subarray(0, i), new Uint8Array(0), bytes.subarray(i)];
+}
+
+function bytewise(bytes: Uint8Array): Uint8Array[] {
+  return Array.from(bytes, (_b, i) => bytes.subarray(i, i + 1));
+}
+
+interface Case {
+  name: string;
+  input: string;
+  expected: SseEvent[];
+}
+
+const CASES: Case[] = [
+  {
+    name: 'two events, LF',
+    input: 'data: {"a":1}\n\ndata: {"b":"two"}\n\ndata: [DONE]\n\n',
+    expected: [ev('{"a":1}'), ev('{"b":"two"}'), ev('[DONE]')],
+  },
+  {
+    name: 'CRLF line endings',
+    input: 'data: one\r\n\r\ndata: two\r\n\r\n',
+    expected: [ev('one'), ev('two')],
+  },
+  {
+    name: 'lone CR line endings',
+    input: 'data: one\r\rdata: two\r\r',
+    expected: [ev('one'), ev('two')],
+  },
+  {
+    name: 'mixed line endings',
+    input: 'data: one\r\n\ndata: two\n\r\ndata: three\r\r\n',
+    expected: [ev('one'), ev('two'), ev('three')],
+  },
+  {
+    name: 'comments are skipped, also between data lines',
+    input: ': keep-alive\n\n:another\ndata: a\n: in the middle\ndata: b\n\n: OPENROUTER PROCESSING\n\n',
+    expected: [ev('a\nb')],
+  },
+  {
+    name: 'multi-line data joins with \\n',
+    input: 'data: line one\ndata: line two\ndata:\ndata: line four\n\n',
+    expected: [ev('line one\nline two\n\nline four')],
+  },
+  {
+    name: 'event, id and retry fields',
+    input: 'event: message_start\nid: 7\nretry: 1500\ndata: {"x":1}\n\nevent: ping\ndata: {}\n\ndata: plain\n\n',
+    expected: [
+      ev('{"x":1}', { event: 'message_start', id: '7', retry: 1500 }),
+      ev('{}', { event: 'ping', id: '7', retry: 1500 }),
+      ev('plain', { id: '7', retry: 1500 }),
+    ],
+  },
+  {
+    name: 'a non-numeric retry and an id with NUL are ignored',
+    input: 'retry: soon\nid: a\0b\ndata: x\n\n',
+    expected: [ev('x')],
+  },
+  {
+    name: 'field without colon (data with empty value) and unknown fields',
+    input: 'data\nfoo: bar\nbaz\n\ndata\ndata\n\n',
+    expected: [ev(''), ev('\n')],
+  },
+  {
+    name: 'only the first space after the colon is removed',
+    input: 'data:no-space\n\ndata:  two spaces\n\n',
+    expected: [ev('no-space'), ev(' two spaces')],
+  },
+  {
+    name: 'an event name without data is not dispatched and does not leak',
+    input: 'event: lonely\n\ndata: after\n\n',
+    expected: [ev('after')],
+  },
+  {
+    name: 'final event without trailing blank line',
+    input: 'data: first\n\ndata: last',
+    expected: [ev('first'), ev('last')],
+  },
+  {
+    name: 'final event ended by one newline only',
+    input: 'data: first\n\ndata: last\n',
+    expected: [ev('first'), ev('last')],
+  },
+  {
+    name: 'UTF-8 multibyte characters',
+    input: 'data: {"t":"héllo — wörld ✓ 你好 🎉👍🏽"}\n\ndata: é\r\n\r\n',
+    expected: [ev('{"t":"héllo — wörld ✓ 你好 🎉👍🏽"}'), ev('é')],
+  },
+  {
+    name: 'a leading BOM is ignored',
+    input: '\uFEFFdata: bom\n\n',
+    expected: [ev('bom')],
+  },
+];
+
+describe('SseDecoder', () => {
+  for (const testCase of CASES) {
+    describe(testCase.name, () => {
+      const bytes = enc.encode(testCase.input);
+
+      it('whole', () => {
+        expect(decode([bytes])).toEqual(testCase.expected);
+      });
+
+      it('at every split point (two and three pieces, incl. an empty chunk)', () => {
+        for (const pieces of splits(bytes)) {
+          const cut = pieces.map((piece) => piece.length).join('+');
+          expect(decode(pieces), `split ${cut}`).toEqual(testCase.expected);
+        }
+      });
+
+      it('one byte at a time', () => {
+        expect(decode(bytewise(bytes))).toEqual(testCase.expected);
+      });
+
+      it('as text, one character at a time', () => {
+        // A leading BOM given as text is not stripped (that is the byte decoder's job).
+        if (testCase.input.startsWith('\uFEFF')) return;
+        expect(decode(Array.from(testCase.input), { asText: true })).toEqual(testCase.expected);
+      });
+    });
+  }
+
+  it('CR at the end of one chunk and LF at the start of the next is one line end', () => {
+    expect(decode(['data: a\r', '\ndata: b\r', '\n\r', '\n'])).toEqual([ev('a\nb')]);
+  });
+
+  it('CR at the end of a chunk, then an empty chunk, then LF is still one line end', () => {
+    expect(decode(['data: a\r', '', '\ndata: b\r\n\r\n'])).toEqual([ev('a\nb')]);
+    expect(decode(['data: a\r', new Uint8Array(0), '\n\r\n'])).toEqual([ev('a')]);
+  });
+
+  it('CR at the end of a chunk followed by a non-LF chunk', () => {
+    expect(decode(['data: a\r', 'data: b\r', '\r'])).toEqual([ev('a\nb')]);
+  });
+
+  it('a UTF-8 character cut between chunks right before the line end', () => {
+    const bytes = enc.encode('data: 🎉\n\n');
+    // 🎉 is 4 bytes at offset 6..9; cut after each of its bytes.
+    for (let cut = 7; cut <= 9; cut++) {
+      expect(decode([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual([ev('🎉')]);
+    }
+  });
+
+  it('events are returned as soon as they are complete', () => {
+    const decoder = new SseDecoder();
+    expect(decoder.push(enc.encode('data: a\n'))).toEqual([]);
+    expect(decoder.push(enc.encode('\ndata: b'))).toEqual([ev('a')]);
+    expect(decoder.push(enc.encode('\n'))).toEqual([]);
+    expect(decoder.push(enc.encode('\n'))).toEqual([ev('b')]);
+    expect(decoder.end()).toEqual([]);
+  });
+
+  it('a truncated UTF-8 sequence at the very end becomes U+FFFD, not a crash', () => {
+    const bytes = enc.encode('data: é');
+    expect(decode([bytes.subarray(0, bytes.length - 1)])).toEqual([ev('\uFFFD')]);
+  });
+
+  it('decodeSseStream over an async byte stream', async () => {
+    async function* source(): AsyncGenerator<Uint8Array> {
+      yield enc.encode('data: x\r');
+      yield enc.encode('\n\r');
+      yield enc.encode('\nevent: e\ndata: y');
+    }
+    const events: SseEvent[] = [];
+    for await (const event of decodeSseStream(source())) events.push(event);
+    expect(events).toEqual([ev('x'), ev('y', { event: 'e' })]);
+  });
+
+  it('a long stream of many small events split at a fixed stride decodes identically', () => {
+    let text = '';
+    const expected: SseEvent[] = [];
+    for (let i = 0; i < 200; i++) {
+      const data = JSON.stringify({ i, t: `chunk ${i} ✓ ${'é'.repeat(i % 5)}` });
+      const eol = i % 3 === 0 ? '\r\n' : i % 3 === 1 ? '\n' : '\r';
+      text += `data: ${data}${eol}${eol}`;
+      if (i % 10 === 0) text += `: ping${eol}`;
+      expected.push(ev(data));
+    }
+    const bytes = enc.encode(text);
+    for (const stride of [1, 2, 3, 5, 7, 13, 64, 1000]) {
+      const pieces: Uint8Array[] = [];
+      for (let offset = 0; offset < bytes.length; offset += stride) pieces.push(bytes.subarray(offset, offset + stride));
+      expect(decode(pieces), `stride ${stride}`).toEqual(expected);
+    }
+  });
+});
