@@ -209,7 +209,9 @@ describe('client errors → 400/404 naming the field', () => {
 
   it('unknown path → 404 in OpenAI shape', async () => {
     expectOpenAIError(await rawRequest(gw.origin, { path: '/v1/completions-old', headers: AUTH }), 404, { code: 'unknown_url' });
-    expectOpenAIError(await rawRequest(gw.origin, { path: '/nothing-here' }), 404, { code: 'unknown_url' });
+    expectOpenAIError(await rawRequest(gw.origin, { path: '/nothing-here', headers: AUTH }), 404, { code: 'unknown_url' });
+    // Deny by default: without a key even an unknown path answers 401, revealing nothing.
+    expectOpenAIError(await rawRequest(gw.origin, { path: '/nothing-here' }), 401);
     expectOpenAIError(await rawRequest(gw.origin, { method: 'DELETE', path: '/v1/models', headers: AUTH }), 404);
   });
 

@@ -35,6 +35,8 @@ export interface GatewayDeps {
 
 const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-tags, x-switchyard-tags, x-conversation-id, x-user-id, x-provider-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
 
+const CORS_EXPOSED_HEADERS = 'x-switchyard-request-id, x-switchyard-warnings, retry-after, retry-after-ms';
+
 function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
   if (body.length === 0) {
     done(new GatewayError(400, 'The request body is empty; send a JSON object.', { code: 'invalid_json' }));
@@ -80,28 +82,35 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const host = request.headers.host;
-    hosts.check(host);
-    const origin = request.headers.origin;
-    const { cors } = origins.check(origin, host);
-    if (cors && origin) {
-      reply.header('access-control-allow-origin', origin);
-      reply.header('vary', 'origin');
-      if (request.method === 'OPTIONS') {
-        reply
-          .code(204)
-          .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-          .header('access-control-allow-headers', CORS_ALLOWED_HEADERS)
-          .header('access-control-max-age', '600')
-          .send();
-        return reply;
+  // Deny by default: every route needs a gateway key unless it is marked public.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    try {
+      const host = request.headers.host;
+      hosts.check(host);
+      const origin = request.headers.origin;
+      if (origin !== undefined) {
+        const { cors } = origins.check(origin, host);
+        if (cors) {
+          reply.header('access-control-allow-origin', origin);
+          reply.header('access-control-expose-headers', CORS_EXPOSED_HEADERS);
+          reply.header('vary', 'origin');
+          if (request.method === 'OPTIONS') {
+            reply
+              .code(204)
+              .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+              .header('access-control-allow-headers', CORS_ALLOWED_HEADERS)
+              .header('access-control-max-age', '600')
+              .send();
+            return;
+          }
+        }
       }
-    }
-    // Judge by the matched route too: the router decodes the path, so `/%761/…` reaches `/v1/…`.
-    const route = request.routeOptions.url;
-    if (config.auth && (request.url.startsWith('/v1/') || (route !== undefined && route.startsWith('/v1/')))) {
-      request.gatewayKey = authenticate(deps.auth, request.headers);
+      if (config.auth && (request.routeOptions.config as { public?: boolean } | undefined)?.public !== true) {
+        request.gatewayKey = authenticate(deps.auth, request.headers);
+      }
+      done();
+    } catch (error) {
+      done(error as Error);
     }
   });
 
@@ -126,7 +135,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     return sendError(reply, new GatewayError(404, `Unknown request URL: ${request.method} ${path}. Switchyard serves /v1/chat/completions, /v1/embeddings and /v1/models.`, { code: 'unknown_url' }));
   });
 
-  app.get('/health', async (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/health', { config: { public: true } }, async (_request, reply) => reply.send({ status: 'ok' }));
   registerChatCompletions(app, context);
   registerEmbeddings(app, context);
   registerModels(app, context);

@@ -6,6 +6,11 @@
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'error' | 'other';
 
+/** The `finish_reason` an OpenAI client sees for a unified reason. */
+export function openAIFinishReason(unified: FinishReason): 'stop' | 'length' | 'tool_calls' | 'content_filter' {
+  return unified === 'other' || unified === 'error' ? 'stop' : unified;
+}
+
 /** Token usage normalised once, in the adapter. */
 export interface Usage {
   /** All prompt tokens, cached ones included. */

@@ -53,7 +53,7 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
     try {
       body = validateChatRequest(request.body);
       recorder.started(body);
-      const resolution = await context.router.resolve(body.model);
+      const resolution = context.router.resolveCached(body.model) ?? (await context.router.resolve(body.model));
       resolved = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
       const prepared = resolved.adapter.prepareChat(body, resolved.target);
       recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings);
@@ -79,7 +79,7 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
       const buffer = Buffer.from(await response.body.arrayBuffer());
       const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
       reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
-      recorder.succeeded({ usage: parsed.usage, finishReason: parsed.finishReason, responseBody: parsed.response });
+      recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
     } catch (error) {
       const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller.signal);
       recorder.failed(gatewayError);

@@ -18,7 +18,7 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
     try {
       const body = validateEmbeddingsRequest(request.body);
       recorder.started(body);
-      const resolution = await context.router.resolve(body.model);
+      const resolution = context.router.resolveCached(body.model) ?? (await context.router.resolve(body.model));
       const { adapter, target } = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
       providerName = target.provider.name;
       origin = new URL(target.provider.baseUrl).origin;

@@ -3,7 +3,7 @@
  * built once per stream and each delta is spliced in with one `JSON.stringify` of its
  * text, so encoding costs little more than the copy.
  */
-import type { StreamEvent, Usage } from '../types.js';
+import { openAIFinishReason, type StreamEvent, type Usage } from '../types.js';
 import { toOpenAIUsage } from '../providers/openai-compatible/usage.js';
 
 export interface ChunkEncoderOptions {
@@ -98,7 +98,7 @@ export class OpenAIChunkEncoder {
       }
       case 'finish': {
         const choice = event.choice ?? 0;
-        const reason = event.reason.unified === 'other' || event.reason.unified === 'error' ? 'stop' : event.reason.unified;
+        const reason = openAIFinishReason(event.reason.unified);
         return this.roleFrame(choice) + this.frame(choice, '{}', reason);
       }
       case 'usage':

@@ -3,7 +3,7 @@
  * and the inspector: the text, reasoning, tool calls, finish reason and usage.
  */
 import type { ChatCompletionResponse, ToolCall } from '../openai-types.js';
-import type { StreamEvent, Usage } from '../types.js';
+import { openAIFinishReason, type StreamEvent, type Usage } from '../types.js';
 import { toOpenAIUsage } from '../providers/openai-compatible/usage.js';
 
 export class StreamAccumulator {
@@ -62,7 +62,8 @@ export class StreamAccumulator {
         return;
       }
       case 'finish':
-        if ((event.choice ?? 0) === 0) this.finishReason = event.reason.raw ?? event.reason.unified;
+        // What the client saw, as non-streamed responses record it.
+        if ((event.choice ?? 0) === 0) this.finishReason = openAIFinishReason(event.reason.unified);
         return;
       case 'usage':
         this.usage = event.usage;

@@ -1,0 +1,233 @@
+/**
+ * Canonical (OpenAI chat) request → Anthropic Messages request. Messages, tools and
+ * response_format have their own files; this one maps the scalar parameters, decides
+ * `max_tokens` and `thinking` from the model family's defaults, and records a warning for
+ * everything dropped or changed.
+ */
+import type { ChatCompletionRequest } from '../../openai-types.js';
+import type { RequestWarning } from '../../types.js';
+import type { PreparedChat, PreparedRequest, UpstreamTarget } from '../types.js';
+import { convertMessages } from './convert-messages.js';
+import {
+  ADAPTIVE_EFFORTS,
+  MINIMUM_THINKING_BUDGET,
+  THINKING_BUDGETS,
+  anthropicModelFamily,
+  type AnthropicModelFamily,
+} from './model-defaults.js';
+import { JSON_OBJECT_INSTRUCTION, jsonSchemaInstruction, structuredOutputSchema } from './output-format.js';
+import { prepareTools } from './prepare-tools.js';
+import type { AnthropicMessage, AnthropicRequest, AnthropicThinking } from './wire-types.js';
+
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/** Request fields this file translates; any other field that is set is dropped with a warning. */
+const TRANSLATED = new Set([
+  'model',
+  'messages',
+  'stream',
+  'stream_options',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'response_format',
+  'reasoning_effort',
+  'user',
+  'safety_identifier',
+]);
+
+/** Values that ask for exactly what Anthropic does anyway: dropped without a warning. */
+const HARMLESS: Record<string, unknown> = { n: 1, logprobs: false };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unsupported(warnings: RequestWarning[], parameter: string, message: string): void {
+  warnings.push({ type: 'unsupported-parameter', parameter, message: `${parameter} dropped: ${message}` });
+}
+
+function dropUntranslated(request: ChatCompletionRequest, warnings: RequestWarning[]): void {
+  for (const [key, value] of Object.entries(request)) {
+    if (TRANSLATED.has(key) || value === undefined || value === null || HARMLESS[key] === value) continue;
+    unsupported(warnings, key, 'Anthropic does not support it');
+  }
+}
+
+/**
+ * While thinking is on, Anthropic wants the assistant turns of the current tool loop (the
+ * trailing tool_use → tool_result pairs) to start with their thinking block.
+ */
+function toolLoopHasThinking(messages: AnthropicMessage[]): boolean {
+  for (let index = messages.length - 1; index >= 1; index -= 2) {
+    const user = messages[index]!;
+    const assistant = messages[index - 1]!;
+    if (user.role !== 'user' || assistant.role !== 'assistant') break;
+    if (!user.content.some((block) => block.type === 'tool_result')) break;
+    if (!assistant.content.some((block) => block.type === 'tool_use')) break;
+    const first = assistant.content[0]!.type;
+    if (first !== 'thinking' && first !== 'redacted_thinking') return false;
+  }
+  return true;
+}
+
+interface ThinkingPlan {
+  thinking?: AnthropicThinking;
+  effort?: string;
+  maxTokens: number;
+}
+
+function planThinking(
+  request: ChatCompletionRequest,
+  family: AnthropicModelFamily,
+  messages: AnthropicMessage[],
+  maxTokens: number,
+  warnings: RequestWarning[],
+): ThinkingPlan {
+  const effort = request.reasoning_effort;
+  if (typeof effort !== 'string' || effort === 'none') return { maxTokens };
+  if (THINKING_BUDGETS[effort] === undefined) {
+    unsupported(warnings, 'reasoning_effort', `'${effort}' is not a reasoning effort the gateway knows (minimal, low, medium, high, xhigh, max, none)`);
+    return { maxTokens };
+  }
+  if (family.thinking === 'none') {
+    unsupported(warnings, 'reasoning_effort', `${family.name} models have no extended thinking`);
+    return { maxTokens };
+  }
+  if (!toolLoopHasThinking(messages)) {
+    unsupported(
+      warnings,
+      'reasoning_effort',
+      'thinking stays off because the assistant turn of the current tool loop carries no thinking_blocks, and Anthropic rejects thinking without them',
+    );
+    return { maxTokens };
+  }
+  if (family.thinking === 'adaptive') {
+    return { thinking: family.thinkingDisplay ? { type: 'adaptive', display: family.thinkingDisplay } : { type: 'adaptive' }, effort: ADAPTIVE_EFFORTS[effort], maxTokens };
+  }
+  let budget = THINKING_BUDGETS[effort]!;
+  let raised = maxTokens;
+  // The budget is part of max_tokens and must stay below it: keep the client's answer room on top.
+  if (raised <= budget) raised = budget + maxTokens;
+  if (family.maxOutputTokens !== null && raised > family.maxOutputTokens) raised = family.maxOutputTokens;
+  if (budget >= raised) budget = raised - 1;
+  if (budget < MINIMUM_THINKING_BUDGET) {
+    unsupported(warnings, 'reasoning_effort', `max_tokens ${raised} leaves no room for Anthropic's minimum thinking budget of ${MINIMUM_THINKING_BUDGET}`);
+    return { maxTokens };
+  }
+  if (raised !== maxTokens) {
+    warnings.push({ type: 'other', parameter: 'max_tokens', message: `max_tokens raised from ${maxTokens} to ${raised} so that the thinking budget (${budget}) fits below it` });
+  }
+  return { thinking: { type: 'enabled', budget_tokens: budget }, maxTokens: raised };
+}
+
+export function buildAnthropicRequest(request: ChatCompletionRequest, model: string): { body: AnthropicRequest; warnings: RequestWarning[] } {
+  const family = anthropicModelFamily(model);
+  const warnings: RequestWarning[] = [];
+  dropUntranslated(request, warnings);
+  const { system, messages } = convertMessages(request.messages, warnings);
+
+  let outputFormat: NonNullable<AnthropicRequest['output_config']>['format'];
+  const format = request.response_format;
+  if (format?.type === 'json_schema') {
+    const schema = format.json_schema?.schema;
+    if (family.structuredOutputs && isRecord(schema) && schema.type === 'object') {
+      outputFormat = { type: 'json_schema', schema: structuredOutputSchema(schema) as Record<string, unknown> };
+    } else {
+      system.push({ type: 'text', text: jsonSchemaInstruction(format.json_schema?.name, schema) });
+      warnings.push({
+        type: 'other',
+        parameter: 'response_format',
+        message: `response_format json_schema sent as a system instruction: ${family.structuredOutputs ? 'the schema is not an object schema' : `${family.name} has no structured outputs`}, so the model is asked, not forced`,
+      });
+    }
+  } else if (format?.type === 'json_object') {
+    system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION });
+    warnings.push({ type: 'other', parameter: 'response_format', message: 'response_format json_object sent as a system instruction: Anthropic has no JSON mode without a schema' });
+  } else if (format && format.type !== 'text') {
+    unsupported(warnings, 'response_format', `type '${format.type}' is not translated`);
+  }
+
+  const { tools, toolChoice } = prepareTools(request, family, warnings);
+
+  const requested = request.max_completion_tokens ?? request.max_tokens ?? null;
+  let maxTokens = requested ?? family.defaultMaxTokens;
+  if (family.maxOutputTokens !== null && maxTokens > family.maxOutputTokens) {
+    warnings.push({ type: 'other', parameter: 'max_tokens', message: `max_tokens lowered from ${maxTokens} to ${family.maxOutputTokens}, the most ${family.name} models produce` });
+    maxTokens = family.maxOutputTokens;
+  }
+  const plan = planThinking(request, family, messages, maxTokens, warnings);
+
+  let temperature = request.temperature ?? undefined;
+  let topP = request.top_p ?? undefined;
+  let choice = toolChoice;
+  if (plan.thinking) {
+    if (temperature !== undefined) {
+      unsupported(warnings, 'temperature', 'Anthropic does not allow it to be set while thinking is enabled');
+      temperature = undefined;
+    }
+    if (topP !== undefined && topP < 0.95) {
+      unsupported(warnings, 'top_p', 'Anthropic allows only values from 0.95 to 1 while thinking is enabled');
+      topP = undefined;
+    }
+    if (choice && (choice.type === 'any' || choice.type === 'tool')) {
+      warnings.push({ type: 'other', parameter: 'tool_choice', message: `tool_choice ${choice.type === 'any' ? 'required' : `'${choice.name}'`} sent as auto: Anthropic cannot force tool use while thinking is enabled` });
+      choice = choice.disable_parallel_tool_use ? { type: 'auto', disable_parallel_tool_use: true } : { type: 'auto' };
+    }
+  }
+  if (family.sampling === 'none') {
+    if (temperature !== undefined) unsupported(warnings, 'temperature', `${family.name} models do not accept sampling parameters`);
+    if (topP !== undefined) unsupported(warnings, 'top_p', `${family.name} models do not accept sampling parameters`);
+    temperature = undefined;
+    topP = undefined;
+  }
+  if (temperature !== undefined && temperature > 1) {
+    warnings.push({ type: 'other', parameter: 'temperature', message: `temperature ${temperature} lowered to 1, Anthropic's maximum` });
+    temperature = 1;
+  }
+  if (family.sampling === 'one' && temperature !== undefined && topP !== undefined) {
+    unsupported(warnings, 'top_p', `${family.name} models do not accept temperature and top_p together`);
+    topP = undefined;
+  }
+
+  const stops = typeof request.stop === 'string' ? [request.stop] : Array.isArray(request.stop) ? request.stop : [];
+  const stopSequences = stops.filter((stop) => typeof stop === 'string' && stop.trim().length > 0);
+  if (stopSequences.length < stops.length) {
+    warnings.push({ type: 'unsupported-parameter', parameter: 'stop', message: `${stops.length - stopSequences.length} of the stop sequences dropped: Anthropic rejects empty or whitespace-only ones` });
+  }
+
+  const body: AnthropicRequest = system.length > 0 ? { model, max_tokens: plan.maxTokens, system, messages } : { model, max_tokens: plan.maxTokens, messages };
+  if (tools) body.tools = tools;
+  if (choice) body.tool_choice = choice;
+  if (plan.thinking) body.thinking = plan.thinking;
+  if (temperature !== undefined) body.temperature = temperature;
+  if (topP !== undefined) body.top_p = topP;
+  if (stopSequences.length > 0) body.stop_sequences = stopSequences;
+  const user = request.user ?? (typeof request.safety_identifier === 'string' ? request.safety_identifier : undefined);
+  if (typeof user === 'string' && user.length > 0) body.metadata = { user_id: user };
+  if (plan.effort || outputFormat) {
+    body.output_config = {};
+    if (plan.effort) body.output_config.effort = plan.effort;
+    if (outputFormat) body.output_config.format = outputFormat;
+  }
+  if (request.stream === true) body.stream = true;
+  return { body, warnings };
+}
+
+export function anthropicHeaders(target: UpstreamTarget): Record<string, string> {
+  const headers: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION, ...target.provider.headers };
+  if (target.apiKey) headers['x-api-key'] = target.apiKey;
+  return headers;
+}
+
+export function prepareAnthropicChat(request: ChatCompletionRequest, target: UpstreamTarget): PreparedChat {
+  const { body, warnings } = buildAnthropicRequest(request, target.model);
+  const headers = { ...anthropicHeaders(target), 'content-type': 'application/json', accept: request.stream === true ? 'text/event-stream' : 'application/json' };
+  const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(body), json: body };
+  return { request: prepared, warnings };
+}
