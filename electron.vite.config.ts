@@ -5,6 +5,9 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   main: {
     build: {
+      // Bundling the pure-JS server libraries into the output halves module loading at
+      // start-up (the gateway must be ready within 300 ms); native modules stay external.
+      externalizeDeps: { exclude: ['fastify', 'undici'] },
       rollupOptions: {
         // The Electron entry and the headless CLI share one bundle of gateway code.
         input: {
