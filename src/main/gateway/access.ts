@@ -36,12 +36,18 @@ export class StaticKeyAuth implements GatewayAuth {
     this.keys = keys.filter((entry) => entry.key.length > 0).map((entry) => ({ digest: digest(entry.key), identity: entry.identity }));
   }
 
+  /** Tokens already verified: a fixed key list never changes, so a hit skips the hash. */
+  private readonly verified = new Map<string, GatewayKeyIdentity>();
+
   verify(token: string): GatewayKeyIdentity | null {
+    const known = this.verified.get(token);
+    if (known) return known;
     const candidate = digest(token);
     let found: GatewayKeyIdentity | null = null;
     for (const entry of this.keys) {
       if (timingSafeEqual(entry.digest, candidate)) found = entry.identity;
     }
+    if (found && this.verified.size < 64) this.verified.set(token, found);
     return found;
   }
 

@@ -12,6 +12,7 @@ import type { ChatCompletionRequest } from '../openai-types.js';
 import { validateChatRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
 import { transportError, isAbort, type UpstreamResponse } from '../routing/upstream-client.js';
+import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
 import { SseDecoder } from '../sse/decoder.js';
 import { OpenAIChunkEncoder } from '../sse/openai-chunk-encoder.js';
 import { StreamAccumulator } from '../sse/stream-accumulator.js';
@@ -21,16 +22,6 @@ import { sendError } from './send-error.js';
 export function byokKey(request: FastifyRequest): string | null {
   const value = request.headers['x-provider-api-key'];
   return typeof value === 'string' && value.length > 0 ? value : null;
-}
-
-/** Aborts the upstream call when the client's connection closes before the response is done. */
-export function abortOnClientClose(reply: FastifyReply): AbortController {
-  const controller = new AbortController();
-  const response = reply.raw;
-  response.on('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  return controller;
 }
 
 async function readErrorBody(response: UpstreamResponse): Promise<string> {
@@ -59,7 +50,7 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
       recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings);
       if (prepared.warnings.length > 0) reply.header('x-switchyard-warnings', String(prepared.warnings.length));
       response = await context.upstream.request(prepared.request, {
-        signal: controller.signal,
+        signal: controller,
         timeoutMs: resolved.target.provider.timeoutMs,
         providerName: resolved.target.provider.name,
       });
@@ -68,7 +59,7 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
         throw resolved.adapter.parseError(response.status, text, response.headers, resolved.target);
       }
     } catch (error) {
-      const gatewayError = error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller.signal);
+      const gatewayError = error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller);
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
@@ -76,12 +67,12 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
     if (body.stream === true) return streamToClient(reply, body, resolved, response, recorder, controller);
 
     try {
-      const buffer = Buffer.from(await response.body.arrayBuffer());
+      const buffer = Buffer.from(await response.body.arrayBuffer()); // one copy, sent as-is when nothing changes
       const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
       reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
       recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
     } catch (error) {
-      const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller.signal);
+      const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller);
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
@@ -95,7 +86,7 @@ async function streamToClient(
   resolved: ResolvedTarget,
   response: UpstreamResponse,
   recorder: RequestRecorder,
-  controller: AbortController,
+  controller: ClientAbort,
 ): Promise<void> {
   // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
   const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
@@ -151,7 +142,7 @@ async function streamToClient(
       if (out.length > 0) raw.write(out);
     }
   } catch (error) {
-    if (isAbort(error, controller.signal)) {
+    if (isAbort(error, controller)) {
       response.body.destroy();
       recorder.failed(new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' }), {
         usage: accumulator.usage,

@@ -5,7 +5,8 @@ import { GatewayError } from '../errors.js';
 import { validateEmbeddingsRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
 import { transportError } from '../routing/upstream-client.js';
-import { abortOnClientClose, byokKey } from './chat-completions.js';
+import { byokKey } from './chat-completions.js';
+import { abortOnClientClose } from '../routing/client-abort.js';
 import { sendError } from './send-error.js';
 
 export function registerEmbeddings(app: FastifyInstance, context: GatewayContext): void {
@@ -27,7 +28,7 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
       }
       const prepared = adapter.prepareEmbeddings(body, target);
       recorder.routed(target.provider.id, target.model, prepared.request.json, prepared.warnings);
-      const response = await context.upstream.request(prepared.request, { signal: controller.signal, timeoutMs: target.provider.timeoutMs, providerName });
+      const response = await context.upstream.request(prepared.request, { signal: controller, timeoutMs: target.provider.timeoutMs, providerName });
       if (response.status >= 400) {
         const text = await response.body.text();
         throw adapter.parseError(response.status, text, response.headers, target);
@@ -38,7 +39,7 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
       recorder.succeeded({ usage: parsed.usage, finishReason: null, responseBody: { ...parsed.response, data: `[${parsed.response.data.length} embeddings]` } });
       return reply;
     } catch (error) {
-      const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller.signal);
+      const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller);
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }

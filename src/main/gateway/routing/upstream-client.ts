@@ -6,6 +6,10 @@
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { FetchJson, PreparedRequest } from '../providers/types.js';
+import type { ClientAbort } from './client-abort.js';
+
+/** Anything with `aborted` that undici can listen to. */
+export type AbortSource = AbortSignal | ClientAbort;
 
 export interface UpstreamResponse {
   status: number;
@@ -25,12 +29,26 @@ export class UpstreamClient {
     });
   }
 
-  async request(prepared: PreparedRequest, options: { signal?: AbortSignal; timeoutMs: number; providerName: string }): Promise<UpstreamResponse> {
-    const url = new URL(prepared.url);
+  /** Parsed upstream URLs: a few per provider, reused by every request. */
+  private readonly urls = new Map<string, { origin: string; path: string }>();
+
+  private parse(url: string): { origin: string; path: string } {
+    let parsed = this.urls.get(url);
+    if (!parsed) {
+      const value = new URL(url);
+      parsed = { origin: value.origin, path: value.pathname + value.search };
+      if (this.urls.size > 1000) this.urls.clear();
+      this.urls.set(url, parsed);
+    }
+    return parsed;
+  }
+
+  async request(prepared: PreparedRequest, options: { signal?: AbortSource; timeoutMs: number; providerName: string }): Promise<UpstreamResponse> {
+    const url = this.parse(prepared.url);
     try {
       const response = await this.agent.request({
         origin: url.origin,
-        path: url.pathname + url.search,
+        path: url.path,
         method: prepared.method,
         headers: prepared.headers,
         body: prepared.body,
@@ -62,13 +80,13 @@ export class UpstreamClient {
   }
 }
 
-export function isAbort(error: unknown, signal?: AbortSignal): boolean {
+export function isAbort(error: unknown, signal?: AbortSource): boolean {
   if (signal?.aborted) return true;
   return error instanceof Error && (error.name === 'AbortError' || error instanceof undiciErrors.RequestAbortedError);
 }
 
 /** Maps an undici/network failure to the gateway error a client should see. */
-export function transportError(error: unknown, providerName: string, origin: string, signal?: AbortSignal): GatewayError {
+export function transportError(error: unknown, providerName: string, origin: string, signal?: AbortSource): GatewayError {
   if (error instanceof GatewayError) return error;
   if (isAbort(error, signal)) return new GatewayError(499, 'the client closed the request', { type: 'cancelled', code: 'client_closed_request' });
   const code = (error as { code?: string }).code ?? '';

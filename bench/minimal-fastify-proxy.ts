@@ -1,0 +1,25 @@
+/**
+ * A second baseline: the least a Fastify + undici gateway can do — parse the JSON body,
+ * re-serialise it upstream, parse the answer, send it back. No auth, routing or logging.
+ */
+import Fastify from 'fastify';
+import { Agent } from 'undici';
+
+const upstreamPort = Number(process.argv[2]);
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+const app = Fastify({ logger: false });
+app.post('/v1/chat/completions', async (request, reply) => {
+  const response = await agent.request({
+    origin: `http://127.0.0.1:${upstreamPort}`,
+    path: '/v1/chat/completions',
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
+    body: JSON.stringify(request.body),
+  });
+  const body = await response.body.json();
+  return reply.code(response.statusCode).header('content-type', 'application/json').send(JSON.stringify(body));
+});
+app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
+  const address = app.server.address();
+  process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);
+});
