@@ -1,0 +1,665 @@
+/**
+ * The dashboard and CLI queries over the request log: summary, time series, breakdowns,
+ * conversations. Whole UTC days inside the range are read from `rollup_daily`, the other
+ * whole UTC hours from `rollup_hourly` (a few dozen rows per period whatever the
+ * traffic), and the partial hours at either edge from raw rows through the started_at
+ * index, so results are exact for any range and cost about the same at a thousand rows
+ * or a million (the cost grows with the number of distinct models / users / tags per
+ * period instead).
+ *
+ * Definitions used everywhere:
+ * - ranges are half-open, [from, to), in epoch ms, on the request's start time;
+ * - tokens and cost are what the providers billed: a response-cache hit adds no tokens
+ *   and no cost, and its would-be cost is counted in `cacheSavingsNanoUsd`;
+ * - `unpricedRequests` counts requests with tokens but no known price: their cost is
+ *   unknown and is NOT included in `costNanoUsd` as zero silently — always show it;
+ * - error rate = requests with status `error` / all requests (cancellations are separate);
+ * - p95 latency is read from the fixed histogram (see latency-histogram.ts for precision).
+ * These functions are synchronous: call them through the analytics worker from the gateway.
+ */
+import { formatNanoUsd } from '../pricing/cost.js';
+import type { SqliteDatabase, SqliteStatement } from './database.js';
+import { LATENCY_BUCKET_UPPER_BOUNDS_MS, histogramQuantile } from './latency-histogram.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  ROLLUP_TABLES,
+  emptyMetrics,
+  mergeMetrics,
+  metricsFromAggregateRow,
+  rollupAggregateSelect,
+  type RollupDimension,
+  type RollupGranularity,
+  type RollupMetrics,
+} from './rollups.js';
+import { TimeZoneBucketer, type BucketSize } from './time-zone-buckets.js';
+
+export interface TimeRange {
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+}
+
+export interface MetricsView {
+  requests: number;
+  errors: number;
+  cancelled: number;
+  /** errors / requests, 0 when there are no requests. */
+  errorRate: number;
+  tokens: {
+    input: number;
+    cachedInput: number;
+    cacheWrite: number;
+    output: number;
+    reasoning: number;
+    /** input + output (cached and reasoning are subsets of these). */
+    total: number;
+  };
+  costNanoUsd: number;
+  costUsd: string;
+  unpricedRequests: number;
+  estimatedUsageRequests: number;
+  latency: { averageMs: number | null; p95Ms: number | null; maxMs: number | null };
+  timeToFirstTokenAverageMs: number | null;
+  cacheHits: number;
+  /** Cost avoided by the gateway's response cache (priced hits only). */
+  cacheSavingsNanoUsd: number;
+  /** Cost avoided by provider prompt caching (cache reads at the cached rate instead of the input rate). */
+  cacheReadSavingsNanoUsd: number;
+}
+
+export interface Summary extends MetricsView {
+  range: TimeRange;
+}
+
+export interface TimeSeriesPoint extends MetricsView {
+  /** First instant of the local bucket (epoch ms). */
+  bucketStart: number;
+  /** Local label: `2025-11-02` or `2025-11-02T01:00-05:00`. */
+  label: string;
+}
+
+export type BreakdownDimension = 'model' | 'provider' | 'tag' | 'key' | 'user';
+
+export interface BreakdownRow extends MetricsView {
+  /** Model, provider, gateway key id or user; for tags the tag key. Null for requests without one. */
+  value: string | null;
+  /** The provider for a model row, the tag value for a tag row, else null. */
+  detail: string | null;
+  /** Display text: `gpt-4.1 (openai)`, `team:platform`, `(none)`. */
+  label: string;
+}
+
+export interface ConversationListItem {
+  id: string;
+  title: string | null;
+  firstStartedAt: number;
+  lastStartedAt: number;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costNanoUsd: number;
+  costUsd: string;
+  unpricedRequests: number;
+  lastModel: string | null;
+}
+
+export interface ConversationList {
+  conversations: ConversationListItem[];
+  /** True when more conversations follow this page. */
+  hasMore: boolean;
+}
+
+export interface ConversationTurn {
+  requestId: string;
+  startedAt: number;
+  endedAt: number;
+  endpoint: string;
+  model: string | null;
+  provider: string | null;
+  status: string;
+  httpStatus: number;
+  errorMessage: string | null;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteInputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  costNanoUsd: number;
+  costUsd: string;
+  priced: boolean;
+  usageEstimated: boolean;
+  cacheHit: boolean;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  /** Messages this turn's request added to the conversation (not seen in an earlier turn). Empty when bodies are not stored. */
+  newMessages: unknown[];
+  /** The reply message(s) returned to the client. */
+  responseMessages: unknown[];
+}
+
+export interface ConversationDetail extends ConversationListItem {
+  turns: ConversationTurn[];
+}
+
+const DIMENSION_FOR_BREAKDOWN: Record<BreakdownDimension, RollupDimension> = {
+  model: 'model',
+  provider: 'model',
+  tag: 'tag',
+  key: 'key',
+  user: 'user',
+};
+
+/**
+ * Raw rows at the range edges are aggregated in SQL, grouped by the latency bucket so the
+ * histogram can be rebuilt, and read through the covering started_at index (no table
+ * lookups): about 0.1–0.3 µs per row. Token sums skip response-cache hits, as the writer's
+ * rollups do.
+ */
+const LATENCY_BUCKET_SQL = `CASE ${LATENCY_BUCKET_UPPER_BOUNDS_MS.slice(0, -1)
+  .map((bound, index) => `WHEN r.latency_ms < ${bound} THEN ${index}`)
+  .join(' ')} ELSE ${LATENCY_BUCKET_UPPER_BOUNDS_MS.length - 1} END`;
+
+const RAW_AGGREGATES = [
+  'count(*) AS requests',
+  "total(r.status = 'error') AS errors",
+  "total(r.status = 'cancelled') AS cancelled",
+  ...(
+    [
+      ['inputTokens', 'input_tokens'],
+      ['cachedInputTokens', 'cached_input_tokens'],
+      ['cacheWriteInputTokens', 'cache_write_input_tokens'],
+      ['outputTokens', 'output_tokens'],
+      ['reasoningTokens', 'reasoning_tokens'],
+    ] as const
+  ).map(([alias, column]) => `total(CASE WHEN r.cache_hit = 0 THEN r.${column} ELSE 0 END) AS ${alias}`),
+  'total(r.cost_nano_usd) AS costNanoUsd',
+  'total(r.priced = 0) AS unpricedRequests',
+  'total(r.usage_estimated) AS estimatedRequests',
+  'total(r.cache_hit) AS cacheHits',
+  'total(r.cache_savings_nano_usd) AS cacheSavingsNanoUsd',
+  'total(r.cache_read_savings_nano_usd) AS cacheReadSavingsNanoUsd',
+  'total(r.latency_ms) AS latencySumMs',
+  'max(r.latency_ms) AS latencyMaxMs',
+  'total(r.time_to_first_token_ms) AS timeToFirstTokenSumMs',
+  'count(r.time_to_first_token_ms) AS timeToFirstTokenCount',
+].join(', ');
+
+const RAW_GROUP_EXPRESSIONS: Record<RollupDimension, { value: string; detail: string; join: string }> = {
+  total: { value: "''", detail: "''", join: '' },
+  model: { value: "coalesce(r.resolved_model, r.requested_model, '')", detail: "coalesce(r.provider, '')", join: '' },
+  key: { value: "coalesce(r.gateway_key_id, '')", detail: "''", join: '' },
+  user: { value: "coalesce(r.user, '')", detail: "''", join: '' },
+  tag: { value: 't.key', detail: 't.value', join: 'JOIN request_tags t ON t.request_seq = r.seq' },
+};
+
+function rawGroupSql(dimension: RollupDimension): string {
+  const { value, detail, join } = RAW_GROUP_EXPRESSIONS[dimension];
+  return `SELECT ${value} AS value, ${detail} AS detail, ${LATENCY_BUCKET_SQL} AS latency_bucket, ${RAW_AGGREGATES}
+          FROM requests r ${join} WHERE r.started_at >= ? AND r.started_at < ? GROUP BY 1, 2, 3`;
+}
+
+/** Per minute, so a time zone's bucket (offsets are whole minutes) can be found exactly. */
+const RAW_BY_MINUTE_SQL = `SELECT r.started_at / 60000 AS minute, ${LATENCY_BUCKET_SQL} AS latency_bucket, ${RAW_AGGREGATES}
+  FROM requests r WHERE r.started_at >= ? AND r.started_at < ? GROUP BY 1, 2`;
+
+/** Metrics from one raw aggregate row: all its requests fall in one latency bucket. */
+function metricsFromRawRow(row: Record<string, unknown>): RollupMetrics {
+  const metrics = metricsFromAggregateRow(row);
+  metrics.latencyHistogram[Number(row.latency_bucket)] = Number(row.requests);
+  return metrics;
+}
+
+function viewOf(metrics: RollupMetrics): MetricsView {
+  const requests = metrics.requests;
+  return {
+    requests,
+    errors: metrics.errors,
+    cancelled: metrics.cancelled,
+    errorRate: requests === 0 ? 0 : metrics.errors / requests,
+    tokens: {
+      input: metrics.inputTokens,
+      cachedInput: metrics.cachedInputTokens,
+      cacheWrite: metrics.cacheWriteInputTokens,
+      output: metrics.outputTokens,
+      reasoning: metrics.reasoningTokens,
+      total: metrics.inputTokens + metrics.outputTokens,
+    },
+    costNanoUsd: metrics.costNanoUsd,
+    costUsd: formatNanoUsd(metrics.costNanoUsd),
+    unpricedRequests: metrics.unpricedRequests,
+    estimatedUsageRequests: metrics.estimatedRequests,
+    latency: {
+      averageMs: requests === 0 ? null : Math.round(metrics.latencySumMs / requests),
+      p95Ms: histogramQuantile(metrics.latencyHistogram, 0.95, metrics.latencyMaxMs),
+      maxMs: requests === 0 ? null : metrics.latencyMaxMs,
+    },
+    timeToFirstTokenAverageMs:
+      metrics.timeToFirstTokenCount === 0 ? null : Math.round(metrics.timeToFirstTokenSumMs / metrics.timeToFirstTokenCount),
+    cacheHits: metrics.cacheHits,
+    cacheSavingsNanoUsd: metrics.cacheSavingsNanoUsd,
+    cacheReadSavingsNanoUsd: metrics.cacheReadSavingsNanoUsd,
+  };
+}
+
+function validateRange(range: TimeRange): void {
+  if (!Number.isFinite(range.from) || !Number.isFinite(range.to) || range.to < range.from) {
+    throw new RangeError('range must have finite from <= to (epoch ms)');
+  }
+}
+
+interface Statements {
+  rollup: Record<RollupGranularity, Map<RollupDimension, SqliteStatement>>;
+  totalByLocalBucket: SqliteStatement;
+  raw: Map<RollupDimension, SqliteStatement>;
+  rawByMinute: SqliteStatement;
+}
+
+const statementCache = new WeakMap<SqliteDatabase, Statements>();
+const DIMENSIONS: readonly RollupDimension[] = ['total', 'model', 'key', 'user', 'tag'];
+
+function statementsFor(database: SqliteDatabase): Statements {
+  let statements = statementCache.get(database);
+  if (!statements) {
+    const select = rollupAggregateSelect();
+    const rollupStatements = (table: string): Map<RollupDimension, SqliteStatement> =>
+      new Map(
+        DIMENSIONS.map((dimension) => [
+          dimension,
+          database.prepare(
+            `SELECT value, detail, ${select} FROM ${table}
+             WHERE dimension = ? AND period_start >= ? AND period_start < ? GROUP BY value, detail`,
+          ),
+        ]),
+      );
+    statements = {
+      rollup: { hour: rollupStatements(ROLLUP_TABLES.hour), day: rollupStatements(ROLLUP_TABLES.day) },
+      // Buckets in SQL, one constant offset at a time: only one row per bucket reaches JavaScript.
+      totalByLocalBucket: database.prepare(
+        // Parameters arrive as REAL; cast so the division is an integer one.
+        `SELECT (period_start + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) AS local_bucket,
+                min(period_start) AS first_period, ${select}
+         FROM ${ROLLUP_TABLES.hour}
+         WHERE dimension = 'total' AND period_start >= @from AND period_start < @to GROUP BY 1`,
+      ),
+      raw: new Map(DIMENSIONS.map((dimension) => [dimension, database.prepare(rawGroupSql(dimension))])),
+      rawByMinute: database.prepare(RAW_BY_MINUTE_SQL),
+    };
+    statementCache.set(database, statements);
+  }
+  return statements;
+}
+
+/**
+ * A partial hour at a range edge can be read from its hourly rollup when the rest of that
+ * hour holds no rows, which is always the case for a range ending now: then the edge
+ * costs nothing, however busy the current hour is.
+ */
+function resolveEdges(database: SqliteDatabase, parts: RangeParts): RangeParts {
+  if (parts.raw.length === 0) return parts;
+  const countRows = database.prepare('SELECT count(*) FROM requests WHERE started_at >= ? AND started_at < ?').pluck();
+  const raw: TimeRange[] = [];
+  const hours = [...parts.hours];
+  for (const edge of parts.raw) {
+    const hour = Math.floor(edge.from / HOUR_MS) * HOUR_MS;
+    const sameHour = edge.to <= hour + HOUR_MS;
+    const outside = sameHour ? (countRows.get(hour, edge.from) as number) + (countRows.get(edge.to, hour + HOUR_MS) as number) : 1;
+    if (outside === 0) hours.push({ from: hour, to: hour + HOUR_MS });
+    else raw.push(edge);
+  }
+  return { days: parts.days, hours: mergeAdjacent(hours), raw };
+}
+
+function mergeAdjacent(ranges: TimeRange[]): TimeRange[] {
+  const sorted = [...ranges].sort((left, right) => left.from - right.from);
+  const merged: TimeRange[] = [];
+  for (const range of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && last.to >= range.from) last.to = Math.max(last.to, range.to);
+    else merged.push({ ...range });
+  }
+  return merged;
+}
+
+interface RangeParts {
+  /** Whole UTC days, read from rollup_daily. */
+  days: TimeRange | null;
+  /** Whole UTC hours not covered by days, read from rollup_hourly. */
+  hours: TimeRange[];
+  /** Partial hours at the edges, read from raw rows. */
+  raw: TimeRange[];
+}
+
+/** Splits a range into whole UTC days, whole UTC hours and raw-row edges. With `useDays` false, whole hours only. */
+function splitRange(range: TimeRange, useDays: boolean): RangeParts {
+  const firstFullHour = Math.ceil(range.from / HOUR_MS) * HOUR_MS;
+  const lastFullHourEnd = Math.floor(range.to / HOUR_MS) * HOUR_MS;
+  if (firstFullHour >= lastFullHourEnd) {
+    // Within one hour, or straddling one hour boundary: one or two partial hours.
+    const crosses = range.from < firstFullHour && firstFullHour < range.to;
+    return {
+      days: null,
+      hours: [],
+      raw: crosses ? [{ from: range.from, to: firstFullHour }, { from: firstFullHour, to: range.to }] : [range],
+    };
+  }
+  const raw: TimeRange[] = [];
+  if (range.from < firstFullHour) raw.push({ from: range.from, to: firstFullHour });
+  if (lastFullHourEnd < range.to) raw.push({ from: lastFullHourEnd, to: range.to });
+  const firstFullDay = Math.ceil(firstFullHour / DAY_MS) * DAY_MS;
+  const lastFullDayEnd = Math.floor(lastFullHourEnd / DAY_MS) * DAY_MS;
+  if (!useDays || firstFullDay >= lastFullDayEnd) return { days: null, hours: [{ from: firstFullHour, to: lastFullHourEnd }], raw };
+  const hours: TimeRange[] = [];
+  if (firstFullHour < firstFullDay) hours.push({ from: firstFullHour, to: firstFullDay });
+  if (lastFullDayEnd < lastFullHourEnd) hours.push({ from: lastFullDayEnd, to: lastFullHourEnd });
+  return { days: { from: firstFullDay, to: lastFullDayEnd }, hours, raw };
+}
+
+/** Metrics per (value, detail) of one rollup dimension over a range. */
+function aggregateByDimension(database: SqliteDatabase, range: TimeRange, dimension: RollupDimension) {
+  const statements = statementsFor(database);
+  const groups = new Map<string, { value: string; detail: string; metrics: RollupMetrics }>();
+  const groupFor = (value: string, detail: string) => {
+    const key = `${value}\u0000${detail}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { value, detail, metrics: emptyMetrics() };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  const parts = resolveEdges(database, splitRange(range, true));
+  const rollupReads: Array<[RollupGranularity, TimeRange]> = [
+    ...(parts.days ? [['day', parts.days] as [RollupGranularity, TimeRange]] : []),
+    ...parts.hours.map((hours): [RollupGranularity, TimeRange] => ['hour', hours]),
+  ];
+  for (const [granularity, part] of rollupReads) {
+    const rows = statements.rollup[granularity].get(dimension)?.all(dimension, part.from, part.to) as Array<Record<string, unknown>>;
+    for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromAggregateRow(row));
+  }
+  for (const edge of parts.raw) {
+    const rows = statements.raw.get(dimension)?.all(edge.from, edge.to) as Array<Record<string, unknown>>;
+    for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromRawRow(row));
+  }
+  return groups;
+}
+
+/** Runs several statements against one snapshot of the database. */
+function inSnapshot<Result>(database: SqliteDatabase, body: () => Result): Result {
+  return database.inTransaction ? body() : database.transaction(body)();
+}
+
+export function summary(database: SqliteDatabase, range: TimeRange): Summary {
+  validateRange(range);
+  return inSnapshot(database, () => summaryIn(database, range));
+}
+
+function summaryIn(database: SqliteDatabase, range: TimeRange): Summary {
+  const total = emptyMetrics();
+  for (const group of aggregateByDimension(database, range, 'total').values()) mergeMetrics(total, group.metrics);
+  return { range: { from: range.from, to: range.to }, ...viewOf(total) };
+}
+
+/**
+ * Metrics per local hour or day, oldest first, with empty buckets included. `timeZone` is
+ * an IANA name (default UTC); see time-zone-buckets.ts for how offsets are applied.
+ */
+export function timeSeries(database: SqliteDatabase, range: TimeRange, bucket: BucketSize, timeZone = 'UTC'): TimeSeriesPoint[] {
+  validateRange(range);
+  return inSnapshot(database, () => timeSeriesIn(database, range, bucket, timeZone));
+}
+
+function timeSeriesIn(database: SqliteDatabase, range: TimeRange, bucket: BucketSize, timeZone: string): TimeSeriesPoint[] {
+  const bucketer = new TimeZoneBucketer(range.from, range.to, timeZone, bucket);
+  const buckets = bucketer.bucketsBetween(range.from, range.to);
+  const metricsByStart = new Map<number, RollupMetrics>();
+  for (const entry of buckets) metricsByStart.set(entry.start, emptyMetrics());
+  const metricsFor = (instant: number): RollupMetrics => {
+    const start = bucketer.bucketStart(instant);
+    let metrics = metricsByStart.get(start);
+    if (!metrics) {
+      metrics = emptyMetrics();
+      metricsByStart.set(start, metrics);
+    }
+    return metrics;
+  };
+  const statements = statementsFor(database);
+  const parts = resolveEdges(database, splitRange(range, false));
+  for (const hours of parts.hours) {
+    for (const segment of bucketer.segmentsBetween(hours.from, hours.to)) {
+      const rows = statements.totalByLocalBucket.all({
+        offset: segment.offsetMs,
+        size: bucketer.nominalSize,
+        from: segment.start,
+        to: segment.end,
+      }) as Array<Record<string, unknown>>;
+      // Any hour of the group identifies its local bucket; the first one is at hand.
+      for (const row of rows) mergeMetrics(metricsFor(Number(row.first_period)), metricsFromAggregateRow(row));
+    }
+  }
+  for (const edge of parts.raw) {
+    const rows = statements.rawByMinute.all(edge.from, edge.to) as Array<Record<string, unknown>>;
+    for (const row of rows) mergeMetrics(metricsFor(Number(row.minute) * 60_000), metricsFromRawRow(row));
+  }
+  return [...metricsByStart.entries()]
+    .sort(([left], [right]) => left - right)
+    .map(([start, metrics]) => ({ bucketStart: start, label: bucketer.label(start), ...viewOf(metrics) }));
+}
+
+/** Metrics per model (with provider), provider, tag (key:value), gateway key or user; most expensive first. */
+export function breakdown(database: SqliteDatabase, range: TimeRange, by: BreakdownDimension): BreakdownRow[] {
+  validateRange(range);
+  const groups = inSnapshot(database, () => aggregateByDimension(database, range, DIMENSION_FOR_BREAKDOWN[by]));
+  const merged = new Map<string, { value: string; detail: string; metrics: RollupMetrics }>();
+  for (const group of groups.values()) {
+    // A provider breakdown folds the model rows by their provider.
+    const value = by === 'provider' ? group.detail : group.value;
+    const detail = by === 'provider' || by === 'key' || by === 'user' ? '' : group.detail;
+    const key = `${value}\u0000${detail}`;
+    let target = merged.get(key);
+    if (!target) {
+      target = { value, detail, metrics: emptyMetrics() };
+      merged.set(key, target);
+    }
+    mergeMetrics(target.metrics, group.metrics);
+  }
+  const rows = [...merged.values()].map(({ value, detail, metrics }): BreakdownRow => {
+    const hasDetail = by === 'model' || by === 'tag';
+    let label: string;
+    if (by === 'tag') label = `${value}:${detail}`;
+    else if (value === '') label = '(none)';
+    else label = by === 'model' && detail !== '' ? `${value} (${detail})` : value;
+    return {
+      value: value === '' ? null : value,
+      detail: hasDetail && detail !== '' ? detail : null,
+      label,
+      ...viewOf(metrics),
+    };
+  });
+  rows.sort((left, right) => right.costNanoUsd - left.costNanoUsd || right.requests - left.requests || left.label.localeCompare(right.label));
+  return rows;
+}
+
+interface ConversationRow {
+  id: string;
+  title: string | null;
+  first_started_at: number;
+  last_started_at: number;
+  requests: number;
+  errors: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_nano_usd: number;
+  unpriced_requests: number;
+  last_model: string | null;
+}
+
+function conversationItem(row: ConversationRow): ConversationListItem {
+  return {
+    id: row.id,
+    title: row.title,
+    firstStartedAt: row.first_started_at,
+    lastStartedAt: row.last_started_at,
+    requests: row.requests,
+    errors: row.errors,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    costNanoUsd: row.cost_nano_usd,
+    costUsd: formatNanoUsd(row.cost_nano_usd),
+    unpricedRequests: row.unpriced_requests,
+    lastModel: row.last_model,
+  };
+}
+
+/**
+ * Conversations whose latest turn started in the range, most recent first. Totals cover
+ * the whole conversation (all its turns still in the log), not only the range.
+ */
+export function listConversations(database: SqliteDatabase, range: TimeRange, limit = 50, offset = 0): ConversationList {
+  validateRange(range);
+  const pageSize = Math.max(1, Math.min(1000, Math.floor(limit)));
+  const rows = database
+    .prepare(
+      `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+              cost_nano_usd, unpriced_requests, last_model
+       FROM conversations WHERE last_started_at >= ? AND last_started_at < ?
+       ORDER BY last_started_at DESC, id LIMIT ? OFFSET ?`,
+    )
+    .all(range.from, range.to, pageSize + 1, Math.max(0, Math.floor(offset))) as ConversationRow[];
+  return { conversations: rows.slice(0, pageSize).map(conversationItem), hasMore: rows.length > pageSize };
+}
+
+interface TurnRow {
+  seq: number;
+  id: string;
+  started_at: number;
+  ended_at: number;
+  endpoint: string;
+  resolved_model: string | null;
+  requested_model: string | null;
+  provider: string | null;
+  status: string;
+  http_status: number;
+  error_message: string | null;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_write_input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  cost_nano_usd: number;
+  priced: number;
+  usage_estimated: number;
+  cache_hit: number;
+  latency_ms: number;
+  time_to_first_token_ms: number | null;
+}
+
+/** One conversation with its turns in order (at most `maximumTurns`, the latest ones), or null when unknown. */
+export function conversation(database: SqliteDatabase, id: string, maximumTurns = 500): ConversationDetail | null {
+  return inSnapshot(database, () => conversationIn(database, id, maximumTurns));
+}
+
+function conversationIn(database: SqliteDatabase, id: string, maximumTurns: number): ConversationDetail | null {
+  const head = database
+    .prepare(
+      `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+              cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
+    )
+    .get(id) as ConversationRow | undefined;
+  if (!head) return null;
+  const turnRows = (
+    database
+      .prepare(
+        `SELECT seq, id, started_at, ended_at, endpoint, resolved_model, requested_model, provider, status, http_status,
+                error_message, input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens,
+                reasoning_tokens, cost_nano_usd, priced, usage_estimated, cache_hit, latency_ms, time_to_first_token_ms
+         FROM requests WHERE conversation_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
+      )
+      .all(id, Math.max(1, maximumTurns)) as TurnRow[]
+  ).reverse();
+  const referencesStatement = database.prepare(
+    'SELECT part, message_id FROM request_messages WHERE request_seq = ? AND part IN (0, 2) ORDER BY part, position',
+  );
+  const contentStatement = database.prepare('SELECT content_json FROM messages WHERE id = ?').pluck();
+  const contentById = new Map<number, unknown>();
+  const contentOf = (messageId: number): unknown => {
+    if (!contentById.has(messageId)) {
+      const json = contentStatement.get(messageId) as string | undefined;
+      contentById.set(messageId, json === undefined ? null : (JSON.parse(json) as unknown));
+    }
+    return contentById.get(messageId);
+  };
+  const seen = new Set<number>();
+  let previousSequence: number[] = [];
+  const turns = turnRows.map((row): ConversationTurn => {
+    const references = referencesStatement.all(row.seq) as Array<{ part: number; message_id: number }>;
+    const requestMessageIds = references.filter((reference) => reference.part === 0).map((reference) => reference.message_id);
+    const responseMessageIds = references.filter((reference) => reference.part === 2).map((reference) => reference.message_id);
+    // Usually a turn resends the previous turn's messages and reply, then adds to them; when the
+    // client rewrote history instead, show the messages never seen before.
+    const extendsPrevious =
+      previousSequence.length > 0 &&
+      previousSequence.length <= requestMessageIds.length &&
+      previousSequence.every((messageId, index) => requestMessageIds[index] === messageId);
+    const newMessageIds = extendsPrevious
+      ? requestMessageIds.slice(previousSequence.length)
+      : requestMessageIds.filter((messageId) => !seen.has(messageId));
+    const newMessages = newMessageIds.map(contentOf);
+    const responseMessages = responseMessageIds.map(contentOf);
+    for (const messageId of requestMessageIds) seen.add(messageId);
+    for (const messageId of responseMessageIds) seen.add(messageId);
+    previousSequence = [...requestMessageIds, ...responseMessageIds];
+    return {
+      requestId: row.id,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      endpoint: row.endpoint,
+      model: row.resolved_model ?? row.requested_model,
+      provider: row.provider,
+      status: row.status,
+      httpStatus: row.http_status,
+      errorMessage: row.error_message,
+      inputTokens: row.input_tokens,
+      cachedInputTokens: row.cached_input_tokens,
+      cacheWriteInputTokens: row.cache_write_input_tokens,
+      outputTokens: row.output_tokens,
+      reasoningTokens: row.reasoning_tokens,
+      costNanoUsd: row.cost_nano_usd,
+      costUsd: formatNanoUsd(row.cost_nano_usd),
+      priced: row.priced === 1,
+      usageEstimated: row.usage_estimated === 1,
+      cacheHit: row.cache_hit === 1,
+      latencyMs: row.latency_ms,
+      timeToFirstTokenMs: row.time_to_first_token_ms,
+      newMessages,
+      responseMessages,
+    };
+  });
+  return { ...conversationItem(head), turns };
+}
+
+/** The same queries bound to one connection, the shape the analytics worker mirrors asynchronously. */
+export interface Analytics {
+  summary(range: TimeRange): Summary;
+  timeSeries(range: TimeRange, bucket: BucketSize, timeZone?: string): TimeSeriesPoint[];
+  breakdown(range: TimeRange, by: BreakdownDimension): BreakdownRow[];
+  listConversations(range: TimeRange, limit?: number, offset?: number): ConversationList;
+  conversation(id: string, maximumTurns?: number): ConversationDetail | null;
+}
+
+export function createAnalytics(database: SqliteDatabase): Analytics {
+  return {
+    summary: (range) => summary(database, range),
+    timeSeries: (range, bucket, timeZone) => timeSeries(database, range, bucket, timeZone),
+    breakdown: (range, by) => breakdown(database, range, by),
+    listConversations: (range, limit, offset) => listConversations(database, range, limit, offset),
+    conversation: (id, maximumTurns) => conversation(database, id, maximumTurns),
+  };
+}
+
+/** Total number of logged requests. */
+export function requestCount(database: SqliteDatabase): number {
+  return (database.prepare('SELECT count(*) AS count FROM requests').get() as { count: number }).count;
+}

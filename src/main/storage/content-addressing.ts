@@ -1,0 +1,151 @@
+/**
+ * Content addressing for stored messages: a canonical JSON form (sorted keys), a hash of
+ * it, and the rewriting of request/response bodies so that their message lists are stored
+ * as references (`{"$message": hash}`) to rows of the `messages` table. Also the
+ * defensive redaction of secret-looking fields before anything is stored.
+ */
+import { createHash } from 'node:crypto';
+
+/** Placeholder key used inside stored bodies in place of a message object. */
+export const MESSAGE_REFERENCE_KEY = '$message';
+
+const SECRET_FIELD_NAMES = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-provider-api-key', 'proxy-authorization']);
+export const REDACTED = '[redacted]';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * JSON with object keys sorted, `undefined` dropped (as JSON.stringify does) and, when
+ * `dropNulls` is set, `null` members dropped too: `{content: null}` and `{}` then hash alike.
+ */
+export function canonicalJson(value: unknown, dropNulls = false): string {
+  if (value === null || typeof value !== 'object') {
+    const text = JSON.stringify(value);
+    return text === undefined ? 'null' : text;
+  }
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item, dropNulls))).join(',')}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(record).sort()) {
+    const member = record[key];
+    if (member === undefined || typeof member === 'function') continue;
+    if (dropNulls && member === null) continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(member, dropNulls)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** 128 bits of SHA-256 over the null-free canonical JSON, as 32 hex characters. */
+export function messageHash(message: unknown): string {
+  return createHash('sha256').update(canonicalJson(message, true)).digest('hex').slice(0, 32);
+}
+
+/** A copy of `value` with any member named like a credential header replaced by `[redacted]`. */
+export function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const copy = value.map((item) => {
+      const redacted = redactSecrets(item);
+      if (redacted !== item) changed = true;
+      return redacted;
+    });
+    return changed ? copy : value;
+  }
+  if (!isRecord(value)) return value;
+  let copy: Record<string, unknown> | null = null;
+  for (const [key, member] of Object.entries(value)) {
+    const replacement = SECRET_FIELD_NAMES.has(key.toLowerCase()) ? REDACTED : redactSecrets(member);
+    if (replacement !== member) {
+      copy ??= { ...value };
+      copy[key] = replacement;
+    }
+  }
+  return copy ?? value;
+}
+
+export interface StoredMessage {
+  hash: string;
+  role: string | null;
+  contentJson: string;
+}
+
+export interface AddressedBody {
+  /** The body with message lists replaced by references, as JSON; null when there was no body. */
+  json: string | null;
+  /** The messages referenced, in order. */
+  messages: StoredMessage[];
+}
+
+/**
+ * The stored form is the null-free canonical JSON that is hashed, so `{"content": null}`
+ * members are not restored (they mean the same as an absent member in these APIs).
+ */
+function toStoredMessage(message: unknown): StoredMessage {
+  const role = isRecord(message) && typeof message.role === 'string' ? message.role : null;
+  const contentJson = canonicalJson(message, true);
+  return { hash: createHash('sha256').update(contentJson).digest('hex').slice(0, 32), role, contentJson };
+}
+
+function replaceList(list: unknown[], collected: StoredMessage[]): unknown[] {
+  return list.map((item) => {
+    if (!isRecord(item)) return item;
+    const stored = toStoredMessage(item);
+    collected.push(stored);
+    return { [MESSAGE_REFERENCE_KEY]: stored.hash };
+  });
+}
+
+/**
+ * Splits a request body into its messages and the rest. Message lists are the
+ * chat-completions / Anthropic `messages` array and Gemini's `contents` array.
+ */
+export function addressRequestBody(body: unknown): AddressedBody {
+  if (body === undefined || body === null) return { json: null, messages: [] };
+  const clean = redactSecrets(body);
+  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
+  const messages: StoredMessage[] = [];
+  const copy: Record<string, unknown> = { ...clean };
+  for (const field of ['messages', 'contents']) {
+    const list = copy[field];
+    if (Array.isArray(list)) copy[field] = replaceList(list, messages);
+  }
+  return { json: JSON.stringify(copy), messages };
+}
+
+/** Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`) and the rest. */
+export function addressResponseBody(body: unknown): AddressedBody {
+  if (body === undefined || body === null) return { json: null, messages: [] };
+  const clean = redactSecrets(body);
+  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
+  const messages: StoredMessage[] = [];
+  const copy: Record<string, unknown> = { ...clean };
+  for (const [listField, memberField] of [
+    ['choices', 'message'],
+    ['candidates', 'content'],
+  ] as const) {
+    const list = copy[listField];
+    if (!Array.isArray(list)) continue;
+    copy[listField] = list.map((item) => {
+      if (!isRecord(item) || !isRecord(item[memberField])) return item;
+      const stored = toStoredMessage(item[memberField]);
+      messages.push(stored);
+      return { ...item, [memberField]: { [MESSAGE_REFERENCE_KEY]: stored.hash } };
+    });
+  }
+  return { json: JSON.stringify(copy), messages };
+}
+
+/** Puts message objects back in place of references, given a hash → message lookup. */
+export function restoreMessages(value: unknown, lookup: (hash: string) => unknown): unknown {
+  if (Array.isArray(value)) return value.map((item) => restoreMessages(item, lookup));
+  if (!isRecord(value)) return value;
+  const reference = value[MESSAGE_REFERENCE_KEY];
+  if (typeof reference === 'string' && Object.keys(value).length === 1) return lookup(reference);
+  const copy: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) copy[key] = restoreMessages(member, lookup);
+  return copy;
+}

@@ -1,0 +1,67 @@
+/**
+ * Opens the gateway's SQLite file in the data directory: WAL, synchronous=NORMAL (a
+ * committed transaction survives a killed process; only an OS crash can lose the last
+ * ones), incremental auto-vacuum so retention can hand pages back, then applies pending
+ * migrations. Also opens the read-only connections used by the analytics worker.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { migrations } from './migrations.js';
+
+export type SqliteDatabase = Database.Database;
+export type SqliteStatement = Database.Statement<unknown[], unknown>;
+
+export const DATABASE_FILE_NAME = 'switchyard.db';
+
+export function databasePath(dataDirectory: string): string {
+  return path.join(dataDirectory, DATABASE_FILE_NAME);
+}
+
+export interface OpenDatabaseOptions {
+  /** Defaults to `switchyard.db` inside `dataDirectory`. */
+  fileName?: string;
+  /** Page cache size in KiB (default 64 MiB). */
+  cacheSizeKibibytes?: number;
+}
+
+/** Applies every migration past the database's user_version, each in its own transaction. Returns the new version. */
+export function migrate(database: SqliteDatabase, scripts: readonly string[] = migrations): number {
+  const current = database.pragma('user_version', { simple: true }) as number;
+  if (current > scripts.length) {
+    throw new Error(`database schema version ${current} is newer than this build understands (${scripts.length})`);
+  }
+  for (let version = current; version < scripts.length; version += 1) {
+    const script = scripts[version] as string;
+    database.transaction(() => {
+      database.exec(script);
+      database.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return scripts.length;
+}
+
+/** Opens (creating if needed) the database in `dataDirectory` and migrates it. */
+export function openDatabase(dataDirectory: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  fs.mkdirSync(dataDirectory, { recursive: true });
+  const file = path.join(dataDirectory, options.fileName ?? DATABASE_FILE_NAME);
+  const database = new Database(file);
+  // auto_vacuum only takes effect before the first table exists.
+  const tableCount = database.prepare("SELECT count(*) AS count FROM sqlite_master WHERE type = 'table'").get() as { count: number };
+  if (tableCount.count === 0) database.pragma('auto_vacuum = INCREMENTAL');
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('temp_store = MEMORY');
+  database.pragma(`cache_size = -${options.cacheSizeKibibytes ?? 65536}`);
+  migrate(database);
+  return database;
+}
+
+/** A read-only connection for queries (e.g. in the analytics worker). The file must already exist and be migrated. */
+export function openReadOnlyDatabase(file: string): SqliteDatabase {
+  const database = new Database(file, { readonly: true, fileMustExist: true });
+  database.pragma('busy_timeout = 5000');
+  database.pragma('cache_size = -32768');
+  return database;
+}

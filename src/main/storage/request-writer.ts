@@ -1,0 +1,502 @@
+/**
+ * The request log's writer. The gateway hands finished requests to `enqueue`, which only
+ * pushes onto an array; a timer (every `flushIntervalMs`, default 50 ms) or a full batch
+ * (256 records, flushed on the next turn of the event loop) writes them, one transaction
+ * per batch: the request row, its tags, attempts, content-addressed messages, bodies, the
+ * conversation's totals and the hourly and daily rollups, so rollups never disagree with
+ * raw rows. Durability: a committed batch survives a killed process (WAL); what is still
+ * queued does not, so a caller that must not lose an answered request awaits `committed()`.
+ * Cost is computed here, from normalised usage and the price book, off the response path.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Usage } from '../gateway/types.js';
+import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
+import { computeCost } from '../pricing/cost.js';
+import { deriveConversationId } from './conversation-id.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';
+import type { SqliteDatabase } from './database.js';
+import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
+import type { AttemptDetail, StoredRequestRecord, StoredUsage } from './stored-record.js';
+import { estimateOutputTokens, estimateUsage } from './usage-estimate.js';
+
+export interface RequestWriterOptions {
+  /** Prices used to cost each request (default: the bundled catalog without overrides). */
+  priceBook?: PriceBook;
+  /** How long a record may wait before its batch is written, in ms (default 50; 0 = next turn of the event loop). */
+  flushIntervalMs?: number;
+  /** Records per transaction; reaching it triggers a flush on the next turn of the event loop (default 256). */
+  maxBatchSize?: number;
+  /** Store message contents and request/response bodies (default true). When false, none are stored. */
+  storeBodies?: boolean;
+  /** Called when a record cannot be written (it is then dropped) or arrives after close. */
+  onError?: (error: Error, record: StoredRequestRecord | null) => void;
+  /** Called after each batch transaction with its size and how long it held the event loop (ms). */
+  onBatchWritten?: (records: number, milliseconds: number) => void;
+  /** Called after a flush has written (or dropped) everything that was queued. */
+  onFlushed?: () => void;
+}
+
+export interface RequestWriter {
+  /** Queues a finished request. Never throws, never touches the database. */
+  enqueue(record: StoredRequestRecord): void;
+  /** Writes everything queued, synchronously. Returns the number of records written. */
+  flush(): number;
+  /** Resolves once everything queued before the call is committed (or dropped with an error). */
+  committed(): Promise<void>;
+  /** Flushes and stops; later records are reported through onError and dropped. */
+  close(): void;
+  setStoreBodies(storeBodies: boolean): void;
+  setPriceBook(priceBook: PriceBook): void;
+  readonly pendingCount: number;
+}
+
+const MESSAGE_PART_REQUEST = 0;
+const MESSAGE_PART_UPSTREAM = 1;
+const MESSAGE_PART_RESPONSE = 2;
+const TITLE_LENGTH = 120;
+
+/** A record turned into column values, ready for the statements. Exported for tests. */
+export interface PreparedRequest {
+  row: Record<string, string | number | null>;
+  conversationId: string | null;
+  facts: RequestFacts;
+  rollupKeys: RollupKey[];
+  tags: Array<{ key: string; value: string }>;
+  attempts: Array<Record<string, string | number | null>>;
+  messageParts: Array<{ part: number; messages: StoredMessage[] }>;
+  bodies: { request: string | null; upstream: string | null; response: string | null } | null;
+  conversationTitle: string | null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonNegativeInteger(value: number | null | undefined): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+}
+
+function optionalInteger(value: number | null | undefined): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : null;
+}
+
+function zeroUsage(): Usage {
+  return { inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
+}
+
+/**
+ * Usage to store: the upstream's when given; else, for requests that reached an upstream
+ * (or produced output), an estimate from the bodies; else zero (nothing was billed).
+ */
+function resolveUsage(record: StoredRequestRecord): { usage: StoredUsage; estimated: boolean } {
+  if (record.usage) return { usage: record.usage, estimated: false };
+  const reachedUpstream = record.attempts > 0 && record.cacheHit !== true;
+  const producedOutput = estimateOutputTokens(record.responseBody) > 0;
+  if (record.status === 'success' || (reachedUpstream && record.status === 'cancelled') || producedOutput) {
+    return { usage: estimateUsage(record.upstreamRequestBody ?? record.requestBody, record.responseBody), estimated: true };
+  }
+  return { usage: zeroUsage(), estimated: false };
+}
+
+/** The scope used when deriving conversation ids: chats of different keys or users never merge. */
+export function conversationScope(gatewayKeyId: string | null, user: string | null): string {
+  return `${gatewayKeyId ?? ''}\u0000${user ?? ''}`;
+}
+
+function firstUserText(body: unknown): string | null {
+  if (!isRecord(body) || !Array.isArray(body.messages)) return null;
+  for (const message of body.messages) {
+    if (!isRecord(message) || message.role !== 'user') continue;
+    const content = message.content;
+    let text: string;
+    if (typeof content === 'string') text = content;
+    else if (Array.isArray(content)) {
+      text = content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join(' ');
+    } else continue;
+    const compact = text.replace(/\s+/g, ' ').trim();
+    return compact.length > TITLE_LENGTH ? `${compact.slice(0, TITLE_LENGTH - 1)}…` : compact;
+  }
+  return null;
+}
+
+/** Attempt rows without their request_seq (known only once the request row is inserted). */
+function attemptRows(record: StoredRequestRecord): Array<Record<string, string | number | null>> {
+  const details: AttemptDetail[] | null = Array.isArray(record.attemptsDetail) ? record.attemptsDetail : null;
+  if (details) {
+    return details.map((attempt, index) => ({
+      attempt_index: index,
+      provider: attempt.provider ?? null,
+      model: attempt.model ?? null,
+      started_at: optionalInteger(attempt.startedAt),
+      ended_at: optionalInteger(attempt.endedAt),
+      latency_ms: optionalInteger(attempt.latencyMs),
+      http_status: optionalInteger(attempt.httpStatus),
+      status: attempt.status ?? null,
+      error_type: attempt.errorType ?? null,
+      error_message: attempt.errorMessage ?? null,
+    }));
+  }
+  if (record.attempts < 1 || record.cacheHit === true) return [];
+  // Without details only the last attempt is known: it is the one whose outcome the record describes.
+  return [
+    {
+      attempt_index: Math.max(0, record.attempts - 1),
+      provider: record.provider,
+      model: record.resolvedModel,
+      started_at: null,
+      ended_at: optionalInteger(record.endedAt),
+      latency_ms: null,
+      http_status: optionalInteger(record.httpStatus),
+      status: record.status,
+      error_type: record.errorType,
+      error_message: record.errorMessage,
+    },
+  ];
+}
+
+/** Turns one record into everything the writer stores for it (pure apart from hashing). */
+export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean): PreparedRequest {
+  const { usage, estimated } = resolveUsage(record);
+  // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
+  const conversationId =
+    record.conversationId ??
+    deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user) });
+  const model = record.resolvedModel ?? record.requestedModel;
+  const price = model ? priceBook.lookup({ provider: record.provider, model }) : null;
+  const cost = computeCost(usage, price);
+  const cacheHit = record.cacheHit === true;
+  const billedTokens = usage.inputTokens + usage.outputTokens;
+  // A request with no billed tokens costs exactly zero whether or not its model has a price.
+  const priced = cacheHit || billedTokens === 0 || cost.priced;
+  const costNanoUsd = cacheHit ? 0 : cost.costNanoUsd;
+  const cacheSavingsNanoUsd = cacheHit ? cost.costNanoUsd : 0;
+  const cacheReadSavingsNanoUsd = cacheHit ? 0 : cost.cacheReadSavingsNanoUsd;
+  const latencyMs = nonNegativeInteger(record.latencyMs);
+  const timeToFirstTokenMs = optionalInteger(record.timeToFirstTokenMs);
+
+  const row: Record<string, string | number | null> = {
+    id: record.id,
+    started_at: Math.round(record.startedAt),
+    ended_at: Math.round(record.endedAt),
+    endpoint: record.endpoint,
+    requested_model: record.requestedModel,
+    resolved_model: record.resolvedModel,
+    provider: record.provider,
+    status: record.status,
+    http_status: Math.round(record.httpStatus),
+    error_type: record.errorType,
+    error_message: record.errorMessage,
+    stream: record.stream ? 1 : 0,
+    input_tokens: nonNegativeInteger(usage.inputTokens),
+    cached_input_tokens: nonNegativeInteger(usage.cachedInputTokens),
+    cache_write_input_tokens: nonNegativeInteger(usage.cacheWriteInputTokens),
+    output_tokens: nonNegativeInteger(usage.outputTokens),
+    reasoning_tokens: nonNegativeInteger(usage.reasoningTokens),
+    usage_raw_json: usage.raw === undefined ? null : JSON.stringify(redactSecrets(usage.raw)),
+    usage_estimated: estimated ? 1 : 0,
+    cost_nano_usd: costNanoUsd,
+    priced: priced ? 1 : 0,
+    cache_hit: cacheHit ? 1 : 0,
+    cache_savings_nano_usd: cacheSavingsNanoUsd,
+    cache_read_savings_nano_usd: cacheReadSavingsNanoUsd,
+    time_to_first_token_ms: timeToFirstTokenMs,
+    latency_ms: latencyMs,
+    attempts: nonNegativeInteger(record.attempts),
+    finish_reason: record.finishReason,
+    gateway_key_id: record.gatewayKeyId,
+    user: record.user,
+    conversation_id: conversationId,
+    warnings_json: record.warnings.length > 0 ? JSON.stringify(record.warnings) : null,
+  };
+
+  const facts: RequestFacts = {
+    status: record.status,
+    inputTokens: row.input_tokens as number,
+    cachedInputTokens: row.cached_input_tokens as number,
+    cacheWriteInputTokens: row.cache_write_input_tokens as number,
+    outputTokens: row.output_tokens as number,
+    reasoningTokens: row.reasoning_tokens as number,
+    costNanoUsd,
+    priced,
+    usageEstimated: estimated,
+    cacheHit,
+    cacheSavingsNanoUsd,
+    cacheReadSavingsNanoUsd,
+    latencyMs,
+    timeToFirstTokenMs,
+  };
+
+  const tags: Array<{ key: string; value: string }> = [];
+  const seenTags = new Set<string>();
+  for (const tag of record.tags) {
+    const identity = `${tag.key}\u0000${tag.value}`;
+    if (seenTags.has(identity)) continue;
+    seenTags.add(identity);
+    tags.push({ key: tag.key, value: tag.value });
+  }
+
+  const rollupKeys: RollupKey[] = [
+    { dimension: 'total', value: '', detail: '' },
+    { dimension: 'model', value: model ?? '', detail: record.provider ?? '' },
+    { dimension: 'key', value: record.gatewayKeyId ?? '', detail: '' },
+    { dimension: 'user', value: record.user ?? '', detail: '' },
+    ...tags.map((tag): RollupKey => ({ dimension: 'tag', value: tag.key, detail: tag.value })),
+  ];
+
+  let messageParts: PreparedRequest['messageParts'] = [];
+  let bodies: PreparedRequest['bodies'] = null;
+  let conversationTitle: string | null = null;
+  if (storeBodies) {
+    const request = addressRequestBody(record.requestBody);
+    const upstream = addressRequestBody(record.upstreamRequestBody);
+    const response = addressResponseBody(record.responseBody);
+    messageParts = [
+      { part: MESSAGE_PART_REQUEST, messages: request.messages },
+      { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
+      { part: MESSAGE_PART_RESPONSE, messages: response.messages },
+    ];
+    bodies = { request: request.json, upstream: upstream.json, response: response.json };
+    conversationTitle = firstUserText(record.requestBody);
+  }
+
+  return {
+    row,
+    conversationId,
+    facts,
+    rollupKeys,
+    tags,
+    attempts: attemptRows(record),
+    messageParts,
+    bodies,
+    conversationTitle,
+  };
+}
+
+const REQUEST_COLUMNS = [
+  'id', 'started_at', 'ended_at', 'endpoint', 'requested_model', 'resolved_model', 'provider', 'status',
+  'http_status', 'error_type', 'error_message', 'stream', 'input_tokens', 'cached_input_tokens',
+  'cache_write_input_tokens', 'output_tokens', 'reasoning_tokens', 'usage_raw_json', 'usage_estimated',
+  'cost_nano_usd', 'priced', 'cache_hit', 'cache_savings_nano_usd', 'cache_read_savings_nano_usd',
+  'time_to_first_token_ms', 'latency_ms', 'attempts', 'finish_reason', 'gateway_key_id', 'user',
+  'conversation_id', 'warnings_json',
+];
+
+const ATTEMPT_COLUMNS = [
+  'request_seq', 'attempt_index', 'provider', 'model', 'started_at', 'ended_at', 'latency_ms', 'http_status',
+  'status', 'error_type', 'error_message',
+];
+
+function prepareStatements(database: SqliteDatabase) {
+  return {
+    insertRequest: database.prepare(
+      `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((column) => `@${column}`).join(', ')})
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    insertTag: database.prepare('INSERT OR IGNORE INTO request_tags (request_seq, key, value) VALUES (?, ?, ?)'),
+    insertAttempt: database.prepare(
+      `INSERT OR REPLACE INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((column) => `@${column}`).join(', ')})`,
+    ),
+    findMessage: database.prepare('SELECT id FROM messages WHERE hash = ?').pluck(),
+    insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
+    insertRequestMessage: database.prepare(
+      'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id) VALUES (?, ?, ?, ?)',
+    ),
+    insertBodies: database.prepare(
+      'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES (?, ?, ?, ?)',
+    ),
+    upsertConversation: database.prepare(
+      `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+         cost_nano_usd, unpriced_requests, last_model, title)
+       VALUES (@id, @started_at, @started_at, 1, @errors, @input_tokens, @output_tokens, @cost_nano_usd, @unpriced, @model, @title)
+       ON CONFLICT (id) DO UPDATE SET
+         first_started_at = min(first_started_at, excluded.first_started_at),
+         last_started_at = max(last_started_at, excluded.last_started_at),
+         requests = requests + 1,
+         errors = errors + excluded.errors,
+         input_tokens = input_tokens + excluded.input_tokens,
+         output_tokens = output_tokens + excluded.output_tokens,
+         cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd,
+         unpriced_requests = unpriced_requests + excluded.unpriced_requests,
+         last_model = CASE WHEN excluded.last_started_at >= last_started_at THEN coalesce(excluded.last_model, last_model) ELSE last_model END,
+         title = coalesce(title, excluded.title)`,
+    ),
+    upsertRollups: prepareRollupUpserts(database),
+  };
+}
+
+export function createRequestWriter(database: SqliteDatabase, options: RequestWriterOptions = {}): RequestWriter {
+  const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 50);
+  const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
+  const onError = options.onError ?? ((error: Error) => console.error('[storage] request not logged:', error.message));
+  let priceBook = options.priceBook ?? createPriceBook();
+  let storeBodies = options.storeBodies ?? true;
+  const statements = prepareStatements(database);
+  const rollups = new RollupAccumulator();
+
+  let queue: StoredRequestRecord[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
+  let closed = false;
+  let waiters: Array<() => void> = [];
+
+  function writeOne(record: StoredRequestRecord): void {
+    const prepared = prepareRequest(record, priceBook, storeBodies);
+    const inserted = statements.insertRequest.run(prepared.row);
+    if (inserted.changes === 0) return; // already logged: keep rollups exact
+    const requestSeq = inserted.lastInsertRowid;
+    for (const tag of prepared.tags) statements.insertTag.run(requestSeq, tag.key, tag.value);
+    for (const attempt of prepared.attempts) statements.insertAttempt.run({ request_seq: requestSeq, ...attempt });
+    for (const { part, messages } of prepared.messageParts) {
+      messages.forEach((message, position) => {
+        const hash = Buffer.from(message.hash, 'hex');
+        let messageId = statements.findMessage.get(hash) as number | bigint | undefined;
+        if (messageId === undefined) {
+          messageId = statements.insertMessage.run(hash, message.role, message.contentJson).lastInsertRowid;
+        }
+        statements.insertRequestMessage.run(requestSeq, part, position, messageId);
+      });
+    }
+    if (prepared.bodies) {
+      const { request, upstream, response } = prepared.bodies;
+      if (request !== null || upstream !== null || response !== null) {
+        statements.insertBodies.run(requestSeq, request, upstream, response);
+      }
+    }
+    if (prepared.conversationId) {
+      statements.upsertConversation.run({
+        id: prepared.conversationId,
+        started_at: prepared.row.started_at,
+        errors: record.status === 'error' ? 1 : 0,
+        input_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.inputTokens,
+        output_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.outputTokens,
+        cost_nano_usd: prepared.facts.costNanoUsd,
+        unpriced: prepared.facts.priced ? 0 : 1,
+        model: record.resolvedModel ?? record.requestedModel,
+        title: prepared.conversationTitle,
+      });
+    }
+    rollups.add(prepared.row.started_at as number, prepared.rollupKeys, prepared.facts);
+  }
+
+  const writeBatch = database.transaction((batch: StoredRequestRecord[]) => {
+    for (const record of batch) writeOne(record);
+    rollups.writeTo(statements.upsertRollups);
+  });
+
+  const writeSingle = database.transaction((record: StoredRequestRecord) => {
+    writeOne(record);
+    rollups.writeTo(statements.upsertRollups);
+  });
+
+  function toError(error: unknown): Error {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  function writeChunk(batch: StoredRequestRecord[]): number {
+    try {
+      const begin = performance.now();
+      writeBatch(batch);
+      options.onBatchWritten?.(batch.length, performance.now() - begin);
+      return batch.length;
+    } catch {
+      // One bad record must not cost the others: retry one transaction each, dropping failures.
+      rollups.clear();
+      let written = 0;
+      for (const record of batch) {
+        try {
+          writeSingle(record);
+          written += 1;
+        } catch (error) {
+          rollups.clear();
+          onError(toError(error), record);
+        }
+      }
+      return written;
+    }
+  }
+
+  function cancelScheduled(): void {
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+    timer = null;
+    immediate = null;
+  }
+
+  function flush(): number {
+    cancelScheduled();
+    let written = 0;
+    try {
+      while (queue.length > 0) {
+        const pending = queue;
+        queue = [];
+        for (let start = 0; start < pending.length; start += maxBatchSize) {
+          written += writeChunk(pending.slice(start, start + maxBatchSize));
+        }
+      }
+    } finally {
+      options.onFlushed?.();
+      const resolved = waiters;
+      waiters = [];
+      for (const resolve of resolved) resolve();
+    }
+    return written;
+  }
+
+  function flushSafely(): void {
+    try {
+      flush();
+    } catch (error) {
+      onError(toError(error), null);
+    }
+  }
+
+  function scheduleImmediate(): void {
+    if (immediate) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
+    immediate = setImmediate(() => {
+      immediate = null;
+      flushSafely();
+    });
+    immediate.unref();
+  }
+
+  return {
+    enqueue(record: StoredRequestRecord): void {
+      if (closed) {
+        onError(new Error('request writer is closed'), record);
+        return;
+      }
+      queue.push(record);
+      if (queue.length >= maxBatchSize || flushIntervalMs === 0) scheduleImmediate();
+      else if (!timer && !immediate) {
+        timer = setTimeout(() => {
+          timer = null;
+          flushSafely();
+        }, flushIntervalMs);
+        timer.unref();
+      }
+    },
+    flush,
+    committed(): Promise<void> {
+      if (queue.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    close(): void {
+      if (closed) return;
+      flush();
+      closed = true;
+    },
+    setStoreBodies(value: boolean): void {
+      storeBodies = value;
+    },
+    setPriceBook(value: PriceBook): void {
+      priceBook = value;
+    },
+    get pendingCount(): number {
+      return queue.length;
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createPriceBook } from '../../src/main/pricing/catalog.js';
+import { restoreMessages } from '../../src/main/storage/content-addressing.js';
+import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
+import { createRequestWriter } from '../../src/main/storage/request-writer.js';
+import { chatTranscript, makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
+
+let directory: string;
+let database: SqliteDatabase;
+
+beforeEach(() => {
+  directory = temporaryDirectory();
+  database = openDatabase(directory);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  database.close();
+  removeDirectory(directory);
+});
+
+function count(table: string): number {
+  return database.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+}
+
+describe('request writer queue', () => {
+  it('enqueue only queues; the timer writes the batch after the interval', async () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 30 });
+    writer.enqueue(makeRecord());
+    writer.enqueue(makeRecord());
+    expect(writer.pendingCount).toBe(2);
+    expect(count('requests')).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(writer.pendingCount).toBe(0);
+    expect(count('requests')).toBe(2);
+    writer.close();
+  });
+
+  it('a full batch is written on the next turn of the event loop, not inside enqueue', async () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000, maxBatchSize: 256 });
+    for (let index = 0; index < 600; index += 1) writer.enqueue(makeRecord());
+    expect(count('requests')).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(count('requests')).toBe(600);
+    writer.close();
+  });
+
+  it('writes one transaction per batch of maxBatchSize', () => {
+    let transactions = 0;
+    const counting = new Proxy(database, {
+      get(target, property) {
+        if (property === 'transaction') {
+          return (body: (...parameters: never[]) => unknown) => {
+            const transaction = target.transaction(body);
+            return (...parameters: never[]) => {
+              transactions += 1;
+              return transaction(...parameters);
+            };
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...parameters: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const writer = createRequestWriter(counting, { flushIntervalMs: 60_000, maxBatchSize: 100 });
+    for (let index = 0; index < 250; index += 1) writer.enqueue(makeRecord());
+    expect(writer.flush()).toBe(250);
+    expect(transactions).toBe(3);
+    expect(count('requests')).toBe(250);
+    writer.close();
+  });
+
+  it('flush() and close() write synchronously; later records are reported and dropped', () => {
+    const errors: string[] = [];
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: (error) => errors.push(error.message) });
+    writer.enqueue(makeRecord());
+    expect(writer.flush()).toBe(1);
+    writer.enqueue(makeRecord());
+    writer.close();
+    expect(count('requests')).toBe(2);
+    writer.enqueue(makeRecord());
+    expect(errors).toEqual(['request writer is closed']);
+    expect(count('requests')).toBe(2);
+  });
+
+  it('committed() resolves once queued records are in the database', async () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 10 });
+    writer.enqueue(makeRecord());
+    await writer.committed();
+    expect(count('requests')).toBe(1);
+    await writer.committed();
+    writer.close();
+  });
+
+  it('a record that cannot be written is dropped without losing the rest of its batch', () => {
+    const failures: unknown[] = [];
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: (_error, record) => failures.push(record) });
+    const bad = makeRecord({ endpoint: null as unknown as string });
+    writer.enqueue(makeRecord());
+    writer.enqueue(bad);
+    writer.enqueue(makeRecord());
+    expect(writer.flush()).toBe(2);
+    expect(failures).toEqual([bad]);
+    expect(count('requests')).toBe(2);
+    // Rollups agree with the rows that were written.
+    expect(database.prepare("SELECT sum(requests) FROM rollup_hourly WHERE dimension = 'total'").pluck().get()).toBe(2);
+    writer.close();
+  });
+
+  it('ignores a record logged twice, keeping rollups exact', () => {
+    const writer = createRequestWriter(database);
+    const record = makeRecord();
+    writer.enqueue(record);
+    writer.enqueue(record);
+    writer.close();
+    expect(count('requests')).toBe(1);
+    expect(database.prepare("SELECT requests FROM rollup_hourly WHERE dimension = 'total'").pluck().get()).toBe(1);
+  });
+});
+
+describe('what the writer stores', () => {
+  it('stores every field, cost in nano-dollars, tags and one synthesised attempt', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(
+      makeRecord({
+        id: 'r1',
+        usage: { inputTokens: 10_000, cachedInputTokens: 4_000, cacheWriteInputTokens: 0, outputTokens: 500, reasoningTokens: 100, raw: { prompt_tokens: 10_000 } },
+        tags: [{ key: 'team', value: 'platform' }, { key: 'team', value: 'platform' }, { key: 'feature', value: 'review' }],
+        user: 'alice',
+        stream: true,
+        timeToFirstTokenMs: 120,
+        warnings: [{ type: 'unsupported-parameter', parameter: 'seed', message: 'dropped' }],
+      }),
+    );
+    writer.close();
+    const row = database.prepare('SELECT * FROM requests WHERE id = ?').get('r1') as Record<string, unknown>;
+    expect(row).toMatchObject({
+      endpoint: '/v1/chat/completions',
+      provider: 'openai',
+      stream: 1,
+      input_tokens: 10_000,
+      cached_input_tokens: 4_000,
+      output_tokens: 500,
+      reasoning_tokens: 100,
+      cost_nano_usd: 18_000_000,
+      priced: 1,
+      usage_estimated: 0,
+      cache_read_savings_nano_usd: 6_000_000,
+      time_to_first_token_ms: 120,
+      user: 'alice',
+      usage_raw_json: '{"prompt_tokens":10000}',
+    });
+    expect(JSON.parse(row.warnings_json as string)).toEqual([{ type: 'unsupported-parameter', parameter: 'seed', message: 'dropped' }]);
+    expect(database.prepare('SELECT key, value FROM request_tags ORDER BY key').all()).toEqual([
+      { key: 'feature', value: 'review' },
+      { key: 'team', value: 'platform' },
+    ]);
+    expect(database.prepare('SELECT attempt_index, provider, model, http_status, status FROM attempts').all()).toEqual([
+      { attempt_index: 0, provider: 'openai', model: 'gpt-4.1', http_status: 200, status: 'success' },
+    ]);
+  });
+
+  it('stores one row per attempt when details are given', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(
+      makeRecord({
+        attempts: 2,
+        attemptsDetail: [
+          { provider: 'anthropic', model: 'claude-sonnet-4-5', httpStatus: 529, status: 'error', errorType: 'overloaded_error', latencyMs: 90 },
+          { provider: 'openai', model: 'gpt-4.1', httpStatus: 200, status: 'success', latencyMs: 300 },
+        ],
+      }),
+    );
+    writer.close();
+    expect(database.prepare('SELECT attempt_index, provider, http_status FROM attempts ORDER BY attempt_index').all()).toEqual([
+      { attempt_index: 0, provider: 'anthropic', http_status: 529 },
+      { attempt_index: 1, provider: 'openai', http_status: 200 },
+    ]);
+  });
+
+  it('marks a model without a price as unpriced rather than free', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(makeRecord({ id: 'local', provider: 'ollama', requestedModel: 'llama3.2', resolvedModel: 'llama3.2' }));
+    writer.enqueue(makeRecord({ id: 'free', provider: 'lmstudio', requestedModel: 'qwen3', resolvedModel: 'qwen3' }));
+    writer.close();
+    expect(database.prepare("SELECT priced, cost_nano_usd FROM requests WHERE id = 'local'").get()).toEqual({ priced: 0, cost_nano_usd: 0 });
+    const overridden = createRequestWriter(database, { priceBook: createPriceBook({ 'ollama/*': { input: 0, output: 0 } }) });
+    overridden.enqueue(makeRecord({ id: 'local-2', provider: 'ollama', requestedModel: 'llama3.2', resolvedModel: 'llama3.2' }));
+    overridden.close();
+    expect(database.prepare("SELECT priced, cost_nano_usd FROM requests WHERE id = 'local-2'").get()).toEqual({ priced: 1, cost_nano_usd: 0 });
+  });
+
+  it('estimates usage when the upstream reported none, and marks it estimated', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(
+      makeRecord({
+        id: 'estimated',
+        usage: null,
+        requestBody: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'x'.repeat(400) }] },
+        responseBody: { choices: [{ index: 0, message: { role: 'assistant', content: 'y'.repeat(80) } }] },
+      }),
+    );
+    writer.enqueue(makeRecord({ id: 'refused', usage: null, status: 'error', httpStatus: 401, attempts: 0, responseBody: { error: { message: 'no key' } } }));
+    writer.close();
+    // 400 chars → 100 tokens + 4 per message + 3 reply priming; 80 chars → 20 tokens.
+    expect(database.prepare("SELECT input_tokens, output_tokens, usage_estimated, cost_nano_usd FROM requests WHERE id = 'estimated'").get()).toEqual({
+      input_tokens: 107,
+      output_tokens: 20,
+      usage_estimated: 1,
+      cost_nano_usd: 107 * 2000 + 20 * 8000,
+    });
+    expect(database.prepare("SELECT input_tokens, usage_estimated, priced, cost_nano_usd FROM requests WHERE id = 'refused'").get()).toEqual({
+      input_tokens: 0,
+      usage_estimated: 0,
+      priced: 1,
+      cost_nano_usd: 0,
+    });
+  });
+
+  it('a response-cache hit costs nothing and records what it saved', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(makeRecord({ id: 'hit', cacheHit: true, attempts: 0 }));
+    writer.close();
+    expect(database.prepare("SELECT cache_hit, cost_nano_usd, cache_savings_nano_usd FROM requests WHERE id = 'hit'").get()).toEqual({
+      cache_hit: 1,
+      cost_nano_usd: 0,
+      cache_savings_nano_usd: 1000 * 2000 + 100 * 8000,
+    });
+    expect(count('attempts')).toBe(0);
+  });
+
+  it('redacts credential-named fields in stored bodies', () => {
+    const writer = createRequestWriter(database);
+    writer.enqueue(
+      makeRecord({
+        id: 'secret',
+        requestBody: { model: 'gpt-4.1', messages: [], headers: { Authorization: 'Bearer sk-live', 'x-api-key': 'k', other: 'fine' } },
+        upstreamRequestBody: { model: 'gpt-4.1', extra: { 'X-Goog-Api-Key': 'g', 'x-provider-api-key': 'p' } },
+      }),
+    );
+    writer.close();
+    const bodies = database.prepare("SELECT request_json, upstream_request_json FROM bodies b JOIN requests r ON r.seq = b.request_seq WHERE r.id = 'secret'").get() as Record<string, string>;
+    expect(bodies.request_json).not.toContain('sk-live');
+    expect(JSON.parse(bodies.request_json as string).headers).toEqual({ Authorization: '[redacted]', 'x-api-key': '[redacted]', other: 'fine' });
+    expect(JSON.parse(bodies.upstream_request_json as string).extra).toEqual({ 'X-Goog-Api-Key': '[redacted]', 'x-provider-api-key': '[redacted]' });
+  });
+
+  it('stores no bodies or message contents when storeBodies is false', () => {
+    const writer = createRequestWriter(database, { storeBodies: false });
+    writer.enqueue(makeRecord({ conversationId: 'c1' }));
+    writer.close();
+    expect(count('requests')).toBe(1);
+    expect(count('bodies')).toBe(0);
+    expect(count('messages')).toBe(0);
+    expect(count('request_messages')).toBe(0);
+    expect(database.prepare("SELECT title FROM conversations WHERE id = 'c1'").pluck().get()).toBeNull();
+  });
+});
+
+describe('conversation grouping', () => {
+  it('derives a conversation id from the opening messages when the gateway gave none', () => {
+    const writer = createRequestWriter(database);
+    for (const [index, turn] of chatTranscript(3).entries()) {
+      writer.enqueue(makeRecord({ id: `t${index}`, requestBody: { model: 'gpt-4.1', messages: turn.messages } }));
+    }
+    writer.enqueue(makeRecord({ id: 'other-user', user: 'bob', requestBody: { model: 'gpt-4.1', messages: chatTranscript(1)[0]?.messages } }));
+    writer.enqueue(makeRecord({ id: 'explicit', conversationId: 'mine', requestBody: { model: 'gpt-4.1', messages: chatTranscript(1)[0]?.messages } }));
+    writer.enqueue(makeRecord({ id: 'embedding', endpoint: '/v1/embeddings', requestBody: { model: 'text-embedding-3-small', input: 'x' } }));
+    writer.close();
+    const rows = database.prepare('SELECT id, conversation_id FROM requests ORDER BY seq').all() as Array<{ id: string; conversation_id: string | null }>;
+    const byId = new Map(rows.map((row) => [row.id, row.conversation_id]));
+    expect(byId.get('t0')).toMatch(/^c_/);
+    expect(byId.get('t1')).toBe(byId.get('t0'));
+    expect(byId.get('t2')).toBe(byId.get('t0'));
+    expect(byId.get('other-user')).not.toBe(byId.get('t0'));
+    expect(byId.get('explicit')).toBe('mine');
+    expect(byId.get('embedding')).toBeNull();
+  });
+});
+
+describe('content-addressed messages', () => {
+  it('a 20-turn conversation stores each distinct message once', () => {
+    const writer = createRequestWriter(database);
+    const transcript = chatTranscript(20);
+    transcript.forEach((turn, index) => {
+      writer.enqueue(
+        makeRecord({
+          id: `turn-${index + 1}`,
+          startedAt: Date.UTC(2025, 5, 1, 12, index),
+          conversationId: 'chat',
+          requestBody: { model: 'gpt-4.1', messages: turn.messages },
+          upstreamRequestBody: { model: 'gpt-4.1', messages: turn.messages },
+          responseBody: { id: `x${index}`, choices: [{ index: 0, message: turn.reply, finish_reason: 'stop' }] },
+        }),
+      );
+    });
+    writer.close();
+    const sentMessages = transcript.reduce((sum, turn) => sum + turn.messages.length, 0);
+    expect(sentMessages).toBe(420); // turn k resends 2k messages
+    // 1 system prompt + 20 questions + 20 replies, whatever the number of turns resent.
+    expect(count('messages')).toBe(41);
+    // Each stored body is small: the message list is a list of 32-character references.
+    const lastBody = database.prepare("SELECT request_json FROM bodies b JOIN requests r ON r.seq = b.request_seq WHERE r.id = 'turn-20'").pluck().get() as string;
+    expect(lastBody.length).toBeLessThan(40 * 50);
+    // The body can be put back together exactly.
+    const lookup = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
+    const restored = restoreMessages(JSON.parse(lastBody), (hash) => JSON.parse(lookup.get(Buffer.from(hash, 'hex')) as string));
+    expect(restored).toEqual({ model: 'gpt-4.1', messages: transcript[19]?.messages });
+    const conversation = database.prepare("SELECT requests, title FROM conversations WHERE id = 'chat'").get();
+    expect(conversation).toEqual({ requests: 20, title: 'Question number 1: what is 1 squared?' });
+  });
+});
