@@ -13,6 +13,9 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
+          // Worker threads load these by name from beside the bundle.
+          'analytics-worker-entry': resolve(__dirname, 'src/main/storage/analytics-worker-entry.ts'),
+          'request-writer-worker-entry': resolve(__dirname, 'src/main/storage/request-writer-worker-entry.ts'),
         },
       },
     },

@@ -16,11 +16,7 @@
  *   electron-vite: an extra main-process input named `analytics-worker-entry`);
  * - or pass `workerUrl` explicitly.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorker, workerEntryUrl } from './worker-threads.js';
 import type { Analytics } from './analytics.js';
 import type { AnalyticsRequestMessage, AnalyticsResponseMessage } from './analytics-worker-entry.js';
 
@@ -43,28 +39,7 @@ export interface AnalyticsClientOptions {
 }
 
 export function defaultWorkerUrl(): URL {
-  if (import.meta.url.endsWith('.ts')) return new URL('./analytics-worker-entry.ts', import.meta.url);
-  // A bundler may have put this code in a shared chunk one directory below the entries.
-  const candidates = [new URL('./analytics-worker-entry.js', import.meta.url), new URL('../analytics-worker-entry.js', import.meta.url)];
-  return candidates.find((candidate) => existsSync(fileURLToPath(candidate))) ?? (candidates[0] as URL);
-}
-
-/** The URL of tsx's ESM API, read from tsx's export map so no internal path is assumed. */
-function tsxApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-    exports: Record<string, { import?: { default?: string } }>;
-  };
-  const target = manifest.exports['./esm/api']?.import?.default;
-  if (!target) throw new Error('tsx does not export ./esm/api; cannot start a TypeScript worker');
-  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
-}
-
-function startWorker(workerUrl: URL, workerData: unknown, execArgv: string[]): Worker {
-  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData, execArgv });
-  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData, execArgv });
+  return workerEntryUrl('analytics-worker-entry', import.meta.url);
 }
 
 export function createAnalyticsClient(databaseFile: string, options: AnalyticsClientOptions = {}): AnalyticsClient {

@@ -1,38 +1,56 @@
 /**
- * The request log as the gateway sees it: one observer that hands finished requests to the
- * batched SQLite writer, plus a small append-only journal that makes "answered means
- * logged" hold even if the process is killed. Each record's scalar facts are appended to
- * the journal (one short synchronous write, in the OS page cache) before the response's
- * last bytes go out; the batched writer commits the full record shortly after and the
- * journal is emptied. On start, journal lines whose request is not in the database are
- * replayed (without bodies, which were only in memory).
+ * The request log as the gateway sees it: an observer that journals each finished request
+ * and hands it to the writer thread.
+ *
+ * Durability ("answered means logged", even under kill -9): before a response's last bytes
+ * go out, the record's facts (without bodies) are appended to a journal with one short
+ * synchronous write — in the OS page cache, so it survives the process. The writer thread
+ * commits full records in batches shortly after. Two journal files alternate: once every
+ * record written to the older file is committed, it is emptied and becomes the newer one,
+ * so the journal stays a few batches long under any load. On open, journal lines whose
+ * request is not in the database are written (without bodies, which were only in memory).
+ *
+ * Performance: the batched writer (costing, content addressing, rollups, SQLite) runs in a
+ * worker thread, so a large batch never holds the gateway's event loop; records cross
+ * with one postMessage per turn of the event loop.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import type { RequestObserver } from '../gateway/context.js';
 import type { RequestRecord } from '../gateway/types.js';
-import type { PriceBook } from '../pricing/catalog.js';
+import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { createRequestWriter, type RequestWriter } from './request-writer.js';
+import { createRequestWriter } from './request-writer.js';
+import type { StoredRequestRecord } from './stored-record.js';
+import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
+import { startWorker, workerEntryUrl } from './worker-threads.js';
 
-export const JOURNAL_FILE_NAME = 'request-journal.jsonl';
+export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b.jsonl'] as const;
 
 export interface RequestLogOptions {
-  priceBook?: PriceBook;
+  priceOverrides?: PriceOverrides;
   storeBodies?: boolean;
+  /** How long the writer thread lets records gather before a transaction (ms, default 50). */
   flushIntervalMs?: number;
   onError?: (error: Error) => void;
-  /** An already-open database (otherwise the data directory's is opened, and closed with the log). */
-  database?: SqliteDatabase;
+  /** The writer thread's entry (default: request-writer-worker-entry beside this module or the bundle). */
+  workerUrl?: URL;
 }
 
 export interface RequestLog {
+  /** A connection of the main thread's own, for the app's reads. */
   database: SqliteDatabase;
-  writer: RequestWriter;
   observer: RequestObserver;
-  /** Records replayed from the journal at open. */
+  /** Records written from the journal at open. */
   replayed: number;
-  close(): void;
+  setPriceOverrides(overrides: PriceOverrides): void;
+  setStoreBodies(storeBodies: boolean): void;
+  /** Resolves once every record handed over so far is committed. */
+  committed(): Promise<void>;
+  /** Records handed over and not yet committed. */
+  readonly pendingCount: number;
+  close(): Promise<void>;
 }
 
 /** The record without bodies: what must survive a kill. */
@@ -40,73 +58,135 @@ function journalEntry(record: RequestRecord): string {
   return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
 }
 
-function replayJournal(file: string, database: SqliteDatabase, writer: RequestWriter): number {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0;
-  }
-  if (text.length === 0) return 0;
+function replayJournals(dataDirectory: string, database: SqliteDatabase, options: RequestLogOptions): number {
   const exists = database.prepare('SELECT 1 FROM requests WHERE id = ?').pluck();
-  let replayed = 0;
-  for (const line of text.split('\n')) {
-    if (line.length === 0) continue;
-    let record: RequestRecord;
-    try {
-      record = JSON.parse(line) as RequestRecord;
-    } catch {
-      continue; // A torn last line from the moment of the kill.
+  const missing: RequestRecord[] = [];
+  for (const name of JOURNAL_FILE_NAMES) {
+    const file = join(dataDirectory, name);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        const record = JSON.parse(line) as RequestRecord;
+        if (typeof record.id === 'string' && exists.get(record.id) === undefined && !missing.some((other) => other.id === record.id)) missing.push(record);
+      } catch {
+        // A torn last line from the moment of the kill: its response never finished either.
+      }
     }
-    if (typeof record.id !== 'string' || exists.get(record.id) !== undefined) continue;
-    writer.enqueue(record);
-    replayed += 1;
   }
-  writer.flush();
-  return replayed;
+  if (missing.length === 0) return 0;
+  const writer = createRequestWriter(database, { priceBook: createPriceBook(options.priceOverrides ?? {}), storeBodies: false, flushIntervalMs: 0 });
+  for (const record of missing) writer.enqueue(record);
+  writer.close();
+  return missing.length;
 }
 
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
-  const ownsDatabase = options.database === undefined;
-  const database = options.database ?? openDatabase(dataDirectory);
-  const journalFile = join(dataDirectory, JOURNAL_FILE_NAME);
-  let journal = -1;
-  const writer = createRequestWriter(database, {
-    priceBook: options.priceBook,
-    storeBodies: options.storeBodies,
-    flushIntervalMs: options.flushIntervalMs,
-    onError: (error) => options.onError?.(error),
-    // Everything journalled so far is now in the database: the journal can start over.
-    onFlushed: () => {
-      if (journal !== -1) ftruncateSync(journal, 0);
-    },
+  const database = openDatabase(dataDirectory);
+  const replayed = replayJournals(dataDirectory, database, options);
+  const journals = JOURNAL_FILE_NAMES.map((name) => {
+    const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
+    ftruncateSync(descriptor, 0);
+    return { descriptor, lastSequence: 0 };
   });
-  const replayed = replayJournal(journalFile, database, writer);
-  journal = openSync(journalFile, 'a', 0o600);
-  ftruncateSync(journal, 0);
+  let current = 0;
+
+  const worker: Worker = startWorker(options.workerUrl ?? workerEntryUrl('request-writer-worker-entry', import.meta.url), {
+    dataDirectory,
+    priceOverrides: options.priceOverrides ?? {},
+    storeBodies: options.storeBodies ?? true,
+    flushIntervalMs: options.flushIntervalMs ?? 50,
+  });
+  let sequence = 0;
+  let committedSequence = 0;
+  let outbox: StoredRequestRecord[] = [];
+  let scheduled = false;
+  let waiters: Array<{ sequence: number; resolve: () => void }> = [];
+  let closed: Promise<void> | null = null;
+
+  const post = (message: WriterThreadMessage): void => worker.postMessage(message);
+  const sendOutbox = (): void => {
+    scheduled = false;
+    if (outbox.length === 0) return;
+    post({ type: 'records', records: outbox, lastSequence: sequence });
+    outbox = [];
+  };
+
+  worker.on('message', (reply: WriterThreadReply) => {
+    if (reply.type === 'error') {
+      options.onError?.(new Error(reply.message));
+      return;
+    }
+    if (reply.type !== 'committed') return;
+    committedSequence = Math.max(committedSequence, reply.lastSequence);
+    // The older journal holds only committed records: empty it and write there next.
+    const older = journals[1 - current]!;
+    if (older.lastSequence <= committedSequence) {
+      ftruncateSync(older.descriptor, 0);
+      older.lastSequence = 0;
+      if (journals[current]!.lastSequence > 0) current = 1 - current;
+    }
+    const ready = waiters.filter((waiter) => waiter.sequence <= committedSequence);
+    waiters = waiters.filter((waiter) => waiter.sequence > committedSequence);
+    for (const waiter of ready) waiter.resolve();
+  });
+  worker.on('error', (error) => options.onError?.(error));
+  // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
+  worker.unref();
+
   const observer: RequestObserver = {
     requestFinished(record) {
+      if (closed) return;
+      sequence += 1;
+      const journal = journals[current]!;
       try {
-        writeSync(journal, journalEntry(record));
+        writeSync(journal.descriptor, journalEntry(record));
+        journal.lastSequence = sequence;
       } catch (error) {
         options.onError?.(error as Error);
       }
-      writer.enqueue(record);
+      outbox.push(record);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(sendOutbox);
+      }
     },
   };
+
   return {
     database,
-    writer,
     observer,
     replayed,
+    setPriceOverrides: (overrides) => post({ type: 'price-overrides', overrides }),
+    setStoreBodies: (storeBodies) => post({ type: 'store-bodies', storeBodies }),
+    committed() {
+      sendOutbox();
+      if (committedSequence >= sequence) return Promise.resolve();
+      const target = sequence;
+      post({ type: 'flush', lastSequence: target });
+      return new Promise((resolve) => waiters.push({ sequence: target, resolve }));
+    },
+    get pendingCount() {
+      return sequence - committedSequence;
+    },
     close() {
-      writer.close();
-      if (journal !== -1) {
-        ftruncateSync(journal, 0);
-        closeSync(journal);
-        journal = -1;
-      }
-      if (ownsDatabase) database.close();
+      closed ??= (async () => {
+        sendOutbox();
+        await new Promise<void>((resolve) => {
+          worker.on('message', (reply: WriterThreadReply) => {
+            if (reply.type === 'closed') resolve();
+          });
+          worker.once('exit', () => resolve());
+          post({ type: 'close' });
+        });
+        await worker.terminate();
+        for (const journal of journals) {
+          ftruncateSync(journal.descriptor, 0);
+          closeSync(journal.descriptor);
+        }
+        database.close();
+      })();
+      return closed;
     },
   };
 }

@@ -1,0 +1,59 @@
+/**
+ * The request writer's thread: owns a write connection to the log and runs the batched
+ * writer (costing, content addressing, rollups) there, so a 256-record transaction never
+ * holds the gateway's event loop. Fed by threaded-request-writer.ts; imported nowhere else.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
+import { openDatabase } from './database.js';
+import { createRequestWriter } from './request-writer.js';
+import type { StoredRequestRecord } from './stored-record.js';
+
+export type WriterThreadMessage =
+  | { type: 'records'; records: StoredRequestRecord[]; lastSequence: number }
+  | { type: 'price-overrides'; overrides: PriceOverrides }
+  | { type: 'store-bodies'; storeBodies: boolean }
+  | { type: 'flush'; lastSequence: number }
+  | { type: 'close' };
+
+export type WriterThreadReply =
+  | { type: 'committed'; lastSequence: number }
+  | { type: 'error'; message: string }
+  | { type: 'closed' };
+
+const port = parentPort;
+if (!port) throw new Error('request-writer-worker-entry must run in a worker thread');
+
+const options = workerData as { dataDirectory: string; priceOverrides: PriceOverrides; storeBodies: boolean; flushIntervalMs: number };
+const database = openDatabase(options.dataDirectory);
+let received = 0;
+const writer = createRequestWriter(database, {
+  priceBook: createPriceBook(options.priceOverrides),
+  storeBodies: options.storeBodies,
+  flushIntervalMs: options.flushIntervalMs,
+  onError: (error) => port.postMessage({ type: 'error', message: error.message } satisfies WriterThreadReply),
+  onFlushed: () => port.postMessage({ type: 'committed', lastSequence: received } satisfies WriterThreadReply),
+});
+
+port.on('message', (message: WriterThreadMessage) => {
+  switch (message.type) {
+    case 'records':
+      for (const record of message.records) writer.enqueue(record);
+      received = message.lastSequence;
+      return;
+    case 'price-overrides':
+      writer.setPriceBook(createPriceBook(message.overrides));
+      return;
+    case 'store-bodies':
+      writer.setStoreBodies(message.storeBodies);
+      return;
+    case 'flush':
+      writer.flush();
+      return;
+    case 'close':
+      writer.close();
+      database.close();
+      port.postMessage({ type: 'closed' } satisfies WriterThreadReply);
+      return;
+  }
+});

@@ -1,0 +1,36 @@
+/**
+ * Starting storage's worker threads from source and from a bundle alike. From source
+ * (tsx, vitest: module URLs end in `.ts`) the `.ts` entry is started through a small
+ * evaluated bootstrap that registers tsx's ESM loader first, because Node 20 does not
+ * apply `--import tsx` from a Worker's execArgv. From a bundle, the entry is the `.js`
+ * file of the same name beside the bundle (or one folder up, when this code sits in a
+ * shared chunk), so the build must emit each entry under its own name.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** The URL of a worker entry named `name` (without extension), next to this module or the bundle. */
+export function workerEntryUrl(name: string, moduleUrl: string = import.meta.url): URL {
+  if (moduleUrl.endsWith('.ts')) return new URL(`./${name}.ts`, moduleUrl);
+  const candidates = [new URL(`./${name}.js`, moduleUrl), new URL(`../${name}.js`, moduleUrl)];
+  return candidates.find((candidate) => existsSync(fileURLToPath(candidate))) ?? (candidates[0] as URL);
+}
+
+/** The URL of tsx's ESM API, read from tsx's export map so no internal path is assumed. */
+function tsxApiUrl(): string {
+  const require = createRequire(import.meta.url);
+  const manifestPath = require.resolve('tsx/package.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+  const target = manifest.exports['./esm/api']?.import?.default;
+  if (!target) throw new Error('tsx does not export ./esm/api; cannot start a TypeScript worker');
+  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
+}
+
+export function startWorker(workerUrl: URL, workerData: unknown, execArgv: string[] = []): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData, execArgv });
+  const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData, execArgv });
+}

@@ -1,0 +1,107 @@
+/**
+ * The request log's observer: records reach the database through the writer thread, the
+ * journal stays short under load and is replayed after a crash, and close() commits all.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { JOURNAL_FILE_NAMES, openRequestLog } from '../../src/main/storage/request-log.js';
+import type { RequestRecord } from '../../src/main/gateway/types.js';
+
+function record(id: string, startedAt = Date.now()): RequestRecord {
+  return {
+    id,
+    startedAt,
+    endedAt: startedAt + 12,
+    endpoint: '/v1/chat/completions',
+    requestedModel: 'gpt-4.1-mini',
+    resolvedModel: 'gpt-4.1-mini',
+    provider: 'openai',
+    status: 'success',
+    httpStatus: 200,
+    errorType: null,
+    errorMessage: null,
+    stream: false,
+    usage: { inputTokens: 10, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
+    timeToFirstTokenMs: null,
+    latencyMs: 12,
+    attempts: 1,
+    finishReason: 'stop',
+    gatewayKeyId: null,
+    user: null,
+    conversationId: null,
+    tags: [{ key: 'team', value: 'core' }],
+    requestBody: { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: `hello ${id}` }] },
+    upstreamRequestBody: null,
+    responseBody: { choices: [{ message: { role: 'assistant', content: 'hi' } }] },
+    warnings: [],
+  };
+}
+
+const folders: string[] = [];
+function folder(): string {
+  const path = mkdtempSync(join(tmpdir(), 'switchyard-request-log-'));
+  folders.push(path);
+  return path;
+}
+afterEach(() => {
+  for (const path of folders.splice(0)) rmSync(path, { recursive: true, force: true });
+});
+
+describe('request log', () => {
+  it('commits records through the writer thread, with cost, and close() leaves nothing behind', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, { flushIntervalMs: 5 });
+    for (let index = 0; index < 500; index++) log.observer.requestFinished(record(`r${index}`));
+    await log.committed();
+    expect(log.pendingCount).toBe(0);
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(500);
+    const cost = log.database.prepare('SELECT cost_nano_usd FROM requests WHERE id = ?').pluck().get('r1');
+    // gpt-4.1-mini: 10 input × 400 + 5 output × 1600 nano-USD.
+    expect(cost).toBe(10 * 400 + 5 * 1600);
+    await log.close();
+    for (const name of JOURNAL_FILE_NAMES) expect(statSync(join(directory, name)).size).toBe(0);
+  });
+
+  it('keeps the journal a few batches long under sustained load', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, { flushIntervalMs: 5 });
+    // Let the writer thread start (it compiles its TypeScript entry under tsx) before the load.
+    log.observer.requestFinished(record('warm-up'));
+    await log.committed();
+    let largest = 0;
+    for (let round = 0; round < 40; round++) {
+      for (let index = 0; index < 100; index++) log.observer.requestFinished(record(`s${round}-${index}`));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      const size = JOURNAL_FILE_NAMES.reduce((sum, name) => sum + statSync(join(directory, name)).size, 0);
+      largest = Math.max(largest, size);
+    }
+    await log.committed();
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(4001);
+    // 4,000 journalled records would be well over 2 MB; rotation keeps it to a few rounds.
+    const oneRecord = JSON.stringify({ ...record('x'), requestBody: null, responseBody: null }).length;
+    expect(largest).toBeLessThan(oneRecord * 1500);
+    await log.close();
+  });
+
+  it('replays journalled records that never reached the database, once', async () => {
+    const directory = folder();
+    const first = openRequestLog(directory);
+    first.observer.requestFinished(record('kept'));
+    await first.committed();
+    await first.close();
+    // What a kill leaves behind: journal lines, one already committed, one not, one torn.
+    const lines = [record('kept'), record('lost-1'), record('lost-2')].map((entry) => JSON.stringify({ ...entry, requestBody: null, responseBody: null }));
+    writeFileSync(join(directory, JOURNAL_FILE_NAMES[0]), lines.join('\n') + '\n{"id":"torn",');
+    const second = openRequestLog(directory);
+    expect(second.replayed).toBe(2);
+    const ids = second.database.prepare('SELECT id FROM requests ORDER BY id').pluck().all();
+    expect(ids).toEqual(['kept', 'lost-1', 'lost-2']);
+    expect(readFileSync(join(directory, JOURNAL_FILE_NAMES[0]), 'utf8')).toBe('');
+    await second.close();
+    const third = openRequestLog(directory);
+    expect(third.replayed).toBe(0);
+    await third.close();
+  });
+});
