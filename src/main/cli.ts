@@ -6,8 +6,12 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_HOST, DEFAULT_PORT } from './gateway/config.js';
+import { adminUiUrl, createAdminToken } from './admin/admin-token.js';
+import { findRendererDirectory } from './admin/renderer-location.js';
 import { startGateway } from './headless.js';
 import { defaultDataDir } from './paths.js';
+import { runExport, runUsage, UsageError } from './cli-log-commands.js';
+import { runGatewayKeys, runKeys } from './cli-key-commands.js';
 
 const VERSION = '0.1.0';
 
@@ -17,6 +21,11 @@ Usage: switchyard <command> [flags]
 
 Commands:
   serve       Run the gateway without a window.
+  export      Print the request log: --format jsonl|csv [--since T] [--until T] [--data-dir D]
+  usage       Print a usage table: --by model|provider|tag|user|day [--since T] [--until T] [--data-dir D]
+              (T: 2026-11-01, an ISO date-time, epoch ms, or a span such as 24h or 7d)
+  keys        Provider keys in the OS keychain: set|list|delete|test <provider> (switchyard keys help)
+  gateway-keys  Keys clients send: create --name N|list|revoke <id> (switchyard gateway-keys help)
   help        Show this help.
   version     Print the version.
 
@@ -29,6 +38,7 @@ serve flags:
 
 Environment:
   SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
+  SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API (default: a new one per start).
   OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
   XAI_API_KEY, XAI_BASE_URL           xAI (base URL includes /v1).
   ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, GEMINI_API_KEY, GEMINI_BASE_URL
@@ -69,9 +79,11 @@ async function serve(argv: string[]): Promise<void> {
   }
   const noAuth = values['no-auth'] === true;
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+  const adminToken = process.env.SWITCHYARD_ADMIN_TOKEN && process.env.SWITCHYARD_ADMIN_TOKEN.length >= 16 ? process.env.SWITCHYARD_ADMIN_TOKEN : createAdminToken();
   let gateway;
   try {
     gateway = await startGateway({
+      admin: { token: adminToken, rendererDir: findRendererDirectory() },
       host: values.host,
       port,
       dataDir,
@@ -92,10 +104,12 @@ async function serve(argv: string[]): Promise<void> {
     return `  ${provider.id.padEnd(10)} ${provider.baseUrl}  ${state}`;
   });
   process.stdout.write(`switchyard: data folder ${dataDir}\nswitchyard: providers\n${providers.join('\n')}\n`);
+  // The token rides in the URL fragment, which browsers never send, so it stays out of logs.
+  process.stdout.write(`switchyard: UI ${adminUiUrl(gateway.origin, adminToken)}\n`);
   if (!config.auth) {
     process.stderr.write('switchyard: WARNING: --no-auth: any program or web page that can reach this port may use your provider keys.\n');
   } else if (!process.env.SWITCHYARD_API_KEY) {
-    process.stderr.write('switchyard: WARNING: SWITCHYARD_API_KEY is not set, so every /v1 request will be refused with 401. Set it to a secret of your choice and send it as "Authorization: Bearer <key>".\n');
+    process.stderr.write('switchyard: WARNING: SWITCHYARD_API_KEY is not set, so every /v1 request will be refused with 401 until you create a gateway key in the UI (or set SWITCHYARD_API_KEY to a secret of your choice). Send it as "Authorization: Bearer <key>".\n');
   }
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
     process.stderr.write(`switchyard: note: listening on ${config.host}, not only on loopback; requests must still name an allowed Host.\n`);
@@ -132,6 +146,22 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'export':
+    case 'usage':
+      try {
+        if (command === 'export') await runExport(rest);
+        else runUsage(rest);
+      } catch (error) {
+        if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((error as Error).message);
+        throw error;
+      }
+      return;
+    case 'keys':
+      process.exitCode = await runKeys(rest);
+      return;
+    case 'gateway-keys':
+      process.exitCode = await runGatewayKeys(rest);
+      return;
     case 'version':
     case '--version':
       process.stdout.write(`${VERSION}\n`);

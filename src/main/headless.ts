@@ -1,14 +1,16 @@
 /**
  * Starts the gateway for the CLI and the Electron shell alike: configuration from flags,
- * the config file and the environment; keys from the environment; listen; report.
+ * the config file, the app's settings and the environment; storage, keys and services
+ * (services/application.ts); the admin API and UI when asked; listen; report.
  */
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { environmentKeyAuth } from './gateway/access.js';
-import { loadConfig, readConfigFile, type GatewayConfig } from './gateway/config.js';
+import { registerAdmin } from './admin/admin-routes.js';
+import { readConfigFile, type GatewayConfig } from './gateway/config.js';
 import type { RequestObserver } from './gateway/context.js';
 import { buildGateway } from './gateway/server.js';
-import { EnvironmentSecretStore, type SecretStore } from './secrets/secret-store.js';
+import type { SecretStore } from './secrets/secret-store.js';
+import { createApplication, type Application } from './services/application.js';
 
 export interface StartOptions {
   host?: string;
@@ -18,12 +20,17 @@ export interface StartOptions {
   auth?: boolean;
   environment?: NodeJS.ProcessEnv;
   observers?: RequestObserver[];
+  /** An application already built (the desktop shell builds it once and may start the gateway twice). */
+  application?: Application;
+  /** Serve the admin API and the UI at /ui with this token. */
+  admin?: { token: string; rendererDir: string | null };
 }
 
 export interface RunningGateway {
   app: FastifyInstance;
   config: GatewayConfig;
   secrets: SecretStore;
+  application: Application;
   /** `http://host:port` with the port actually bound. */
   origin: string;
   close(): Promise<void>;
@@ -34,21 +41,42 @@ export function formatOrigin(host: string, port: number): string {
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
-  const environment = options.environment ?? process.env;
-  const file = options.configFile ? readConfigFile(options.configFile) : undefined;
-  const config = loadConfig({ file, environment, overrides: { host: options.host, port: options.port, auth: options.auth } });
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const secrets = new EnvironmentSecretStore(config.providers, environment);
-  const auth = environmentKeyAuth(environment);
-  const app = buildGateway({ config, auth, secrets, observers: options.observers });
-  await app.listen({ host: config.host, port: config.port });
+  const ownsApplication = options.application === undefined;
+  const application =
+    options.application ??
+    createApplication({
+      dataDirectory: options.dataDir,
+      mode: 'headless',
+      configFile: options.configFile ? readConfigFile(options.configFile) : undefined,
+      overrides: { host: options.host, port: options.port, auth: options.auth },
+      environment: options.environment,
+      observers: options.observers,
+    });
+  const { config, secrets, auth } = application;
+  const app = buildGateway({ config, auth, secrets, observers: application.observers });
+  if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
+  try {
+    await app.listen({ host: config.host, port: options.port ?? config.port });
+  } catch (error) {
+    await app.close();
+    if (ownsApplication) await application.close();
+    throw error;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const origin = formatOrigin(config.host, port);
+  application.gatewayStarted(origin, app.gateway.catalog);
   return {
     app,
     config,
     secrets,
-    origin: formatOrigin(config.host, port),
-    close: () => app.close(),
+    application,
+    origin,
+    close: async () => {
+      await app.close();
+      application.gatewayStopped(null);
+      if (ownsApplication) await application.close();
+    },
   };
 }

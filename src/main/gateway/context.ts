@@ -11,11 +11,20 @@ import type { UpstreamClient } from './routing/upstream-client.js';
 import { adapterFor } from './providers/registry.js';
 import type { ProviderAdapter, UpstreamTarget } from './providers/types.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RequestRecord } from './types.js';
+import type { RequestRecord, StreamEvent } from './types.js';
+
+/** What observers learn when a request starts: the record so far and the client's headers with secrets masked. */
+export type RequestStart = Pick<RequestRecord, 'id' | 'startedAt' | 'endpoint' | 'requestedModel' | 'stream' | 'tags' | 'gatewayKeyId' | 'user' | 'conversationId'> & {
+  headers: Record<string, string>;
+};
 
 /** Receives request records off the response path (storage writer, live inspector). */
 export interface RequestObserver {
-  requestStarted?(record: Pick<RequestRecord, 'id' | 'startedAt' | 'endpoint' | 'requestedModel' | 'stream'>): void;
+  requestStarted?(record: RequestStart): void;
+  /** The request was routed to a provider (the record carries provider, resolved model and upstream body). */
+  requestRouted?(record: Readonly<RequestRecord>): void;
+  /** One canonical stream event, as it is sent to the client (live inspector). Must be cheap. */
+  requestStreamEvent?(id: string, event: StreamEvent, at: number): void;
   requestFinished(record: RequestRecord): void;
 }
 

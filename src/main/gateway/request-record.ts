@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
-import type { RequestRecord, RequestWarning, Usage } from './types.js';
+import type { RequestRecord, RequestWarning, StreamEvent, Usage } from './types.js';
+import { maskSecret } from '../secrets/secret-store.js';
 
 const MAX_TAGS = 32;
 
@@ -27,6 +28,23 @@ export function parseTags(header: string | string[] | undefined): Array<{ key: s
   return tags;
 }
 
+const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-provider-api-key', 'x-goog-api-key', 'proxy-authorization', 'cookie']);
+
+/** The client's headers for the inspector, credentials masked (`Bearer sk-…abcd`). */
+export function maskedHeaders(headers: FastifyRequest['headers']): Record<string, string> {
+  const masked: Record<string, string> = {};
+  for (const [name, raw] of Object.entries(headers)) {
+    if (raw === undefined) continue;
+    const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
+    if (!SECRET_HEADERS.has(name)) masked[name] = value.slice(0, 500);
+    else {
+      const bearer = /^(Bearer\s+)(.+)$/i.exec(value);
+      masked[name] = bearer ? `${bearer[1]}${maskSecret(bearer[2]!)}` : maskSecret(value);
+    }
+  }
+  return masked;
+}
+
 function headerString(value: string | string[] | undefined): string | null {
   if (typeof value === 'string' && value.length > 0) return value.slice(0, 200);
   return null;
@@ -34,6 +52,7 @@ function headerString(value: string | string[] | undefined): string | null {
 
 export class RequestRecorder {
   readonly record: RequestRecord;
+  private readonly headers: FastifyRequest['headers'];
 
   constructor(
     private readonly context: GatewayContext,
@@ -41,6 +60,7 @@ export class RequestRecorder {
     endpoint: string,
   ) {
     const headers = request.headers;
+    this.headers = headers;
     const keyTags = request.gatewayKey?.tags ?? [];
     const requestTags = [...parseTags(headers['x-tags']), ...parseTags(headers['x-switchyard-tags'])];
     const tags = keyTags.length === 0 ? requestTags : [...keyTags.filter((tag) => !requestTags.some((own) => own.key === tag.key)), ...requestTags];
@@ -83,9 +103,28 @@ export class RequestRecorder {
     record.requestedModel = typeof body.model === 'string' ? body.model : null;
     record.stream = body.stream === true;
     if (record.user === null && typeof body.user === 'string' && body.user.length > 0) record.user = body.user.slice(0, 200);
+    let headers: Record<string, string> | null = null;
     for (const observer of this.context.observers) {
-      observer.requestStarted?.({ id: record.id, startedAt: record.startedAt, endpoint: record.endpoint, requestedModel: record.requestedModel, stream: record.stream });
+      if (!observer.requestStarted) continue;
+      headers ??= maskedHeaders(this.headers);
+      observer.requestStarted({
+        id: record.id,
+        startedAt: record.startedAt,
+        endpoint: record.endpoint,
+        requestedModel: record.requestedModel,
+        stream: record.stream,
+        tags: record.tags,
+        gatewayKeyId: record.gatewayKeyId,
+        user: record.user,
+        conversationId: record.conversationId,
+        headers,
+      });
     }
+  }
+
+  /** Hands one canonical stream event to the observers that watch streams (the live inspector). */
+  streamEvent(event: StreamEvent): void {
+    for (const observer of this.context.observers) observer.requestStreamEvent?.(this.record.id, event, Date.now());
   }
 
   routed(provider: string, model: string, upstreamBody: unknown, warnings: RequestWarning[]): void {
@@ -94,6 +133,7 @@ export class RequestRecorder {
     this.record.upstreamRequestBody = upstreamBody;
     this.record.attempts += 1;
     if (warnings.length > 0) this.record.warnings.push(...warnings);
+    for (const observer of this.context.observers) observer.requestRouted?.(this.record);
   }
 
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {

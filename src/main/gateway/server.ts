@@ -14,7 +14,10 @@ import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
 import { sendError } from './routes/send-error.js';
+import { RequestRecorder } from './request-record.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import { redactSecrets } from '../secrets/redact.js';
+import { redactGatewayError } from '../secrets/redacting-adapter.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,6 +38,44 @@ export interface GatewayDeps {
 
 const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-tags, x-switchyard-tags, x-conversation-id, x-user-id, x-provider-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
 
+/**
+ * Limits on what a client may send before a route runs. Header bytes: Node's parser
+ * answers 431 beyond MAX_HEADER_BYTES (set here so a --max-http-header-size flag cannot
+ * loosen it). Header count: the onRequest hook refuses more than MAX_HEADER_COUNT fields
+ * with a 431 (Node's own count limit is lifted so that none is silently dropped: the
+ * byte limit already bounds the work). Time: a request (headers and body) must arrive
+ * within REQUEST_TIMEOUT_MS and its headers within HEADERS_TIMEOUT_MS (slow-loris); once
+ * the request is in, nothing times the response, so long streams and slow thinking
+ * models are never cut (there is no socket idle timeout: connectionTimeout stays 0).
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
+export const MAX_HEADER_COUNT = 100;
+const REQUEST_TIMEOUT_MS = 120_000;
+const HEADERS_TIMEOUT_MS = 30_000;
+
+/** Errors Node's HTTP parser raises before Fastify sees a request, answered in OpenAI's shape. */
+function clientErrorHandler(error: Error & { code?: string }, socket: import('node:net').Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let body = new GatewayError(400, 'The request could not be parsed as HTTP.', { type: 'invalid_request_error', code: 'bad_request' });
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    body = new GatewayError(431, `The request's headers are larger than this gateway's limit of ${MAX_HEADER_BYTES} bytes.`, {
+      type: 'invalid_request_error',
+      code: 'request_header_fields_too_large',
+    });
+  } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    body = new GatewayError(408, 'The request did not arrive in time.', { type: 'invalid_request_error', code: 'request_timeout' });
+  }
+  const json = body.toJson();
+  if (socket.writable) {
+    const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+  }
+  socket.destroy();
+}
+
 const CORS_EXPOSED_HEADERS = 'x-switchyard-request-id, x-switchyard-warnings, retry-after, retry-after-ms';
 
 function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
@@ -46,7 +87,8 @@ function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Err
     done(null, JSON.parse(body));
   } catch (error) {
     done(
-      new GatewayError(400, `We could not parse the JSON body of your request (${(error as Error).message}). Send a valid JSON object with Content-Type: application/json.`, {
+      // V8's message quotes part of the body; mask anything in it that looks like a key.
+      new GatewayError(400, `We could not parse the JSON body of your request (${redactSecrets((error as Error).message)}). Send a valid JSON object with Content-Type: application/json.`, {
         code: 'invalid_json',
       }),
     );
@@ -67,14 +109,18 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     keepAliveTimeout: 75_000,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS },
+    clientErrorHandler,
     routerOptions: { maxParamLength: 500 },
     requestIdHeader: false,
     // URLs the router cannot decode (or params over maxParamLength) get OpenAI's error shape too.
     frameworkErrors: (error, _request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      sendError(reply, new GatewayError(status, `The request URL is not valid: ${error.message}`, { type: 'invalid_request_error', code: 'invalid_url' }));
+      sendError(reply, new GatewayError(status, `The request URL is not valid: ${redactSecrets(error.message)}`, { type: 'invalid_request_error', code: 'invalid_url' }));
     },
   });
+  app.server.maxHeadersCount = 0;
   app.decorate('gateway', context);
   app.decorateRequest('gatewayKey', null);
 
@@ -85,6 +131,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   // Deny by default: every route needs a gateway key unless it is marked public.
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
     try {
+      if (request.raw.rawHeaders.length > MAX_HEADER_COUNT * 2) {
+        throw new GatewayError(431, `The request has more than ${MAX_HEADER_COUNT} header fields.`, { type: 'invalid_request_error', code: 'request_header_fields_too_large' });
+      }
       const host = request.headers.host;
       hosts.check(host);
       const origin = request.headers.origin;
@@ -114,19 +163,31 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error: unknown, _request, reply) => {
-    if (error instanceof GatewayError) return sendError(reply, error);
+  // Refusals that happen before a route runs (key, Host, Origin, body size, JSON) are logged too.
+  const refuse = (request: FastifyRequest, reply: FastifyReply, refusal: GatewayError): FastifyReply | void => {
+    // A refusal may quote what the client sent (a Host, a URL, a JSON fragment): no key-shaped text leaves or is logged.
+    const error = redactGatewayError(refusal, []);
+    if (request.url.startsWith('/v1/') && context.observers.length > 0) {
+      const recorder = new RequestRecorder(context, request, (request.routeOptions.url ?? request.url.split('?')[0]) as string);
+      recorder.failed(error);
+    }
+    return sendError(reply, error);
+  };
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    if (error instanceof GatewayError) return refuse(request, reply, error);
     const fastifyError = error as { code?: string; statusCode?: number; message?: string };
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return sendError(
+      return refuse(
+        request,
         reply,
         new GatewayError(413, `The request body is larger than this gateway's limit of ${config.bodyLimitBytes} bytes.`, { type: 'invalid_request_error', code: 'request_too_large' }),
       );
     }
     if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-      return sendError(reply, new GatewayError(fastifyError.statusCode, fastifyError.message ?? 'bad request', { code: fastifyError.code?.toLowerCase() ?? null }));
+      return refuse(request, reply, new GatewayError(fastifyError.statusCode, fastifyError.message ?? 'bad request', { code: fastifyError.code?.toLowerCase() ?? null }));
     }
-    process.stderr.write(`switchyard: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(`switchyard: internal error: ${redactSecrets((error as Error)?.stack ?? String(error))}\n`);
     return sendError(reply, new GatewayError(500, 'The gateway hit an internal error while handling this request.', { type: 'server_error', code: 'internal_error' }));
   });
 

@@ -1,31 +1,32 @@
 /**
  * The app's operations, one implementation for every transport: Electron IPC in the
- * desktop app, the HTTP admin API in headless mode. Each handler takes the contract's
- * input and returns its output; nothing here imports Electron.
+ * desktop app, the HTTP admin API in headless mode. Each domain file contributes its
+ * handlers; this file joins them into the one table the contract names.
  */
-import type { Operations, OperationName, GatewayStatus } from '../../shared/contract.js';
-import type { RunningGateway } from '../headless.js';
+import { OPERATION_NAMES } from '../../shared/contract.js';
+import { createAnalyticsService } from './analytics-service.js';
+import { createConversationService } from './conversation-service.js';
+import { createGatewayKeyService } from './gateway-key-service.js';
+import { createGatewayService } from './gateway-service.js';
+import { createProviderService, ProviderDirectory } from './provider-service.js';
+import { createRequestService } from './request-service.js';
+import type { OperationHandlers, ServiceContext } from './service-context.js';
+import { createSettingsService } from './settings-service.js';
 
-export type OperationHandlers = { [Name in OperationName]: (input: Operations[Name]['input']) => Promise<Operations[Name]['output']> };
+export type { OperationHandlers } from './service-context.js';
 
-export function createAppServices(state: { gateway: RunningGateway | null; error: string | null }): OperationHandlers {
-  const status = (): GatewayStatus => ({
-    running: state.gateway !== null,
-    baseUrl: state.gateway ? `${state.gateway.origin}/v1` : null,
-    error: state.error,
-  });
-  return {
-    'gateway.status': async () => status(),
-    'providers.list': async () => {
-      const gateway = state.gateway;
-      if (!gateway) return [];
-      return gateway.config.providers.map((provider) => ({
-        id: provider.id,
-        name: provider.name,
-        baseUrl: provider.baseUrl,
-        local: provider.local,
-        keySource: !provider.requiresKey ? 'not-needed' : gateway.secrets.get(provider.id) ? 'environment' : 'none',
-      }));
-    },
+export function createAppServices(context: ServiceContext, directory = new ProviderDirectory(context)): OperationHandlers {
+  const handlers: OperationHandlers = {
+    ...createGatewayService(context),
+    ...createProviderService(context, directory),
+    ...createGatewayKeyService(context),
+    ...createRequestService(context),
+    ...createConversationService(context),
+    ...createAnalyticsService(context),
+    ...createSettingsService(context),
   };
+  for (const name of OPERATION_NAMES) {
+    if (typeof handlers[name] !== 'function') throw new Error(`operation ${name} has no handler`);
+  }
+  return handlers;
 }

@@ -166,5 +166,24 @@ ${rollupTable('rollup_hourly')}
 ${rollupTable('rollup_daily')}
 `;
 
+/**
+ * Migration 2: gateway keys (what clients send). Only the key's SHA-256 digest and a short
+ * display prefix are stored, never the key (see gateway-keys.ts).
+ */
+const migrationTwo = `
+CREATE TABLE gateway_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  key_digest BLOB NOT NULL UNIQUE,
+  tags_json TEXT NOT NULL DEFAULT '[]',
+  allowed_models_json TEXT,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  expires_at INTEGER,
+  revoked_at INTEGER
+);
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne];
+export const migrations: readonly string[] = [migrationOne, migrationTwo];

@@ -4,11 +4,13 @@ import { anthropicAdapter } from './anthropic/index.js';
 import { geminiAdapter } from './gemini/index.js';
 import { openAICompatibleAdapter } from './openai-compatible/index.js';
 import type { ProviderAdapter } from './types.js';
+import { redactingAdapter } from '../../secrets/redacting-adapter.js';
 
+// Every adapter is wrapped once so no error derived from an upstream's answer carries a key.
 const adapters = new Map<ProviderConfig['kind'], ProviderAdapter>([
-  ['openai-compatible', openAICompatibleAdapter],
-  ['gemini', geminiAdapter],
-  ['anthropic', anthropicAdapter],
+  ['openai-compatible', redactingAdapter(openAICompatibleAdapter)],
+  ['gemini', redactingAdapter(geminiAdapter)],
+  ['anthropic', redactingAdapter(anthropicAdapter)],
 ]);
 
 /** The adapter for a provider, or null when its kind is not implemented yet. */
@@ -17,5 +19,5 @@ export function adapterFor(provider: ProviderConfig): ProviderAdapter | null {
 }
 
 export function registerAdapter(kind: ProviderConfig['kind'], adapter: ProviderAdapter): void {
-  adapters.set(kind, adapter);
+  adapters.set(kind, redactingAdapter(adapter));
 }

@@ -69,8 +69,9 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
     try {
       const buffer = Buffer.from(await response.body.arrayBuffer()); // one copy, sent as-is when nothing changes
       const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
-      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
+      // Recorded before the answer leaves, so an answered request is always logged.
       recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
+      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
     } catch (error) {
       const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller);
       recorder.failed(gatewayError);
@@ -116,6 +117,7 @@ async function streamToClient(
     for (const sseEvent of events) {
       for (const event of translator.push(sseEvent)) {
         accumulator.add(event);
+        recorder.streamEvent(event);
         out += encoder.encode(event);
         if (event.type === 'error') failure = event;
       }
@@ -135,6 +137,7 @@ async function streamToClient(
       if (!failure) {
         for (const event of translator.end()) {
           accumulator.add(event);
+          recorder.streamEvent(event);
           out += encoder.encode(event);
           if (event.type === 'error') failure = event;
         }
@@ -158,21 +161,22 @@ async function streamToClient(
   }
   if (!response.body.destroyed) response.body.destroy();
 
+  // The record is finished before the stream's last bytes leave (see the request log).
   if (failure) {
-    raw.end();
     const error = (failure as Extract<StreamEvent, { type: 'error' }>).error;
     recorder.failed(new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code }), {
       usage: accumulator.usage,
       responseBody: accumulator.toCompletion(),
       firstContentAt: accumulator.firstContentAt,
     });
+    raw.end();
     return;
   }
-  raw.end(encoder.finish());
   recorder.succeeded({
     usage: accumulator.usage,
     finishReason: accumulator.finishReason,
     responseBody: accumulator.toCompletion(),
     firstContentAt: accumulator.firstContentAt,
   });
+  raw.end(encoder.finish());
 }

@@ -35,8 +35,8 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
       }
       const buffer = Buffer.from(await response.body.arrayBuffer());
       const parsed = adapter.parseEmbeddingsResponse(buffer, target, body);
-      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
       recorder.succeeded({ usage: parsed.usage, finishReason: null, responseBody: { ...parsed.response, data: `[${parsed.response.data.length} embeddings]` } });
+      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
       return reply;
     } catch (error) {
       const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller);

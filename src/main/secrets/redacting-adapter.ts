@@ -1,0 +1,101 @@
+/**
+ * Wraps a provider adapter so that nothing it derives from an upstream's answer can carry
+ * the provider key: error responses (`parseError`), error events in a stream, failures of
+ * response parsing and of model listing. The key the request used (`target.apiKey`: from
+ * the request header, the keychain or the environment) is masked literally, and anything
+ * shaped like a credential is masked too (see redactSecrets). Successful responses are
+ * not touched: they are passed through byte for byte.
+ *
+ * The registry wraps every adapter once (providers/registry.ts), so every route, the
+ * model catalog and `switchyard keys test` get redacted errors without knowing about it.
+ */
+import { GatewayError } from '../gateway/errors.js';
+import type { ProviderAdapter, StreamTranslator, UpstreamTarget } from '../gateway/providers/types.js';
+import type { StreamEvent } from '../gateway/types.js';
+import { redactSecrets, redactValue } from './redact.js';
+
+/** Adapters this module made (a WeakSet, so a spread copy with one method replaced is wrapped again). */
+const wrappedAdapters = new WeakSet<ProviderAdapter>();
+
+/** The same error with secrets masked from its message, param and code; the same object when there were none. */
+export function redactGatewayError(error: GatewayError, known: ReadonlyArray<string | null | undefined>): GatewayError {
+  const message = redactSecrets(error.message, known);
+  const param = error.param === null ? null : redactSecrets(error.param, known);
+  const code = error.code === null ? null : redactSecrets(error.code, known);
+  if (message === error.message && param === error.param && code === error.code) return error;
+  return new GatewayError(error.status, message, { type: error.type, param, code, headers: error.headers });
+}
+
+/** Any thrown value with secrets masked from its message (GatewayErrors keep their class and status). */
+export function redactThrown(error: unknown, known: ReadonlyArray<string | null | undefined>): unknown {
+  if (error instanceof GatewayError) return redactGatewayError(error, known);
+  if (error instanceof Error) {
+    const message = redactSecrets(error.message, known);
+    if (message === error.message) return error;
+    const copy = new Error(message);
+    copy.name = error.name;
+    (copy as { code?: unknown }).code = (error as { code?: unknown }).code;
+    return copy;
+  }
+  return typeof error === 'string' ? redactSecrets(error, known) : error;
+}
+
+function redactEvents(events: StreamEvent[], apiKey: string | null): StreamEvent[] {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    if (event.type === 'error') events[index] = { type: 'error', error: { status: event.error.status, body: redactValue(event.error.body, [apiKey]) } };
+  }
+  return events;
+}
+
+class RedactingStreamTranslator implements StreamTranslator {
+  constructor(
+    private readonly inner: StreamTranslator,
+    private readonly apiKey: string | null,
+  ) {}
+
+  push(event: Parameters<StreamTranslator['push']>[0]): StreamEvent[] {
+    return redactEvents(this.inner.push(event), this.apiKey);
+  }
+
+  end(): StreamEvent[] {
+    return redactEvents(this.inner.end(), this.apiKey);
+  }
+
+  get done(): boolean {
+    return this.inner.done;
+  }
+}
+
+function guarded<A extends unknown[], R>(run: (...args: A) => R, keyOf: (...args: A) => string | null): (...args: A) => R {
+  return (...args: A): R => {
+    try {
+      return run(...args);
+    } catch (error) {
+      throw redactThrown(error, [keyOf(...args)]);
+    }
+  };
+}
+
+/** The adapter with every upstream-derived error redacted. Idempotent. */
+export function redactingAdapter(adapter: ProviderAdapter): ProviderAdapter {
+  if (wrappedAdapters.has(adapter)) return adapter;
+  const keyOfTarget = (target: UpstreamTarget): string | null => target.apiKey;
+  const wrapped: ProviderAdapter = {
+    prepareChat: adapter.prepareChat,
+    parseChatResponse: guarded(adapter.parseChatResponse, (_body, target) => keyOfTarget(target)),
+    createStreamTranslator: (target, request) => new RedactingStreamTranslator(adapter.createStreamTranslator(target, request), target.apiKey),
+    parseError: (status, body, headers, target) => redactGatewayError(adapter.parseError(status, body, headers, target), [target.apiKey]),
+    async listModels(target, fetchJson, timeoutMs) {
+      try {
+        return await adapter.listModels(target, fetchJson, timeoutMs);
+      } catch (error) {
+        throw redactThrown(error, [target.apiKey]);
+      }
+    },
+  };
+  if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
+  if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => keyOfTarget(target));
+  wrappedAdapters.add(wrapped);
+  return wrapped;
+}

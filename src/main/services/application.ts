@@ -1,0 +1,180 @@
+/**
+ * The composition root shared by the desktop shell and `switchyard serve`: configuration
+ * (config file + the app's settings + flags), storage (the request log, whose writer
+ * thread observes the gateway, and the analytics worker), the key managers and the gateway's key check,
+ * the live request tracker, and the services. Listening stays the caller's job
+ * (headless.ts), so the port-taken dialog can retry without reopening anything.
+ */
+import type { ConfigFile, GatewayConfig } from '../gateway/config.js';
+import { loadConfig } from '../gateway/config.js';
+import type { RequestObserver } from '../gateway/context.js';
+import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
+import { UpstreamClient } from '../gateway/routing/upstream-client.js';
+import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
+import { EnvironmentSecretStore, LayeredSecretStore, type SecretStore } from '../secrets/secret-store.js';
+import { createAnalyticsClient, type AnalyticsClient } from '../storage/analytics-worker.js';
+import { databasePath } from '../storage/database.js';
+import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
+import { openRequestLog } from '../storage/request-log.js';
+import { createAppServices, type OperationHandlers } from './app-services.js';
+import { EventHub } from './event-hub.js';
+import { AppGatewayAuth } from './gateway-auth.js';
+import { gatewayStatus } from './gateway-service.js';
+import { MemoryProviderKeyManager, type GatewayKeyManager, type ProviderKeyManager } from './key-managers.js';
+import { LiveRequestTracker } from './live-request-tracker.js';
+import { ProviderDirectory } from './provider-service.js';
+import type { ServiceContext, ShellHooks } from './service-context.js';
+import { priceOverridesOf, runRetention } from './settings-service.js';
+import { SettingsStore } from './settings-store.js';
+
+export const APP_VERSION = '0.1.0';
+const RETENTION_INTERVAL_MS = 6 * 3600_000;
+
+export interface ApplicationOptions {
+  dataDirectory: string;
+  mode: 'desktop' | 'headless';
+  configFile?: ConfigFile;
+  overrides?: { host?: string; port?: number; auth?: boolean };
+  environment?: NodeJS.ProcessEnv;
+  /** More observers of every request (tests). */
+  observers?: RequestObserver[];
+  shell?: ShellHooks;
+  /** The keychain-backed manager from issue 5; an in-memory one until then. */
+  providerKeys?: ProviderKeyManager;
+  /** Default: storage's SqliteGatewayKeyManager on the request log's database (hashed keys that survive restarts). */
+  gatewayKeys?: GatewayKeyManager;
+  /** The analytics worker's script when not beside the bundle. */
+  analyticsWorkerUrl?: URL;
+  /** Node flags for the analytics worker (the desktop shell loads its native-module hook this way). */
+  analyticsExecArgv?: string[];
+}
+
+export interface Application {
+  config: GatewayConfig;
+  secrets: SecretStore;
+  auth: AppGatewayAuth;
+  observers: RequestObserver[];
+  services: OperationHandlers;
+  events: EventHub;
+  context: ServiceContext;
+  /** Called by the starter once the gateway listens (or failed to). */
+  gatewayStarted(origin: string, catalog: ModelCatalog): void;
+  gatewayStopped(error: string | null): void;
+  close(): Promise<void>;
+}
+
+export function createApplication(options: ApplicationOptions): Application {
+  const environment = options.environment ?? process.env;
+  const settings = new SettingsStore(options.dataDirectory);
+  const defaults = loadConfig({ file: options.configFile, environment, overrides: options.overrides });
+  const config = loadConfig({ file: settings.mergeInto(options.configFile), environment, overrides: options.overrides });
+  const defaultBaseUrls = new Map(defaults.providers.map((provider) => [provider.id, provider.baseUrl]));
+
+  const priceOverrides = priceOverridesOf(settings.get().priceOverrides);
+  const retention = settings.retention();
+  const requestLog = openRequestLog(options.dataDirectory, {
+    priceOverrides,
+    storeBodies: retention.storeBodies,
+    onError: (error) => process.stderr.write(`switchyard: request log: ${error.message}\n`),
+  });
+  const database = requestLog.database;
+  let priceBook: PriceBook = createPriceBook(priceOverrides);
+
+  const environmentSecrets = new EnvironmentSecretStore(config.providers, environment);
+  const providerKeys = options.providerKeys ?? new MemoryProviderKeyManager();
+  const ownGatewayKeys = options.gatewayKeys ? null : new SqliteGatewayKeyManager(database, { onError: (message) => process.stderr.write(`switchyard: ${message}\n`) });
+  const gatewayKeys: GatewayKeyManager = options.gatewayKeys ?? (ownGatewayKeys as GatewayKeyManager);
+  const secrets = new LayeredSecretStore([providerKeys, environmentSecrets]);
+  const auth = new AppGatewayAuth(gatewayKeys, environment.SWITCHYARD_API_KEY);
+
+  let analytics: AnalyticsClient | null = null;
+  const analyticsClient = (): AnalyticsClient => {
+    analytics ??= createAnalyticsClient(databasePath(options.dataDirectory), {
+      ...(options.analyticsWorkerUrl ? { workerUrl: options.analyticsWorkerUrl } : {}),
+      ...(options.analyticsExecArgv ? { execArgv: options.analyticsExecArgv } : {}),
+    });
+    return analytics;
+  };
+
+  const events = new EventHub();
+  const tracker = new LiveRequestTracker({ events, priceBook: () => priceBook });
+  const upstream = new UpstreamClient({ connectTimeoutMs: 5_000, connectionsPerOrigin: 4 });
+  const context: ServiceContext = {
+    mode: options.mode,
+    version: APP_VERSION,
+    dataDirectory: options.dataDirectory,
+    config,
+    defaultBaseUrls,
+    environmentSecrets,
+    providerKeys,
+    gatewayKeys,
+    auth,
+    database,
+    requestLog,
+    analytics: analyticsClient,
+    priceBook: () => priceBook,
+    setPriceOverrides(overrides) {
+      priceBook = createPriceBook(overrides);
+      requestLog.setPriceOverrides(overrides);
+    },
+    tracker,
+    events,
+    settings,
+    runtime: { origin: null, error: null, catalog: null },
+    upstream,
+    shell: options.shell ?? {},
+  };
+  const directory = new ProviderDirectory(context);
+  const services = createAppServices(context, directory);
+  const observers: RequestObserver[] = [requestLog.observer, tracker, ...(options.observers ?? [])];
+
+  const timers: NodeJS.Timeout[] = [];
+  const retentionSoon = setTimeout(() => void safely(() => runRetention(context)), 5_000);
+  const retentionLater = setInterval(() => void safely(() => runRetention(context)), RETENTION_INTERVAL_MS);
+  timers.push(retentionSoon, retentionLater);
+  for (const timer of timers) timer.unref();
+
+  const statusChanged = (): void => events.emit('gateway.status-changed', gatewayStatus(context));
+  let closed = false;
+  return {
+    config,
+    secrets,
+    auth,
+    observers,
+    services,
+    events,
+    context,
+    gatewayStarted(origin, catalog) {
+      context.runtime.origin = origin;
+      context.runtime.error = null;
+      context.runtime.catalog = catalog;
+      statusChanged();
+      void directory.detectLocal().then((changed) => {
+        if (changed) events.emit('providers.changed', directory.list());
+      });
+    },
+    gatewayStopped(error) {
+      context.runtime.origin = null;
+      context.runtime.error = error;
+      context.runtime.catalog = null;
+      statusChanged();
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      ownGatewayKeys?.close();
+      await analytics?.close();
+      await upstream.close();
+      await requestLog.close();
+    },
+  };
+}
+
+async function safely(action: () => Promise<unknown>): Promise<void> {
+  try {
+    await action();
+  } catch (error) {
+    process.stderr.write(`switchyard: retention failed: ${(error as Error).message}\n`);
+  }
+}

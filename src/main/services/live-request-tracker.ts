@@ -1,0 +1,289 @@
+/**
+ * The inspector's live view: a RequestObserver on the gateway that turns request starts,
+ * routing, stream events and finishes into `request.*` events, keeps the requests in
+ * flight, and remembers for recent requests what the log does not store (the client's
+ * masked headers and the stream's events with their timing). Streaming updates are
+ * throttled per request so a burst of traffic cannot flood the window.
+ */
+import type { RequestSummary, StreamEventView } from '../../shared/contract.js';
+import type { RequestObserver, RequestStart } from '../gateway/context.js';
+import type { RequestRecord, StreamEvent } from '../gateway/types.js';
+import type { PriceBook } from '../pricing/catalog.js';
+import { computeCost } from '../pricing/cost.js';
+import type { EventHub } from './event-hub.js';
+
+interface LiveEntry {
+  summary: RequestSummary;
+  headers: Record<string, string>;
+  streamEvents: StreamEventView[];
+  outputCharacters: number;
+  lastEmittedAt: number;
+  pendingTimer: NodeJS.Timeout | null;
+  /** The finished record, kept briefly until the writer has stored it. */
+  record: RequestRecord | null;
+}
+
+export interface LiveRequestTrackerOptions {
+  events: EventHub;
+  priceBook: () => PriceBook;
+  /** Finished requests remembered (headers and stream events), default 500. */
+  maximumKept?: number;
+  /** Finished requests whose whole record (bodies) is kept until stored, default 20. */
+  maximumRecordsKept?: number;
+  maximumStreamEvents?: number;
+  /** Minimum time between two `request.updated` events of one request, default 125 ms. */
+  updateIntervalMs?: number;
+}
+
+const SUMMARY_LENGTH = 160;
+
+function shorten(text: string): string {
+  return text.length > SUMMARY_LENGTH ? `${text.slice(0, SUMMARY_LENGTH - 1)}…` : text;
+}
+
+export function describeStreamEvent(event: StreamEvent): string {
+  switch (event.type) {
+    case 'start':
+      return event.model;
+    case 'text-delta':
+    case 'refusal-delta':
+      return shorten(JSON.stringify(event.text));
+    case 'reasoning-delta':
+      return event.signature ? 'signature' : event.redactedData ? 'redacted' : shorten(JSON.stringify(event.text));
+    case 'tool-call-start':
+      return `#${event.index} ${event.name} (${event.id})`;
+    case 'tool-call-delta':
+      return `#${event.index} ${shorten(event.argumentsDelta)}`;
+    case 'finish':
+      return event.reason.raw ? `${event.reason.unified} (${event.reason.raw})` : event.reason.unified;
+    case 'usage':
+      return `in ${event.usage.inputTokens} · out ${event.usage.outputTokens}`;
+    case 'error':
+      return `${event.error.status} ${shorten(event.error.body.message)}`;
+  }
+}
+
+/** Cost of a finished record as the writer will compute it (null when unpriced). */
+export function costOf(record: RequestRecord, priceBook: PriceBook): { costNanoUsd: number | null; priced: boolean } {
+  const usage = record.usage;
+  if (!usage) return { costNanoUsd: null, priced: false };
+  const model = record.resolvedModel ?? record.requestedModel;
+  const price = model ? priceBook.lookup({ provider: record.provider, model }) : null;
+  const cost = computeCost(usage, price);
+  const billed = usage.inputTokens + usage.outputTokens;
+  if (billed === 0) return { costNanoUsd: 0, priced: true };
+  return cost.priced ? { costNanoUsd: cost.costNanoUsd, priced: true } : { costNanoUsd: null, priced: false };
+}
+
+export function summaryOfRecord(record: RequestRecord, priceBook: PriceBook): RequestSummary {
+  const usage = record.usage;
+  const { costNanoUsd, priced } = costOf(record, priceBook);
+  return {
+    id: record.id,
+    startedAt: record.startedAt,
+    endedAt: record.endedAt,
+    endpoint: record.endpoint,
+    requestedModel: record.requestedModel,
+    resolvedModel: record.resolvedModel,
+    provider: record.provider,
+    status: record.status,
+    httpStatus: record.httpStatus,
+    stream: record.stream,
+    inputTokens: usage?.inputTokens ?? 0,
+    cachedInputTokens: usage?.cachedInputTokens ?? 0,
+    outputTokens: usage?.outputTokens ?? 0,
+    reasoningTokens: usage?.reasoningTokens ?? 0,
+    liveOutputTokens: null,
+    costNanoUsd,
+    priced,
+    usageEstimated: false,
+    latencyMs: record.latencyMs,
+    timeToFirstTokenMs: record.timeToFirstTokenMs,
+    attempts: record.attempts,
+    tags: record.tags,
+    gatewayKeyId: record.gatewayKeyId,
+    user: record.user,
+    conversationId: record.conversationId,
+    errorMessage: record.errorMessage,
+    warningCount: record.warnings.length,
+  };
+}
+
+export class LiveRequestTracker implements RequestObserver {
+  private readonly entries = new Map<string, LiveEntry>();
+  private readonly finishedOrder: string[] = [];
+  private readonly maximumKept: number;
+  private readonly maximumRecordsKept: number;
+  private readonly maximumStreamEvents: number;
+  private readonly updateIntervalMs: number;
+  private inFlightCount = 0;
+
+  constructor(private readonly options: LiveRequestTrackerOptions) {
+    this.maximumKept = options.maximumKept ?? 500;
+    this.maximumRecordsKept = options.maximumRecordsKept ?? 20;
+    this.maximumStreamEvents = options.maximumStreamEvents ?? 2000;
+    this.updateIntervalMs = options.updateIntervalMs ?? 125;
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  requestStarted(start: RequestStart): void {
+    const summary: RequestSummary = {
+      id: start.id,
+      startedAt: start.startedAt,
+      endedAt: null,
+      endpoint: start.endpoint,
+      requestedModel: start.requestedModel,
+      resolvedModel: null,
+      provider: null,
+      status: 'pending',
+      httpStatus: null,
+      stream: start.stream,
+      inputTokens: 0,
+      cachedInputTokens: 0,
+      outputTokens: 0,
+      reasoningTokens: 0,
+      liveOutputTokens: start.stream ? 0 : null,
+      costNanoUsd: null,
+      priced: false,
+      usageEstimated: false,
+      latencyMs: null,
+      timeToFirstTokenMs: null,
+      attempts: 0,
+      tags: start.tags,
+      gatewayKeyId: start.gatewayKeyId,
+      user: start.user,
+      conversationId: start.conversationId,
+      errorMessage: null,
+      warningCount: 0,
+    };
+    this.entries.set(start.id, {
+      summary,
+      headers: start.headers,
+      streamEvents: [],
+      outputCharacters: 0,
+      lastEmittedAt: 0,
+      pendingTimer: null,
+      record: null,
+    });
+    this.inFlightCount += 1;
+    this.options.events.emit('request.started', { ...summary });
+  }
+
+  requestRouted(record: Readonly<RequestRecord>): void {
+    const entry = this.entries.get(record.id);
+    if (!entry || entry.record) return;
+    entry.summary.provider = record.provider;
+    entry.summary.resolvedModel = record.resolvedModel;
+    entry.summary.attempts = record.attempts;
+    entry.summary.warningCount = record.warnings.length;
+    this.emitUpdate(entry, true);
+  }
+
+  requestStreamEvent(id: string, event: StreamEvent, at: number): void {
+    const entry = this.entries.get(id);
+    if (!entry || entry.record) return;
+    if (entry.streamEvents.length < this.maximumStreamEvents) {
+      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, type: event.type, summary: describeStreamEvent(event) });
+    }
+    let progressed = false;
+    if (event.type === 'text-delta' || event.type === 'reasoning-delta' || event.type === 'refusal-delta') {
+      entry.outputCharacters += event.text.length;
+      progressed = true;
+    } else if (event.type === 'tool-call-delta') {
+      entry.outputCharacters += event.argumentsDelta.length;
+      progressed = true;
+    } else if (event.type === 'tool-call-start') {
+      entry.outputCharacters += event.name.length;
+      progressed = true;
+    }
+    if (!progressed) return;
+    if (entry.summary.timeToFirstTokenMs === null) entry.summary.timeToFirstTokenMs = at - entry.summary.startedAt;
+    entry.summary.status = 'streaming';
+    // About four characters per token: a live estimate until the provider's usage arrives.
+    entry.summary.liveOutputTokens = Math.ceil(entry.outputCharacters / 4);
+    this.emitUpdate(entry, false);
+  }
+
+  requestFinished(record: RequestRecord): void {
+    let entry = this.entries.get(record.id);
+    if (!entry) {
+      // Requests refused before they started (bad JSON, auth) were never announced.
+      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
+      this.entries.set(record.id, entry);
+    } else {
+      this.inFlightCount = Math.max(0, this.inFlightCount - 1);
+    }
+    if (entry.pendingTimer) clearTimeout(entry.pendingTimer);
+    entry.pendingTimer = null;
+    entry.summary = summaryOfRecord(record, this.options.priceBook());
+    entry.record = record;
+    this.finishedOrder.push(record.id);
+    this.trim();
+    this.options.events.emit('request.finished', { ...entry.summary });
+  }
+
+  private emitUpdate(entry: LiveEntry, immediately: boolean): void {
+    const now = Date.now();
+    const due = entry.lastEmittedAt + this.updateIntervalMs;
+    if (immediately || now >= due) {
+      if (entry.pendingTimer) clearTimeout(entry.pendingTimer);
+      entry.pendingTimer = null;
+      entry.lastEmittedAt = now;
+      this.options.events.emit('request.updated', { ...entry.summary });
+      return;
+    }
+    if (entry.pendingTimer) return;
+    entry.pendingTimer = setTimeout(() => {
+      entry.pendingTimer = null;
+      if (entry.record) return;
+      entry.lastEmittedAt = Date.now();
+      this.options.events.emit('request.updated', { ...entry.summary });
+    }, due - now);
+    entry.pendingTimer.unref();
+  }
+
+  private trim(): void {
+    while (this.finishedOrder.length > this.maximumKept) {
+      const id = this.finishedOrder.shift();
+      if (id) this.entries.delete(id);
+    }
+    const recordsFrom = this.finishedOrder.length - this.maximumRecordsKept;
+    for (let index = 0; index < recordsFrom; index += 1) {
+      const entry = this.entries.get(this.finishedOrder[index] as string);
+      if (entry?.record) entry.record = null;
+    }
+  }
+
+  /** Requests still running, newest first. */
+  inFlightSummaries(): RequestSummary[] {
+    const running: RequestSummary[] = [];
+    for (const entry of this.entries.values()) if (entry.summary.endedAt === null) running.push({ ...entry.summary });
+    return running.sort((left, right) => right.startedAt - left.startedAt);
+  }
+
+  /** Finished requests whose record is still held here (possibly not stored yet), newest first. */
+  recentFinished(): RequestRecord[] {
+    const records: RequestRecord[] = [];
+    for (const entry of this.entries.values()) if (entry.record) records.push(entry.record);
+    return records.sort((left, right) => right.startedAt - left.startedAt);
+  }
+
+  summary(id: string): RequestSummary | null {
+    const entry = this.entries.get(id);
+    return entry ? { ...entry.summary } : null;
+  }
+
+  /** What only this run knows about a request: masked headers and stream events. */
+  extras(id: string): { headers: Record<string, string> | null; streamEvents: StreamEventView[] | null; record: RequestRecord | null } | null {
+    const entry = this.entries.get(id);
+    if (!entry) return null;
+    return {
+      headers: Object.keys(entry.headers).length > 0 ? entry.headers : null,
+      streamEvents: entry.summary.stream ? entry.streamEvents.slice() : null,
+      record: entry.record,
+    };
+  }
+}

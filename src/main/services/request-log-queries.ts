@@ -1,0 +1,281 @@
+/**
+ * The inspector's reads over the request log that storage does not offer yet: the most
+ * recent requests with filters (keyset-paged by start time, through the started_at,
+ * provider, model, key and conversation indexes), one request with its tags, attempts and
+ * bodies (messages restored from their content-addressed rows), the values the filter
+ * chips offer, and cost per model per hour from the hourly rollups. Each query is bounded
+ * (LIMIT, or a few thousand rollup rows) so it runs on the main connection in
+ * milliseconds. TODO(storage): these belong in src/main/storage/ beside analytics.ts.
+ */
+import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
+import { restoreMessages } from '../storage/content-addressing.js';
+import type { SqliteDatabase } from '../storage/database.js';
+
+interface RequestRow {
+  seq: number;
+  id: string;
+  started_at: number;
+  ended_at: number;
+  endpoint: string;
+  requested_model: string | null;
+  resolved_model: string | null;
+  provider: string | null;
+  status: 'success' | 'error' | 'cancelled';
+  http_status: number;
+  error_type: string | null;
+  error_message: string | null;
+  stream: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  output_tokens: number;
+  reasoning_tokens: number;
+  usage_estimated: number;
+  cost_nano_usd: number;
+  priced: number;
+  cache_hit: number;
+  time_to_first_token_ms: number | null;
+  latency_ms: number;
+  attempts: number;
+  finish_reason: string | null;
+  gateway_key_id: string | null;
+  user: string | null;
+  conversation_id: string | null;
+  warnings_json: string | null;
+  tags_json: string;
+}
+
+const SELECT_REQUEST = `SELECT r.seq, r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider,
+  r.status, r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens, r.output_tokens,
+  r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd, r.priced, r.cache_hit, r.time_to_first_token_ms, r.latency_ms,
+  r.attempts, r.finish_reason, r.gateway_key_id, r.user, r.conversation_id, r.warnings_json,
+  (SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq) AS tags_json
+  FROM requests r`;
+
+function summaryOfRow(row: RequestRow): RequestSummary {
+  const warnings = row.warnings_json ? (JSON.parse(row.warnings_json) as unknown[]) : [];
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    endpoint: row.endpoint,
+    requestedModel: row.requested_model,
+    resolvedModel: row.resolved_model,
+    provider: row.provider,
+    status: row.status,
+    httpStatus: row.http_status,
+    stream: row.stream === 1,
+    inputTokens: row.input_tokens,
+    cachedInputTokens: row.cached_input_tokens,
+    outputTokens: row.output_tokens,
+    reasoningTokens: row.reasoning_tokens,
+    liveOutputTokens: null,
+    costNanoUsd: row.priced === 1 ? row.cost_nano_usd : null,
+    priced: row.priced === 1,
+    usageEstimated: row.usage_estimated === 1,
+    latencyMs: row.latency_ms,
+    timeToFirstTokenMs: row.time_to_first_token_ms,
+    attempts: row.attempts,
+    tags: JSON.parse(row.tags_json) as Array<{ key: string; value: string }>,
+    gatewayKeyId: row.gateway_key_id,
+    user: row.user,
+    conversationId: row.conversation_id,
+    errorMessage: row.error_message,
+    warningCount: warnings.length,
+  };
+}
+
+function placeholders(count: number): string {
+  return new Array(count).fill('?').join(', ');
+}
+
+/** SQL conditions and parameters for the inspector's filters. */
+export function filterConditions(filters: RequestFilters): { where: string[]; parameters: unknown[] } {
+  const where: string[] = [];
+  const parameters: unknown[] = [];
+  const statuses = (filters.status ?? []).filter((status) => status !== 'in-flight');
+  if (statuses.length > 0) {
+    where.push(`r.status IN (${placeholders(statuses.length)})`);
+    parameters.push(...statuses);
+  }
+  if (filters.provider && filters.provider.length > 0) {
+    where.push(`r.provider IN (${placeholders(filters.provider.length)})`);
+    parameters.push(...filters.provider);
+  }
+  if (filters.model && filters.model.length > 0) {
+    const list = placeholders(filters.model.length);
+    where.push(`(r.resolved_model IN (${list}) OR r.requested_model IN (${list}))`);
+    parameters.push(...filters.model, ...filters.model);
+  }
+  if (filters.gatewayKey && filters.gatewayKey.length > 0) {
+    where.push(`r.gateway_key_id IN (${placeholders(filters.gatewayKey.length)})`);
+    parameters.push(...filters.gatewayKey);
+  }
+  for (const tag of filters.tag ?? []) {
+    const colon = tag.indexOf(':');
+    if (colon === -1) {
+      where.push('EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND t.key = ?)');
+      parameters.push(tag);
+    } else {
+      where.push('EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND t.key = ? AND t.value = ?)');
+      parameters.push(tag.slice(0, colon), tag.slice(colon + 1));
+    }
+  }
+  if (filters.conversationId) {
+    where.push('r.conversation_id = ?');
+    parameters.push(filters.conversationId);
+  }
+  if (filters.from !== undefined) {
+    where.push('r.started_at >= ?');
+    parameters.push(filters.from);
+  }
+  if (filters.to !== undefined) {
+    where.push('r.started_at < ?');
+    parameters.push(filters.to);
+  }
+  const text = filters.text?.trim();
+  if (text) {
+    const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+    where.push(
+      `(r.id LIKE ?1 ESCAPE '\\' OR r.requested_model LIKE ?1 ESCAPE '\\' OR r.resolved_model LIKE ?1 ESCAPE '\\' OR r.provider LIKE ?1 ESCAPE '\\'
+        OR r.endpoint LIKE ?1 ESCAPE '\\' OR r.error_message LIKE ?1 ESCAPE '\\' OR r.user LIKE ?1 ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND (t.key || ':' || t.value) LIKE ?1 ESCAPE '\\'))`.replace(
+        /\?1/g,
+        '?',
+      ),
+    );
+    for (let index = 0; index < 8; index += 1) parameters.push(pattern);
+  }
+  return { where, parameters };
+}
+
+export function listRequests(database: SqliteDatabase, filters: RequestFilters, limit: number, before?: number): { items: RequestSummary[]; hasMore: boolean } {
+  const { where, parameters } = filterConditions(filters);
+  if (before !== undefined) {
+    where.push('r.started_at < ?');
+    parameters.push(before);
+  }
+  const sql = `${SELECT_REQUEST} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id DESC LIMIT ?`;
+  const rows = database.prepare(sql).all(...parameters, limit + 1) as RequestRow[];
+  return { items: rows.slice(0, limit).map(summaryOfRow), hasMore: rows.length > limit };
+}
+
+export interface StoredRequestDetail {
+  summary: RequestSummary;
+  finishReason: string | null;
+  errorType: string | null;
+  warnings: RequestWarningView[];
+  attempts: AttemptView[];
+  requestBody: unknown;
+  upstreamRequestBody: unknown;
+  responseBody: unknown;
+  bodiesAvailable: boolean;
+}
+
+interface AttemptRow {
+  attempt_index: number;
+  provider: string | null;
+  model: string | null;
+  started_at: number | null;
+  ended_at: number | null;
+  latency_ms: number | null;
+  http_status: number | null;
+  status: string | null;
+  error_type: string | null;
+  error_message: string | null;
+}
+
+export function getRequest(database: SqliteDatabase, id: string): StoredRequestDetail | null {
+  const row = database.prepare(`${SELECT_REQUEST} WHERE r.id = ?`).get(id) as RequestRow | undefined;
+  if (!row) return null;
+  const attempts = database
+    .prepare('SELECT attempt_index, provider, model, started_at, ended_at, latency_ms, http_status, status, error_type, error_message FROM attempts WHERE request_seq = ? ORDER BY attempt_index')
+    .all(row.seq) as AttemptRow[];
+  const bodies = database.prepare('SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?').get(row.seq) as
+    | { request_json: string | null; upstream_request_json: string | null; response_json: string | null }
+    | undefined;
+  const messageByHash = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
+  const lookup = (hash: string): unknown => {
+    const json = messageByHash.get(Buffer.from(hash, 'hex')) as string | undefined;
+    return json === undefined ? { $missing: hash } : (JSON.parse(json) as unknown);
+  };
+  const restore = (json: string | null | undefined): unknown => (json ? restoreMessages(JSON.parse(json) as unknown, lookup) : null);
+  return {
+    summary: summaryOfRow(row),
+    finishReason: row.finish_reason,
+    errorType: row.error_type,
+    warnings: row.warnings_json ? (JSON.parse(row.warnings_json) as RequestWarningView[]) : [],
+    attempts: attempts.map((attempt) => ({
+      index: attempt.attempt_index,
+      provider: attempt.provider,
+      model: attempt.model,
+      startedAt: attempt.started_at,
+      endedAt: attempt.ended_at,
+      latencyMs: attempt.latency_ms,
+      httpStatus: attempt.http_status,
+      status: attempt.status,
+      errorType: attempt.error_type,
+      errorMessage: attempt.error_message,
+    })),
+    requestBody: restore(bodies?.request_json),
+    upstreamRequestBody: restore(bodies?.upstream_request_json),
+    responseBody: restore(bodies?.response_json),
+    bodiesAvailable: bodies !== undefined,
+  };
+}
+
+/** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */
+export function requestFacets(database: SqliteDatabase, since: number): { providers: string[]; models: string[]; tags: string[]; gatewayKeyIds: string[] } {
+  const rows = database
+    .prepare("SELECT DISTINCT dimension, value, detail FROM rollup_daily WHERE period_start >= ? AND dimension IN ('model', 'tag', 'key')")
+    .all(since - 24 * 3600_000) as Array<{ dimension: string; value: string; detail: string }>;
+  const providers = new Set<string>();
+  const models = new Set<string>();
+  const tags = new Set<string>();
+  const keys = new Set<string>();
+  for (const row of rows) {
+    if (row.dimension === 'model') {
+      if (row.value) models.add(row.value);
+      if (row.detail) providers.add(row.detail);
+    } else if (row.dimension === 'tag') tags.add(`${row.value}:${row.detail}`);
+    else if (row.dimension === 'key' && row.value) keys.add(row.value);
+  }
+  const sorted = (set: Set<string>): string[] => [...set].sort((left, right) => left.localeCompare(right));
+  return { providers: sorted(providers), models: sorted(models), tags: sorted(tags), gatewayKeyIds: sorted(keys) };
+}
+
+const HOUR_MS = 3600_000;
+
+/**
+ * Cost per model per hour over [from, to): whole hours from rollup_hourly, the partial
+ * hours at the edges from raw rows. Returns hour start → model → nano-dollars.
+ */
+export function hourlyCostByModel(database: SqliteDatabase, from: number, to: number): Map<number, Map<string, number>> {
+  const result = new Map<number, Map<string, number>>();
+  const add = (hour: number, model: string, cost: number): void => {
+    let models = result.get(hour);
+    if (!models) {
+      models = new Map();
+      result.set(hour, models);
+    }
+    models.set(model, (models.get(model) ?? 0) + cost);
+  };
+  const firstFullHour = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const lastFullHourEnd = Math.floor(to / HOUR_MS) * HOUR_MS;
+  const rawRanges: Array<[number, number]> = [];
+  if (firstFullHour < lastFullHourEnd) {
+    const rows = database
+      .prepare("SELECT period_start, value, sum(cost_nano_usd) AS cost FROM rollup_hourly WHERE dimension = 'model' AND period_start >= ? AND period_start < ? GROUP BY period_start, value")
+      .all(firstFullHour, lastFullHourEnd) as Array<{ period_start: number; value: string; cost: number }>;
+    for (const row of rows) add(row.period_start, row.value || '(unknown)', row.cost);
+    if (from < firstFullHour) rawRanges.push([from, firstFullHour]);
+    if (lastFullHourEnd < to) rawRanges.push([lastFullHourEnd, to]);
+  } else rawRanges.push([from, to]);
+  const raw = database.prepare(
+    `SELECT (started_at / ${HOUR_MS}) * ${HOUR_MS} AS hour, coalesce(resolved_model, requested_model, '') AS model, sum(cost_nano_usd) AS cost
+     FROM requests WHERE started_at >= ? AND started_at < ? GROUP BY 1, 2`,
+  );
+  for (const [start, end] of rawRanges) {
+    for (const row of raw.all(start, end) as Array<{ hour: number; model: string; cost: number }>) add(row.hour, row.model || '(unknown)', row.cost);
+  }
+  return result;
+}

@@ -1,0 +1,116 @@
+/**
+ * The inspector's data: the recent request list with filters (requests in flight and just
+ * finished from the live tracker, then the log), one request's full detail (client
+ * request, upstream request, response, warnings, attempts, masked headers, stream
+ * events), and the values the filter chips offer.
+ */
+import type { RequestDetail, RequestFilters, RequestSummary } from '../../shared/contract.js';
+import { summaryOfRecord } from './live-request-tracker.js';
+import { requireString } from './operation-error.js';
+import { getRequest, listRequests, requestFacets } from './request-log-queries.js';
+import type { OperationHandlers, ServiceContext } from './service-context.js';
+import { listGatewayKeys } from './gateway-key-service.js';
+
+const DEFAULT_PAGE = 200;
+const MAXIMUM_PAGE = 1000;
+
+/** The same filters as the SQL ones, for requests that are not in the log yet. */
+export function matchesFilters(summary: RequestSummary, filters: RequestFilters): boolean {
+  const statuses = filters.status ?? [];
+  if (statuses.length > 0) {
+    const live = summary.endedAt === null;
+    if (!statuses.some((status) => (status === 'in-flight' ? live : !live && summary.status === status))) return false;
+  }
+  if (filters.provider?.length && !filters.provider.includes(summary.provider ?? '')) return false;
+  if (filters.model?.length && !filters.model.includes(summary.resolvedModel ?? '') && !filters.model.includes(summary.requestedModel ?? '')) return false;
+  if (filters.gatewayKey?.length && !filters.gatewayKey.includes(summary.gatewayKeyId ?? '')) return false;
+  for (const tag of filters.tag ?? []) {
+    const colon = tag.indexOf(':');
+    const found = summary.tags.some((own) => (colon === -1 ? own.key === tag : own.key === tag.slice(0, colon) && own.value === tag.slice(colon + 1)));
+    if (!found) return false;
+  }
+  if (filters.conversationId && summary.conversationId !== filters.conversationId) return false;
+  if (filters.from !== undefined && summary.startedAt < filters.from) return false;
+  if (filters.to !== undefined && summary.startedAt >= filters.to) return false;
+  const text = filters.text?.trim().toLowerCase();
+  if (text) {
+    const haystack = [summary.id, summary.requestedModel, summary.resolvedModel, summary.provider, summary.endpoint, summary.errorMessage, summary.user, ...summary.tags.map((tag) => `${tag.key}:${tag.value}`)]
+      .filter(Boolean)
+      .join('\n')
+      .toLowerCase();
+    if (!haystack.includes(text)) return false;
+  }
+  return true;
+}
+
+export function createRequestService(context: ServiceContext): Pick<OperationHandlers, 'requests.list' | 'requests.get' | 'requests.facets'> {
+  return {
+    'requests.list': async (input) => {
+      const filters = input?.filters ?? {};
+      const limit = Math.max(1, Math.min(MAXIMUM_PAGE, Math.floor(input?.limit ?? DEFAULT_PAGE)));
+      const before = typeof input?.before === 'number' ? input.before : undefined;
+      const onlyLive = (filters.status ?? []).length > 0 && (filters.status ?? []).every((status) => status === 'in-flight');
+      const stored = onlyLive ? { items: [], hasMore: false } : listRequests(context.database, filters, limit, before);
+      if (before !== undefined) return stored;
+      // Newest first: in flight, then finished but perhaps not written yet, then the log.
+      const seen = new Set(stored.items.map((item) => item.id));
+      const live: RequestSummary[] = [];
+      for (const summary of context.tracker.inFlightSummaries()) if (matchesFilters(summary, filters)) live.push(summary);
+      const book = context.priceBook();
+      for (const record of context.tracker.recentFinished()) {
+        if (seen.has(record.id)) continue;
+        const summary = summaryOfRecord(record, book);
+        if (matchesFilters(summary, filters)) live.push(summary);
+      }
+      const items = [...live, ...stored.items].sort((left, right) => right.startedAt - left.startedAt).slice(0, limit);
+      return { items, hasMore: stored.hasMore || live.length + stored.items.length > limit };
+    },
+    'requests.get': async (input): Promise<RequestDetail | null> => {
+      const id = requireString(input?.id, 'id', { maximumLength: 200 });
+      const extras = context.tracker.extras(id);
+      const stored = getRequest(context.database, id);
+      if (stored) {
+        return {
+          ...stored.summary,
+          finishReason: stored.finishReason,
+          errorType: stored.errorType,
+          requestBody: stored.requestBody,
+          upstreamRequestBody: stored.upstreamRequestBody,
+          responseBody: stored.responseBody,
+          bodiesAvailable: stored.bodiesAvailable,
+          warnings: stored.warnings,
+          attemptDetails: stored.attempts,
+          requestHeaders: extras?.headers ?? null,
+          streamEvents: extras?.streamEvents ?? null,
+        };
+      }
+      const live = context.tracker.summary(id);
+      if (!live || !extras) return null;
+      const record = extras.record;
+      return {
+        ...live,
+        finishReason: record?.finishReason ?? null,
+        errorType: record?.errorType ?? null,
+        requestBody: record?.requestBody ?? null,
+        upstreamRequestBody: record?.upstreamRequestBody ?? null,
+        responseBody: record?.responseBody ?? null,
+        bodiesAvailable: record !== null,
+        warnings: record?.warnings ?? [],
+        attemptDetails: record
+          ? [{ index: Math.max(0, record.attempts - 1), provider: record.provider, model: record.resolvedModel, startedAt: null, endedAt: record.endedAt, latencyMs: null, httpStatus: record.httpStatus, status: record.status, errorType: record.errorType, errorMessage: record.errorMessage }]
+          : [],
+        requestHeaders: extras.headers,
+        streamEvents: extras.streamEvents,
+      };
+    },
+    'requests.facets': async () => {
+      const facets = requestFacets(context.database, Date.now() - 30 * 24 * 3600_000);
+      const keys = await listGatewayKeys(context);
+      const names = new Map(keys.map((key) => [key.id, key.name]));
+      names.set('playground', 'Playground');
+      const gatewayKeys = [...new Set([...facets.gatewayKeyIds, ...keys.map((key) => key.id)])].map((id) => ({ id, name: names.get(id) ?? id }));
+      return { providers: facets.providers, models: facets.models, tags: facets.tags, gatewayKeys };
+    },
+  };
+}
+

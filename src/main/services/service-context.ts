@@ -1,0 +1,60 @@
+/**
+ * What every domain service is built from: the gateway configuration, storage, the key
+ * managers, the live request tracker, the event hub, the settings, and the shell's
+ * optional hooks. The composition root (application.ts) builds it once.
+ */
+import type { OperationName, Operations } from '../../shared/contract.js';
+import type { GatewayConfig } from '../gateway/config.js';
+import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
+import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
+import type { PriceBook, PriceOverrides } from '../pricing/catalog.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import type { AnalyticsClient } from '../storage/analytics-worker.js';
+import type { SqliteDatabase } from '../storage/database.js';
+import type { RequestLog } from '../storage/request-log.js';
+import type { EventHub } from './event-hub.js';
+import type { AppGatewayAuth } from './gateway-auth.js';
+import type { GatewayKeyManager, ProviderKeyManager } from './key-managers.js';
+import type { LiveRequestTracker } from './live-request-tracker.js';
+import type { SettingsStore } from './settings-store.js';
+
+export type OperationHandlers = { [Name in OperationName]: (input: Operations[Name]['input']) => Promise<Operations[Name]['output']> };
+
+/** What only the desktop shell can do; absent in headless mode. */
+export interface ShellHooks {
+  openPath?(path: string): Promise<void>;
+  getStartAtLogin?(): boolean;
+  setStartAtLogin?(enabled: boolean): void;
+}
+
+/** Facts about the running gateway, filled in once it listens. */
+export interface GatewayRuntime {
+  origin: string | null;
+  error: string | null;
+  catalog: ModelCatalog | null;
+}
+
+export interface ServiceContext {
+  mode: 'desktop' | 'headless';
+  version: string;
+  dataDirectory: string;
+  config: GatewayConfig;
+  /** Base URLs before the app's overrides, per provider id. */
+  defaultBaseUrls: Map<string, string>;
+  environmentSecrets: SecretStore;
+  providerKeys: ProviderKeyManager;
+  gatewayKeys: GatewayKeyManager;
+  auth: AppGatewayAuth;
+  database: SqliteDatabase;
+  /** The request log's writer side (a worker thread): settings it takes, and a wait for what was handed over. */
+  requestLog: Pick<RequestLog, 'setStoreBodies' | 'committed'>;
+  analytics: () => AnalyticsClient;
+  priceBook: () => PriceBook;
+  setPriceOverrides(overrides: PriceOverrides): void;
+  tracker: LiveRequestTracker;
+  events: EventHub;
+  settings: SettingsStore;
+  runtime: GatewayRuntime;
+  upstream: UpstreamClient;
+  shell: ShellHooks;
+}

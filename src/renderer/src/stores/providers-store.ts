@@ -1,0 +1,113 @@
+/**
+ * Providers & keys state: every provider's state, the gateway keys, which actions are
+ * running, and the one-time display of a newly created gateway key.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { GatewayKeyCreateInput, GatewayKeyCreated, GatewayKeySummary, ProviderState } from '../../../shared/contract';
+import type { SwitchyardClient } from '../client/switchyard-client';
+
+export interface ProvidersState {
+  providers: ProviderState[];
+  gatewayKeys: GatewayKeySummary[];
+  loading: boolean;
+  error: string | null;
+  /** provider id → action running ("test", "save" …). */
+  busy: Record<string, string>;
+  /** provider id → last action error. */
+  providerErrors: Record<string, string>;
+  /** The key just created: shown once, then forgotten. */
+  createdKey: GatewayKeyCreated | null;
+  load(): Promise<void>;
+  setKey(provider: string, key: string): Promise<boolean>;
+  deleteKey(provider: string): Promise<void>;
+  test(provider: string): Promise<void>;
+  setBaseUrl(provider: string, baseUrl: string | null): Promise<boolean>;
+  detectLocal(): Promise<void>;
+  createGatewayKey(input: GatewayKeyCreateInput): Promise<GatewayKeyCreated | null>;
+  revokeGatewayKey(id: string): Promise<void>;
+  dismissCreatedKey(): void;
+}
+
+export type ProvidersStore = StoreApi<ProvidersState>;
+
+export function createProvidersStore(client: SwitchyardClient): ProvidersStore {
+  const store = createStore<ProvidersState>()((set, get) => {
+    const replace = (state: ProviderState): void => set({ providers: get().providers.map((provider) => (provider.id === state.id ? state : provider)) });
+    const run = async (provider: string, action: string, work: () => Promise<void>): Promise<boolean> => {
+      set({ busy: { ...get().busy, [provider]: action }, providerErrors: { ...get().providerErrors, [provider]: '' } });
+      try {
+        await work();
+        return true;
+      } catch (error) {
+        set({ providerErrors: { ...get().providerErrors, [provider]: (error as Error).message } });
+        return false;
+      } finally {
+        const busy = { ...get().busy };
+        delete busy[provider];
+        set({ busy });
+      }
+    };
+    return {
+      providers: [],
+      gatewayKeys: [],
+      loading: true,
+      error: null,
+      busy: {},
+      providerErrors: {},
+      createdKey: null,
+      async load() {
+        set({ loading: get().providers.length === 0, error: null });
+        try {
+          const [providers, gatewayKeys] = await Promise.all([client.call('providers.list', undefined), client.call('gateway-keys.list', undefined)]);
+          set({ providers, gatewayKeys, loading: false });
+        } catch (error) {
+          set({ loading: false, error: (error as Error).message });
+        }
+      },
+      setKey: (provider, key) => run(provider, 'save', async () => replace(await client.call('providers.set-key', { provider, key }))),
+      async deleteKey(provider) {
+        await run(provider, 'delete', async () => replace(await client.call('providers.delete-key', { provider })));
+      },
+      async test(provider) {
+        await run(provider, 'test', async () => replace(await client.call('providers.test', { provider })));
+      },
+      setBaseUrl: (provider, baseUrl) => run(provider, 'base-url', async () => replace(await client.call('providers.set-base-url', { provider, baseUrl }))),
+      async detectLocal() {
+        try {
+          set({ providers: await client.call('providers.detect-local', undefined) });
+        } catch (error) {
+          set({ error: (error as Error).message });
+        }
+      },
+      async createGatewayKey(input) {
+        try {
+          const created = await client.call('gateway-keys.create', input);
+          set({ createdKey: created, gatewayKeys: await client.call('gateway-keys.list', undefined), error: null });
+          return created;
+        } catch (error) {
+          set({ error: (error as Error).message });
+          return null;
+        }
+      },
+      async revokeGatewayKey(id) {
+        try {
+          set({ gatewayKeys: await client.call('gateway-keys.revoke', { id }) });
+        } catch (error) {
+          set({ error: (error as Error).message });
+        }
+      },
+      dismissCreatedKey() {
+        set({ createdKey: null });
+      },
+    };
+  });
+  return store;
+}
+
+export function connectProviderEvents(client: SwitchyardClient, store: ProvidersStore): () => void {
+  const unsubscribers = [
+    client.on('providers.changed', (providers) => store.setState({ providers })),
+    client.on('gateway-keys.changed', (gatewayKeys) => store.setState({ gatewayKeys })),
+  ];
+  return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
+}

@@ -1,0 +1,129 @@
+/**
+ * The HTTP admin API: the admin token (separate from gateway keys) guards every operation
+ * and the event stream; operations answer their contract output or `{ error }`; the UI's
+ * static files are served at /ui/ without leaving their folder; Host and Origin checks
+ * still apply.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN_HEADER, AdminTokenCheck, adminUiUrl, createAdminToken } from '../../src/main/admin/admin-token.js';
+import { startGateway, type RunningGateway } from '../../src/main/headless.js';
+
+const token = createAdminToken();
+let running: RunningGateway;
+let dataDirectory: string;
+let rendererDirectory: string;
+
+function call(name: string, input: unknown, headers: Record<string, string> = { [ADMIN_TOKEN_HEADER]: token }): Promise<Response> {
+  return fetch(`${running.origin}/admin/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(input ?? null) });
+}
+
+beforeAll(async () => {
+  dataDirectory = mkdtempSync(join(tmpdir(), 'switchyard-admin-'));
+  rendererDirectory = join(dataDirectory, 'renderer');
+  mkdirSync(join(rendererDirectory, 'assets'), { recursive: true });
+  writeFileSync(join(rendererDirectory, 'index.html'), '<!doctype html><title>Switchyard</title>');
+  writeFileSync(join(rendererDirectory, 'assets', 'index-abc.js'), 'console.log(1)');
+  writeFileSync(join(dataDirectory, 'secret.txt'), 'not for the browser');
+  running = await startGateway({
+    dataDir: dataDirectory,
+    host: '127.0.0.1',
+    port: 0,
+    environment: { OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
+    admin: { token, rendererDir: rendererDirectory },
+  });
+});
+
+afterAll(async () => {
+  await running?.close();
+  rmSync(dataDirectory, { recursive: true, force: true });
+});
+
+describe('the admin token', () => {
+  it('is needed for every operation and compared exactly', async () => {
+    expect((await call('gateway.status', null, {})).status).toBe(401);
+    expect((await call('gateway.status', null, { [ADMIN_TOKEN_HEADER]: `${token}x` })).status).toBe(401);
+    expect((await call('gateway.status', null, { authorization: `Bearer ${token}` })).status).toBe(401);
+    const response = await call('gateway.status', null);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ running: true, origin: running.origin });
+  });
+
+  it('is not a gateway key, and gateway keys do not open the admin API', async () => {
+    const refused = await fetch(`${running.origin}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+    expect(refused.status).toBe(401);
+    const created = (await (await call('gateway-keys.create', { name: 'client' })).json()) as { key: string };
+    expect((await call('gateway.status', null, { [ADMIN_TOKEN_HEADER]: created.key })).status).toBe(401);
+  });
+
+  it('checks in constant time over digests and refuses short tokens', () => {
+    const check = new AdminTokenCheck(token);
+    expect(check.matches(token)).toBe(true);
+    expect(check.matches(undefined)).toBe(false);
+    expect(check.matches(['a', 'b'])).toBe(false);
+    expect(() => new AdminTokenCheck('short')).toThrow();
+    expect(adminUiUrl('http://127.0.0.1:4141', 'a b')).toBe('http://127.0.0.1:4141/ui/#token=a%20b');
+  });
+});
+
+describe('operations', () => {
+  it('answers unknown operations with 404 and bad input with the service\'s message', async () => {
+    const unknown = await call('nope.nothing', null);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: { code: 'unknown_operation' } });
+    const bad = await call('providers.set-key', { provider: 'nope', key: 'x' });
+    expect(bad.status).toBe(404);
+    expect(await bad.json()).toMatchObject({ error: { message: 'Unknown provider "nope".', code: 'unknown_provider' } });
+  });
+
+  it('refuses a foreign browser Origin but accepts its own', async () => {
+    const foreign = await call('gateway.status', null, { [ADMIN_TOKEN_HEADER]: token, origin: 'https://evil.example' });
+    expect(foreign.status).toBe(403);
+    const own = await call('gateway.status', null, { [ADMIN_TOKEN_HEADER]: token, origin: running.origin });
+    expect(own.status).toBe(200);
+  });
+});
+
+describe('events', () => {
+  it('streams the contract\'s events as SSE to a client with the token', async () => {
+    const refused = await fetch(`${running.origin}/admin/api/events`);
+    expect(refused.status).toBe(401);
+    const controller = new AbortController();
+    const response = await fetch(`${running.origin}/admin/api/events`, { headers: { [ADMIN_TOKEN_HEADER]: token }, signal: controller.signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    await reader.read(); // ": connected"
+    await call('gateway-keys.create', { name: 'evented' });
+    let text = '';
+    while (!text.includes('gateway-keys.changed')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('event: gateway-keys.changed');
+    expect(text).toContain('"name":"evented"');
+    controller.abort();
+  });
+});
+
+describe('the UI files', () => {
+  it('serves the page with a strict CSP, assets cached for good, and nothing outside the folder', async () => {
+    const redirect = await fetch(`${running.origin}/ui`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    const page = await fetch(`${running.origin}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<title>Switchyard</title>');
+    const asset = await fetch(`${running.origin}/ui/assets/index-abc.js`);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    const traversal = await fetch(`${running.origin}/ui/..%2Fsecret.txt`);
+    expect(await traversal.text()).not.toContain('not for the browser');
+    const missing = await fetch(`${running.origin}/ui/assets/missing.js`);
+    expect(missing.status).toBe(404);
+    const route = await fetch(`${running.origin}/ui/inspector`);
+    expect(await route.text()).toContain('<title>Switchyard</title>');
+  });
+});

@@ -1,0 +1,107 @@
+/** The inspector's live view: events per request, throttled streaming updates, in-flight count, what only this run keeps. */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { EventName } from '../../src/shared/contract.js';
+import type { RequestRecord } from '../../src/main/gateway/types.js';
+import { createPriceBook } from '../../src/main/pricing/catalog.js';
+import { EventHub } from '../../src/main/services/event-hub.js';
+import { LiveRequestTracker, describeStreamEvent } from '../../src/main/services/live-request-tracker.js';
+
+function record(overrides: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    id: 'request-1',
+    startedAt: 1000,
+    endedAt: 1500,
+    endpoint: '/v1/chat/completions',
+    requestedModel: 'gpt-4.1-mini',
+    resolvedModel: 'gpt-4.1-mini',
+    provider: 'openai',
+    status: 'success',
+    httpStatus: 200,
+    errorType: null,
+    errorMessage: null,
+    stream: true,
+    usage: { inputTokens: 1000, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 500, reasoningTokens: 0 },
+    timeToFirstTokenMs: 100,
+    latencyMs: 500,
+    attempts: 1,
+    finishReason: 'stop',
+    gatewayKeyId: 'playground',
+    user: null,
+    conversationId: null,
+    tags: [{ key: 'source', value: 'playground' }],
+    requestBody: { model: 'gpt-4.1-mini' },
+    upstreamRequestBody: { model: 'gpt-4.1-mini' },
+    responseBody: null,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+function setup(updateIntervalMs = 125) {
+  const events = new EventHub();
+  const seen: Array<{ name: EventName; payload: any }> = [];
+  events.subscribe((name, payload) => seen.push({ name, payload }));
+  const tracker = new LiveRequestTracker({ events, priceBook: () => createPriceBook(), updateIntervalMs, maximumKept: 3, maximumRecordsKept: 1 });
+  const start = (id: string) =>
+    tracker.requestStarted({ id, startedAt: 1000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: true, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: { authorization: 'Bearer sy-…abcd' } });
+  return { tracker, seen, start };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('LiveRequestTracker', () => {
+  it('announces a start, routing, streaming progress and the finish with its cost', () => {
+    const { tracker, seen, start } = setup(0);
+    start('request-1');
+    expect(tracker.inFlight).toBe(1);
+    tracker.requestRouted(record({ endedAt: 0 }));
+    tracker.requestStreamEvent('request-1', { type: 'text-delta', text: 'Hello there, friend' }, 1100);
+    tracker.requestFinished(record());
+    expect(seen.map((event) => event.name)).toEqual(['request.started', 'request.updated', 'request.updated', 'request.finished']);
+    const streaming = seen[2]!.payload;
+    expect(streaming).toMatchObject({ status: 'streaming', liveOutputTokens: 5, timeToFirstTokenMs: 100 });
+    const finished = seen[3]!.payload;
+    expect(finished).toMatchObject({ status: 'success', priced: true, inputTokens: 1000, outputTokens: 500 });
+    expect(finished.costNanoUsd).toBeGreaterThan(0);
+    expect(tracker.inFlight).toBe(0);
+    expect(tracker.extras('request-1')).toMatchObject({ headers: { authorization: 'Bearer sy-…abcd' }, streamEvents: [{ offsetMs: 100, type: 'text-delta' }] });
+  });
+
+  it('throttles streaming updates per request and sends the last one', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(10_000);
+    const { tracker, seen, start } = setup(125);
+    start('request-1');
+    for (let index = 0; index < 50; index += 1) tracker.requestStreamEvent('request-1', { type: 'text-delta', text: 'abcd' }, 10_000 + index);
+    expect(seen.filter((event) => event.name === 'request.updated')).toHaveLength(1);
+    vi.advanceTimersByTime(200);
+    const updates = seen.filter((event) => event.name === 'request.updated');
+    expect(updates).toHaveLength(2);
+    expect(updates[1]!.payload.liveOutputTokens).toBe(50);
+  });
+
+  it('counts a refused request (never started) without touching the in-flight count', () => {
+    const { tracker, seen } = setup();
+    tracker.requestFinished(record({ id: 'refused', status: 'error', httpStatus: 401, usage: null, attempts: 0 }));
+    expect(tracker.inFlight).toBe(0);
+    expect(seen[0]).toMatchObject({ name: 'request.finished', payload: { id: 'refused', costNanoUsd: null, priced: false } });
+  });
+
+  it('keeps only the most recent requests and records', () => {
+    const { tracker, start } = setup();
+    for (const id of ['a', 'b', 'c', 'd']) {
+      start(id);
+      tracker.requestFinished(record({ id }));
+    }
+    expect(tracker.summary('a')).toBeNull();
+    expect(tracker.recentFinished().map((finished) => finished.id)).toEqual(['d']);
+  });
+
+  it('describes stream events briefly', () => {
+    expect(describeStreamEvent({ type: 'tool-call-start', index: 0, id: 'call_1', name: 'weather' })).toBe('#0 weather (call_1)');
+    expect(describeStreamEvent({ type: 'finish', reason: { unified: 'stop', raw: 'end_turn' } })).toBe('stop (end_turn)');
+    expect(describeStreamEvent({ type: 'text-delta', text: 'x'.repeat(500) }).length).toBeLessThanOrEqual(160);
+  });
+});
