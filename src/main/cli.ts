@@ -100,10 +100,20 @@ async function serve(argv: string[]): Promise<void> {
   const { config, secrets } = gateway;
   process.stdout.write(`switchyard: listening on ${gateway.origin} — OpenAI-compatible base URL ${gateway.origin}/v1\n`);
   const providers = config.providers.map((provider) => {
-    const state = !provider.requiresKey ? (provider.local ? 'local' : 'no key needed') : secrets.get(provider.id) ? `key from ${provider.apiKeyEnv}` : `no key (set ${provider.apiKeyEnv})`;
+    const keychainKey = gateway.application.context.providerKeys.has(provider.id);
+    const state = !provider.requiresKey
+      ? provider.local
+        ? 'local'
+        : 'no key needed'
+      : keychainKey
+        ? 'key from the keychain'
+        : secrets.get(provider.id)
+          ? `key from ${provider.apiKeyEnv}`
+          : `no key (set ${provider.apiKeyEnv} or run \`switchyard keys set ${provider.id}\`)`;
     return `  ${provider.id.padEnd(10)} ${provider.baseUrl}  ${state}`;
   });
   process.stdout.write(`switchyard: data folder ${dataDir}\nswitchyard: providers\n${providers.join('\n')}\n`);
+  if (gateway.keySourceDescription) process.stdout.write(`switchyard: ${gateway.keySourceDescription}\n`);
   // The token rides in the URL fragment, which browsers never send, so it stays out of logs.
   process.stdout.write(`switchyard: UI ${adminUiUrl(gateway.origin, adminToken)}\n`);
   if (!config.auth) {

@@ -11,6 +11,7 @@ import type { RequestObserver } from './gateway/context.js';
 import { buildGateway } from './gateway/server.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { createApplication, type Application } from './services/application.js';
+import { describeProviderKeyStore, openProviderKeyStore } from './secrets/keychain.js';
 
 export interface StartOptions {
   host?: string;
@@ -33,6 +34,8 @@ export interface RunningGateway {
   application: Application;
   /** `http://host:port` with the port actually bound. */
   origin: string;
+  /** Where provider keys come from, one line for the user (null when the caller brought the application). */
+  keySourceDescription: string | null;
   close(): Promise<void>;
 }
 
@@ -43,9 +46,12 @@ export function formatOrigin(host: string, port: number): string {
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const ownsApplication = options.application === undefined;
+  // Provider keys: the OS keychain when there is one, else the environment only (said once, at start).
+  const keyStore = options.application ? null : await openProviderKeyStore({ environment: options.environment ?? process.env });
   const application =
     options.application ??
     createApplication({
+      providerKeys: keyStore ?? undefined,
       dataDirectory: options.dataDir,
       mode: 'headless',
       configFile: options.configFile ? readConfigFile(options.configFile) : undefined,
@@ -73,6 +79,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     secrets,
     application,
     origin,
+    keySourceDescription: keyStore ? describeProviderKeyStore(keyStore) : null,
     close: async () => {
       await app.close();
       application.gatewayStopped(null);

@@ -14,6 +14,7 @@ import { findRendererDirectory } from './admin/renderer-location';
 import { DEFAULT_PORT } from './gateway/config';
 import { startGateway, type RunningGateway } from './headless';
 import { createApplication, type Application } from './services/application';
+import { openProviderKeyStore } from './secrets/keychain';
 import { gatewayStatus, spendToday } from './services/gateway-service';
 
 const resourcesDirectory = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
@@ -24,6 +25,8 @@ function useElectronNativeModules(): string[] {
   const hook = join(resourcesDirectory, 'electron-native-hook.cjs');
   if (!existsSync(join(directory, 'better_sqlite3.node')) || !existsSync(hook)) return [];
   process.env.SWITCHYARD_ELECTRON_NATIVE_DIR = directory;
+  // better-sqlite3 takes its Electron build through `nativeBinding` (storage reads this; worker threads inherit it).
+  process.env.SWITCHYARD_SQLITE_BINDING = join(directory, 'better_sqlite3.node');
   createRequire(import.meta.url)(hook);
   return ['--require', hook];
 }
@@ -207,10 +210,13 @@ if (!app.requestSingleInstanceLock()) {
   });
   void app.whenReady().then(async () => {
     const analyticsExecArgv = useElectronNativeModules();
+    // Provider keys live in the OS keychain; without one the app says so and uses environment keys.
+    const providerKeys = await openProviderKeyStore();
     try {
       application = createApplication({
         dataDirectory: app.getPath('userData'),
         mode: 'desktop',
+        providerKeys,
         analyticsExecArgv,
         shell: {
           openPath: async (path) => {

@@ -26,6 +26,7 @@ import { ProviderDirectory } from './provider-service.js';
 import type { ServiceContext, ShellHooks } from './service-context.js';
 import { priceOverridesOf, runRetention } from './settings-service.js';
 import { SettingsStore } from './settings-store.js';
+import type { ProviderKeyStore } from '../secrets/keychain.js';
 
 export const APP_VERSION = '0.1.0';
 const RETENTION_INTERVAL_MS = 6 * 3600_000;
@@ -39,7 +40,7 @@ export interface ApplicationOptions {
   /** More observers of every request (tests). */
   observers?: RequestObserver[];
   shell?: ShellHooks;
-  /** The keychain-backed manager from issue 5; an in-memory one until then. */
+  /** Provider keys: the OS keychain (secrets/keychain.ts openProviderKeyStore); in memory when not given (tests). */
   providerKeys?: ProviderKeyManager;
   /** Default: storage's SqliteGatewayKeyManager on the request log's database (hashed keys that survive restarts). */
   gatewayKeys?: GatewayKeyManager;
@@ -126,6 +127,12 @@ export function createApplication(options: ApplicationOptions): Application {
   };
   const directory = new ProviderDirectory(context);
   const services = createAppServices(context, directory);
+  // Keys changed in the keychain (here, or by `switchyard keys` in another process) reach the UI and the model lists.
+  const keyStore = providerKeys as Partial<ProviderKeyStore>;
+  const stopWatchingKeys = keyStore.onChange?.((providers) => {
+    for (const provider of providers) context.runtime.catalog?.invalidate(provider);
+    events.emit('providers.changed', directory.list());
+  });
   const observers: RequestObserver[] = [requestLog.observer, tracker, ...(options.observers ?? [])];
 
   const timers: NodeJS.Timeout[] = [];
@@ -163,6 +170,8 @@ export function createApplication(options: ApplicationOptions): Application {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearTimeout(timer);
+      stopWatchingKeys?.();
+      keyStore.close?.();
       ownGatewayKeys?.close();
       await analytics?.close();
       await upstream.close();

@@ -41,11 +41,21 @@ export function migrate(database: SqliteDatabase, scripts: readonly string[] = m
   return scripts.length;
 }
 
+/**
+ * better-sqlite3 is not ABI-stable: the desktop app loads a build made for Electron, named
+ * by SWITCHYARD_SQLITE_BINDING (worker threads inherit it), while tests and `switchyard
+ * serve` use node_modules' Node build.
+ */
+function nativeBindingOption(): { nativeBinding?: string } {
+  const binding = process.env.SWITCHYARD_SQLITE_BINDING;
+  return binding ? { nativeBinding: binding } : {};
+}
+
 /** Opens (creating if needed) the database in `dataDirectory` and migrates it. */
 export function openDatabase(dataDirectory: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
   fs.mkdirSync(dataDirectory, { recursive: true });
   const file = path.join(dataDirectory, options.fileName ?? DATABASE_FILE_NAME);
-  const database = new Database(file);
+  const database = new Database(file, nativeBindingOption());
   // auto_vacuum only takes effect before the first table exists.
   const tableCount = database.prepare("SELECT count(*) AS count FROM sqlite_master WHERE type = 'table'").get() as { count: number };
   if (tableCount.count === 0) database.pragma('auto_vacuum = INCREMENTAL');
@@ -60,7 +70,7 @@ export function openDatabase(dataDirectory: string, options: OpenDatabaseOptions
 
 /** A read-only connection for queries (e.g. in the analytics worker). The file must already exist and be migrated. */
 export function openReadOnlyDatabase(file: string): SqliteDatabase {
-  const database = new Database(file, { readonly: true, fileMustExist: true });
+  const database = new Database(file, { readonly: true, fileMustExist: true, ...nativeBindingOption() });
   database.pragma('busy_timeout = 5000');
   database.pragma('cache_size = -32768');
   return database;
