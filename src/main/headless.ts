@@ -12,6 +12,7 @@ import { buildGateway } from './gateway/server.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import { createApplication, type Application } from './services/application.js';
 import { describeProviderKeyStore, openProviderKeyStore } from './secrets/keychain.js';
+import type { ProviderKeyManager } from './services/key-managers.js';
 
 export interface StartOptions {
   host?: string;
@@ -25,6 +26,8 @@ export interface StartOptions {
   application?: Application;
   /** Serve the admin API and the UI at /ui with this token. */
   admin?: { token: string; rendererDir: string | null };
+  /** Provider keys (default: the OS keychain, or environment keys only when there is none). Tests pass an in-memory one. */
+  providerKeys?: ProviderKeyManager;
 }
 
 export interface RunningGateway {
@@ -47,11 +50,11 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const ownsApplication = options.application === undefined;
   // Provider keys: the OS keychain when there is one, else the environment only (said once, at start).
-  const keyStore = options.application ? null : await openProviderKeyStore({ environment: options.environment ?? process.env });
+  const keyStore = options.application || options.providerKeys ? null : await openProviderKeyStore({ environment: options.environment ?? process.env });
   const application =
     options.application ??
     createApplication({
-      providerKeys: keyStore ?? undefined,
+      providerKeys: options.providerKeys ?? keyStore ?? undefined,
       dataDirectory: options.dataDir,
       mode: 'headless',
       configFile: options.configFile ? readConfigFile(options.configFile) : undefined,

@@ -4,6 +4,7 @@
  * static files are served at /ui/ without leaving their folder; Host and Origin checks
  * still apply.
  */
+import { MemoryProviderKeyManager } from '../../src/main/services/key-managers.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,8 @@ beforeAll(async () => {
   writeFileSync(join(rendererDirectory, 'assets', 'index-abc.js'), 'console.log(1)');
   writeFileSync(join(dataDirectory, 'secret.txt'), 'not for the browser');
   running = await startGateway({
+    // Keys in memory: a test must never read or write the developer's real keychain.
+    providerKeys: new MemoryProviderKeyManager(),
     dataDir: dataDirectory,
     host: '127.0.0.1',
     port: 0,

@@ -4,6 +4,7 @@
  * (headers masked, stream events), conversations, analytics and settings — against the
  * OpenAI fake, with storage in a temporary folder.
  */
+import { MemoryProviderKeyManager } from '../../src/main/services/key-managers.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,8 @@ beforeAll(async () => {
   fake = await startOpenAIFake({ flavor: 'openai', apiKey: OPENAI_KEY });
   dataDirectory = mkdtempSync(join(tmpdir(), 'switchyard-services-'));
   running = await startGateway({
+    // Keys in memory: a test must never read or write the developer's real keychain.
+    providerKeys: new MemoryProviderKeyManager(),
     dataDir: dataDirectory,
     host: '127.0.0.1',
     port: 0,

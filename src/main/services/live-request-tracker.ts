@@ -245,14 +245,15 @@ export class LiveRequestTracker implements RequestObserver {
     entry.pendingTimer.unref();
   }
 
+  /** Runs once per finished request, so each entry leaves each window exactly once: O(1), not O(kept). */
   private trim(): void {
     while (this.finishedOrder.length > this.maximumKept) {
       const id = this.finishedOrder.shift();
       if (id) this.entries.delete(id);
     }
-    const recordsFrom = this.finishedOrder.length - this.maximumRecordsKept;
-    for (let index = 0; index < recordsFrom; index += 1) {
-      const entry = this.entries.get(this.finishedOrder[index] as string);
+    const leaving = this.finishedOrder.length - this.maximumRecordsKept - 1;
+    if (leaving >= 0) {
+      const entry = this.entries.get(this.finishedOrder[leaving] as string);
       if (entry?.record) entry.record = null;
     }
   }
