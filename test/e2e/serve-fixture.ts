@@ -47,6 +47,12 @@ export async function serveApp(): Promise<ServedApp> {
     XAI_BASE_URL: 'http://127.0.0.1:9/v1',
     GEMINI_BASE_URL: 'http://127.0.0.1:9',
     TZ: process.env.TZ ?? 'UTC',
+    // The Secret Service of the test session (scripts/test-with-keyring.sh), under a service
+    // name of the test's own so a developer's real `switchyard` keychain entries are never touched.
+    DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS,
+    XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR,
+    XDG_DATA_HOME: process.env.XDG_DATA_HOME,
+    SWITCHYARD_KEYCHAIN_SERVICE: `switchyard-e2e-${process.pid}`,
   };
   const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
