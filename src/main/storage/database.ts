@@ -63,7 +63,8 @@ export function openDatabase(dataDirectory: string, options: OpenDatabaseOptions
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('temp_store = MEMORY');
-  database.pragma(`cache_size = -${options.cacheSizeKibibytes ?? 65536}`);
+  // 16 MiB: enough for the indexes the writer touches; the desktop app must stay light.
+  database.pragma(`cache_size = -${options.cacheSizeKibibytes ?? 16384}`);
   migrate(database);
   return database;
 }

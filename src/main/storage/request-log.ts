@@ -96,7 +96,9 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     priceOverrides: options.priceOverrides ?? {},
     storeBodies: options.storeBodies ?? true,
     flushIntervalMs: options.flushIntervalMs ?? 50,
-  });
+  }, [],
+  // A small young generation: the writer's garbage is short-lived batches, and memory counts on a desktop.
+  { maxYoungGenerationSizeMb: 8 });
   let sequence = 0;
   let committedSequence = 0;
   let outbox: StoredRequestRecord[] = [];

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /** The URL of a worker entry named `name` (without extension), next to this module or the bundle. */
 export function workerEntryUrl(name: string, moduleUrl: string = import.meta.url): URL {
@@ -29,8 +29,8 @@ function tsxApiUrl(): string {
   return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
 }
 
-export function startWorker(workerUrl: URL, workerData: unknown, execArgv: string[] = []): Worker {
-  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData, execArgv });
+export function startWorker(workerUrl: URL, workerData: unknown, execArgv: string[] = [], resourceLimits?: ResourceLimits): Worker {
+  if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData, execArgv, resourceLimits });
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData, execArgv });
+  return new Worker(bootstrap, { eval: true, workerData, execArgv, resourceLimits });
 }
