@@ -149,8 +149,12 @@ async function main(): Promise<void> {
   const fakePort = Number(fake.match[1]);
   const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
   const barePort = Number(bare.match[1]);
+  const minimal = await startChild(tsx, [join(root, 'bench', 'minimal-fastify-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
+  const minimalPort = Number(minimal.match[1]);
   const gatewayEnvironment = {
     SWITCHYARD_API_KEY: KEY,
+    // The bench measures the gateway, not the OS keychain.
+    SWITCHYARD_KEYCHAIN: 'off',
     OPENAI_API_KEY: 'sk-bench',
     OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
     OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
@@ -172,6 +176,7 @@ async function main(): Promise<void> {
   const targets = [
     { name: 'direct (fake upstream)', port: fakePort },
     { name: 'bare Node proxy', port: barePort },
+    { name: 'minimal Fastify+undici', port: minimalPort },
     { name: 'Switchyard gateway', port: gatewayPort },
   ];
   const rows: string[] = [];
@@ -212,12 +217,13 @@ async function main(): Promise<void> {
   for (const mode of ['json', 'stream'] as const) {
     const direct = results[mode]!['direct (fake upstream)']!;
     const bareResult = results[mode]!['bare Node proxy']!;
+    const minimalResult = results[mode]!['minimal Fastify+undici']!;
     const gatewayResult = results[mode]!['Switchyard gateway']!;
     const directLatency = latencies[mode]!['direct (fake upstream)']!;
     const bareLatency = latencies[mode]!['bare Node proxy']!;
     const gatewayLatency = latencies[mode]!['Switchyard gateway']!;
     rows.push(
-      `| ${mode} | ${fmt(direct.requestsPerSecond)} | ${fmt(bareResult.requestsPerSecond)} | ${fmt(gatewayResult.requestsPerSecond)} | ${fmt((gatewayResult.requestsPerSecond / bareResult.requestsPerSecond) * 100)} % | ` +
+      `| ${mode} | ${fmt(direct.requestsPerSecond)} | ${fmt(bareResult.requestsPerSecond)} | ${fmt(minimalResult.requestsPerSecond)} | ${fmt(gatewayResult.requestsPerSecond)} | ${fmt((gatewayResult.requestsPerSecond / bareResult.requestsPerSecond) * 100)} % | ` +
         `${fmt(gatewayLatency.p50 - directLatency.p50, 3)} / ${fmt(gatewayLatency.p99 - directLatency.p99, 3)} ms | ${fmt(bareLatency.p50 - directLatency.p50, 3)} / ${fmt(bareLatency.p99 - directLatency.p99, 3)} ms |`,
     );
   }
@@ -231,8 +237,8 @@ async function main(): Promise<void> {
     '',
     `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}; load generator (autocannon), fake upstream, bare proxy and gateway share it. ${DURATION_SECONDS} s per throughput run at 10 connections; latency from ${LATENCY_REQUESTS} sequential requests on 1 keep-alive connection.`,
     '',
-    '| mode | direct req/s | bare proxy req/s | gateway req/s | gateway / bare | gateway added p50 / p99 (1 conn) | bare proxy added p50 / p99 (1 conn) |',
-    '|---|---|---|---|---|---|---|',
+    '| mode | direct req/s | bare proxy req/s | minimal Fastify+undici req/s | gateway req/s | gateway / bare | gateway added p50 / p99 (1 conn) | bare proxy added p50 / p99 (1 conn) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `- Streaming translation (decode + translate + encode, one core): ${fmt(translation.chunksPerSecond)} chunks/s`,

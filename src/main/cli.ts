@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_HOST, DEFAULT_PORT } from './gateway/config.js';
-import { adminUiUrl, createAdminToken } from './admin/admin-token.js';
+import { adminTokenFromEnvironment, adminUiUrl } from './admin/admin-token.js';
 import { findRendererDirectory } from './admin/renderer-location.js';
 import { startGateway } from './headless.js';
 import { defaultDataDir } from './paths.js';
@@ -38,7 +38,7 @@ serve flags:
 
 Environment:
   SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
-  SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API (default: a new one per start).
+  SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API, at least 16 characters (default: a new one per start).
   OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
   XAI_API_KEY, XAI_BASE_URL           xAI (base URL includes /v1).
   ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, GEMINI_API_KEY, GEMINI_BASE_URL
@@ -79,7 +79,7 @@ async function serve(argv: string[]): Promise<void> {
   }
   const noAuth = values['no-auth'] === true;
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
-  const adminToken = process.env.SWITCHYARD_ADMIN_TOKEN && process.env.SWITCHYARD_ADMIN_TOKEN.length >= 16 ? process.env.SWITCHYARD_ADMIN_TOKEN : createAdminToken();
+  const adminToken = adminTokenFromEnvironment(process.env, (message) => process.stderr.write(`switchyard: WARNING: ${message}\n`));
   let gateway;
   try {
     gateway = await startGateway({

@@ -451,6 +451,8 @@ export interface Operations {
   'gateway-keys.list': { input: void; output: GatewayKeySummary[] };
   'gateway-keys.create': { input: GatewayKeyCreateInput; output: GatewayKeyCreated };
   'gateway-keys.revoke': { input: { id: string }; output: GatewayKeySummary[] };
+  /** The desktop app's first gateway key, made on its first start: the full key once, then null (always null headless). */
+  'gateway-keys.take-first-run-key': { input: void; output: GatewayKeyCreated | null };
   'playground.connection': { input: void; output: PlaygroundConnection };
   'models.prices': { input: { models: ModelPriceQuery[] }; output: ModelPriceView[] };
   'requests.list': { input: RequestListInput; output: RequestList };
@@ -502,6 +504,7 @@ const OPERATION_TABLE: { [Name in OperationName]: true } = {
   'gateway-keys.list': true,
   'gateway-keys.create': true,
   'gateway-keys.revoke': true,
+  'gateway-keys.take-first-run-key': true,
   'playground.connection': true,
   'models.prices': true,
   'requests.list': true,

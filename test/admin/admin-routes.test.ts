@@ -8,9 +8,14 @@ import { MemoryProviderKeyManager } from '../../src/main/services/key-managers.j
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN_HEADER, AdminTokenCheck, adminUiUrl, createAdminToken } from '../../src/main/admin/admin-token.js';
+import Fastify from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerAdmin } from '../../src/main/admin/admin-routes.js';
+import { ADMIN_TOKEN_HEADER, AdminTokenCheck, adminTokenFromEnvironment, adminUiUrl, createAdminToken } from '../../src/main/admin/admin-token.js';
+import { maskedHeaders } from '../../src/main/gateway/request-record.js';
 import { startGateway, type RunningGateway } from '../../src/main/headless.js';
+import type { OperationHandlers } from '../../src/main/services/app-services.js';
+import { EventHub } from '../../src/main/services/event-hub.js';
 
 const token = createAdminToken();
 let running: RunningGateway;
@@ -69,6 +74,31 @@ describe('the admin token', () => {
     expect(() => new AdminTokenCheck('short')).toThrow();
     expect(adminUiUrl('http://127.0.0.1:4141', 'a b')).toBe('http://127.0.0.1:4141/ui/#token=a%20b');
   });
+
+  it('is masked in the headers the inspector shows', () => {
+    const masked = maskedHeaders({ [ADMIN_TOKEN_HEADER]: token, 'content-type': 'application/json' });
+    expect(masked[ADMIN_TOKEN_HEADER]).not.toBe(token);
+    expect(masked[ADMIN_TOKEN_HEADER]).toContain('…');
+    expect(JSON.stringify(masked)).not.toContain(token);
+    expect(masked['content-type']).toBe('application/json');
+  });
+
+  it('comes from SWITCHYARD_ADMIN_TOKEN when long enough; a short one is replaced by a random token, with a warning', () => {
+    const warnings: string[] = [];
+    const warn = (message: string): void => void warnings.push(message);
+    const chosen = 'a-token-of-sixteen';
+    expect(adminTokenFromEnvironment({ SWITCHYARD_ADMIN_TOKEN: chosen }, warn)).toBe(chosen);
+    expect(warnings).toEqual([]);
+    const replaced = adminTokenFromEnvironment({ SWITCHYARD_ADMIN_TOKEN: 'short-token' }, warn);
+    expect(replaced).not.toBe('short-token');
+    expect(replaced.length).toBeGreaterThanOrEqual(16);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('SWITCHYARD_ADMIN_TOKEN is too short (11 characters, at least 16 needed)');
+    expect(warnings[0]).toContain('random admin token');
+    expect(warnings[0]).not.toContain('short-token');
+    expect(adminTokenFromEnvironment({}, warn).length).toBeGreaterThanOrEqual(16);
+    expect(warnings).toHaveLength(1);
+  });
 });
 
 describe('operations', () => {
@@ -79,6 +109,46 @@ describe('operations', () => {
     const bad = await call('providers.set-key', { provider: 'nope', key: 'x' });
     expect(bad.status).toBe(404);
     expect(await bad.json()).toMatchObject({ error: { message: 'Unknown provider "nope".', code: 'unknown_provider' } });
+  });
+
+  it('answers a key store\'s refusal as a 400 with its message, not an internal error', async () => {
+    const refused = await call('gateway-keys.create', { name: 'many models', allowedModels: Array.from({ length: 201 }, (_, index) => `model-${index}`) });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: { message: 'A gateway key allows at most 200 models.', code: 'invalid_gateway_key_request' } });
+  });
+
+  it('logs an internal failure\'s stack with secrets masked, and tells the client only that it failed', async () => {
+    const leaked = 'sk-proj-internal-failure-secret-0123456789';
+    const failing = async (): Promise<never> => {
+      throw new Error(`upstream said: Incorrect API key provided: ${leaked}`);
+    };
+    const services = { 'gateway.status': failing } as unknown as OperationHandlers;
+    const app = Fastify();
+    registerAdmin(app, { services, events: new EventHub(), token, rendererDir: null });
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const response = await app.inject({ method: 'POST', url: '/admin/api/gateway.status', headers: { [ADMIN_TOKEN_HEADER]: token }, payload: {} });
+      expect(response.statusCode).toBe(500);
+      expect(response.body).not.toContain(leaked);
+      expect(response.json()).toMatchObject({ error: { code: 'internal_error' } });
+    } finally {
+      spy.mockRestore();
+      await app.close();
+    }
+    const log = written.join('');
+    expect(log).toContain('operation gateway.status failed');
+    expect(log).toContain('Incorrect API key provided: sk-…6789');
+    expect(log).not.toContain(leaked);
+  });
+
+  it('hands out no first-run key in headless mode', async () => {
+    const response = await call('gateway-keys.take-first-run-key', null);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toBeNull();
   });
 
   it('refuses a foreign browser Origin but accepts its own', async () => {

@@ -1,6 +1,6 @@
-/** The status bar's store (in-flight count, spend) and the providers store (actions, errors, the key shown once). */
+/** The status bar's store (in-flight count, spend) and the providers store (actions, errors, the key shown once, the first-run key). */
 import { describe, expect, it } from 'vitest';
-import type { ProviderState } from '../../src/shared/contract.js';
+import type { GatewayKeyCreated, ProviderState } from '../../src/shared/contract.js';
 import { createProvidersStore } from '../../src/renderer/src/stores/providers-store.js';
 import { connectStatusEvents, createStatusStore } from '../../src/renderer/src/stores/status-store.js';
 import { FakeClient } from './fake-client.js';
@@ -61,5 +61,50 @@ describe('the providers store', () => {
     expect(store.getState().createdKey?.key).toBe('sy-full-key');
     store.getState().dismissCreatedKey();
     expect(store.getState().createdKey).toBeNull();
+  });
+});
+
+describe('the first-run key', () => {
+  const first: GatewayKeyCreated = {
+    key: 'sy-first-full-key',
+    record: { id: 'first', name: 'First key', prefix: 'sy-first…', tags: [], allowedModels: null, createdAt: 1, lastUsedAt: null, expiresAt: null, revokedAt: null, source: 'app' },
+  };
+
+  it('is taken from main once, shown, and forgotten on "Done"', async () => {
+    let answer: GatewayKeyCreated | null = first;
+    const client = new FakeClient({
+      'gateway-keys.take-first-run-key': () => {
+        const taken = answer;
+        answer = null;
+        return taken;
+      },
+    });
+    const store = createProvidersStore(client);
+    await store.getState().takeFirstRunKey();
+    expect(store.getState().firstRunKey?.key).toBe('sy-first-full-key');
+    expect(store.getState().gatewayKeys.map((key) => key.id)).toEqual(['first']);
+    store.getState().dismissFirstRunKey();
+    expect(store.getState().firstRunKey).toBeNull();
+    expect(store.getState().createdKey).toBeNull();
+    await store.getState().takeFirstRunKey();
+    expect(store.getState().firstRunKey).toBeNull();
+    expect(client.calls.filter((call) => call.name === 'gateway-keys.take-first-run-key')).toHaveLength(2);
+  });
+
+  it('goes on to the Connect screen as the created key, so the snippets hold it', async () => {
+    const store = createProvidersStore(new FakeClient({ 'gateway-keys.take-first-run-key': () => first }));
+    await store.getState().takeFirstRunKey();
+    store.getState().dismissFirstRunKey(true);
+    expect(store.getState().firstRunKey).toBeNull();
+    expect(store.getState().createdKey?.key).toBe('sy-first-full-key');
+  });
+
+  it('shows nothing when main has none or cannot answer', async () => {
+    const none = createProvidersStore(new FakeClient({ 'gateway-keys.take-first-run-key': () => null }));
+    await none.getState().takeFirstRunKey();
+    expect(none.getState().firstRunKey).toBeNull();
+    const failing = createProvidersStore(new FakeClient({}));
+    await failing.getState().takeFirstRunKey();
+    expect(failing.getState()).toMatchObject({ firstRunKey: null, error: null });
   });
 });

@@ -19,6 +19,7 @@ describe('redactSecrets', () => {
     ['gateway key sy-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'gateway key sy-…AAAA'],
     ['api_key=abcdefgh12345678', 'api_key=abc…5678'],
     ['Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic dXN…ZA=='],
+    ['x-switchyard-admin-token: Q2hhbmdlTWVQbGVhc2UwMTIzNDU2Nzg5', 'x-switchyard-admin-token: Q2h…Nzg5'],
   ])('masks %s', (input, expected) => {
     expect(redactSecrets(input)).toBe(expected);
   });

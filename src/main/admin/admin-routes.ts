@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isOperationName, type OperationFailure, type OperationName } from '../../shared/contract.js';
+import { redactSecrets } from '../secrets/redact.js';
 import type { EventHub } from '../services/event-hub.js';
 import { OperationError } from '../services/operation-error.js';
 import type { OperationHandlers } from '../services/service-context.js';
@@ -48,7 +49,8 @@ export function registerAdmin(app: FastifyInstance, options: AdminOptions): void
       return reply.header('cache-control', 'no-store').header('content-type', 'application/json').send(JSON.stringify(output ?? null));
     } catch (error) {
       if (error instanceof OperationError) return failure(reply, error.status, error.message, error.code);
-      process.stderr.write(`switchyard: operation ${name} failed: ${(error as Error)?.stack ?? String(error)}\n`);
+      // A stack's message may quote a key (an upstream's echo, a malformed header): masked like every log line.
+      process.stderr.write(`switchyard: operation ${name} failed: ${redactSecrets((error as Error)?.stack ?? String(error))}\n`);
       return failure(reply, 500, `The operation ${name} failed inside Switchyard.`, 'internal_error');
     }
   });

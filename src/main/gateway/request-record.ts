@@ -28,7 +28,7 @@ export function parseTags(header: string | string[] | undefined): Array<{ key: s
   return tags;
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-provider-api-key', 'x-goog-api-key', 'proxy-authorization', 'cookie']);
+const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-provider-api-key', 'x-goog-api-key', 'x-switchyard-admin-token', 'proxy-authorization', 'cookie']);
 
 /** The client's headers for the inspector, credentials masked (`Bearer sk-…abcd`). */
 export function maskedHeaders(headers: FastifyRequest['headers']): Record<string, string> {

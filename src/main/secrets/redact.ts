@@ -26,7 +26,7 @@ const PATTERNS: Array<{ pattern: RegExp; keep: number }> = [
   // Header or field echoes: `x-api-key: …`, `"x-goog-api-key":"…"`, `api_key=…`, `API key: …`.
   {
     pattern: new RegExp(
-      `((?:authorization|proxy-authorization|x-api-key|x-goog-api-key|x-provider-api-key|api[_ -]?key|apikey)["']?\\s*[:=]\\s*["']?)(?!Bearer\\b|Basic\\b)(${TOKEN}{8,})`,
+      `((?:authorization|proxy-authorization|x-api-key|x-goog-api-key|x-provider-api-key|x-switchyard-admin-token|api[_ -]?key|apikey)["']?\\s*[:=]\\s*["']?)(?!Bearer\\b|Basic\\b)(${TOKEN}{8,})`,
       'gi',
     ),
     keep: 1,

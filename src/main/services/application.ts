@@ -1,7 +1,8 @@
 /**
  * The composition root shared by the desktop shell and `switchyard serve`: configuration
  * (config file + the app's settings + flags), storage (the request log, whose writer
- * thread observes the gateway, and the analytics worker), the key managers and the gateway's key check,
+ * thread observes the gateway, and the analytics worker), the key managers and the gateway's key check
+ * (and, on the desktop app's first start, its first gateway key),
  * the live request tracker, and the services. Listening stays the caller's job
  * (headless.ts), so the port-taken dialog can retry without reopening anything.
  */
@@ -18,6 +19,7 @@ import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
 import { openRequestLog } from '../storage/request-log.js';
 import { createAppServices, type OperationHandlers } from './app-services.js';
 import { EventHub } from './event-hub.js';
+import { FirstRunKey } from './first-run-key.js';
 import { AppGatewayAuth } from './gateway-auth.js';
 import { gatewayStatus } from './gateway-service.js';
 import { MemoryProviderKeyManager, type GatewayKeyManager, type ProviderKeyManager } from './key-managers.js';
@@ -87,6 +89,13 @@ export function createApplication(options: ApplicationOptions): Application {
   const gatewayKeys: GatewayKeyManager = options.gatewayKeys ?? (ownGatewayKeys as GatewayKeyManager);
   const secrets = new LayeredSecretStore([providerKeys, environmentSecrets]);
   const auth = new AppGatewayAuth(gatewayKeys, environment.SWITCHYARD_API_KEY);
+  // The desktop app's first start makes a first gateway key, shown once by the first-run dialog.
+  const firstRunKey = new FirstRunKey({
+    enabled: options.mode === 'desktop',
+    gatewayKeys,
+    settings,
+    onError: (message) => process.stderr.write(`switchyard: ${message}\n`),
+  });
 
   let analytics: AnalyticsClient | null = null;
   const analyticsClient = (): AnalyticsClient => {
@@ -109,6 +118,7 @@ export function createApplication(options: ApplicationOptions): Application {
     environmentSecrets,
     providerKeys,
     gatewayKeys,
+    firstRunKey,
     auth,
     database,
     requestLog,
@@ -169,6 +179,7 @@ export function createApplication(options: ApplicationOptions): Application {
     async close() {
       if (closed) return;
       closed = true;
+      await firstRunKey.ready();
       for (const timer of timers) clearTimeout(timer);
       stopWatchingKeys?.();
       keyStore.close?.();

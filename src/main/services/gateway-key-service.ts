@@ -1,5 +1,6 @@
 /**
- * Gateway keys (what clients send): create (the full key returned once), list, revoke;
+ * Gateway keys (what clients send): create (the full key returned once), list, revoke,
+ * and the desktop app's first key, handed to the first-run dialog once (first-run-key.ts);
  * plus the playground's connection (its internal key) and the model prices the
  * playground's model picker shows. The environment's SWITCHYARD_API_KEY is listed as a
  * read-only entry so the user sees every key that opens the gateway.
@@ -46,7 +47,10 @@ function readTags(value: unknown): Array<{ key: string; value: string }> {
 
 export function createGatewayKeyService(
   context: ServiceContext,
-): Pick<OperationHandlers, 'gateway-keys.list' | 'gateway-keys.create' | 'gateway-keys.revoke' | 'playground.connection' | 'models.prices'> {
+): Pick<
+  OperationHandlers,
+  'gateway-keys.list' | 'gateway-keys.create' | 'gateway-keys.revoke' | 'gateway-keys.take-first-run-key' | 'playground.connection' | 'models.prices'
+> {
   const changed = async (): Promise<GatewayKeySummary[]> => {
     const keys = await listGatewayKeys(context);
     context.events.emit('gateway-keys.changed', keys);
@@ -72,6 +76,10 @@ export function createGatewayKeyService(
       if (id === 'env') throw new OperationError('SWITCHYARD_API_KEY comes from the environment; unset it and restart to remove it.', 'not_revocable');
       await context.gatewayKeys.revoke(id);
       return changed();
+    },
+    'gateway-keys.take-first-run-key': async () => {
+      const taken = await context.firstRunKey.take();
+      return taken ? { key: taken.key, record: summaryOf(taken.record) } : null;
     },
     'playground.connection': async () => ({
       baseUrl: context.runtime.origin ? `${context.runtime.origin}/v1` : null,

@@ -6,8 +6,7 @@
  */
 import type { ProviderState, ProviderTestResult } from '../../shared/contract.js';
 import type { ProviderConfig } from '../gateway/config.js';
-import { GatewayError } from '../gateway/errors.js';
-import { adapterFor } from '../gateway/providers/registry.js';
+import { testProviderKey, type KeyTestOutcome } from '../secrets/key-test.js';
 import { maskSecret } from '../secrets/secret-store.js';
 import { OperationError, requireString } from './operation-error.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
@@ -61,30 +60,20 @@ export class ProviderDirectory {
     return this.state(provider);
   }
 
-  /** A cheap authenticated call: the provider's model list. */
+  /**
+   * A cheap authenticated call, the provider's model list, through the same check as
+   * `switchyard keys test` (secrets/key-test.ts): an answer the adapter reads as a bad key
+   * (401/403, xAI's 400 "Incorrect API key") is an invalid key.
+   */
   async test(provider: ProviderConfig): Promise<ProviderTestResult> {
-    const adapter = adapterFor(provider);
     const started = Date.now();
+    const apiKey = this.context.providerKeys.get(provider.id) ?? this.context.environmentSecrets.get(provider.id);
     let result: ProviderTestResult;
-    if (!adapter) {
-      result = { outcome: 'error', message: 'This provider kind cannot be called yet.', testedAt: started, latencyMs: null };
+    if (provider.requiresKey && !apiKey) {
+      result = { outcome: 'invalid-key', message: 'No key set.', testedAt: started, latencyMs: null };
     } else {
-      const apiKey = this.context.providerKeys.get(provider.id) ?? this.context.environmentSecrets.get(provider.id);
-      if (provider.requiresKey && !apiKey) {
-        result = { outcome: 'invalid-key', message: 'No key set.', testedAt: started, latencyMs: null };
-      } else {
-        try {
-          const models = await adapter.listModels({ provider, model: '', apiKey }, this.context.upstream.fetchJson, TEST_TIMEOUT_MS);
-          result = {
-            outcome: 'ok',
-            message: `Key works: ${models.length.toLocaleString('en-US')} model${models.length === 1 ? '' : 's'} listed`,
-            testedAt: started,
-            latencyMs: Date.now() - started,
-          };
-        } catch (error) {
-          result = classifyTestFailure(error, started);
-        }
-      }
+      const checked = await testProviderKey(provider, apiKey, { timeoutMs: TEST_TIMEOUT_MS, upstream: this.context.upstream });
+      result = { outcome: TEST_OUTCOMES[checked.outcome], message: describeTest(provider, checked), testedAt: started, latencyMs: checked.latencyMs };
     }
     this.lastTests.set(provider.id, result);
     if (provider.local) this.detected.set(provider.id, result.outcome === 'ok');
@@ -117,16 +106,19 @@ async function probe(url: string): Promise<boolean> {
   }
 }
 
-export function classifyTestFailure(error: unknown, started: number): ProviderTestResult {
-  const latencyMs = Date.now() - started;
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof GatewayError) {
-    const outcome = error.status === 502 || error.status === 504 ? 'unreachable' : 'error';
-    return { outcome, message, testedAt: started, latencyMs };
-  }
-  const status = /HTTP (\d{3})/.exec(message)?.[1];
-  if (status === '401' || status === '403') return { outcome: 'invalid-key', message: `The provider refused the key (HTTP ${status}).`, testedAt: started, latencyMs };
-  return { outcome: 'error', message, testedAt: started, latencyMs };
+const TEST_OUTCOMES: Record<KeyTestOutcome, ProviderTestResult['outcome']> = {
+  ok: 'ok',
+  'invalid key': 'invalid-key',
+  unreachable: 'unreachable',
+  error: 'error',
+};
+
+/** One line for the user: what the key test found, in the words the providers screen shows. */
+function describeTest(provider: ProviderConfig, checked: { outcome: KeyTestOutcome; message: string }): string {
+  if (checked.outcome === 'ok') return `Key works: ${checked.message}`;
+  if (checked.outcome === 'invalid key') return `${provider.name} refused the key (${checked.message}).`;
+  if (checked.outcome === 'unreachable') return `Could not reach ${provider.name}: ${checked.message}`;
+  return checked.message;
 }
 
 function validateBaseUrl(value: string): string {

@@ -13,6 +13,7 @@ import type { AnalyticsClient } from '../storage/analytics-worker.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { RequestLog } from '../storage/request-log.js';
 import type { EventHub } from './event-hub.js';
+import type { FirstRunKey } from './first-run-key.js';
 import type { AppGatewayAuth } from './gateway-auth.js';
 import type { GatewayKeyManager, ProviderKeyManager } from './key-managers.js';
 import type { LiveRequestTracker } from './live-request-tracker.js';
@@ -44,6 +45,8 @@ export interface ServiceContext {
   environmentSecrets: SecretStore;
   providerKeys: ProviderKeyManager;
   gatewayKeys: GatewayKeyManager;
+  /** The desktop app's first gateway key, held until the renderer takes it once. */
+  firstRunKey: FirstRunKey;
   auth: AppGatewayAuth;
   database: SqliteDatabase;
   /** The request log's writer side (a worker thread): settings it takes, and a wait for what was handed over. */

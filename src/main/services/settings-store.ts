@@ -1,7 +1,8 @@
 /**
  * The app's own settings (what the Settings screen edits), kept as `settings.json` in the
  * data folder: host and port, auth, model aliases, price overrides, retention, and base
- * URL overrides for OpenAI-compatible and local providers. Never keys. Read once at start
+ * URL overrides for OpenAI-compatible and local providers, and whether the desktop app's
+ * first gateway key was made. Never keys. Read once at start
  * (merged into the gateway configuration) and written atomically on every change.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ export interface StoredSettings {
   priceOverrides?: PriceOverrideView[];
   retention?: RetentionSettingsView;
   providerBaseUrls?: Record<string, string>;
+  /** When the desktop app made its first gateway key (epoch ms): it is made once, never again. */
+  firstGatewayKeyCreatedAt?: number;
 }
 
 export const DEFAULT_RETENTION: RetentionSettingsView = {

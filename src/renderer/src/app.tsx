@@ -1,12 +1,14 @@
 /**
  * The frame: a left sidebar with the seven screens, a top status bar that is always
- * visible (gateway state with copy, today's spend, requests in flight), and the screen.
+ * visible (gateway state with copy, today's spend, requests in flight), and the screen;
+ * on the desktop app's first start, the first-run dialog with the first gateway key.
  * Screens other than the inspector load on first visit, so the window starts fast.
  */
 import { lazy, Suspense, useEffect, type JSX } from 'react';
 import { useApp, useStoreValue } from './app-context';
 import { CopyButton } from './components/copy-button';
 import { LoadingState } from './components/empty-state';
+import { FirstRunDialog } from './components/first-run-dialog';
 import { Icon, type IconName } from './components/icons';
 import { formatCostWithUnpriced, formatCount } from './format/format-values';
 import { InspectorScreen } from './screens/inspector-screen';
@@ -143,6 +145,7 @@ export function App(): JSX.Element {
           </Suspense>
         </main>
       </div>
+      <FirstRunDialog />
     </div>
   );
 }

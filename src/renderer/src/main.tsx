@@ -27,6 +27,8 @@ connectInspectorEvents(client, stores.inspector);
 connectProviderEvents(client, stores.providers);
 void stores.status.getState().refresh();
 void stores.status.getState().refreshSpend();
+// The desktop app's first start: main made a first gateway key and hands it over once.
+void stores.providers.getState().takeFirstRunKey();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

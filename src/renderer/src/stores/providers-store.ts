@@ -1,6 +1,7 @@
 /**
  * Providers & keys state: every provider's state, the gateway keys, which actions are
- * running, and the one-time display of a newly created gateway key.
+ * running, the one-time display of a newly created gateway key, and the desktop app's
+ * first gateway key (taken from main once, shown by the first-run dialog).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { GatewayKeyCreateInput, GatewayKeyCreated, GatewayKeySummary, ProviderState } from '../../../shared/contract';
@@ -17,6 +18,8 @@ export interface ProvidersState {
   providerErrors: Record<string, string>;
   /** The key just created: shown once, then forgotten. */
   createdKey: GatewayKeyCreated | null;
+  /** The desktop app's first key, made on its first start: shown by the first-run dialog, then forgotten. */
+  firstRunKey: GatewayKeyCreated | null;
   load(): Promise<void>;
   setKey(provider: string, key: string): Promise<boolean>;
   deleteKey(provider: string): Promise<void>;
@@ -26,6 +29,10 @@ export interface ProvidersState {
   createGatewayKey(input: GatewayKeyCreateInput): Promise<GatewayKeyCreated | null>;
   revokeGatewayKey(id: string): Promise<void>;
   dismissCreatedKey(): void;
+  /** Asks main for the first key (it answers it once, then null) and opens the first-run dialog with it. */
+  takeFirstRunKey(): Promise<void>;
+  /** Closes the first-run dialog; `useInConnect` keeps the key as the created key, so the Connect screen's snippets hold it. */
+  dismissFirstRunKey(useInConnect?: boolean): void;
 }
 
 export type ProvidersStore = StoreApi<ProvidersState>;
@@ -55,6 +62,7 @@ export function createProvidersStore(client: SwitchyardClient): ProvidersStore {
       busy: {},
       providerErrors: {},
       createdKey: null,
+      firstRunKey: null,
       async load() {
         set({ loading: get().providers.length === 0, error: null });
         try {
@@ -98,6 +106,16 @@ export function createProvidersStore(client: SwitchyardClient): ProvidersStore {
       },
       dismissCreatedKey() {
         set({ createdKey: null });
+      },
+      async takeFirstRunKey() {
+        const taken = await client.call('gateway-keys.take-first-run-key', undefined).catch(() => null);
+        // Null (not the first start, or main could not answer): the user creates keys on the Providers & keys screen as usual.
+        if (!taken) return;
+        set({ firstRunKey: taken, gatewayKeys: [taken.record, ...get().gatewayKeys.filter((key) => key.id !== taken.record.id)] });
+      },
+      dismissFirstRunKey(useInConnect = false) {
+        const key = get().firstRunKey;
+        set(useInConnect && key ? { firstRunKey: null, createdKey: key } : { firstRunKey: null });
       },
     };
   });
