@@ -7,8 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const cli = join(root, 'src', 'main', 'cli.ts');
+// One process, not tsx's wrapper and a child: a kill -9 must hit the gateway itself.
+const nodeArguments = ['--import', 'tsx', cli];
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -19,7 +20,7 @@ export interface ServeProcess {
 }
 
 export function startServe(args: string[], environment: NodeJS.ProcessEnv): Promise<ServeProcess> {
-  const child = spawn(tsx, [cli, 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [...nodeArguments, 'serve', '--port', '0', ...args], {
     cwd: root,
     env: { ...process.env, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +49,7 @@ export function startServe(args: string[], environment: NodeJS.ProcessEnv): Prom
 }
 
 export function runCli(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(tsx, [cli, ...args], { cwd: root, env: { ...process.env, ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArguments, ...args], { cwd: root, env: { ...process.env, ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
