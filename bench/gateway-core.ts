@@ -1,0 +1,17 @@
+/**
+ * The gateway's core for the benchmark: buildGateway with routing, auth, translation and
+ * the encoder, but no request log, keychain or UI services — so the bench can show what
+ * the proxy path costs apart from what logging every request costs. Prints its port.
+ */
+import { StaticKeyAuth } from '../src/main/gateway/access.js';
+import { loadConfig } from '../src/main/gateway/config.js';
+import { buildGateway } from '../src/main/gateway/server.js';
+import { EnvironmentSecretStore } from '../src/main/secrets/secret-store.js';
+
+const config = loadConfig({ environment: process.env, overrides: { host: '127.0.0.1', port: 0 } });
+const auth = new StaticKeyAuth([{ key: process.env.SWITCHYARD_API_KEY ?? '', identity: { id: 'bench', name: 'bench', tags: [], allowedModels: null } }]);
+const app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, process.env) });
+app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
+  const address = app.server.address();
+  process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);
+});
