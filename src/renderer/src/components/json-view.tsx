@@ -2,6 +2,7 @@
 import { useMemo, type JSX } from 'react';
 import { highlightCode } from '../markdown/highlight-code';
 import { CopyButton } from './copy-button';
+import { HighlightedTokens } from './highlighted-tokens';
 
 export function JsonView({ value, label, emptyText = 'Nothing recorded.' }: { value: unknown; label: string; emptyText?: string }): JSX.Element {
   const text = useMemo(() => (value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value, null, 2)), [value]);
@@ -14,13 +15,7 @@ export function JsonView({ value, label, emptyText = 'Nothing recorded.' }: { va
         <CopyButton text={text} compact label={`Copy ${label}`} />
       </div>
       <pre tabIndex={0} aria-label={label}>
-        <code>
-          {tokens.map((token, index) => (
-            <span key={index} className={`token-${token.kind}`}>
-              {token.text}
-            </span>
-          ))}
-        </code>
+        <HighlightedTokens tokens={tokens} />
       </pre>
     </div>
   );

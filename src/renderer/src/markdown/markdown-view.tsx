@@ -3,6 +3,7 @@ import { memo, useMemo, type JSX, type ReactNode } from 'react';
 import { CopyButton } from '../components/copy-button';
 import { highlightCode } from './highlight-code';
 import { parseMarkdown, type Block, type Inline } from './parse-markdown';
+import { HighlightedTokens } from '../components/highlighted-tokens';
 
 function renderInline(nodes: Inline[]): ReactNode[] {
   return nodes.map((node, index) => {
@@ -38,13 +39,7 @@ const CodeBlock = memo(function CodeBlock({ code, language }: { code: string; la
         <CopyButton text={code} compact label="Copy code" />
       </div>
       <pre>
-        <code>
-          {tokens.map((token, index) => (
-            <span key={index} className={`token-${token.kind}`}>
-              {token.text}
-            </span>
-          ))}
-        </code>
+        <HighlightedTokens tokens={tokens} />
       </pre>
     </div>
   );

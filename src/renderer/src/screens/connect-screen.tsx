@@ -9,6 +9,7 @@ import { CopyButton } from '../components/copy-button';
 import { Tabs } from '../components/tabs';
 import { highlightCode } from '../markdown/highlight-code';
 import { SNIPPETS } from './connect-snippets';
+import { HighlightedTokens } from '../components/highlighted-tokens';
 
 export default function ConnectScreen(): JSX.Element {
   const { status, providers } = useApp();
@@ -54,13 +55,7 @@ export default function ConnectScreen(): JSX.Element {
             <CopyButton text={code} label="Copy snippet" />
           </div>
           <pre tabIndex={0}>
-            <code>
-              {tokens.map((token, index) => (
-                <span key={index} className={`token-${token.kind}`}>
-                  {token.text}
-                </span>
-              ))}
-            </code>
+            <HighlightedTokens tokens={tokens} />
           </pre>
         </div>
         <p className="muted small">
