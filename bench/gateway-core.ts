@@ -15,3 +15,4 @@ app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
   const address = app.server.address();
   process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);
 });
+process.on('SIGINT', () => process.exit(0));

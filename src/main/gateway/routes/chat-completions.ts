@@ -126,11 +126,29 @@ async function streamToClient(
     return out;
   };
 
+  // The record is finished before the stream's last bytes leave (see the request log).
+  let clientFinished = false;
+  const finishClient = (): void => {
+    clientFinished = true;
+    recorder.succeeded({
+      usage: accumulator.usage,
+      finishReason: accumulator.finishReason,
+      responseBody: accumulator.toCompletion(),
+      firstContentAt: accumulator.firstContentAt,
+    });
+    raw.end(encoder.finish());
+  };
+
   try {
     for await (const chunk of response.body) {
+      // Once the upstream said it is done, the client is answered at once, and what is
+      // left of the body is read to its end, so the upstream connection goes back to the
+      // pool instead of being torn down (breaking out would destroy it).
+      if (clientFinished) continue;
       const out = translate(decoder.push(chunk as Buffer));
       if (out.length > 0 && !raw.write(out)) await once(raw, 'drain', { signal: controller.signal });
-      if (failure || translator.done) break;
+      if (failure) break;
+      if (translator.done) finishClient();
     }
     if (!failure && !translator.done) {
       let out = translate(decoder.end());
@@ -145,6 +163,11 @@ async function streamToClient(
       if (out.length > 0) raw.write(out);
     }
   } catch (error) {
+    if (clientFinished) {
+      // The client has its whole answer; the upstream failed while being drained.
+      if (!response.body.destroyed) response.body.destroy();
+      return;
+    }
     if (isAbort(error, controller)) {
       response.body.destroy();
       recorder.failed(new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' }), {
@@ -160,8 +183,8 @@ async function streamToClient(
     raw.write(encoder.encode(failure));
   }
   if (!response.body.destroyed) response.body.destroy();
+  if (clientFinished) return;
 
-  // The record is finished before the stream's last bytes leave (see the request log).
   if (failure) {
     const error = (failure as Extract<StreamEvent, { type: 'error' }>).error;
     recorder.failed(new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code }), {
@@ -172,11 +195,5 @@ async function streamToClient(
     raw.end();
     return;
   }
-  recorder.succeeded({
-    usage: accumulator.usage,
-    finishReason: accumulator.finishReason,
-    responseBody: accumulator.toCompletion(),
-    firstContentAt: accumulator.firstContentAt,
-  });
-  raw.end(encoder.finish());
+  finishClient();
 }
