@@ -63,30 +63,36 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       observers: options.observers,
     });
   const { config, secrets, auth } = application;
-  const app = buildGateway({ config, auth, secrets, observers: application.observers });
-  if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
+  let app: FastifyInstance | null = null;
   try {
+    app = buildGateway({ config, auth, secrets, observers: application.observers });
+    if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
     await app.listen({ host: config.host, port: options.port ?? config.port });
   } catch (error) {
-    await app.close();
+    // Nothing started may be left running: the request log's writer, timers, the database.
+    await app?.close();
     if (ownsApplication) await application.close();
     throw error;
   }
-  const address = app.server.address();
+  const gateway = app;
+  const address = gateway.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const origin = formatOrigin(config.host, port);
-  application.gatewayStarted(origin, app.gateway.catalog);
+  application.gatewayStarted(origin, gateway.gateway.catalog);
   return {
-    app,
+    app: gateway,
     config,
     secrets,
     application,
     origin,
     keySourceDescription: keyStore ? describeProviderKeyStore(keyStore) : null,
     close: async () => {
-      await app.close();
-      application.gatewayStopped(null);
-      if (ownsApplication) await application.close();
+      try {
+        await gateway.close();
+      } finally {
+        application.gatewayStopped(null);
+        if (ownsApplication) await application.close();
+      }
     },
   };
 }

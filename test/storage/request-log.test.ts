@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JOURNAL_FILE_NAMES, openRequestLog } from '../../src/main/storage/request-log.js';
 import type { RequestRecord } from '../../src/main/gateway/types.js';
@@ -103,5 +104,28 @@ describe('request log', () => {
     const third = openRequestLog(directory);
     expect(third.replayed).toBe(0);
     await third.close();
+  });
+
+  it('close() keeps the process alive until every queued record is committed', () => {
+    const directory = folder();
+    // A process with nothing else to do: before the fix it exited with the queue unwritten.
+    const script = `
+      import { openRequestLog } from ${JSON.stringify(join(import.meta.dirname, '../../src/main/storage/request-log.ts'))};
+      const log = openRequestLog(${JSON.stringify(directory)});
+      for (let index = 0; index < 300; index++) {
+        log.observer.requestFinished({ id: 'c' + index, startedAt: Date.now(), endedAt: Date.now(), endpoint: '/v1/chat/completions',
+          requestedModel: 'gpt-4.1-mini', resolvedModel: 'gpt-4.1-mini', provider: 'openai', status: 'success', httpStatus: 200,
+          errorType: null, errorMessage: null, stream: false, usage: null, timeToFirstTokenMs: null, latencyMs: 1, attempts: 1,
+          finishReason: 'stop', gatewayKeyId: null, user: null, conversationId: null, tags: [], requestBody: { messages: [] },
+          upstreamRequestBody: null, responseBody: null, warnings: [] });
+      }
+      log.close().then(() => console.log('closed'));
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.stdout.trim(), run.stderr).toBe('closed');
+    const reopened = openRequestLog(directory);
+    expect(reopened.replayed).toBe(0);
+    expect(reopened.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(300);
+    return reopened.close();
   });
 });

@@ -105,6 +105,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   let scheduled = false;
   let waiters: Array<{ sequence: number; resolve: () => void }> = [];
   let closed: Promise<void> | null = null;
+  let journalsPinned = false;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
   const sendOutbox = (): void => {
@@ -120,10 +121,13 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
       return;
     }
     if (reply.type !== 'committed') return;
+    // A record the writer had to drop (disk full, a lock held too long) lives only in the
+    // journal now: keep every journal line until the next start replays them.
+    if (!reply.complete) journalsPinned = true;
     committedSequence = Math.max(committedSequence, reply.lastSequence);
     // The older journal holds only committed records: empty it and write there next.
     const older = journals[1 - current]!;
-    if (older.lastSequence <= committedSequence) {
+    if (!journalsPinned && older.lastSequence <= committedSequence) {
       ftruncateSync(older.descriptor, 0);
       older.lastSequence = 0;
       if (journals[current]!.lastSequence > 0) current = 1 - current;
@@ -173,6 +177,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     },
     close() {
       closed ??= (async () => {
+        // Hold the process open until the writer thread has committed and closed.
+        worker.ref();
         sendOutbox();
         await new Promise<void>((resolve) => {
           worker.on('message', (reply: WriterThreadReply) => {
@@ -183,7 +189,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
         });
         await worker.terminate();
         for (const journal of journals) {
-          ftruncateSync(journal.descriptor, 0);
+          if (!journalsPinned) ftruncateSync(journal.descriptor, 0);
           closeSync(journal.descriptor);
         }
         database.close();

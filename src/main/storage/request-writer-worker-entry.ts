@@ -17,7 +17,8 @@ export type WriterThreadMessage =
   | { type: 'close' };
 
 export type WriterThreadReply =
-  | { type: 'committed'; lastSequence: number }
+  /** Everything up to lastSequence was handled; `complete` is false when some record could not be written. */
+  | { type: 'committed'; lastSequence: number; complete: boolean }
   | { type: 'error'; message: string }
   | { type: 'closed' };
 
@@ -32,7 +33,7 @@ const writer = createRequestWriter(database, {
   storeBodies: options.storeBodies,
   flushIntervalMs: options.flushIntervalMs,
   onError: (error) => port.postMessage({ type: 'error', message: error.message } satisfies WriterThreadReply),
-  onFlushed: () => port.postMessage({ type: 'committed', lastSequence: received } satisfies WriterThreadReply),
+  onFlushed: (complete) => port.postMessage({ type: 'committed', lastSequence: received, complete } satisfies WriterThreadReply),
 });
 
 port.on('message', (message: WriterThreadMessage) => {

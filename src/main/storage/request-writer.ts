@@ -32,8 +32,8 @@ export interface RequestWriterOptions {
   onError?: (error: Error, record: StoredRequestRecord | null) => void;
   /** Called after each batch transaction with its size and how long it held the event loop (ms). */
   onBatchWritten?: (records: number, milliseconds: number) => void;
-  /** Called after a flush has written (or dropped) everything that was queued. */
-  onFlushed?: () => void;
+  /** Called after a flush has written (or dropped) everything that was queued; `complete` is false when a record was dropped. */
+  onFlushed?: (complete: boolean) => void;
 }
 
 export interface RequestWriter {
@@ -425,16 +425,23 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   function flush(): number {
     cancelScheduled();
     let written = 0;
+    let complete = true;
     try {
       while (queue.length > 0) {
         const pending = queue;
         queue = [];
         for (let start = 0; start < pending.length; start += maxBatchSize) {
-          written += writeChunk(pending.slice(start, start + maxBatchSize));
+          const chunk = pending.slice(start, start + maxBatchSize);
+          const chunkWritten = writeChunk(chunk);
+          written += chunkWritten;
+          if (chunkWritten < chunk.length) complete = false;
         }
       }
+    } catch (error) {
+      complete = false;
+      throw error;
     } finally {
-      options.onFlushed?.();
+      options.onFlushed?.(complete);
       const resolved = waiters;
       waiters = [];
       for (const resolve of resolved) resolve();

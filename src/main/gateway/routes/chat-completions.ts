@@ -24,7 +24,8 @@ export function byokKey(request: FastifyRequest): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
-async function readErrorBody(response: UpstreamResponse): Promise<string> {
+/** An upstream error body, at most 64 KiB, never throwing. */
+export async function readErrorBody(response: UpstreamResponse): Promise<string> {
   try {
     const text = await response.body.text();
     return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;

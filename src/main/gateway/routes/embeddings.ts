@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import { validateEmbeddingsRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
 import { transportError } from '../routing/upstream-client.js';
-import { byokKey } from './chat-completions.js';
+import { byokKey, readErrorBody } from './chat-completions.js';
 import { abortOnClientClose } from '../routing/client-abort.js';
 import { sendError } from './send-error.js';
 
@@ -30,7 +30,7 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
       recorder.routed(target.provider.id, target.model, prepared.request.json, prepared.warnings);
       const response = await context.upstream.request(prepared.request, { signal: controller, timeoutMs: target.provider.timeoutMs, providerName });
       if (response.status >= 400) {
-        const text = await response.body.text();
+        const text = await readErrorBody(response);
         throw adapter.parseError(response.status, text, response.headers, target);
       }
       const buffer = Buffer.from(await response.body.arrayBuffer());
