@@ -210,7 +210,12 @@ describe('OpenAICompatibleStreamTranslator', () => {
       { type: 'start', id: 'chatcmpl-1', model: 'm', created: 1_700_000_000 },
       { type: 'text-delta', text: 'Hi' },
       { type: 'finish', reason: { unified: 'stop', raw: 'stop' }, choice: undefined },
-      { type: 'usage', usage: { inputTokens: 3, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 2, reasoningTokens: 0, raw: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } } },
+      {
+        type: 'usage',
+        usage: { inputTokens: 3, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 2, reasoningTokens: 0, raw: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } },
+        // Passed on exactly as the upstream sent it.
+        openAIUsage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      },
     ]);
   });
 

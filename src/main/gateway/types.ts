@@ -48,7 +48,12 @@ export type StreamEvent =
   | { type: 'tool-call-start'; index: number; id: string; name: string; extraContent?: Record<string, unknown>; choice?: number }
   | { type: 'tool-call-delta'; index: number; argumentsDelta: string; choice?: number }
   | { type: 'finish'; reason: { unified: FinishReason; raw: string | null }; choice?: number }
-  | { type: 'usage'; usage: Usage }
+  /**
+   * Usage so far (cumulative; the last one counts). `openAIUsage` is the exact OpenAI-shaped
+   * object to pass on when the upstream already speaks OpenAI's format (its extra detail
+   * fields kept); otherwise the encoder builds one from `usage`.
+   */
+  | { type: 'usage'; usage: Usage; openAIUsage?: Record<string, unknown> }
   | { type: 'error'; error: { status: number; body: GatewayErrorBody } };
 
 /** A warning recorded for one request, e.g. a parameter dropped because a provider rejects it. */

@@ -19,6 +19,7 @@ export class OpenAIChunkEncoder {
   private readonly usageField: string;
   private roleSent = new Set<number>();
   private usage: Usage | null = null;
+  private openAIUsage: Record<string, unknown> | null = null;
   /** Text of the thinking block in progress, needed when its signature arrives. */
   private thinkingText = '';
   private readonly includeUsage: boolean;
@@ -103,6 +104,7 @@ export class OpenAIChunkEncoder {
       }
       case 'usage':
         this.usage = event.usage;
+        this.openAIUsage = event.openAIUsage ?? null;
         return '';
       case 'error':
         return `data: ${JSON.stringify({ error: event.error.body })}\n\n`;
@@ -113,7 +115,7 @@ export class OpenAIChunkEncoder {
   finish(): string {
     let text = '';
     if (this.includeUsage && this.usage) {
-      text += `data: {"id":${JSON.stringify(this.options.id)},"object":"chat.completion.chunk","created":${this.options.created},"model":${JSON.stringify(this.options.model)},"choices":[],"usage":${JSON.stringify(toOpenAIUsage(this.usage))}}\n\n`;
+      text += `data: {"id":${JSON.stringify(this.options.id)},"object":"chat.completion.chunk","created":${this.options.created},"model":${JSON.stringify(this.options.model)},"choices":[],"usage":${JSON.stringify(this.openAIUsage ?? toOpenAIUsage(this.usage))}}\n\n`;
     }
     return text + 'data: [DONE]\n\n';
   }

@@ -8,7 +8,7 @@ import type { SseEvent } from '../../sse/decoder.js';
 import type { FinishReason, StreamEvent } from '../../types.js';
 import type { ChatCompletionUsage } from '../../openai-types.js';
 import type { StreamTranslator, UpstreamTarget } from '../types.js';
-import { normaliseUsage } from './usage.js';
+import { adjustUsageInPlace, normaliseUsage } from './usage.js';
 import { readErrorFields } from './errors.js';
 
 interface ToolSlot {
@@ -95,7 +95,13 @@ export class OpenAICompatibleStreamTranslator implements StreamTranslator {
     const usage = chunk.usage as ChatCompletionUsage | null | undefined;
     if (usage) {
       const normalised = normaliseUsage(usage, this.target.provider.quirks);
-      if (normalised) events.push({ type: 'usage', usage: normalised });
+      if (normalised) {
+        // Passed on as the upstream sent it (audio, prediction and cache details kept), with
+        // reasoning counted inside completion_tokens as OpenAI counts it.
+        const openAIUsage = structuredClone(usage);
+        adjustUsageInPlace(openAIUsage, this.target.provider.quirks);
+        events.push({ type: 'usage', usage: normalised, openAIUsage });
+      }
     }
     return events;
   }
