@@ -34,7 +34,18 @@ const PICO_PER_NANO = 1000n;
  * USD per 1M tokens → integer pico-dollars per token, read from the number's shortest
  * decimal spelling. Digits beyond the 6th decimal are rounded half up.
  */
+/** Prices repeat (a catalog has a few dozen): each is parsed once, not once per request. */
+const picoRates = new Map<number, bigint>();
+
 export function picoUsdPerToken(usdPerMillionTokens: number): bigint {
+  const known = picoRates.get(usdPerMillionTokens);
+  if (known !== undefined) return known;
+  const rate = parsePicoUsdPerToken(usdPerMillionTokens);
+  if (picoRates.size < 4096) picoRates.set(usdPerMillionTokens, rate);
+  return rate;
+}
+
+function parsePicoUsdPerToken(usdPerMillionTokens: number): bigint {
   if (!Number.isFinite(usdPerMillionTokens) || usdPerMillionTokens < 0) {
     throw new Error(`invalid price: ${usdPerMillionTokens}`);
   }
