@@ -463,6 +463,10 @@ describe('models', () => {
     expect(await client.models.retrieve('gpt-4.1')).toMatchObject({ id: 'gpt-4.1', object: 'model' });
     expect(await client.models.retrieve('llama3.2:latest')).toMatchObject({ id: 'llama3.2:latest' });
     expect(await client.models.retrieve('fast')).toMatchObject({ id: 'fast', owned_by: 'openai' });
+    // Any name chat accepts finds its entry too: an explicit provider/ prefix on a plainly listed model.
+    expect(await client.models.retrieve('xai/grok-3')).toMatchObject({ id: 'xai/grok-3', object: 'model' });
+    expect(await client.models.retrieve('openai/gpt-4.1')).toMatchObject({ id: 'openai/gpt-4.1' });
+    await expect(client.models.retrieve('xai/no-such-grok')).rejects.toMatchObject({ status: 404 });
     const slashed = 'lmstudio/text-embedding-nomic-embed-text-v1.5';
     expect(await client.models.retrieve(slashed)).toMatchObject({ id: slashed });
     // the same, with the slash sent literally and percent-encoded

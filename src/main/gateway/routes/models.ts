@@ -43,7 +43,16 @@ export function registerModels(app: FastifyInstance, context: GatewayContext): v
     // The router has already decoded the path (`%2F` → `/`); decoding again breaks ids holding '%'.
     const id = (request.params as { '*': string })['*'];
     const data = await listAllModels(context);
-    const found = data.find((model) => model.id === id);
+    let found = data.find((model) => model.id === id);
+    if (!found) {
+      // Any name a client may send as `model` finds its entry: `xai/grok-3` is listed as `grok-3`.
+      const routed = context.router.resolveCached(id);
+      const listed = routed
+        ? data.find((model) => model.id === `${routed.provider.id}/${routed.model}`) ??
+          data.find((model) => model.id === routed.model && context.router.resolveCached(model.id)?.provider.id === routed.provider.id)
+        : undefined;
+      if (listed) found = { ...listed, id };
+    }
     if (found) return reply.header('content-type', 'application/json').send(JSON.stringify(found));
     return sendError(
       reply,
