@@ -17,7 +17,3 @@ const adapters = new Map<ProviderConfig['kind'], ProviderAdapter>([
 export function adapterFor(provider: ProviderConfig): ProviderAdapter | null {
   return adapters.get(provider.kind) ?? null;
 }
-
-export function registerAdapter(kind: ProviderConfig['kind'], adapter: ProviderAdapter): void {
-  adapters.set(kind, redactingAdapter(adapter));
-}
