@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { GatewayKeyIdentity } from '../gateway/access.js';
+import type { GatewayKeySummary } from '../../shared/contract.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 
 /** Where the gateway reads a provider key from, per request; plus the writes the UI needs. */
@@ -19,18 +20,8 @@ export interface ProviderKeyManager extends SecretStore {
   has(provider: string): boolean;
 }
 
-export interface GatewayKeyRecord {
-  id: string;
-  name: string;
-  /** First characters of the key, e.g. `sy-3f9a0c`. */
-  prefix: string;
-  tags: Array<{ key: string; value: string }>;
-  allowedModels: string[] | null;
-  createdAt: number;
-  lastUsedAt: number | null;
-  expiresAt: number | null;
-  revokedAt: number | null;
-}
+/** A gateway key as stored (never the key itself): the contract's summary without where it came from. */
+export type GatewayKeyRecord = Omit<GatewayKeySummary, 'source'>;
 
 export interface GatewayKeyCreateRequest {
   name: string;

@@ -5,6 +5,7 @@
  * events), and the values the filter chips offer.
  */
 import type { RequestDetail, RequestFilters, RequestSummary } from '../../shared/contract.js';
+import { matchesFilters } from '../../shared/request-filters.js';
 import { summaryOfRecord } from './live-request-tracker.js';
 import { requireString } from './operation-error.js';
 import { getRequest, listRequests, requestFacets } from './request-log-queries.js';
@@ -14,34 +15,6 @@ import { listGatewayKeys } from './gateway-key-service.js';
 const DEFAULT_PAGE = 200;
 const MAXIMUM_PAGE = 1000;
 
-/** The same filters as the SQL ones, for requests that are not in the log yet. */
-export function matchesFilters(summary: RequestSummary, filters: RequestFilters): boolean {
-  const statuses = filters.status ?? [];
-  if (statuses.length > 0) {
-    const live = summary.endedAt === null;
-    if (!statuses.some((status) => (status === 'in-flight' ? live : !live && summary.status === status))) return false;
-  }
-  if (filters.provider?.length && !filters.provider.includes(summary.provider ?? '')) return false;
-  if (filters.model?.length && !filters.model.includes(summary.resolvedModel ?? '') && !filters.model.includes(summary.requestedModel ?? '')) return false;
-  if (filters.gatewayKey?.length && !filters.gatewayKey.includes(summary.gatewayKeyId ?? '')) return false;
-  for (const tag of filters.tag ?? []) {
-    const colon = tag.indexOf(':');
-    const found = summary.tags.some((own) => (colon === -1 ? own.key === tag : own.key === tag.slice(0, colon) && own.value === tag.slice(colon + 1)));
-    if (!found) return false;
-  }
-  if (filters.conversationId && summary.conversationId !== filters.conversationId) return false;
-  if (filters.from !== undefined && summary.startedAt < filters.from) return false;
-  if (filters.to !== undefined && summary.startedAt >= filters.to) return false;
-  const text = filters.text?.trim().toLowerCase();
-  if (text) {
-    const haystack = [summary.id, summary.requestedModel, summary.resolvedModel, summary.provider, summary.endpoint, summary.errorMessage, summary.user, ...summary.tags.map((tag) => `${tag.key}:${tag.value}`)]
-      .filter(Boolean)
-      .join('\n')
-      .toLowerCase();
-    if (!haystack.includes(text)) return false;
-  }
-  return true;
-}
 
 export function createRequestService(context: ServiceContext): Pick<OperationHandlers, 'requests.list' | 'requests.get' | 'requests.facets'> {
   return {

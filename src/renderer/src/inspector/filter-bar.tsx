@@ -2,7 +2,7 @@
 import { useEffect, useState, type JSX } from 'react';
 import type { RequestFacets, RequestFilters } from '../../../shared/contract';
 import { Icon } from '../components/icons';
-import { hasActiveFilters } from '../stores/request-filter-match';
+import { hasActiveFilters } from '../../../shared/request-filters';
 
 type ChipKind = 'provider' | 'model' | 'tag' | 'gatewayKey';
 const CHIP_LABELS: Record<ChipKind, string> = { provider: 'Provider', model: 'Model', tag: 'Tag', gatewayKey: 'Key' };

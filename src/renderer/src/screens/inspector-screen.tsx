@@ -10,7 +10,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/empty-state'
 import { FilterBar } from '../inspector/filter-bar';
 import { RequestDetailPane } from '../inspector/request-detail';
 import { RequestTable } from '../inspector/request-table';
-import { hasActiveFilters } from '../stores/request-filter-match';
+import { hasActiveFilters } from '../../../shared/request-filters';
 
 function FirstRequestGuide(): JSX.Element {
   const { status, providers } = useApp();

@@ -6,7 +6,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { RequestDetail, RequestFacets, RequestFilters, RequestSummary } from '../../../shared/contract';
 import type { SwitchyardClient } from '../client/switchyard-client';
-import { matchesFilters } from './request-filter-match';
+import { matchesFilters } from '../../../shared/request-filters';
 
 export const MAXIMUM_ROWS = 5000;
 const PAGE_SIZE = 300;

@@ -1,8 +1,9 @@
 /**
- * Whether a live request matches the inspector's filters (the server applies the same
- * rules in SQL to the log; live events are filtered here so the list stays consistent).
+ * The inspector's filters applied to one request summary: used by main for requests not in
+ * the log yet and by the renderer for live events, so both lists agree with the SQL the
+ * log is queried with. Pure, no Node or DOM: the one piece of logic beside the contract's types.
  */
-import type { RequestFilters, RequestSummary } from '../../../shared/contract';
+import type { RequestFilters, RequestSummary } from './contract';
 
 export function matchesFilters(summary: RequestSummary, filters: RequestFilters): boolean {
   const statuses = filters.status ?? [];
@@ -19,6 +20,8 @@ export function matchesFilters(summary: RequestSummary, filters: RequestFilters)
     if (!found) return false;
   }
   if (filters.conversationId && summary.conversationId !== filters.conversationId) return false;
+  if (filters.from !== undefined && summary.startedAt < filters.from) return false;
+  if (filters.to !== undefined && summary.startedAt >= filters.to) return false;
   const text = filters.text?.trim().toLowerCase();
   if (text) {
     const haystack = [summary.id, summary.requestedModel, summary.resolvedModel, summary.provider, summary.endpoint, summary.errorMessage, summary.user, ...summary.tags.map((tag) => `${tag.key}:${tag.value}`)]
