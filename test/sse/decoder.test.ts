@@ -3,7 +3,7 @@
  * comments, multi-line data, the other fields, and UTF-8 sequences cut between chunks.
  */
 import { describe, expect, it } from 'vitest';
-import { SseDecoder, decodeSseStream, type SseEvent } from '../../src/main/gateway/sse/decoder.js';
+import { DEFAULT_MAX_SSE_EVENT_SIZE, SseDecoder, SseEventTooLargeError, decodeSseStream, type SseEvent } from '../../src/main/gateway/sse/decoder.js';
 
 const enc = new TextEncoder();
 
@@ -210,5 +210,101 @@ describe('SseDecoder', () => {
       for (let offset = 0; offset < bytes.length; offset += stride) pieces.push(bytes.subarray(offset, offset + stride));
       expect(decode(pieces), `stride ${stride}`).toEqual(expected);
     }
+  });
+});
+
+/** `bytes` in pieces of `size`. */
+function pieces(bytes: Uint8Array, size: number): Uint8Array[] {
+  const result: Uint8Array[] = [];
+  for (let offset = 0; offset < bytes.length; offset += size) result.push(bytes.subarray(offset, offset + size));
+  return result;
+}
+
+describe('SseDecoder on long lines (bench/sse-decoder.ts prints the timings)', () => {
+  it('a 16 MB data line in 16 KB chunks decodes to the exact line, then the stream goes on', () => {
+    const size = 16_000_000; // 16 MB, just under the default 16 MiB cap
+    const payload = Buffer.alloc(size);
+    // not one repeated byte: every position is checked
+    for (let index = 0; index < size; index++) payload[index] = 97 + (index % 26);
+    const bytes = Buffer.concat([Buffer.from('event: big\ndata: '), payload, Buffer.from('\r\n\r\ndata: next\n\n')]);
+    const decoder = new SseDecoder();
+    const events: SseEvent[] = [];
+    for (const piece of pieces(bytes, 16 * 1024)) events.push(...decoder.push(piece));
+    events.push(...decoder.end());
+    expect(events.length).toBe(2);
+    expect(events[0]!.event).toBe('big');
+    expect(events[0]!.data.length).toBe(size);
+    expect(events[0]!.data === payload.toString('latin1')).toBe(true);
+    expect(events[1]).toEqual(ev('next'));
+  });
+
+  it('a long line split with \\r\\n across chunks, with multi-byte characters cut at chunk ends', () => {
+    const line = 'é✓🎉'.repeat(50_000);
+    const bytes = enc.encode(`data: ${line}\r\ndata: ${line}\r\n\r\n: c\rdata: z\r`);
+    for (const size of [7, 1000, 4096]) {
+      expect(decode(pieces(bytes, size)), `pieces of ${size}`).toEqual([ev(`${line}\n${line}`), ev('z')]);
+    }
+  });
+
+  it('a final unterminated long line is dispatched by end()', () => {
+    const line = 'x'.repeat(300_000);
+    expect(decode(pieces(enc.encode(`data: ${line}`), 1024))).toEqual([ev(line)]);
+  });
+});
+
+describe('SseDecoder event cap', () => {
+  it('defaults to 16 MiB', () => {
+    expect(DEFAULT_MAX_SSE_EVENT_SIZE).toBe(16 * 1024 * 1024);
+  });
+
+  it('an event at the cap passes; one character more throws SseEventTooLargeError naming the limit', () => {
+    const decoder = new SseDecoder({ maxEventSize: 1000 });
+    expect(decoder.push(`data: ${'a'.repeat(1000)}\n\n`)).toEqual([ev('a'.repeat(1000))]);
+    let caught: unknown;
+    try {
+      decoder.push(`data: ${'a'.repeat(1001)}\n\n`);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SseEventTooLargeError);
+    expect((caught as SseEventTooLargeError).limit).toBe(1000);
+    expect((caught as SseEventTooLargeError).code).toBe('SSE_EVENT_TOO_LARGE');
+    expect((caught as Error).message).toContain('1000 characters');
+  });
+
+  it('a line that never ends is refused as soon as it passes the cap, not at its end', () => {
+    const decoder = new SseDecoder({ maxEventSize: 64 * 1024 });
+    const chunk = enc.encode('x'.repeat(16 * 1024));
+    decoder.push(enc.encode('data: '));
+    let pushed = 0;
+    expect(() => {
+      for (; pushed < 100; pushed++) decoder.push(chunk);
+    }).toThrow(/64 KiB \(65536 characters\)/);
+    expect(pushed).toBe(3); // the fourth 16 KiB chunk passes 64 KiB (with "data: ")
+  });
+
+  it('many data lines adding up past the cap are refused too', () => {
+    const decoder = new SseDecoder({ maxEventSize: 10_000 });
+    const line = `data: ${'b'.repeat(999)}\n`;
+    expect(() => {
+      for (let index = 0; index < 20; index++) decoder.push(line);
+    }).toThrow(SseEventTooLargeError);
+  });
+
+  it('the cap is per event: many events under it pass, comments do not count', () => {
+    const decoder = new SseDecoder({ maxEventSize: 100 });
+    const events: SseEvent[] = [];
+    for (let index = 0; index < 1000; index++) events.push(...decoder.push(`data: ${'c'.repeat(100)}\n\n: ping\n`));
+    expect(events.length).toBe(1000);
+  });
+
+  it('decodeSseStream passes the option on and throws the typed error', async () => {
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (let index = 0; index < 10; index++) yield enc.encode('data: ' + 'x'.repeat(100));
+    }
+    const read = async (): Promise<void> => {
+      for await (const _event of decodeSseStream(source(), { maxEventSize: 500 })) void _event;
+    };
+    await expect(read()).rejects.toBeInstanceOf(SseEventTooLargeError);
   });
 });

@@ -4,6 +4,10 @@
  * `\n`, `\r\n` or a lone `\r`, and any of them may be split across network chunks
  * (including a `\r\n` pair split between two chunks); comments are skipped; several
  * `data:` lines join with `\n`; an event is dispatched on a blank line.
+ *
+ * Each byte is scanned once, whatever the chunking (a 16 MB line in 16 KB chunks is as
+ * cheap as in one piece), and one event is capped (16 MiB by default): an upstream that
+ * streams more gets `SseEventTooLargeError`, which the gateway answers with an error frame.
  */
 
 export interface SseEvent {
@@ -14,42 +18,97 @@ export interface SseEvent {
   retry: number | null;
 }
 
+/** The default cap on one event: 16 MiB of text (see `SseDecoderOptions.maxEventSize`). */
+export const DEFAULT_MAX_SSE_EVENT_SIZE = 16 * 1024 * 1024;
+
+export interface SseDecoderOptions {
+  /**
+   * The most text one event may hold, in UTF-16 code units (the same as bytes for ASCII
+   * JSON): its `data:` lines together, or any single line still waiting for its end.
+   * Past it, `push`/`end` throw `SseEventTooLargeError`. Default 16 MiB.
+   */
+  maxEventSize?: number;
+}
+
+/** An upstream sent one event (or one line) larger than the decoder's cap. */
+export class SseEventTooLargeError extends Error {
+  readonly code = 'SSE_EVENT_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`an event larger than ${formatSize(limit)} (the limit for one streamed event)`);
+    this.name = 'SseEventTooLargeError';
+  }
+}
+
+/** 16777216 → "16 MiB (16777216 characters)"; sizes that are not whole MiB/KiB as they are. */
+function formatSize(limit: number): string {
+  if (limit >= 1024 * 1024 && limit % (1024 * 1024) === 0) return `${limit / 1024 / 1024} MiB (${limit} characters)`;
+  if (limit >= 1024 && limit % 1024 === 0) return `${limit / 1024} KiB (${limit} characters)`;
+  return `${limit} characters`;
+}
+
 export class SseDecoder {
   private readonly textDecoder = new TextDecoder('utf-8');
-  private pending = '';
+  private readonly maxEventSize: number;
+  /**
+   * The line not yet ended, in the pieces it arrived in: joined once, when its end comes,
+   * so a long line costs time in proportion to its length, not to its length squared.
+   */
+  private pending: string[] = [];
+  private pendingLength = 0;
   /** A chunk ended in `\r`: a `\n` starting the next chunk belongs to the same line end. */
   private skipLeadingNewline = false;
   private eventName: string | null = null;
   private dataLines: string[] = [];
+  /** Characters in `dataLines`, for the cap. */
+  private dataLength = 0;
   private lastId: string | null = null;
   private retry: number | null = null;
 
-  /** Feeds raw bytes (or text) and returns the events completed by them. */
+  constructor(options: SseDecoderOptions = {}) {
+    this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_SSE_EVENT_SIZE;
+  }
+
+  /**
+   * Feeds raw bytes (or text) and returns the events completed by them. Only the new text
+   * is scanned. Throws `SseEventTooLargeError` once an event outgrows the cap; the decoder
+   * is then empty and should not be fed again.
+   */
   push(chunk: Uint8Array | string): SseEvent[] {
-    let text = typeof chunk === 'string' ? chunk : this.textDecoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.textDecoder.decode(chunk, { stream: true });
     const events: SseEvent[] = [];
-    // An empty chunk (or one holding only part of a UTF-8 sequence) decodes to '': keep waiting for the LF.
-    if (this.skipLeadingNewline && text.length > 0) {
-      this.skipLeadingNewline = false;
-      if (text.charCodeAt(0) === 10) text = text.slice(1);
-    }
-    if (this.pending.length > 0) {
-      text = this.pending + text;
-      this.pending = '';
-    }
-    let start = 0;
     const length = text.length;
+    // An empty chunk (or one holding only part of a UTF-8 sequence) decodes to '': keep waiting for the LF.
+    if (length === 0) return events;
+    let start = 0;
+    if (this.skipLeadingNewline) {
+      this.skipLeadingNewline = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
+    // Line ends are found with indexOf (native, fast on long lines); most streams use `\n`
+    // only, so the search for `\r` usually runs once per chunk and finds nothing.
+    let nextLf = text.indexOf('\n', start);
+    let nextCr = text.indexOf('\r', start);
     while (start < length) {
-      let end = -1;
-      for (let i = start; i < length; i++) {
-        const code = text.charCodeAt(i);
-        if (code === 10 || code === 13) {
-          end = i;
-          break;
-        }
+      if (nextLf !== -1 && nextLf < start) nextLf = text.indexOf('\n', start);
+      if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf('\r', start);
+      let end: number;
+      if (nextLf === -1) {
+        if (nextCr === -1) break;
+        end = nextCr;
+      } else {
+        end = nextCr === -1 || nextLf < nextCr ? nextLf : nextCr;
       }
-      if (end === -1) break;
-      this.processLine(text.slice(start, end), events);
+      let line: string;
+      if (this.pendingLength === 0) {
+        line = text.slice(start, end);
+      } else {
+        this.checkSize(this.pendingLength + (end - start));
+        this.pending.push(text.slice(start, end));
+        line = this.pending.join('');
+        this.pending = [];
+        this.pendingLength = 0;
+      }
+      this.processLine(line, events);
       if (text.charCodeAt(end) === 13) {
         if (end + 1 < length) {
           start = text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
@@ -61,7 +120,11 @@ export class SseDecoder {
         start = end + 1;
       }
     }
-    if (start < length) this.pending = text.slice(start);
+    if (start < length) {
+      this.checkSize(this.pendingLength + (length - start));
+      this.pending.push(start === 0 ? text : text.slice(start));
+      this.pendingLength += length - start;
+    }
     return events;
   }
 
@@ -74,12 +137,24 @@ export class SseDecoder {
     const rest = this.textDecoder.decode();
     if (rest.length > 0) events.push(...this.push(rest));
     if (this.pending.length > 0) {
-      const line = this.pending;
-      this.pending = '';
+      const line = this.pending.join('');
+      this.pending = [];
+      this.pendingLength = 0;
       this.processLine(line, events);
     }
     this.dispatch(events);
     return events;
+  }
+
+  /** Throws (and lets go of everything held) when the event being read would pass the cap. */
+  private checkSize(lineLength: number): void {
+    if (this.dataLength + lineLength <= this.maxEventSize) return;
+    this.pending = [];
+    this.pendingLength = 0;
+    this.dataLines = [];
+    this.dataLength = 0;
+    this.eventName = null;
+    throw new SseEventTooLargeError(this.maxEventSize);
   }
 
   private processLine(line: string, events: SseEvent[]): void {
@@ -100,7 +175,10 @@ export class SseDecoder {
     }
     switch (field) {
       case 'data':
+        // A line that arrived whole in one chunk was not measured yet.
+        if (this.dataLength + value.length > this.maxEventSize) this.checkSize(value.length);
         this.dataLines.push(value);
+        this.dataLength += value.length;
         break;
       case 'event':
         this.eventName = value;
@@ -124,13 +202,14 @@ export class SseDecoder {
     const data = this.dataLines.length === 1 ? this.dataLines[0]! : this.dataLines.join('\n');
     events.push({ event: this.eventName, data, id: this.lastId, retry: this.retry });
     this.dataLines = [];
+    this.dataLength = 0;
     this.eventName = null;
   }
 }
 
 /** Decodes an async byte stream into SSE events as an async iterable. */
-export async function* decodeSseStream(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new SseDecoder();
+export async function* decodeSseStream(body: AsyncIterable<Uint8Array>, options: SseDecoderOptions = {}): AsyncGenerator<SseEvent> {
+  const decoder = new SseDecoder(options);
   for await (const chunk of body) {
     for (const event of decoder.push(chunk)) yield event;
   }
