@@ -176,7 +176,7 @@ describe('concurrency gates', () => {
     const release = await gates.acquire('lmstudio');
     await expect(Promise.resolve(gates.acquire('lmstudio'))).rejects.toMatchObject({ status: 429 });
     const controller = new AbortController();
-    const waiting = Promise.resolve(gates.acquire('lmstudio', controller.signal));
+    const waiting = Promise.resolve(gates.acquire('lmstudio', () => controller.signal));
     controller.abort();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
     expect(gates.snapshot()[0]).toMatchObject({ active: 1, waiting: 0 });

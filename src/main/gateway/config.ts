@@ -5,6 +5,9 @@
  * Provider keys never live in the config file: it names the environment variable instead.
  */
 import { readFileSync } from 'node:fs';
+import { DEFAULT_BREAKER_CONFIG, type BreakerConfig } from './routing/circuit-breaker.js';
+import type { ConcurrencyConfig } from './routing/concurrency-gate.js';
+import { DEFAULT_RETRY_CONFIG, type RetryConfig } from './routing/retry-policy.js';
 import { BUILT_IN_PRESETS, type ProviderPreset } from './providers/openai-compatible/presets.js';
 import {
   DEFAULT_QUIRKS,
@@ -31,9 +34,24 @@ export interface ProviderConfig {
   /** Models declared in the config file: routed here and listed even if the server does not list them. */
   models: string[];
   headers: Record<string, string>;
-  /** Milliseconds to wait for an upstream's response headers (and between body chunks). */
+  /** Milliseconds to wait for an upstream's response headers (= timeouts.firstByteMs). */
   timeoutMs: number;
+  timeouts: ProviderTimeouts;
+  /** At most this many attempts in flight to this provider, with a bounded queue; null: no limit. */
+  concurrency: ConcurrencyConfig | null;
   quirks: OpenAICompatibleQuirks & { compiledRules: CompiledModelRule[] };
+}
+
+/** Per-provider timeouts, in milliseconds (0: none). */
+export interface ProviderTimeouts {
+  /** To open the TCP/TLS connection. */
+  connectMs: number;
+  /** From sending the request to the upstream's response headers. */
+  firstByteMs: number;
+  /** Between two chunks of the upstream's body (a stalled stream). */
+  idleMs: number;
+  /** For the whole attempt, body included. */
+  totalMs: number;
 }
 
 export interface GatewayConfig {
@@ -51,6 +69,10 @@ export interface GatewayConfig {
   aliases: Record<string, string>;
   /** How long a provider's model list is cached, in milliseconds. */
   modelListTtlMs: number;
+  /** Model or alias → the models tried after it, in order, when it fails in a way a retry could fix or its circuit is open. */
+  fallbacks: Record<string, string[]>;
+  retries: RetryConfig;
+  circuitBreaker: BreakerConfig;
 }
 
 export interface ConfigFile {
@@ -61,7 +83,11 @@ export interface ConfigFile {
   allowedOrigins?: string[];
   bodyLimitBytes?: number;
   modelListTtlSeconds?: number;
-  aliases?: Record<string, string>;
+  /** An alias names one model, or an ordered chain: the first model, then its fallbacks. */
+  aliases?: Record<string, string | string[]>;
+  fallbacks?: Record<string, string[]>;
+  retries?: Partial<RetryConfig>;
+  circuitBreaker?: Partial<Omit<BreakerConfig, 'openMs'>> & { openSeconds?: number };
   providers?: Record<string, ProviderFileEntry>;
 }
 
@@ -76,7 +102,15 @@ export interface ProviderFileEntry {
   modelPrefixes?: string[];
   models?: string[];
   headers?: Record<string, string>;
+  /** Time to the upstream's response headers (default 600). */
   timeoutSeconds?: number;
+  timeouts?: { connectSeconds?: number; firstByteSeconds?: number; idleSeconds?: number; totalSeconds?: number };
+  /** Attempts in flight at once to this provider (default: no limit). */
+  maxConcurrent?: number;
+  /** Attempts that may wait for a slot beyond maxConcurrent (default 4 × maxConcurrent); more get a 429. */
+  maxQueued?: number;
+  /** How long an attempt may wait for a slot (default 30). */
+  queueTimeoutSeconds?: number;
   quirks?: Partial<Omit<OpenAICompatibleQuirks, 'modelRules'>> & { modelRules?: ModelRule[] };
 }
 
@@ -153,6 +187,7 @@ function buildProvider(
       throw new ConfigError(`provider ${id}: model rule ${JSON.stringify(rule.match)} is not a valid regular expression`);
     }
   }
+  const timeouts = timeoutsFrom(id, entry);
   const headers = entry.headers ?? {};
   if (typeof headers !== 'object' || Array.isArray(headers) || Object.values(headers).some((v) => typeof v !== 'string')) {
     throw new ConfigError(`provider ${id}: headers must be an object of strings`);
@@ -168,9 +203,85 @@ function buildProvider(
     modelPrefixes: entry.modelPrefixes ? stringArray(entry.modelPrefixes, `provider ${id}: modelPrefixes`) : [...(preset?.modelPrefixes ?? [])],
     models: stringArray(entry.models, `provider ${id}: models`),
     headers: { ...headers },
-    timeoutMs: Math.round((entry.timeoutSeconds ?? 600) * 1000),
+    timeoutMs: timeouts.firstByteMs,
+    timeouts,
+    concurrency: concurrencyFrom(id, entry),
     quirks: { ...quirks, compiledRules: compileModelRules(quirks.modelRules) },
   };
+}
+
+function seconds(value: unknown, where: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new ConfigError(`${where} must be a number of seconds (0 or more)`);
+  return Math.round(value * 1000);
+}
+
+function timeoutsFrom(id: string, entry: ProviderFileEntry): ProviderTimeouts {
+  const given = entry.timeouts ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError(`provider ${id}: timeouts must be an object`);
+  const firstByteMs = seconds(given.firstByteSeconds ?? entry.timeoutSeconds, `provider ${id}: timeouts.firstByteSeconds`, 600_000);
+  return {
+    connectMs: seconds(given.connectSeconds, `provider ${id}: timeouts.connectSeconds`, 10_000),
+    firstByteMs,
+    idleMs: seconds(given.idleSeconds, `provider ${id}: timeouts.idleSeconds`, firstByteMs),
+    totalMs: seconds(given.totalSeconds, `provider ${id}: timeouts.totalSeconds`, 0),
+  };
+}
+
+function positiveInteger(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new ConfigError(`${where} must be a whole number of 1 or more`);
+  return value;
+}
+
+function concurrencyFrom(id: string, entry: ProviderFileEntry): ConcurrencyConfig | null {
+  if (entry.maxConcurrent === undefined) return null;
+  const limit = positiveInteger(entry.maxConcurrent, `provider ${id}: maxConcurrent`);
+  const queue = entry.maxQueued === undefined ? limit * 4 : entry.maxQueued === 0 ? 0 : positiveInteger(entry.maxQueued, `provider ${id}: maxQueued`);
+  return { limit, queue, maxWaitMs: seconds(entry.queueTimeoutSeconds, `provider ${id}: queueTimeoutSeconds`, 30_000) };
+}
+
+function retriesFrom(value: ConfigFile['retries']): RetryConfig {
+  if (value === undefined) return { ...DEFAULT_RETRY_CONFIG };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('retries must be an object');
+  const config = { ...DEFAULT_RETRY_CONFIG, ...value };
+  for (const [key, number] of Object.entries(config)) {
+    if (typeof number !== 'number' || !Number.isFinite(number) || number < 0) throw new ConfigError(`retries.${key} must be a number, 0 or more`);
+  }
+  config.maxRetries = Math.floor(config.maxRetries);
+  return config;
+}
+
+function breakerFrom(value: ConfigFile['circuitBreaker']): BreakerConfig {
+  if (value === undefined) return { ...DEFAULT_BREAKER_CONFIG };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('circuitBreaker must be an object');
+  const { openSeconds, ...rest } = value;
+  const config: BreakerConfig = { ...DEFAULT_BREAKER_CONFIG, ...rest, openMs: seconds(openSeconds, 'circuitBreaker.openSeconds', DEFAULT_BREAKER_CONFIG.openMs) };
+  for (const key of ['failureThreshold', 'window', 'minimumRequests'] as const) config[key] = positiveInteger(config[key], `circuitBreaker.${key}`);
+  if (typeof config.failureRate !== 'number' || !(config.failureRate > 0 && config.failureRate <= 1)) throw new ConfigError('circuitBreaker.failureRate must be a number above 0 and at most 1');
+  return config;
+}
+
+/** Aliases with a chain become an alias to the chain's first model plus fallbacks for the alias. */
+function aliasesAndFallbacks(file: ConfigFile): { aliases: Record<string, string>; fallbacks: Record<string, string[]> } {
+  const aliases: Record<string, string> = {};
+  const fallbacks: Record<string, string[]> = {};
+  const givenFallbacks = file.fallbacks ?? {};
+  if (typeof givenFallbacks !== 'object' || givenFallbacks === null || Array.isArray(givenFallbacks)) throw new ConfigError('fallbacks must be an object: model or alias → list of models');
+  for (const [model, chain] of Object.entries(givenFallbacks)) {
+    if (!Array.isArray(chain) || chain.some((item) => typeof item !== 'string' || item.length === 0)) throw new ConfigError(`fallbacks.${model} must be a list of model names`);
+    fallbacks[model] = chain.filter((item) => item !== model);
+  }
+  for (const [alias, target] of Object.entries(file.aliases ?? {})) {
+    if (Array.isArray(target)) {
+      if (target.length === 0 || target.some((item) => typeof item !== 'string' || item.length === 0)) throw new ConfigError(`alias ${alias} must map to a model name or a non-empty list of model names`);
+      aliases[alias] = target[0]!;
+      if (target.length > 1) fallbacks[alias] = [...target.slice(1), ...(fallbacks[alias] ?? [])];
+    } else {
+      if (typeof target !== 'string' || target.length === 0) throw new ConfigError(`alias ${alias} must map to a model name`);
+      aliases[alias] = target;
+    }
+  }
+  return { aliases, fallbacks };
 }
 
 function isLoopbackUrl(url: string): boolean {
@@ -210,10 +321,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     if (entry.enabled === false) continue;
     providers.push(buildProvider(null, id, entry, environment));
   }
-  const aliases = file.aliases ?? {};
-  for (const [alias, target] of Object.entries(aliases)) {
-    if (typeof target !== 'string' || target.length === 0) throw new ConfigError(`alias ${alias} must map to a model name`);
-  }
+  const { aliases, fallbacks } = aliasesAndFallbacks(file);
   const port = options.overrides?.port ?? file.port ?? numberFrom(environment.SWITCHYARD_PORT) ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be an integer 0–65535, got ${port}`);
   return {
@@ -224,8 +332,11 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     allowedOrigins: stringArray(file.allowedOrigins, 'allowedOrigins').map(trimSlash),
     bodyLimitBytes: file.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     providers,
-    aliases: { ...aliases },
+    aliases,
     modelListTtlMs: (file.modelListTtlSeconds ?? 600) * 1000,
+    fallbacks,
+    retries: retriesFrom(file.retries),
+    circuitBreaker: breakerFrom(file.circuitBreaker),
   };
 }
 

@@ -12,6 +12,9 @@ import { adapterFor } from './providers/registry.js';
 import type { ProviderAdapter, UpstreamTarget } from './providers/types.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RequestRecord, StreamEvent } from './types.js';
+import { CircuitBreakers, type BreakerSnapshot } from './routing/circuit-breaker.js';
+import { ConcurrencyGates } from './routing/concurrency-gate.js';
+import type { RetryConfig } from './routing/retry-policy.js';
 
 /** What observers learn when a request starts: the record so far and the client's headers with secrets masked. */
 export type RequestStart = Pick<RequestRecord, 'id' | 'startedAt' | 'endpoint' | 'requestedModel' | 'stream' | 'tags' | 'gatewayKeyId' | 'user' | 'conversationId'> & {
@@ -28,8 +31,22 @@ export interface RequestObserver {
   requestFinished(record: RequestRecord): void;
 }
 
+/** What keeps one failing upstream from failing the gateway: retries, breakers, concurrency gates. */
+export interface Reliability {
+  retries: RetryConfig;
+  breakers: CircuitBreakers;
+  gates: ConcurrencyGates;
+}
+
+export function createReliability(config: GatewayConfig, onBreakerChange?: (snapshot: BreakerSnapshot) => void): Reliability {
+  const gates = new ConcurrencyGates();
+  for (const provider of config.providers) if (provider.concurrency) gates.configure(provider.id, provider.name, provider.concurrency);
+  return { retries: config.retries, breakers: new CircuitBreakers(config.circuitBreaker, Date.now, onBreakerChange), gates };
+}
+
 export interface GatewayContext {
   config: GatewayConfig;
+  reliability: Reliability;
   auth: GatewayAuth;
   secrets: SecretStore;
   router: ModelRouter;

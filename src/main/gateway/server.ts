@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, HostPolicy, OriginPolicy, type GatewayAuth, type GatewayKeyIdentity } from './access.js';
 import type { GatewayConfig } from './config.js';
-import type { GatewayContext, RequestObserver } from './context.js';
+import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
@@ -34,6 +34,8 @@ export interface GatewayDeps {
   secrets: SecretStore;
   observers?: RequestObserver[];
   upstream?: UpstreamClient;
+  /** Retries, circuit breakers and concurrency gates (default: built from the config). */
+  reliability?: Reliability;
 }
 
 const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-tags, x-switchyard-tags, x-conversation-id, x-user-id, x-provider-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
@@ -100,7 +102,8 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const upstream = deps.upstream ?? new UpstreamClient();
   const catalog = new ModelCatalog(config.providers, deps.secrets, upstream.fetchJson, config.modelListTtlMs);
   const router = new ModelRouter(config, catalog);
-  const context: GatewayContext = { config, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [] };
+  const reliability = deps.reliability ?? createReliability(config);
+  const context: GatewayContext = { config, reliability, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [] };
   const hosts = new HostPolicy(config.host, config.allowedHosts);
   const origins = new OriginPolicy(config.allowedOrigins);
 

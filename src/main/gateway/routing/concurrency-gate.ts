@@ -61,9 +61,10 @@ export class ConcurrencyGates {
   /**
    * Waits for a slot. Resolves with a release function to call exactly once when the
    * attempt ends; rejects with a 429 when the queue is full or the wait is too long, or with
-   * an AbortError when the signal aborts while waiting.
+   * an AbortError when the signal aborts while waiting. The signal is asked for only when
+   * the attempt has to wait (making one costs an AbortController).
    */
-  acquire(provider: string, signal?: AbortSignal): Promise<() => void> | (() => void) {
+  acquire(provider: string, abortSignal?: () => AbortSignal): Promise<() => void> | (() => void) {
     const gate = this.gates.get(provider);
     if (gate === undefined) return noop;
     if (gate.active < gate.config.limit) {
@@ -71,6 +72,8 @@ export class ConcurrencyGates {
       return this.releaser(gate);
     }
     if (gate.waiting.length >= gate.config.queue) return Promise.reject(busy(gate.name, gate.config, 'its queue is full'));
+    const signal = abortSignal?.();
+    if (signal?.aborted) return Promise.reject(new DOMException('aborted', 'AbortError'));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         resolve,

@@ -31,6 +31,23 @@ export class ModelRouter {
     return this.byId.get(id);
   }
 
+  /**
+   * The models to try for a request, in order: the model asked for, then its fallbacks (the
+   * chain configured for that name, else for the model its alias names).
+   */
+  candidates(model: string): string[] {
+    const chain = this.config.fallbacks[model] ?? (this.config.aliases[model] !== undefined ? this.config.fallbacks[this.config.aliases[model]!] : undefined);
+    if (chain === undefined || chain.length === 0) return [model];
+    const seen = new Set([model]);
+    const candidates = [model];
+    for (const next of chain) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      candidates.push(next);
+    }
+    return candidates;
+  }
+
   /** Resolution from configuration and cached lists only; null when nothing matches. */
   resolveCached(model: string): ModelResolution | null {
     const aliasTarget = this.config.aliases[model];
