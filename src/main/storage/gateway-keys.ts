@@ -11,11 +11,19 @@
  * `verify()` is synchronous and cheap: one SHA-256 of the token and a lookup in an
  * in-memory map digest → key, confirmed with `timingSafeEqual` on the digests. (The map
  * lookup compares digests of the attacker's token, not the token: timing there reveals
- * nothing about a valid key.) The map is updated at once by create/revoke and re-read from
- * the database every couple of seconds, so a key created or revoked by `switchyard
- * gateway-keys` in another process takes effect within seconds. Revoked and expired keys
- * are refused. `lastUsedAt` is set in memory on use and written in batches by a timer
- * (and on close), never on the request path.
+ * nothing about a valid key.) Revoked and expired keys are refused.
+ *
+ * No window after a change: create/revoke here update the map at once, and before every
+ * `verify()` / `hasKeys()` the manager asks SQLite whether another connection committed
+ * since it last looked (`PRAGMA data_version`, about 3 µs). Only when one did does it read
+ * a fingerprint of the key table (count, newest rowid, revocations, expiries: about 6 µs),
+ * and only when that changed the table itself. So a key created or revoked by `switchyard
+ * gateway-keys` or the desktop app in another process counts from the very next request,
+ * while the request log's own commits (another connection, in its writer thread) cost one
+ * fingerprint read per commit, not a reload. A slow timer re-reads the whole table as a
+ * fallback for edits the fingerprint cannot see (none exist today), off the request path.
+ * `lastUsedAt` is set in memory on use and written in batches by a timer (and on close),
+ * never on the request path.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { GatewayKeyIdentity } from '../gateway/access.js';
@@ -27,7 +35,8 @@ export const GATEWAY_KEY_PREFIX = 'sy-';
 export const DISPLAYED_PREFIX_LENGTH = GATEWAY_KEY_PREFIX.length + 6;
 const KEY_BYTES = 32;
 const MAXIMUM_TOKEN_LENGTH = 256;
-export const DEFAULT_KEY_REFRESH_INTERVAL_MS = 2_000;
+/** The fallback full re-read; changes by other connections are seen per request without it. */
+export const DEFAULT_KEY_REFRESH_INTERVAL_MS = 30_000;
 export const DEFAULT_LAST_USED_FLUSH_INTERVAL_MS = 5_000;
 const MAXIMUM_TAGS = 32;
 const MAXIMUM_MODELS = 200;
@@ -129,7 +138,10 @@ export function normaliseCreateRequest(request: GatewayKeyCreateRequest, now: nu
 
 export interface SqliteGatewayKeyOptions {
   now?: () => number;
-  /** How often the keys are re-read from the database (changes by other processes); 0 turns it off. */
+  /**
+   * How often the whole key table is re-read as a fallback; 0 turns it off. Changes by other
+   * connections (the CLI, another app) are seen before each verify() without it.
+   */
   refreshIntervalMs?: number;
   /** How often `lastUsedAt` is written; 0 turns the timer off (close() still writes). */
   flushIntervalMs?: number;
@@ -146,12 +158,20 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly statements: {
     all: SqliteStatement;
+    dataVersion: SqliteStatement;
+    fingerprint: SqliteStatement;
     insert: SqliteStatement;
     revoke: SqliteStatement;
     touch: SqliteStatement;
   };
   private failing = false;
   private closed = false;
+  /** `PRAGMA data_version` when the table was last checked: changes when another connection commits. */
+  private dataVersion = -1;
+  /** The key table's fingerprint at the last reload (see fingerprint()). */
+  private tableFingerprint = '';
+  /** Set while a change check fails (a closed or broken database), so it is reported once. */
+  private checkFailing = false;
 
   constructor(
     private readonly database: SqliteDatabase,
@@ -160,6 +180,12 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     this.now = options.now ?? Date.now;
     this.statements = {
       all: database.prepare('SELECT * FROM gateway_keys'),
+      dataVersion: database.prepare('PRAGMA data_version').pluck(),
+      // What a create, a revoke or a delete by another process changes (last_used_at is left out:
+      // the request path does not depend on it, and gateways write it every few seconds).
+      fingerprint: database
+        .prepare('SELECT count(*), coalesce(max(rowid), 0), count(revoked_at), total(revoked_at), total(expires_at), total(created_at) FROM gateway_keys')
+        .raw(),
       insert: database.prepare(
         `INSERT INTO gateway_keys (id, name, prefix, key_digest, tags_json, allowed_models_json, created_at, last_used_at, expires_at, revoked_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)`,
@@ -186,8 +212,35 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     }
   }
 
+  private fingerprint(): string {
+    return (this.statements.fingerprint.get() as unknown[]).join(',');
+  }
+
+  /**
+   * Whether another connection committed since the last look, and if it touched the key
+   * table, the table read again. Runs before every verify(): O(1) when nothing changed.
+   * Never throws: with a database that cannot be read, the keys read before stay in use.
+   */
+  private catchUp(): void {
+    if (this.closed) return;
+    try {
+      const version = this.statements.dataVersion.get() as number;
+      if (version !== this.dataVersion) {
+        this.dataVersion = version;
+        if (this.fingerprint() !== this.tableFingerprint) this.reload();
+      }
+      this.checkFailing = false;
+    } catch (error) {
+      if (!this.checkFailing) this.options.onError?.(`gateway keys: could not check for changes (${(error as Error).message}); using the keys read before`);
+      this.checkFailing = true;
+    }
+  }
+
   /** Reads every key from the database again, keeping the newer in-memory lastUsedAt. */
   reload(): void {
+    // Read before the rows: a commit in between is then seen again by the next catchUp().
+    const version = this.statements.dataVersion.get() as number;
+    const fingerprint = this.fingerprint();
     const rows = this.statements.all.all() as Row[];
     const byDigest = new Map<string, Entry>();
     const byId = new Map<string, Entry>();
@@ -201,6 +254,8 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     // Swapped whole: verify() never sees a half-built map.
     this.byDigest = byDigest;
     this.byId = byId;
+    this.dataVersion = version;
+    this.tableFingerprint = fingerprint;
   }
 
   /** Writes the pending lastUsedAt values in one transaction. */
@@ -242,20 +297,10 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
       now,
       normalised.expiresAt,
     );
-    const entry = entryOf({
-      id,
-      name: normalised.name,
-      prefix,
-      key_digest: digest,
-      tags_json: JSON.stringify(normalised.tags),
-      allowed_models_json: normalised.allowedModels ? JSON.stringify(normalised.allowedModels) : null,
-      created_at: now,
-      last_used_at: null,
-      expires_at: normalised.expiresAt,
-      revoked_at: null,
-    });
-    this.byDigest = new Map(this.byDigest).set(digest.toString('base64'), entry);
-    this.byId = new Map(this.byId).set(id, entry);
+    // Read back whole (not patched in): the fingerprint then matches what the maps hold,
+    // and changes other processes made meanwhile come along.
+    this.reload();
+    const entry = this.byId.get(id)!;
     return { key, record: { ...entry.record } };
   }
 
@@ -299,6 +344,7 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
 
   verify(token: string): GatewayKeyIdentity | null {
     if (token.length > MAXIMUM_TOKEN_LENGTH || !token.startsWith(GATEWAY_KEY_PREFIX)) return null;
+    this.catchUp();
     const candidate = digestGatewayKey(token);
     const entry = this.byDigest.get(candidate.toString('base64'));
     if (!entry || !timingSafeEqual(entry.digest, candidate)) return null;
@@ -310,6 +356,7 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
   }
 
   hasKeys(): boolean {
+    this.catchUp();
     const now = this.now();
     for (const entry of this.byId.values()) if (isUsable(entry.record, now)) return true;
     return false;
