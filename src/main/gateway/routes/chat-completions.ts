@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.js';
 import type { ChatCompletionRequest } from '../openai-types.js';
 import { validateChatRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
-import { transportError, isAbort, type UpstreamResponse } from '../routing/upstream-client.js';
+import { transportError, isAbort, readErrorBody, type UpstreamResponse } from '../routing/upstream-client.js';
 import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
 import { SseDecoder } from '../sse/decoder.js';
 import { OpenAIChunkEncoder } from '../sse/openai-chunk-encoder.js';
@@ -24,16 +24,6 @@ export function byokKey(request: FastifyRequest): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
-/** An upstream error body, at most 64 KiB, never throwing. */
-export async function readErrorBody(response: UpstreamResponse): Promise<string> {
-  try {
-    const text = await response.body.text();
-    return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;
-  } catch {
-    return '';
-  }
-}
-
 export function registerChatCompletions(app: FastifyInstance, context: GatewayContext): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     const recorder = new RequestRecorder(context, request, '/v1/chat/completions');
@@ -42,39 +32,44 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
     let body: ChatCompletionRequest;
     let response: UpstreamResponse;
     const controller = abortOnClientClose(reply);
+    let providerName = 'upstream';
+    let origin = '';
     try {
       body = validateChatRequest(request.body);
       recorder.started(body);
       const resolution = context.router.resolveCached(body.model) ?? (await context.router.resolve(body.model));
       resolved = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
+      providerName = resolved.target.provider.name;
+      origin = new URL(resolved.target.provider.baseUrl).origin;
       const prepared = resolved.adapter.prepareChat(body, resolved.target);
       recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings);
       if (prepared.warnings.length > 0) reply.header('x-switchyard-warnings', String(prepared.warnings.length));
       response = await context.upstream.request(prepared.request, {
         signal: controller,
         timeoutMs: resolved.target.provider.timeoutMs,
-        providerName: resolved.target.provider.name,
+        providerName,
       });
       if (response.status >= 400) {
         const text = await readErrorBody(response);
         throw resolved.adapter.parseError(response.status, text, response.headers, resolved.target);
       }
     } catch (error) {
-      const gatewayError = error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller);
+      const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller);
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
 
-    if (body.stream === true) return streamToClient(reply, body, resolved, response, recorder, controller);
+    if (body.stream === true) return streamToClient(reply, body, resolved, response, recorder, controller, context.upstream.maxStreamEventSize);
 
     try {
-      const buffer = Buffer.from(await response.body.arrayBuffer()); // one copy, sent as-is when nothing changes
+      // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
+      const buffer = await context.upstream.readBody(response, { providerName, origin, signal: controller });
       const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
       // Recorded before the answer leaves, so an answered request is always logged.
       recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
       reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
     } catch (error) {
-      const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, controller);
+      const gatewayError = transportError(error, providerName, origin, controller, 'body');
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
@@ -89,6 +84,7 @@ async function streamToClient(
   response: UpstreamResponse,
   recorder: RequestRecorder,
   controller: ClientAbort,
+  maxEventSize: number,
 ): Promise<void> {
   // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
   const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
@@ -110,7 +106,8 @@ async function streamToClient(
     includeUsage: body.stream_options?.include_usage === true,
   });
   const accumulator = new StreamAccumulator();
-  const decoder = new SseDecoder();
+  // One event is capped: an upstream streaming an endless line gets an error frame, not the gateway's memory.
+  const decoder = new SseDecoder({ maxEventSize });
   let failure: StreamEvent | null = null;
 
   const translate = (events: ReturnType<SseDecoder['push']>): string => {
@@ -179,7 +176,8 @@ async function streamToClient(
       if (!raw.destroyed) raw.destroy();
       return;
     }
-    const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin);
+    // The answer had begun: a connection that breaks now is named as such, not "unreachable".
+    const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
     failure = { type: 'error', error: { status: gatewayError.status, body: gatewayError.toBody() } };
     raw.write(encoder.encode(failure));
   }

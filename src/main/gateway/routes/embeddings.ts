@@ -4,8 +4,8 @@ import { targetFor, type GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { validateEmbeddingsRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
-import { transportError } from '../routing/upstream-client.js';
-import { byokKey, readErrorBody } from './chat-completions.js';
+import { readErrorBody, transportError } from '../routing/upstream-client.js';
+import { byokKey } from './chat-completions.js';
 import { abortOnClientClose } from '../routing/client-abort.js';
 import { sendError } from './send-error.js';
 
@@ -33,7 +33,7 @@ export function registerEmbeddings(app: FastifyInstance, context: GatewayContext
         const text = await readErrorBody(response);
         throw adapter.parseError(response.status, text, response.headers, target);
       }
-      const buffer = Buffer.from(await response.body.arrayBuffer());
+      const buffer = await context.upstream.readBody(response, { providerName, origin, signal: controller });
       const parsed = adapter.parseEmbeddingsResponse(buffer, target, body);
       recorder.succeeded({ usage: parsed.usage, finishReason: null, responseBody: { ...parsed.response, data: `[${parsed.response.data.length} embeddings]` } });
       reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));

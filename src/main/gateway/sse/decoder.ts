@@ -34,7 +34,7 @@ export interface SseDecoderOptions {
 export class SseEventTooLargeError extends Error {
   readonly code = 'SSE_EVENT_TOO_LARGE';
   constructor(readonly limit: number) {
-    super(`an event larger than ${formatSize(limit)} (the limit for one streamed event)`);
+    super(`an event larger than ${formatSize(limit)}, the limit for one streamed event`);
     this.name = 'SseEventTooLargeError';
   }
 }
