@@ -162,13 +162,26 @@ describe('the in-memory copy and its refresh', () => {
     await store.refresh();
   });
 
-  it('runs one refresh at a time', async () => {
+  it('runs one refresh at a time; calls made during one share one more read after it', async () => {
     const keytar = new MemoryKeytar();
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
     keytar.findDelayMs = 30;
     const before = keytar.calls.find;
     await Promise.all([store.refresh(), store.refresh(), store.refresh()]);
-    expect(keytar.calls.find - before).toBe(1);
+    expect(keytar.calls.find - before).toBe(2);
+  });
+
+  it('a refresh asked for while one runs sees a change made after that one started', async () => {
+    const keytar = new MemoryKeytar();
+    await keytar.setPassword('svc', 'openai', 'sk-old');
+    const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    keytar.findDelayMs = 40;
+    const running = store.refresh(); // e.g. the timer's: its snapshot holds sk-old
+    await keytar.setPassword('svc', 'openai', 'sk-new'); // `switchyard keys set` in another process
+    await store.refresh(); // the CLI's notice
+    expect(store.get('openai')).toBe('sk-new');
+    await running;
+    expect(store.get('openai')).toBe('sk-new');
   });
 });
 

@@ -3,12 +3,14 @@
  * Credential Manager on Windows), service `switchyard`, one account per provider id.
  *
  * `get()` runs per request, so it reads an in-memory copy: loaded at start with one
- * `findCredentials`, updated at once by `set`/`delete`, and refreshed from the keychain
- * every few seconds off the request path (an unref'd timer; keytar works on libuv's
- * thread pool), so a key changed by another process (`switchyard keys set` while the app
- * runs) is used by the next requests without a restart. A request reads its key once
- * when it starts (gateway/context.ts), so a request in flight keeps the key it started
- * with and a rotation fails nothing.
+ * `findCredentials`, updated at once by `set`/`delete` (the desktop app's own changes),
+ * and read again when `switchyard keys set|delete` in another process says it changed
+ * something (secrets/key-change-notices.ts: the CLI waits until the running gateway has
+ * read the keychain again, so the very next request carries the new key). A timer still
+ * re-reads it every few seconds off the request path (an unref'd timer; keytar works on
+ * libuv's thread pool), as the fallback for other programs that edit the keychain. A
+ * request reads its key once when it starts (gateway/context.ts), so a request in flight
+ * keeps the key it started with and a rotation fails nothing.
  *
  * Where no keychain can be reached (headless Linux without a Secret Service, keytar
  * missing its native build), `openProviderKeyStore()` answers with a store whose
@@ -42,9 +44,15 @@ export interface ProviderKeyStore extends ProviderKeyManager {
   readonly available: boolean;
   /** Why the keychain is not used, as one sentence for the user; null when it is. */
   readonly reason: string | null;
+  /** The keychain service the keys live under (`switchyard`); null without a keychain. */
+  readonly service: string | null;
   /** Called after the stored keys changed (here or, seen by the refresh, in another process). */
   onChange(listener: (providers: string[]) => void): () => void;
-  /** Reads the keychain again now (the timer does this every few seconds). */
+  /**
+   * Reads the keychain again. The read starts after the call (a read already running may
+   * predate the change the caller knows of: one more is queued after it), so once this
+   * resolves, what the keychain held at the call is in memory.
+   */
   refresh(): Promise<void>;
   /** Stops the refresh timer. */
   close(): void;
@@ -96,10 +104,12 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
   readonly available = true;
   readonly reason = null;
   private keys = new Map<string, string>();
-  private readonly service: string;
+  readonly service: string;
   private readonly listeners = new Set<(providers: string[]) => void>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** The read queued behind a running one, shared by every caller that arrived meanwhile. */
+  private queued: Promise<void> | null = null;
   /** Bumped by every local write, so a refresh that raced with it does not undo it. */
   private generation = 0;
   private failing = false;
@@ -162,26 +172,39 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
   }
 
   refresh(): Promise<void> {
-    this.refreshing ??= this.readAgain().finally(() => {
+    if (this.refreshing) {
+      // One read at a time; callers arriving meanwhile share one more read that starts after it.
+      this.queued ??= this.refreshing.then(() => {
+        this.queued = null;
+        return this.refresh();
+      });
+      return this.queued;
+    }
+    this.refreshing = this.readAgain().finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
   }
 
   private async readAgain(): Promise<void> {
-    const generation = this.generation;
-    let credentials: Array<{ account: string; password: string }>;
-    try {
-      credentials = await this.keytar.findCredentials(this.service);
-    } catch (error) {
-      // Keep the keys we have: a keychain that hiccups must not take every provider down.
-      if (!this.failing) this.options.onError?.(`could not read the OS keychain (${describe(error)}); keeping the keys read before`);
-      this.failing = true;
+    // A local write while reading makes the snapshot unusable (it may predate the write):
+    // read again, a few times at most (local writes are the user's clicks, not a stream).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const generation = this.generation;
+      let credentials: Array<{ account: string; password: string }>;
+      try {
+        credentials = await this.keytar.findCredentials(this.service);
+      } catch (error) {
+        // Keep the keys we have: a keychain that hiccups must not take every provider down.
+        if (!this.failing) this.options.onError?.(`could not read the OS keychain (${describe(error)}); keeping the keys read before`);
+        this.failing = true;
+        return;
+      }
+      this.failing = false;
+      if (generation !== this.generation) continue;
+      this.replace(KeychainProviderKeyManager.toMap(credentials));
       return;
     }
-    this.failing = false;
-    if (generation !== this.generation) return; // a local write happened meanwhile; the next refresh sees it
-    this.replace(KeychainProviderKeyManager.toMap(credentials));
   }
 
   /** Swaps in a new map (never mutated afterwards, so a `get` never sees half an update). */
@@ -214,6 +237,7 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
 export class UnavailableProviderKeyStore implements ProviderKeyStore {
   readonly source = 'keychain';
   readonly available = false;
+  readonly service = null;
 
   constructor(readonly reason: string) {}
 
