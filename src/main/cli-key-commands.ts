@@ -1,7 +1,10 @@
 /**
  * `switchyard keys …` (provider keys in the OS keychain) and `switchyard gateway-keys …`
- * (the keys clients send). A running gateway picks up what these change within a few
- * seconds: it re-reads the keychain and the gateway key table in the background.
+ * (the keys clients send). A running gateway uses what these change from its very next
+ * request: `keys set|delete` tell every running gateway that reads the same keychain
+ * service and wait until it has read the keychain again (secrets/key-change-notices.ts);
+ * a gateway sees `gateway-keys create|revoke` by itself (SQLite's data_version, checked
+ * before each key check; storage/gateway-keys.ts).
  *
  * A provider key is never taken from the command line (it would land in the shell's
  * history and in every process listing): `keys set` reads it from standard input when
@@ -18,6 +21,7 @@ import { ConfigError, loadConfig, readConfigFile, type GatewayConfig, type Provi
 import { defaultDataDir } from './paths.js';
 import { InvalidProviderKeyError, KeychainUnavailableError, openProviderKeyStore, validateProviderKey, type ProviderKeyStore } from './secrets/keychain.js';
 import { KEY_TEST_EXIT_CODES, testProviderKey, type KeyTestOutcome } from './secrets/key-test.js';
+import { announceProviderKeysChanged } from './secrets/key-change-notices.js';
 import { redactSecrets } from './secrets/redact.js';
 import { EnvironmentSecretStore, maskSecret } from './secrets/secret-store.js';
 import { SettingsStore } from './services/settings-store.js';
@@ -52,7 +56,8 @@ Commands:
                       or unreachable; exit code 0, 1 or 2.  [--timeout SECONDS]
 
 Flags: --config FILE (providers declared there), --data-dir D (the app's base URL settings).
-A running gateway uses a changed key within a few seconds, without a restart.
+A running gateway (the app or switchyard serve) uses a changed key from its next request,
+without a restart: set and delete tell it, and wait until it has read the keychain again.
 `;
 
 export const GATEWAY_KEYS_HELP = `Usage: switchyard gateway-keys <command> [flags]
@@ -65,7 +70,7 @@ Commands:
                       Print a new key. Tags are added to every request made with it;
                       --model limits it to those models (as clients name them).
   list                Prefix, name, tags, created, last used, expiry, status.  [--json]
-  revoke <id|prefix>  Refuse the key from now on (a running gateway within seconds).
+  revoke <id|prefix>  Refuse the key from now on (a running gateway from its next request).
 
 Flags: --data-dir D (default ${defaultDataDir()}).
 `;
@@ -167,6 +172,18 @@ function providerOf(config: GatewayConfig, id: string | undefined, command: stri
 
 async function keyStore(io: CommandIO): Promise<ProviderKeyStore> {
   return io.openKeyStore ? io.openKeyStore() : openProviderKeyStore({ refreshIntervalMs: 0, environment: io.environment });
+}
+
+/** Tells running gateways that read this keychain service that a key changed; says what came of it. */
+async function tellRunningGateways(io: CommandIO, store: ProviderKeyStore, effect: string): Promise<void> {
+  if (!store.service) return;
+  const outcomes = await announceProviderKeysChanged({ service: store.service, environment: io.environment });
+  const confirmed = outcomes.filter((outcome) => outcome.confirmed).map((outcome) => outcome.pid);
+  if (outcomes.length === 0) write(io.stdout, 'switchyard: no running gateway to tell (a gateway reads the keychain when it starts).');
+  else if (confirmed.length > 0) write(io.stdout, `switchyard: the running gateway${confirmed.length > 1 ? 's' : ''} (pid ${confirmed.join(', ')}) ${effect}.`);
+  for (const outcome of outcomes.filter((candidate) => !candidate.confirmed)) {
+    note(io, `could not tell the running gateway (pid ${outcome.pid}) at once (${outcome.error}); it reads the keychain again within a few seconds.`);
+  }
 }
 
 // ─── reading a key without echoing it ──────────────────────────────────────────────────
@@ -276,7 +293,8 @@ async function keysSet(io: CommandIO, flags: Parsed['flags'], positionals: strin
       throw error;
     }
     await store.set(provider.id, key);
-    write(io.stdout, `switchyard: stored the ${provider.name} key (${maskSecret(key)}) in the OS keychain; a running gateway uses it within a few seconds.`);
+    write(io.stdout, `switchyard: stored the ${provider.name} key (${maskSecret(key)}) in the OS keychain.`);
+    await tellRunningGateways(io, store, 'uses it from its next request');
     if (provider.apiKeyEnv && io.environment[provider.apiKeyEnv]) note(io, `${provider.apiKeyEnv} is also set; the keychain key takes precedence over it.`);
     return 0;
   } finally {
@@ -356,7 +374,8 @@ async function keysDelete(io: CommandIO, flags: Parsed['flags'], positionals: st
       write(io.stdout, `switchyard: no ${name} key in the OS keychain; nothing to delete.`);
     } else {
       await store.delete(id);
-      write(io.stdout, `switchyard: deleted the ${name} key from the OS keychain; a running gateway stops using it within a few seconds.`);
+      write(io.stdout, `switchyard: deleted the ${name} key from the OS keychain.`);
+      await tellRunningGateways(io, store, 'stops using it from its next request');
     }
     if (provider?.apiKeyEnv && io.environment[provider.apiKeyEnv]) note(io, `${provider.apiKeyEnv} is still set and is used instead.`);
     return 0;
@@ -520,7 +539,7 @@ export async function runGatewayKeys(argv: string[], io: CommandIO = defaultIO()
             return 0;
           }
           manager.revokeSync(record.id);
-          write(io.stdout, `switchyard: revoked "${record.name}" (${record.prefix}…); a running gateway refuses it within a few seconds.`);
+          write(io.stdout, `switchyard: revoked "${record.name}" (${record.prefix}…); a running gateway refuses it from its next request.`);
           return 0;
         } finally {
           manager.close();

@@ -29,6 +29,7 @@ import type { ServiceContext, ShellHooks } from './service-context.js';
 import { priceOverridesOf, runRetention } from './settings-service.js';
 import { SettingsStore } from './settings-store.js';
 import type { ProviderKeyStore } from '../secrets/keychain.js';
+import { listenForKeyNotices, type NoticeListener } from '../secrets/key-change-notices.js';
 
 export const APP_VERSION = '0.1.0';
 const RETENTION_INTERVAL_MS = 6 * 3600_000;
@@ -143,6 +144,18 @@ export function createApplication(options: ApplicationOptions): Application {
     for (const provider of providers) context.runtime.catalog?.invalidate(provider);
     events.emit('providers.changed', directory.list());
   });
+  // `switchyard keys set|delete` in another process tells this one, and waits until the keychain is read again.
+  const notices: NoticeListener | null =
+    keyStore.available && keyStore.service && keyStore.refresh
+      ? listenForKeyNotices({
+          service: keyStore.service,
+          onProviderKeysChanged: () => keyStore.refresh!(),
+          environment,
+          onError: (message) => process.stderr.write(`switchyard: ${message}\n`),
+        })
+      : null;
+  // A change made after the keychain's first read but before the listener was there is caught by one more read.
+  void notices?.ready.then((listening) => (listening ? keyStore.refresh?.() : undefined));
   const observers: RequestObserver[] = [requestLog.observer, tracker, ...(options.observers ?? [])];
 
   const timers: NodeJS.Timeout[] = [];
@@ -182,6 +195,7 @@ export function createApplication(options: ApplicationOptions): Application {
       await firstRunKey.ready();
       for (const timer of timers) clearTimeout(timer);
       stopWatchingKeys?.();
+      await notices?.close();
       keyStore.close?.();
       ownGatewayKeys?.close();
       await analytics?.close();
