@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { ConfigError, DEFAULT_HOST, DEFAULT_PORT } from './gateway/config.js';
 import { adminTokenFromEnvironment, adminUiUrl } from './admin/admin-token.js';
-import { findRendererDirectory } from './admin/renderer-location.js';
+import { findRendererDirectory, UI_NOT_BUILT_MESSAGE } from './admin/renderer-location.js';
 import { startGateway } from './headless.js';
 import { defaultDataDir } from './paths.js';
 import { runExport, runUsage, UsageError } from './cli-log-commands.js';
@@ -80,10 +80,11 @@ async function serve(argv: string[]): Promise<void> {
   const noAuth = values['no-auth'] === true;
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const adminToken = adminTokenFromEnvironment(process.env, (message) => process.stderr.write(`switchyard: WARNING: ${message}\n`));
+  const rendererDir = findRendererDirectory();
   let gateway;
   try {
     gateway = await startGateway({
-      admin: { token: adminToken, rendererDir: findRendererDirectory() },
+      admin: { token: adminToken, rendererDir },
       host: values.host,
       port,
       dataDir,
@@ -115,7 +116,8 @@ async function serve(argv: string[]): Promise<void> {
   process.stdout.write(`switchyard: data folder ${dataDir}\nswitchyard: providers\n${providers.join('\n')}\n`);
   if (gateway.keySourceDescription) process.stdout.write(`switchyard: ${gateway.keySourceDescription}\n`);
   // The token rides in the URL fragment, which browsers never send, so it stays out of logs.
-  process.stdout.write(`switchyard: UI ${adminUiUrl(gateway.origin, adminToken)}\n`);
+  if (rendererDir) process.stdout.write(`switchyard: UI ${adminUiUrl(gateway.origin, adminToken)}\n`);
+  else process.stderr.write(`switchyard: ${UI_NOT_BUILT_MESSAGE}\n`);
   if (!config.auth) {
     process.stderr.write('switchyard: WARNING: --no-auth: any program or web page that can reach this port may use your provider keys.\n');
   } else if (!process.env.SWITCHYARD_API_KEY) {

@@ -7,6 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { UI_NOT_BUILT_MESSAGE } from './renderer-location.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -43,7 +44,7 @@ export function registerStaticFiles(app: FastifyInstance, rendererDirectory: str
       return securityHeaders(reply)
         .code(404)
         .header('content-type', 'text/plain; charset=utf-8')
-        .send('The UI is not built. Run `npm run build` in the Switchyard checkout, then restart.');
+        .send(`Switchyard: ${UI_NOT_BUILT_MESSAGE}\n`);
     }
     const wildcard = (request.params as { '*': string })['*'] || 'index.html';
     const path = resolve(join(root, wildcard));
