@@ -7,6 +7,7 @@ import { authenticate, HostPolicy, OriginPolicy, type GatewayAuth, type GatewayK
 import type { GatewayConfig } from './config.js';
 import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
+import { parseJsonWithinDepth } from './json-body.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
 import { UpstreamClient } from './routing/upstream-client.js';
@@ -86,8 +87,12 @@ function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Err
     return;
   }
   try {
-    done(null, JSON.parse(body));
+    done(null, parseJsonWithinDepth(body));
   } catch (error) {
+    if (error instanceof GatewayError) {
+      done(error);
+      return;
+    }
     done(
       // V8's message quotes part of the body; mask anything in it that looks like a key.
       new GatewayError(400, `We could not parse the JSON body of your request (${redactSecrets((error as Error).message)}). Send a valid JSON object with Content-Type: application/json.`, {

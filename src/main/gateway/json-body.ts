@@ -1,0 +1,77 @@
+/**
+ * Parsing a client's JSON body without letting its shape hurt the process. Nesting is
+ * counted with one linear scan of the text before JSON.parse sees it: a value nested
+ * thousands of levels deep is 24 KB of brackets, parses fine, and then overflows the
+ * stack of every recursive consumer after it (structured clone to the log's writer
+ * thread, JSON.stringify, redaction, content addressing). Such bodies are refused with a
+ * 400 naming the limit; JSON.parse's own RangeError on very deep input becomes one too.
+ */
+import { GatewayError } from './errors.js';
+
+/**
+ * Deepest nesting of objects and arrays a body may have. Real requests stay far below:
+ * the captured Claude Code and Codex requests reach 11 and 13 levels, and JSON-schema
+ * tool parameters with nested objects a few dozen at most.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/**
+ * The deepest nesting in `text`, counting `{`/`[` outside JSON strings (escapes respected),
+ * stopping as soon as it passes `stopAbove`. Linear in the text's length, no allocation.
+ * Malformed text gives some number; JSON.parse judges validity afterwards.
+ */
+export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === BACKSLASH) index += 1;
+      else if (code === QUOTE) inString = false;
+      continue;
+    }
+    if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) return deepest;
+      }
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      if (depth > 0) depth -= 1;
+    }
+  }
+  return deepest;
+}
+
+function tooDeep(maximumDepth: number): GatewayError {
+  return new GatewayError(
+    400,
+    `The JSON body of your request is nested more than ${maximumDepth} levels deep (objects and arrays inside each other); this gateway accepts at most ${maximumDepth}.`,
+    { type: 'invalid_request_error', code: 'json_too_deep' },
+  );
+}
+
+/**
+ * JSON.parse behind the nesting limit. Throws a GatewayError (400) for a body nested past
+ * MAX_JSON_DEPTH and rethrows anything else JSON.parse throws (a SyntaxError) for the
+ * caller to word.
+ */
+export function parseJsonWithinDepth(text: string, maximumDepth = MAX_JSON_DEPTH): unknown {
+  if (jsonNestingDepth(text, maximumDepth) > maximumDepth) throw tooDeep(maximumDepth);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // Only reachable with a limit raised past what V8's parser can recurse through.
+    if (error instanceof RangeError) throw tooDeep(maximumDepth);
+    throw error;
+  }
+}
