@@ -3,7 +3,7 @@
  * provider fakes: add and test a key, chat in the playground with a streamed reply, watch
  * requests appear live in the inspector and open one, see the conversation, see the
  * charts drawn with the new data, create and revoke a gateway key. Every screen is saved
- * as a screenshot in test-results/screens/.
+ * as a screenshot in test-results/screens/, and none may log a console error.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
@@ -44,8 +44,12 @@ async function streamThroughGateway(key: string, body: Record<string, unknown>, 
 
 test('a new user sets up keys, chats, inspects, and reads the numbers', async ({ page }) => {
   page.on('dialog', (dialog) => void dialog.accept());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  // Every screen must load without a console error (a refused resource, a policy the page cannot apply, an exception).
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} at ${message.location().url}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
 
   await test.step('the UI opens with the token from the URL and hides it', async () => {
     await page.goto(served.uiUrl);
@@ -306,5 +310,5 @@ test('a new user sets up keys, chats, inspects, and reads the numbers', async ({
     await screenshot(page, '16-playground-dark');
   });
 
-  expect(pageErrors).toEqual([]);
+  expect(consoleErrors).toEqual([]);
 });
