@@ -38,6 +38,21 @@ describe('key change notices', () => {
     expect(noticeDirectory({}, 'darwin')).toBe(join(tmpdir(), `switchyard-${process.getuid?.() ?? 'user'}`));
   });
 
+  it('keeps two listeners of one process apart', async () => {
+    const environment = runtimeEnvironment();
+    let first = 0;
+    let second = 0;
+    const one = listen({ service: 'svc-f', environment, onProviderKeysChanged: async () => void (first += 1) });
+    const two = listen({ service: 'svc-f', environment, onProviderKeysChanged: async () => void (second += 1) });
+    await Promise.all([one.ready, two.ready]);
+    expect(one.socket).not.toBe(two.socket);
+    expect(await announceProviderKeysChanged({ service: 'svc-f', environment })).toHaveLength(2);
+    expect([first, second]).toEqual([1, 1]);
+    await one.close();
+    expect(await announceProviderKeysChanged({ service: 'svc-f', environment })).toHaveLength(1);
+    expect([first, second]).toEqual([1, 2]);
+  });
+
   it('tells a running gateway and waits until it has read the keychain again', async () => {
     const environment = runtimeEnvironment();
     const keytar = new MemoryKeytar();
@@ -48,7 +63,9 @@ describe('key change notices', () => {
     const directory = environment.SWITCHYARD_RUNTIME_DIR!;
     if (posix) {
       expect(statSync(directory).mode & 0o777).toBe(0o700);
-      expect(statSync(join(directory, `${process.pid}.json`)).mode & 0o777).toBe(0o600);
+      const [entry] = readdirSync(directory).filter((name) => name.endsWith('.json'));
+      expect(entry).toMatch(new RegExp(`^${process.pid}-[0-9a-f]{8}\\.json$`));
+      expect(statSync(join(directory, entry!)).mode & 0o777).toBe(0o600);
       expect(statSync(listener.socket!).mode & 0o777).toBe(0o600);
     }
     expect(runningGateways(environment)).toEqual([expect.objectContaining({ pid: process.pid, service: 'svc-a', socket: listener.socket })]);
@@ -89,11 +106,16 @@ describe('key change notices', () => {
     const child = spawn(process.execPath, ['-e', '0']);
     const pid = child.pid!;
     await new Promise((resolve) => child.on('exit', resolve));
-    writeFileSync(join(directory, `${pid}.json`), JSON.stringify({ pid, service: 'svc-c', socket: join(directory, `${pid}.sock`), startedAt: 1 }), { mode: 0o600 });
-    writeFileSync(join(directory, `${pid}.sock`), '');
+    const name = `${pid}-0badc0de`;
+    writeFileSync(join(directory, `${name}.json`), JSON.stringify({ pid, service: 'svc-c', socket: join(directory, `${name}.sock`), startedAt: 1 }), { mode: 0o600 });
+    writeFileSync(join(directory, `${name}.sock`), '');
+    // An entry naming a path elsewhere: its entry goes, the path it names stays.
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'sy-keep-')), 'keep');
+    writeFileSync(elsewhere, 'not to be removed');
+    writeFileSync(join(directory, `${pid}-00000001.json`), JSON.stringify({ pid, service: 'svc-c', socket: elsewhere, startedAt: 1 }), { mode: 0o600 });
     expect(await announceProviderKeysChanged({ service: 'svc-c', environment })).toEqual([]);
-    expect(existsSync(join(directory, `${pid}.json`))).toBe(false);
-    expect(existsSync(join(directory, `${pid}.sock`))).toBe(false);
+    expect(readdirSync(directory)).toEqual([]);
+    expect(existsSync(elsewhere)).toBe(true);
   });
 
   it('answers only the notice it knows, and a notice that never ends is cut off', async () => {
@@ -128,7 +150,7 @@ describe('key change notices', () => {
     expect(errors[0]).toMatch(/picked up by the keychain's timer only: .* is open to other users \(mode 777\)/);
     expect(readdirSync(directory)).toEqual([]);
     // Nor does the CLI trust entries found there.
-    writeFileSync(join(directory, `${process.pid}.json`), JSON.stringify({ pid: process.pid, service: 'svc-e', socket: '/nowhere', startedAt: 1 }));
+    writeFileSync(join(directory, `${process.pid}-00000002.json`), JSON.stringify({ pid: process.pid, service: 'svc-e', socket: '/nowhere', startedAt: 1 }));
     expect(runningGateways(environment)).toEqual([]);
   });
 });

@@ -10,8 +10,10 @@
  *   $SWITCHYARD_RUNTIME_DIR, else $XDG_RUNTIME_DIR/switchyard, else <tmp>/switchyard-<uid>
  *   (Windows: %TEMP%\switchyard, which is per user)
  *
- *   <pid>.json   {"pid", "service", "socket", "startedAt"}   mode 0600
- *   <pid>.sock   the socket                                   mode 0600
+ *   <pid>-<random>.json   {"pid", "service", "socket", "startedAt"}   mode 0600
+ *   <pid>-<random>.sock   the socket                                   mode 0600
+ *
+ * (The random part keeps two listeners of one process apart: tests, or worker threads.)
  *
  * The folder is made with mode 0700 and used only when it is a real folder owned by this
  * user and closed to others (a shared /tmp must not let another user plant files). It is
@@ -39,6 +41,7 @@ const MAXIMUM_NOTICE_BYTES = 1024;
 const DEFAULT_NOTICE_TIMEOUT_MS = 5_000;
 /** Unix socket paths are limited to about 104–108 bytes. */
 const MAXIMUM_SOCKET_PATH = 100;
+const ENTRY_NAME = /^(\d+)-[0-9a-f]{8}\.json$/;
 
 export interface RunningGatewayEntry {
   pid: number;
@@ -200,13 +203,12 @@ export function listenForKeyNotices(options: NoticeListenerOptions): NoticeListe
       giveUp((error as Error).message);
       return;
     }
-    const path = platform === 'win32' ? `\\\\.\\pipe\\switchyard-notices-${process.pid}-${randomBytes(6).toString('hex')}` : join(directory, `${process.pid}.sock`);
+    const name = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const path = platform === 'win32' ? `\\\\.\\pipe\\switchyard-notices-${name}` : join(directory, `${name}.sock`);
     if (platform !== 'win32' && Buffer.byteLength(path) > MAXIMUM_SOCKET_PATH) {
       giveUp(`the socket path ${path} is too long; set SWITCHYARD_RUNTIME_DIR to a shorter folder`);
       return;
     }
-    // A file left by an earlier process with this pid (it was killed) would block listen.
-    if (platform !== 'win32') rmSync(path, { force: true });
     server.once('error', (error) => giveUp(error.message));
     server.listen(path, () => {
       if (closed) {
@@ -217,7 +219,7 @@ export function listenForKeyNotices(options: NoticeListenerOptions): NoticeListe
       try {
         if (platform !== 'win32') chmodSync(path, 0o600);
         const entry: RunningGatewayEntry = { pid: process.pid, service: options.service, socket: path, startedAt: Date.now() };
-        const file = join(directory, `${process.pid}.json`);
+        const file = join(directory, `${name}.json`);
         const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
         writeFileSync(temporary, JSON.stringify(entry), { mode: 0o600 });
         renameSync(temporary, file);
@@ -278,7 +280,8 @@ export function runningGateways(environment: NodeJS.ProcessEnv = process.env, pl
   }
   const entries: RunningGatewayEntry[] = [];
   for (const name of names) {
-    if (!/^\d+\.json$/.test(name)) continue;
+    const match = ENTRY_NAME.exec(name);
+    if (!match) continue;
     const file = join(directory, name);
     let entry: RunningGatewayEntry | null = null;
     try {
@@ -286,10 +289,12 @@ export function runningGateways(environment: NodeJS.ProcessEnv = process.env, pl
     } catch {
       continue;
     }
-    if (!entry || `${entry.pid}.json` !== name) continue;
+    if (!entry || String(entry.pid) !== match[1]) continue;
     if (!isAlive(entry.pid)) {
       rmSync(file, { force: true });
-      if (platform !== 'win32') rmSync(join(directory, `${entry.pid}.sock`), { force: true });
+      // Only the socket beside the entry, never a path the file merely names.
+      const socket = join(directory, name.replace(/\.json$/, '.sock'));
+      if (platform !== 'win32' && entry.socket === socket) rmSync(socket, { force: true });
       continue;
     }
     entries.push(entry);
