@@ -27,8 +27,8 @@ export interface KeyCheckingUpstream {
   /** `http://127.0.0.1:PORT` (OpenAI-compatible base URL: `${origin}/v1`). */
   origin: string;
   accept(keys: string[]): void;
-  /** Every key received, in order, with the path. */
-  received: Array<{ path: string; key: string | null; at: number }>;
+  /** Every key received, in order, with the path and the last user message's text (chat). */
+  received: Array<{ path: string; key: string | null; at: number; text: string }>;
   /** Requests refused for a bad key. */
   refused: number;
   close(): Promise<void>;
@@ -89,7 +89,7 @@ export async function startKeyCheckingUpstream(options: KeyCheckingUpstreamOptio
       body = null;
     }
     const key = keyOf(request, url);
-    received.push({ path: url.pathname, key, at: Date.now() });
+    received.push({ path: url.pathname, key, at: Date.now(), text: lastUserText(body) });
 
     // Anthropic: refuse, echoing the key.
     if (url.pathname === '/v1/messages' || (url.pathname === '/v1/models' && request.headers['x-api-key'])) {
