@@ -10,6 +10,11 @@
  * so the journal stays a few batches long under any load. On open, journal lines whose
  * request is not in the database are written (without bodies, which were only in memory).
  *
+ * Hostile records: a record whose bodies cannot be cloned to the writer thread (nested
+ * too deeply for structured clone, say) or serialised is sent and journalled with its
+ * bodies cut and a warning saying so; the hand-off never throws and never costs another
+ * record.
+ *
  * Performance: the batched writer (costing, content addressing, rollups, SQLite) runs in a
  * worker thread, so a large batch never holds the gateway's event loop; records cross
  * with one postMessage per turn of the event loop.
@@ -22,7 +27,7 @@ import type { RequestRecord } from '../gateway/types.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { createRequestWriter } from './request-writer.js';
-import type { StoredRequestRecord } from './stored-record.js';
+import { cloneableBodies, recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
@@ -53,9 +58,13 @@ export interface RequestLog {
   close(): Promise<void>;
 }
 
-/** The record without bodies: what must survive a kill. */
-function journalEntry(record: RequestRecord): string {
-  return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
+/** The record without bodies: what must survive a kill. Never throws (a raw usage too deep to serialise is dropped). */
+export function journalEntry(record: StoredRequestRecord): string {
+  try {
+    return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
+  } catch (error) {
+    return JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n';
+  }
 }
 
 function replayJournals(dataDirectory: string, database: SqliteDatabase, options: RequestLogOptions): number {
@@ -108,11 +117,44 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   let journalsPinned = false;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
+  /**
+   * One record on its own, as it is or, when it cannot be cloned (nested too deeply for
+   * structured clone's recursion, a value that has no copy), with its bodies cut and a
+   * warning. Should even that fail, the record stays in the journal for the next start.
+   */
+  const sendOne = (record: StoredRequestRecord, recordSequence: number): void => {
+    try {
+      post({ type: 'records', records: [record], lastSequence: recordSequence });
+      return;
+    } catch (error) {
+      try {
+        post({ type: 'records', records: [recordWithoutBodies(record, unstorableReason(error), cloneableBodies(record))], lastSequence: recordSequence });
+        return;
+      } catch {
+        // A body that cloned alone but not within the record (the stack was deeper): cut them all.
+      }
+      try {
+        post({ type: 'records', records: [recordWithoutBodies(record, unstorableReason(error))], lastSequence: recordSequence });
+        return;
+      } catch (again) {
+        journalsPinned = true;
+        options.onError?.(new Error(`request ${String(record.id)} could not reach the writer (${(again as Error)?.message ?? String(again)}); it stays in the journal`));
+      }
+    }
+    post({ type: 'records', records: [], lastSequence: recordSequence });
+  };
   const sendOutbox = (): void => {
     scheduled = false;
     if (outbox.length === 0) return;
-    post({ type: 'records', records: outbox, lastSequence: sequence });
+    const records = outbox;
     outbox = [];
+    try {
+      post({ type: 'records', records, lastSequence: sequence });
+    } catch {
+      // Nothing was sent: one record cannot be cloned. Send each alone so it costs no other.
+      const first = sequence - records.length + 1;
+      records.forEach((record, index) => sendOne(record, first + index));
+    }
   };
 
   worker.on('message', (reply: WriterThreadReply) => {

@@ -16,7 +16,7 @@ import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
-import type { AttemptDetail, StoredRequestRecord, StoredUsage } from './stored-record.js';
+import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
 import { estimateOutputTokens, estimateUsage } from './usage-estimate.js';
 
 export interface RequestWriterOptions {
@@ -408,6 +408,18 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
           written += 1;
         } catch (error) {
           rollups.clear();
+          // Bodies the writer cannot process (nested too deeply for its recursion): log the request without them.
+          // (A database error — busy, full — is not the record's fault: cutting bodies would not help.)
+          const databaseError = String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_');
+          if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.usage?.raw !== undefined)) {
+            try {
+              writeSingle(recordWithoutBodies(record, unstorableReason(error)));
+              written += 1;
+              continue;
+            } catch {
+              rollups.clear();
+            }
+          }
           onError(toError(error), record);
         }
       }

@@ -3,7 +3,7 @@
  * gateway may know (a response-cache hit, per-attempt details, the 1-hour cache-write
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
-import type { RequestRecord, Usage } from '../gateway/types.js';
+import type { RequestRecord, RequestWarning, Usage } from '../gateway/types.js';
 
 /** One upstream attempt, as the router saw it. */
 export interface AttemptDetail {
@@ -30,3 +30,125 @@ export type StoredRequestRecord = Omit<RequestRecord, 'usage'> & {
   /** One entry per upstream attempt; when absent one attempt row is synthesised from the record. */
   attemptsDetail?: AttemptDetail[];
 };
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : 0;
+}
+
+function optionalCount(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+type BodyField = 'requestBody' | 'upstreamRequestBody' | 'responseBody';
+/** Bodies to keep as they are (known to be safe) when the others are cut. */
+export type BodiesKept = Partial<Pick<StoredRequestRecord, BodyField>>;
+const BODY_NAMES: ReadonlyArray<readonly [BodyField, string]> = [
+  ['requestBody', 'request body'],
+  ['upstreamRequestBody', 'upstream request body'],
+  ['responseBody', 'response body'],
+];
+
+/**
+ * The bodies of a record that survive a structured clone, for keeping them when another
+ * cannot be sent (only called after a send failed: it clones each body once more).
+ */
+export function cloneableBodies(record: StoredRequestRecord): BodiesKept {
+  const kept: BodiesKept = {};
+  for (const [field] of BODY_NAMES) {
+    try {
+      structuredClone(record[field]);
+      kept[field] = record[field];
+    } catch {
+      // cut
+    }
+  }
+  return kept;
+}
+
+/**
+ * The record reduced to what is safe to clone, serialise and store whatever its bodies
+ * hold: bodies cut (but those in `kept`), the upstream's raw usage dropped, every other field copied as plain
+ * strings and numbers, and a warning saying why. Used when the whole record could not
+ * cross to the writer thread, be journalled or be written: the request is still logged.
+ */
+export function recordWithoutBodies(record: StoredRequestRecord, reason: string, kept: BodiesKept = {}): StoredRequestRecord {
+  const usage = record.usage
+    ? {
+        inputTokens: count(record.usage.inputTokens),
+        cachedInputTokens: count(record.usage.cachedInputTokens),
+        cacheWriteInputTokens: count(record.usage.cacheWriteInputTokens),
+        outputTokens: count(record.usage.outputTokens),
+        reasoningTokens: count(record.usage.reasoningTokens),
+        ...(typeof record.usage.cacheWrite1hInputTokens === 'number' ? { cacheWrite1hInputTokens: count(record.usage.cacheWrite1hInputTokens) } : {}),
+      }
+    : null;
+  const warnings: RequestWarning[] = (Array.isArray(record.warnings) ? record.warnings : []).map((warning) => ({
+    type: warning?.type === 'unsupported-parameter' ? 'unsupported-parameter' : 'other',
+    ...(typeof warning?.parameter === 'string' ? { parameter: warning.parameter } : {}),
+    message: text(warning?.message) ?? '',
+  }));
+  const cut = BODY_NAMES.filter(([field]) => !(field in kept)).map(([, name]) => name);
+  const what =
+    cut.length === BODY_NAMES.length
+      ? 'The request and response bodies were'
+      : cut.length === 0
+        ? "The upstream's raw usage report was"
+        : `The ${cut.join(' and ')} ${cut.length === 1 ? 'was' : 'were'}`;
+  warnings.push({ type: 'other', message: `${what} not stored: ${reason}.` });
+  const status = record.status === 'error' || record.status === 'cancelled' ? record.status : 'success';
+  return {
+    id: String(record.id),
+    startedAt: count(record.startedAt),
+    endedAt: count(record.endedAt),
+    endpoint: text(record.endpoint) ?? '',
+    requestedModel: text(record.requestedModel),
+    resolvedModel: text(record.resolvedModel),
+    provider: text(record.provider),
+    status,
+    httpStatus: count(record.httpStatus),
+    errorType: text(record.errorType),
+    errorMessage: text(record.errorMessage),
+    stream: record.stream === true,
+    usage,
+    timeToFirstTokenMs: optionalCount(record.timeToFirstTokenMs),
+    latencyMs: count(record.latencyMs),
+    attempts: count(record.attempts),
+    finishReason: text(record.finishReason),
+    gatewayKeyId: text(record.gatewayKeyId),
+    user: text(record.user),
+    conversationId: text(record.conversationId),
+    tags: (Array.isArray(record.tags) ? record.tags : []).map((tag) => ({ key: text(tag?.key) ?? '', value: text(tag?.value) ?? '' })),
+    requestBody: 'requestBody' in kept ? kept.requestBody : null,
+    upstreamRequestBody: 'upstreamRequestBody' in kept ? kept.upstreamRequestBody : null,
+    responseBody: 'responseBody' in kept ? kept.responseBody : null,
+    warnings,
+    ...(record.cacheHit === true ? { cacheHit: true } : {}),
+    ...(Array.isArray(record.attemptsDetail)
+      ? {
+          attemptsDetail: record.attemptsDetail.map((attempt) => ({
+            provider: text(attempt?.provider),
+            model: text(attempt?.model),
+            startedAt: optionalCount(attempt?.startedAt),
+            endedAt: optionalCount(attempt?.endedAt),
+            latencyMs: optionalCount(attempt?.latencyMs),
+            httpStatus: optionalCount(attempt?.httpStatus),
+            status: attempt?.status === 'success' || attempt?.status === 'error' || attempt?.status === 'cancelled' ? attempt.status : null,
+            errorType: text(attempt?.errorType),
+            errorMessage: text(attempt?.errorMessage),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Why a value could not be cloned or serialised, in a few words for the record's warning. */
+export function unstorableReason(error: unknown): string {
+  if (error instanceof RangeError) return 'they are nested too deeply or too large to copy';
+  const name = (error as { name?: unknown })?.name;
+  if (name === 'DataCloneError') return 'they hold values that cannot be copied';
+  return `they could not be processed (${error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200)})`;
+}
