@@ -1,12 +1,15 @@
 /**
  * `switchyard export` and `switchyard usage`: read the request log of a data folder (the
  * gateway may be running; SQLite's WAL lets both read) and print it as JSON lines / CSV, or
- * as a readable usage table.
+ * as a readable usage table. Requests still only in the journal are written first.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { databasePath, openReadOnlyDatabase } from './storage/database.js';
+import { join, resolve } from 'node:path';
+import { databasePath, openReadOnlyDatabase, type SqliteDatabase } from './storage/database.js';
+import { replayJournalsForReading } from './storage/request-log.js';
+import { priceOverridesOf } from './services/settings-service.js';
+import { SETTINGS_FILE_NAME, SettingsStore } from './services/settings-store.js';
 import { exportRequests, formatUsageTable, usageTable, type UsageGrouping } from './storage/export.js';
 import { defaultDataDir } from './paths.js';
 
@@ -25,10 +28,21 @@ export function parseTime(value: string | undefined, flag: string, now = Date.no
   return parsed;
 }
 
-function openLog(dataDirFlag: string | undefined) {
+/**
+ * The log of a data folder, read-only, after writing into it the answered requests that
+ * are still only in the journal (a gateway killed under load, or one running now): export
+ * and usage see every answered request. A folder that cannot be written to is still read,
+ * with a warning that journalled requests are missing.
+ */
+export function openLogForReading(dataDirFlag: string | undefined, warn: (message: string) => void = (message) => process.stderr.write(`${message}\n`)): SqliteDatabase {
   const dataDir = resolve(dataDirFlag ?? defaultDataDir());
   const file = databasePath(dataDir);
   if (!existsSync(file)) throw new UsageError(`no request log in ${dataDir} (expected ${file}); pass --data-dir`);
+  try {
+    replayJournalsForReading(dataDir, { priceOverrides: priceOverridesOf(SettingsStore.read(join(dataDir, SETTINGS_FILE_NAME)).priceOverrides) });
+  } catch (error) {
+    warn(`switchyard: requests still in the journal of ${dataDir} could not be added to the log (${(error as Error).message}); they are missing below.`);
+  }
   return openReadOnlyDatabase(file);
 }
 
@@ -42,7 +56,7 @@ export async function runExport(argv: string[]): Promise<void> {
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv, got "${format}"`);
   const since = parseTime(values.since, '--since');
   const until = parseTime(values.until, '--until');
-  const database = openLog(values['data-dir']);
+  const database = openLogForReading(values['data-dir']);
   try {
     await exportRequests(database, { format, since, until }, process.stdout);
   } finally {
@@ -62,7 +76,7 @@ export function runUsage(argv: string[]): void {
   if (!GROUPINGS.includes(by)) throw new UsageError(`--by must be one of ${GROUPINGS.join(', ')}; got "${values.by}"`);
   const since = parseTime(values.since, '--since');
   const until = parseTime(values.until, '--until');
-  const database = openLog(values['data-dir']);
+  const database = openLogForReading(values['data-dir']);
   try {
     const rows = usageTable(database, by, { since, until });
     process.stdout.write(rows.length === 0 ? 'no requests in this range\n' : formatUsageTable(rows, by) + '\n');

@@ -180,7 +180,22 @@ describe('request log through switchyard serve', () => {
       expect(database.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
       database.close();
 
-      // The next start replays the journal into the database.
+      // `export` and `usage` without a server see every answered request, journalled ones included.
+      const exported = await runCli(['export', '--data-dir', killDir, '--format', 'jsonl']);
+      expect(exported.code, exported.stderr).toBe(0);
+      const exportedIds = new Set(
+        exported.stdout
+          .trim()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { id: string }).id),
+      );
+      expect([...answered].filter((id) => !exportedIds.has(id))).toEqual([]);
+      const usage = await runCli(['usage', '--data-dir', killDir, '--by', 'model']);
+      expect(usage.code, usage.stderr).toBe(0);
+      const total = /^total\s+([\d,]+)/m.exec(usage.stdout);
+      expect(Number(total?.[1]?.replaceAll(',', ''))).toBe(exportedIds.size);
+
+      // The next start replays what is left of the journal (nothing: export wrote it).
       const log = openRequestLog(killDir);
       const present = log.database.prepare('SELECT id FROM requests').pluck().all() as string[];
       const missing = [...answered].filter((id) => !present.includes(id));

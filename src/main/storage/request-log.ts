@@ -8,7 +8,9 @@
  * commits full records in batches shortly after. Two journal files alternate: once every
  * record written to the older file is committed, it is emptied and becomes the newer one,
  * so the journal stays a few batches long under any load. On open, journal lines whose
- * request is not in the database are written (without bodies, which were only in memory).
+ * request is not in the database are written (without bodies, which were only in memory);
+ * commands that only read the log (export, usage) do the same first, without touching the
+ * journal files (replayJournalsForReading).
  *
  * Hostile records: a record whose bodies cannot be cloned to the writer thread (nested
  * too deeply for structured clone, say) or serialised is sent and journalled with its
@@ -19,7 +21,7 @@
  * worker thread, so a large batch never holds the gateway's event loop; records cross
  * with one postMessage per turn of the event loop.
  */
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { RequestObserver } from '../gateway/context.js';
@@ -67,27 +69,73 @@ export function journalEntry(record: StoredRequestRecord): string {
   }
 }
 
-function replayJournals(dataDirectory: string, database: SqliteDatabase, options: RequestLogOptions): number {
+/**
+ * Writes every journal line whose request is not in the database yet, without bodies (they
+ * were only in memory), and leaves the journal files as they are. Idempotent and safe
+ * while a gateway runs on the same folder: ids already present are skipped, the rest go in
+ * one transaction whose INSERTs skip an id another writer committed meanwhile
+ * (and that writer, finding the row, adds its bodies to it).
+ */
+export function replayJournals(dataDirectory: string, database: SqliteDatabase, options: Pick<RequestLogOptions, 'priceOverrides'> = {}): number {
   const exists = database.prepare('SELECT 1 FROM requests WHERE id = ?').pluck();
   const missing: RequestRecord[] = [];
+  const seen = new Set<string>();
   for (const name of JOURNAL_FILE_NAMES) {
     const file = join(dataDirectory, name);
-    if (!existsSync(file)) continue;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
       if (line.length === 0) continue;
       try {
         const record = JSON.parse(line) as RequestRecord;
-        if (typeof record.id === 'string' && exists.get(record.id) === undefined && !missing.some((other) => other.id === record.id)) missing.push(record);
+        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
+        seen.add(record.id);
+        if (exists.get(record.id) === undefined) missing.push(record);
       } catch {
         // A torn last line from the moment of the kill: its response never finished either.
       }
     }
   }
   if (missing.length === 0) return 0;
-  const writer = createRequestWriter(database, { priceBook: createPriceBook(options.priceOverrides ?? {}), storeBodies: false, flushIntervalMs: 0 });
+  const writer = createRequestWriter(database, {
+    priceBook: createPriceBook(options.priceOverrides ?? {}),
+    storeBodies: false,
+    flushIntervalMs: 0,
+    maxBatchSize: missing.length,
+  });
   for (const record of missing) writer.enqueue(record);
   writer.close();
   return missing.length;
+}
+
+function journalsHaveLines(dataDirectory: string): boolean {
+  return JOURNAL_FILE_NAMES.some((name) => {
+    try {
+      return statSync(join(dataDirectory, name)).size > 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * For commands that read the log without running a gateway (export, usage): brings every
+ * answered request that is still only in the journal (a gateway killed, or one running
+ * right now) into the database, so that a read sees it. Does not touch the journal files;
+ * a running gateway keeps owning them. Returns the number of records written.
+ */
+export function replayJournalsForReading(dataDirectory: string, options: Pick<RequestLogOptions, 'priceOverrides'> = {}): number {
+  if (!journalsHaveLines(dataDirectory)) return 0;
+  const database = openDatabase(dataDirectory);
+  try {
+    return replayJournals(dataDirectory, database, options);
+  } finally {
+    database.close();
+  }
 }
 
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {

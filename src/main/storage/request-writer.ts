@@ -321,6 +321,12 @@ function prepareStatements(database: SqliteDatabase) {
          title = coalesce(title, excluded.title)`,
     ),
     upsertRollups: prepareRollupUpserts(database),
+    findExisting: database.prepare(
+      `SELECT seq, conversation_id,
+         EXISTS (SELECT 1 FROM bodies WHERE request_seq = requests.seq) OR EXISTS (SELECT 1 FROM request_messages WHERE request_seq = requests.seq) AS has_content
+       FROM requests WHERE id = ?`,
+    ),
+    setConversation: database.prepare('UPDATE requests SET conversation_id = ? WHERE seq = ?'),
   };
 }
 
@@ -339,13 +345,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   let closed = false;
   let waiters: Array<() => void> = [];
 
-  function writeOne(record: StoredRequestRecord): void {
-    const prepared = prepareRequest(record, priceBook, storeBodies);
-    const inserted = statements.insertRequest.run(prepared.row);
-    if (inserted.changes === 0) return; // already logged: keep rollups exact
-    const requestSeq = inserted.lastInsertRowid;
-    for (const tag of prepared.tags) statements.insertTag.run(requestSeq, tag.key, tag.value);
-    for (const attempt of prepared.attempts) statements.insertAttempt.run({ request_seq: requestSeq, ...attempt });
+  function writeContent(requestSeq: number | bigint, prepared: PreparedRequest): void {
     for (const { part, messages } of prepared.messageParts) {
       messages.forEach((message, position) => {
         const hash = Buffer.from(message.hash, 'hex');
@@ -362,19 +362,54 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
         statements.insertBodies.run(requestSeq, request, upstream, response);
       }
     }
-    if (prepared.conversationId) {
-      statements.upsertConversation.run({
-        id: prepared.conversationId,
-        started_at: prepared.row.started_at,
-        errors: record.status === 'error' ? 1 : 0,
-        input_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.inputTokens,
-        output_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.outputTokens,
-        cost_nano_usd: prepared.facts.costNanoUsd,
-        unpriced: prepared.facts.priced ? 0 : 1,
-        model: record.resolvedModel ?? record.requestedModel,
-        title: prepared.conversationTitle,
-      });
+  }
+
+  function addToConversation(record: StoredRequestRecord, prepared: PreparedRequest): void {
+    if (!prepared.conversationId) return;
+    statements.upsertConversation.run({
+      id: prepared.conversationId,
+      started_at: prepared.row.started_at,
+      errors: record.status === 'error' ? 1 : 0,
+      input_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.inputTokens,
+      output_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.outputTokens,
+      cost_nano_usd: prepared.facts.costNanoUsd,
+      unpriced: prepared.facts.priced ? 0 : 1,
+      model: record.resolvedModel ?? record.requestedModel,
+      title: prepared.conversationTitle,
+    });
+  }
+
+  /**
+   * The request is already logged. When that row came from a journal (written by a reader
+   * or a restart before this writer got to it) it has no bodies and, unless the client
+   * named it, no conversation: add what this full record knows. Totals and rollups stay
+   * those of the first row, so nothing is counted twice.
+   */
+  function completeExisting(record: StoredRequestRecord, prepared: PreparedRequest): void {
+    const existing = statements.findExisting.get(record.id) as { seq: number | bigint; conversation_id: string | null; has_content: number } | undefined;
+    if (!existing) return;
+    if (existing.has_content === 0 && (prepared.bodies !== null || prepared.messageParts.some((part) => part.messages.length > 0))) {
+      writeContent(existing.seq, prepared);
     }
+    if (existing.conversation_id === null && prepared.conversationId) {
+      statements.setConversation.run(prepared.conversationId, existing.seq);
+      addToConversation(record, prepared);
+    }
+  }
+
+  function writeOne(record: StoredRequestRecord): void {
+    const prepared = prepareRequest(record, priceBook, storeBodies);
+    const inserted = statements.insertRequest.run(prepared.row);
+    if (inserted.changes === 0) {
+      // already logged: keep rollups exact
+      completeExisting(record, prepared);
+      return;
+    }
+    const requestSeq = inserted.lastInsertRowid;
+    for (const tag of prepared.tags) statements.insertTag.run(requestSeq, tag.key, tag.value);
+    for (const attempt of prepared.attempts) statements.insertAttempt.run({ request_seq: requestSeq, ...attempt });
+    writeContent(requestSeq, prepared);
+    addToConversation(record, prepared);
     rollups.add(prepared.row.started_at as number, prepared.rollupKeys, prepared.facts);
   }
 
