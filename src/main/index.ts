@@ -1,34 +1,40 @@
 /**
  * Electron entry only: lifecycle, window, tray, IPC wiring. Every piece of logic lives in
- * modules Node can test (the gateway, services/application.ts); this file just connects
- * them. The window shows the UI the gateway serves at /ui/ (same origin as /v1, so the
- * playground calls the gateway like any client) and talks to main over IPC only.
+ * modules Node can test (the gateway, services/application.ts, and desktop/*: the port
+ * choice, the tray's text and menu, what the window loads and trusts, where the Electron
+ * native modules are); this file just connects them to Electron. The window shows the UI
+ * the gateway serves at /ui/ (same origin as /v1, so the playground calls the gateway like
+ * any client; the Content-Security-Policy arrives as a response header there) and talks to
+ * main over IPC only.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, shell, Tray, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, shell, Tray, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { OPERATION_NAMES, type GatewayStatus, type OperationName } from '../shared/contract';
+import { OPERATION_NAMES, type OperationName } from '../shared/contract';
 import { createAdminToken } from './admin/admin-token';
 import { findRendererDirectory } from './admin/renderer-location';
+import { electronNativeEnvironment, electronNativeModules, electronNativeModulesPresent, resourcesDirectory as resourcesDirectoryOf, workerExecArgv } from './desktop/native-modules';
+import { startWithPortChoice } from './desktop/port-choice';
+import { TrayPresenter, type TrayAction, type TrayView } from './desktop/tray-menu';
+import { closeHidesWindow, isTrustedUiUrl, opensInBrowser, startupFailure, windowSource, type WindowPlaces } from './desktop/window-policy';
 import { DEFAULT_PORT } from './gateway/config';
 import { startGateway, type RunningGateway } from './headless';
 import { createApplication, type Application } from './services/application';
 import { openProviderKeyStore } from './secrets/keychain';
 import { gatewayStatus, spendToday } from './services/gateway-service';
 
-const resourcesDirectory = app.isPackaged ? process.resourcesPath : join(app.getAppPath(), 'resources');
+const appLocation = { isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() };
+const resourcesDirectory = resourcesDirectoryOf(appLocation);
+const rendererDirectory = findRendererDirectory(import.meta.url) ?? join(__dirname, '../renderer');
 
 /** Native modules built for Electron's ABI (see scripts/build-electron-native.mjs); node_modules keeps Node's. */
 function useElectronNativeModules(): string[] {
-  const directory = app.isPackaged ? join(process.resourcesPath, 'native') : join(app.getAppPath(), '.electron-native');
-  const hook = join(resourcesDirectory, 'electron-native-hook.cjs');
-  if (!existsSync(join(directory, 'better_sqlite3.node')) || !existsSync(hook)) return [];
-  process.env.SWITCHYARD_ELECTRON_NATIVE_DIR = directory;
-  // better-sqlite3 takes its Electron build through `nativeBinding` (storage reads this; worker threads inherit it).
-  process.env.SWITCHYARD_SQLITE_BINDING = join(directory, 'better_sqlite3.node');
-  createRequire(import.meta.url)(hook);
-  return ['--require', hook];
+  const modules = electronNativeModules(appLocation);
+  if (!electronNativeModulesPresent(modules, existsSync)) return [];
+  Object.assign(process.env, electronNativeEnvironment(modules));
+  createRequire(import.meta.url)(modules.hook);
+  return workerExecArgv(modules);
 }
 
 let application: Application | null = null;
@@ -36,7 +42,15 @@ let gateway: RunningGateway | null = null;
 let mainWindow: BrowserWindow | null = null;
 let tray: Tray | null = null;
 let quitting = false;
-let todaySpend = '';
+
+function windowPlaces(): WindowPlaces {
+  return { devServerUrl: process.env.ELECTRON_RENDERER_URL, gatewayOrigin: gateway?.origin ?? null, rendererDirectory };
+}
+
+function quit(): void {
+  quitting = true;
+  app.quit();
+}
 
 function createWindow(): BrowserWindow {
   const window = new BrowserWindow({
@@ -59,7 +73,7 @@ function createWindow(): BrowserWindow {
   window.once('ready-to-show', () => window.show());
   // No navigation away from the app and no new windows; http(s) links open in the browser.
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://') || url.startsWith('http://')) void shell.openExternal(url);
+    if (opensInBrowser(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
   window.webContents.on('will-navigate', (event) => event.preventDefault());
@@ -67,14 +81,15 @@ function createWindow(): BrowserWindow {
   window.webContents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
   // Keep running in the tray when the window closes; Quit is in the tray menu.
   window.on('close', (event) => {
-    if (!quitting && tray) {
+    if (closeHidesWindow({ quitting, trayShown: tray !== null })) {
       event.preventDefault();
       window.hide();
     }
   });
-  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else if (gateway) void window.loadURL(`${gateway.origin}/ui/`);
-  else void window.loadFile(join(__dirname, '../renderer/index.html'));
+  // Over HTTP the page gets its Content-Security-Policy as a header; the built file keeps a <meta> policy.
+  const source = windowSource(windowPlaces());
+  if (source.kind === 'url') void window.loadURL(source.url);
+  else void window.loadFile(source.path);
   return window;
 }
 
@@ -85,44 +100,22 @@ function showWindow(): void {
   mainWindow.focus();
 }
 
-async function startWithPortChoice(current: Application, port: number): Promise<void> {
-  try {
-    gateway = await startGateway({
-      dataDir: app.getPath('userData'),
-      port,
-      application: current,
-      admin: { token: createAdminToken(), rendererDir: findRendererDirectory(import.meta.url) ?? join(__dirname, '../renderer') },
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EADDRINUSE') {
-      current.gatewayStopped((error as Error).message);
-      return;
-    }
-    const choice = await dialog.showMessageBox({
-      type: 'warning',
-      message: `Port ${port} is already in use`,
-      detail:
-        'Another program (or another Switchyard) is listening on it. Switchyard can start on a free port instead; tools pointed at the old address will need the new one. You can set a fixed port later in Settings.',
-      buttons: ['Use a free port', 'Try again', 'Quit'],
-      defaultId: 0,
-      cancelId: 2,
-    });
-    if (choice.response === 2) {
-      quitting = true;
-      app.quit();
-      return;
-    }
-    await startWithPortChoice(current, choice.response === 1 ? port : 0);
-  }
+async function startGatewayAskingForPort(current: Application, port: number): Promise<void> {
+  const started = await startWithPortChoice({
+    port,
+    start: (chosen) =>
+      startGateway({ dataDir: app.getPath('userData'), port: chosen, application: current, admin: { token: createAdminToken(), rendererDir: rendererDirectory } }),
+    ask: async (question) => (await dialog.showMessageBox(question)).response,
+  });
+  if (started.outcome === 'started') gateway = started.value;
+  else if (started.outcome === 'failed') current.gatewayStopped(started.error.message);
+  else quit();
 }
 
 /** Only our window's main frame, showing our own UI, may call operations. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
   if (!mainWindow || event.sender !== mainWindow.webContents || event.senderFrame !== mainWindow.webContents.mainFrame) return false;
-  const url = event.senderFrame?.url ?? '';
-  if (gateway && url.startsWith(`${gateway.origin}/ui/`)) return true;
-  if (url.startsWith('file://')) return true;
-  return Boolean(process.env.ELECTRON_RENDERER_URL && url.startsWith(process.env.ELECTRON_RENDERER_URL));
+  return isTrustedUiUrl(event.senderFrame?.url ?? '', windowPlaces());
 }
 
 function registerIpc(current: Application): void {
@@ -138,47 +131,18 @@ function registerIpc(current: Application): void {
   });
 }
 
-function formatUsd(nanoUsd: number): string {
-  const usd = nanoUsd / 1e9;
-  return usd === 0 ? '$0.00' : usd < 0.01 ? `$${usd.toPrecision(2)}` : `$${usd.toFixed(2)}`;
-}
-
-function updateTray(status: GatewayStatus): void {
-  if (!tray || !application) return;
-  const current = application;
-  tray.setToolTip(status.running ? `Switchyard — ${status.baseUrl}` : 'Switchyard — not running');
-  tray.setContextMenu(
-    Menu.buildFromTemplate([
-      { label: status.running ? `Running at ${status.baseUrl}` : `Not running${status.error ? `: ${status.error}` : ''}`, enabled: false },
-      { label: todaySpend ? `Today: ${todaySpend}` : 'Today: —', enabled: false },
-      { type: 'separator' },
-      { label: 'Open Switchyard', click: showWindow },
-      {
-        label: 'Start at login',
-        type: 'checkbox',
-        checked: app.getLoginItemSettings().openAtLogin,
-        click: (item) => app.setLoginItemSettings({ openAtLogin: item.checked }),
-      },
-      { type: 'separator' },
-      {
-        label: 'Quit Switchyard',
-        click: () => {
-          quitting = true;
-          app.quit();
-        },
-      },
-    ]),
-  );
-  void spendToday(current.context).then(
-    (spend) => {
-      const text = `${formatUsd(spend.costNanoUsd)}${spend.unpricedRequests > 0 ? ` (+${spend.unpricedRequests} unpriced)` : ''}`;
-      if (text !== todaySpend) {
-        todaySpend = text;
-        updateTray(gatewayStatus(current.context));
-      }
-    },
-    () => undefined,
-  );
+function trayMenuTemplate(view: TrayView): MenuItemConstructorOptions[] {
+  const actions: Record<TrayAction, (checked: boolean) => void> = {
+    open: showWindow,
+    'toggle-start-at-login': (checked) => app.setLoginItemSettings({ openAtLogin: checked }),
+    quit,
+  };
+  return view.menu.map((item): MenuItemConstructorOptions => {
+    if (item.kind === 'separator') return { type: 'separator' };
+    if (item.kind === 'info') return { label: item.label, enabled: false };
+    if (item.kind === 'checkbox') return { label: item.label, type: 'checkbox', checked: item.checked, click: (menuItem) => actions[item.action](menuItem.checked) };
+    return { label: item.label, click: (menuItem) => actions[item.action](menuItem.checked) };
+  });
 }
 
 function createTray(current: Application): void {
@@ -186,19 +150,21 @@ function createTray(current: Application): void {
   const image = nativeImage.createFromPath(file);
   if (image.isEmpty()) return;
   if (process.platform === 'darwin') image.setTemplateImage(true);
-  tray = new Tray(image);
-  tray.on('click', showWindow);
-  updateTray(gatewayStatus(current.context));
-  let pending: NodeJS.Timeout | null = null;
-  current.events.subscribe((name, payload) => {
-    if (name === 'gateway.status-changed') updateTray(payload as GatewayStatus);
-    if (name === 'request.finished' && !pending) {
-      pending = setTimeout(() => {
-        pending = null;
-        updateTray(gatewayStatus(current.context));
-      }, 2_000);
-    }
+  const shown = new Tray(image);
+  tray = shown;
+  shown.on('click', showWindow);
+  const presenter = new TrayPresenter({
+    status: () => gatewayStatus(current.context),
+    spendToday: () => spendToday(current.context),
+    startAtLogin: () => app.getLoginItemSettings().openAtLogin,
+    render: (view) => {
+      if (!application || shown.isDestroyed()) return;
+      shown.setToolTip(view.tooltip);
+      shown.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(view)));
+    },
   });
+  presenter.update();
+  current.events.subscribe((name, payload) => presenter.onEvent(name, payload));
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -227,13 +193,14 @@ if (!app.requestSingleInstanceLock()) {
         },
       });
     } catch (error) {
-      dialog.showErrorBox('Switchyard cannot start', `${(error as Error).message}\n\nIf this mentions NODE_MODULE_VERSION, run \`node scripts/build-electron-native.mjs\` first.`);
-      quitting = true;
-      app.quit();
+      const failure = startupFailure(error);
+      dialog.showErrorBox(failure.title, failure.content);
+      quit();
       return;
     }
     registerIpc(application);
-    await startWithPortChoice(application, application.config.port || DEFAULT_PORT);
+    await startGatewayAskingForPort(application, application.config.port || DEFAULT_PORT);
+    if (quitting) return;
     createTray(application);
     mainWindow = createWindow();
     mainWindow.on('closed', () => {
