@@ -8,7 +8,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { inspectRendererDirectory } from './renderer-location.js';
 
 /** What the renderer bundle is made of, relative to the checkout. */
-export const RENDERER_SOURCES = ['src/renderer', 'src/shared', 'resources/icons', 'electron.vite.config.ts', 'package-lock.json'];
+export const RENDERER_SOURCES = ['src/renderer', 'src/shared', 'electron.vite.config.ts', 'package-lock.json'];
 
 export type RendererBuildState = { state: 'fresh' } | { state: 'missing' | 'unbuilt' | 'stale'; reason: string };
 
