@@ -79,6 +79,44 @@ function clientErrorHandler(error: Error & { code?: string }, socket: import('no
   socket.destroy();
 }
 
+/** A body over the limit is still read (and discarded) up to max(4 × limit, this) before the 413 goes out. */
+const MIN_DRAIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads and discards the rest of a request body: a client still sending gets EPIPE, not
+ * the answer, if the gateway closes before reading. Resolves true at the body's end (or
+ * when it had already ended), false once `bound` more bytes arrived or the client went.
+ * The server's request timeout still bounds a slow sender.
+ */
+export function drainRequestBody(raw: import('node:http').IncomingMessage, bound: number): Promise<boolean> {
+  if (raw.readableEnded || raw.complete) return Promise.resolve(true);
+  if (raw.destroyed) return Promise.resolve(false);
+  const declared = Number(raw.headers['content-length']);
+  if (Number.isFinite(declared) && declared > bound) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let received = 0;
+    const finish = (drained: boolean): void => {
+      raw.removeListener('data', onData);
+      raw.removeListener('end', onEnd);
+      raw.removeListener('error', onGone);
+      raw.removeListener('close', onGone);
+      if (!drained) raw.pause();
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      received += chunk.length;
+      if (received > bound) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    const onGone = (): void => finish(raw.complete);
+    raw.on('data', onData);
+    raw.once('end', onEnd);
+    raw.once('error', onGone);
+    raw.once('close', onGone);
+    raw.resume();
+  });
+}
+
 const CORS_EXPOSED_HEADERS = 'x-switchyard-request-id, x-switchyard-warnings, retry-after, retry-after-ms';
 
 function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
@@ -186,11 +224,13 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     if (error instanceof GatewayError) return refuse(request, reply, error);
     const fastifyError = error as { code?: string; statusCode?: number; message?: string };
     if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return refuse(
-        request,
-        reply,
-        new GatewayError(413, `The request body is larger than this gateway's limit of ${config.bodyLimitBytes} bytes.`, { type: 'invalid_request_error', code: 'request_too_large' }),
-      );
+      const tooLarge = new GatewayError(413, `The request body is larger than this gateway's limit of ${config.bodyLimitBytes} bytes.`, { type: 'invalid_request_error', code: 'request_too_large' });
+      // Answer once the client has sent everything (read and thrown away), so it reads the 413 instead of EPIPE.
+      return drainRequestBody(request.raw, Math.max(4 * config.bodyLimitBytes, MIN_DRAIN_BYTES)).then((drained) => {
+        // Past the bound the connection goes once the answer is written: the client may not see it.
+        if (!drained) reply.raw.once('finish', () => request.raw.socket?.destroy());
+        refuse(request, reply, tooLarge);
+      });
     }
     if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
       return refuse(request, reply, new GatewayError(fastifyError.statusCode, fastifyError.message ?? 'bad request', { code: fastifyError.code?.toLowerCase() ?? null }));
