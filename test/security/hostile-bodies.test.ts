@@ -165,6 +165,27 @@ describe('hostile request bodies', () => {
     expect(jsonNestingDepth('{"a\\"[[[":"\\\\"}')).toBe(1);
     expect(jsonNestingDepth('["\\\\\\"[" , [[]]]')).toBe(3);
     expect(jsonNestingDepth('['.repeat(1_000), 10)).toBe(11);
+    // Against the depth of random values whose strings are full of quotes, backslashes and brackets.
+    let seed = 7;
+    const random = (below: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % below;
+    };
+    const randomString = (): string => Array.from({ length: random(12) }, () => '"\\[]{}a:,'[random(10)]).join('');
+    const randomValue = (budget: number): unknown => {
+      const pick = budget <= 0 ? random(3) : random(5);
+      if (pick === 0) return randomString();
+      if (pick === 1) return random(100);
+      if (pick === 2) return null;
+      if (pick === 3) return Array.from({ length: random(4) }, () => randomValue(budget - 1));
+      return Object.fromEntries(Array.from({ length: random(4) }, () => [randomString(), randomValue(budget - 1)]));
+    };
+    const depthOf = (value: unknown): number =>
+      typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
+    for (let sample = 0; sample < 500; sample++) {
+      const value = randomValue(random(12));
+      expect(jsonNestingDepth(JSON.stringify(value))).toBe(depthOf(value));
+    }
   });
 
   for (const entry of corpus) {
