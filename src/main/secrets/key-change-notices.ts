@@ -291,10 +291,14 @@ export function runningGateways(environment: NodeJS.ProcessEnv = process.env, pl
     }
     if (!entry || String(entry.pid) !== match[1]) continue;
     if (!isAlive(entry.pid)) {
-      rmSync(file, { force: true });
-      // Only the socket beside the entry, never a path the file merely names.
-      const socket = join(directory, name.replace(/\.json$/, '.sock'));
-      if (platform !== 'win32' && entry.socket === socket) rmSync(socket, { force: true });
+      try {
+        rmSync(file, { force: true });
+        // Only the socket beside the entry, never a path the file merely names.
+        const socket = join(directory, name.replace(/\.json$/, '.sock'));
+        if (platform !== 'win32' && entry.socket === socket) rmSync(socket, { force: true });
+      } catch {
+        // Left for the next run: a leftover entry costs nothing but this check.
+      }
       continue;
     }
     entries.push(entry);
