@@ -29,7 +29,10 @@ export async function startTestGateway(options: { environment?: NodeJS.ProcessEn
     LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
     ...options.environment,
   };
-  const config = loadConfig({ file: options.file, environment, overrides: { host: '127.0.0.1', port: 0, auth: options.auth } });
+  // Tests of one upstream answer see it unretried, and failing upstreams on purpose must not
+  // open a circuit for the next test; the reliability tests set both themselves.
+  const file: ConfigFile = { retries: { maxRetries: 0 }, circuitBreaker: { failureThreshold: 1_000_000, minimumRequests: 1_000_000 }, ...options.file };
+  const config = loadConfig({ file, environment, overrides: { host: '127.0.0.1', port: 0, auth: options.auth } });
   const records: RequestRecord[] = [];
   const waiters: Array<(record: RequestRecord) => void> = [];
   const observer: RequestObserver = {

@@ -89,7 +89,7 @@ async function startHostileUpstream(): Promise<Hostile> {
             sse();
             response.write(chunkFrame({ role: 'assistant', content: 'a' }));
             response.write('data: {"choices":[{"index":0,"delta":{"content":"');
-            state.lastWritten = await writeMany(response, DEFAULT_MAX_SSE_EVENT_SIZE + 4 * 1024 * 1024);
+            state.lastWritten = await writeMany(response, DEFAULT_MAX_SSE_EVENT_SIZE + 48 * 1024 * 1024);
             response.end('"}}]}\n\n');
             return;
           case 'huge-json':
@@ -238,7 +238,7 @@ describe('hostile upstreams', () => {
     const body = await expectErrorFrame('hostile/huge-sse-line', { code: 'upstream_event_too_large', message: /streamed an event larger than 16 MiB \(16777216 characters\)/ });
     expect(body.message).toContain('hostile');
     // the gateway hung up instead of reading the rest
-    expect(hostile.lastWritten).toBeLessThan(DEFAULT_MAX_SSE_EVENT_SIZE + 4 * 1024 * 1024);
+    expect(hostile.lastWritten).toBeLessThan(DEFAULT_MAX_SSE_EVENT_SIZE + 48 * 1024 * 1024);
   }, 60_000);
 
   it('a 50 MB JSON answer → 502 naming the 32 MiB limit, read no further than that', async () => {

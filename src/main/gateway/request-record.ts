@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
-import type { RequestRecord, RequestWarning, StreamEvent, Usage } from './types.js';
+import type { AttemptRecord, RequestRecord, RequestWarning, StreamEvent, Usage } from './types.js';
 import { maskSecret } from '../secrets/secret-store.js';
 
 const MAX_TAGS = 32;
@@ -132,8 +132,16 @@ export class RequestRecorder {
     this.record.resolvedModel = model;
     this.record.upstreamRequestBody = upstreamBody;
     this.record.attempts += 1;
-    if (warnings.length > 0) this.record.warnings.push(...warnings);
+    // A retry or a fallback prepares again: each warning is recorded once.
+    for (const warning of warnings) {
+      if (!this.record.warnings.some((known) => known.message === warning.message && known.parameter === warning.parameter)) this.record.warnings.push(warning);
+    }
     for (const observer of this.context.observers) observer.requestRouted?.(this.record);
+  }
+
+  /** The attempt trail (the loop keeps filling in the last attempt until the record finishes). */
+  attemptTrail(attempts: AttemptRecord[]): void {
+    this.record.attemptsDetail = attempts;
   }
 
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {

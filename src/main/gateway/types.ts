@@ -63,6 +63,19 @@ export interface RequestWarning {
   message: string;
 }
 
+/** One upstream attempt of a request, as the attempt loop saw it (a retry, a fallback, a skipped candidate). */
+export interface AttemptRecord {
+  provider: string | null;
+  model: string | null;
+  startedAt?: number | null;
+  endedAt?: number | null;
+  latencyMs?: number | null;
+  httpStatus?: number | null;
+  status?: 'success' | 'error' | 'cancelled' | null;
+  errorType?: string | null;
+  errorMessage?: string | null;
+}
+
 /**
  * What the gateway knows about one client request once it has finished. Emitted to
  * the recorder (storage, inspector) off the response path.
@@ -98,4 +111,6 @@ export interface RequestRecord {
   /** The response body returned to the client (for streams: the assembled completion). */
   responseBody: unknown;
   warnings: RequestWarning[];
+  /** Every upstream attempt in order (retries, fallbacks); absent for requests refused before routing. */
+  attemptsDetail?: AttemptRecord[];
 }

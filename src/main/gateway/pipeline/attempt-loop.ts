@@ -19,10 +19,9 @@ import { GatewayError } from '../errors.js';
 import { targetFor, type GatewayContext, type ResolvedTarget } from '../context.js';
 import type { GatewayKeyIdentity } from '../access.js';
 import type { PreparedRequest } from '../providers/types.js';
-import type { RequestWarning } from '../types.js';
-import type { AttemptDetail } from '../../storage/stored-record.js';
-import { isAbort, transportError, type UpstreamResponse } from '../routing/upstream-client.js';
-import type { ClientAbort } from '../routing/client-abort.js';
+import type { AttemptRecord as AttemptDetail, RequestWarning } from '../types.js';
+import { readErrorBody, transportError, type AbortSource, type UpstreamResponse } from '../routing/upstream-client.js';
+import { ClientAbort } from '../routing/client-abort.js';
 import { isRetryableStatus, requestedRetryDelayMs, RetryBudget, sleep } from '../routing/retry-policy.js';
 
 export interface AttemptRequest {
@@ -41,6 +40,12 @@ export interface AttemptRequest {
 export interface AttemptSuccess {
   resolved: ResolvedTarget;
   response: UpstreamResponse;
+  /** Aborts when the client goes away or the attempt's total timeout passes: read the body with it. */
+  signal: AbortSource;
+  /** True once the attempt's total timeout passed (a body that breaks off then is a 504, not a cancel). */
+  timedOut(): boolean;
+  /** The 504 for an attempt whose total timeout passed. */
+  timeoutError(): GatewayError;
   /** Ends this attempt: frees the concurrency slot and tells the circuit breakers how the body went. Call exactly once. */
   finish(outcome: { ok: true } | { ok: false; error: GatewayError }): void;
   attempts: AttemptDetail[];
@@ -53,16 +58,6 @@ export class AttemptsFailed extends Error {
     readonly attempts: AttemptDetail[],
   ) {
     super(error.message);
-  }
-}
-
-/** An upstream error body, at most 64 KiB, never throwing. */
-export async function readErrorBody(response: UpstreamResponse): Promise<string> {
-  try {
-    const text = await response.body.text();
-    return text.length > 64 * 1024 ? text.slice(0, 64 * 1024) : text;
-  } catch {
-    return '';
   }
 }
 
@@ -133,12 +128,18 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
       let release: () => void = noop;
       let error: GatewayError;
       let retryAfterMs: number | null = null;
+      const timeouts = resolved.target.provider.timeouts;
+      const total = totalTimeout(request.signal, timeouts.totalMs);
+      const timeoutError = (): GatewayError =>
+        new GatewayError(504, `${resolved.target.provider.name} did not finish within ${timeouts.totalMs / 1000} s (the provider's total timeout)`, { type: 'timeout_error', code: 'upstream_timeout' });
       try {
         const slot = reliability.gates.acquire(providerId, () => request.signal.signal);
         release = typeof slot === 'function' ? slot : await slot;
         const response = await context.upstream.request(prepared.request, {
-          signal: request.signal,
-          timeoutMs: resolved.target.provider.timeoutMs,
+          signal: total.signal,
+          timeoutMs: timeouts.firstByteMs,
+          idleTimeoutMs: timeouts.idleMs,
+          connectTimeoutMs: timeouts.connectMs,
           providerName: resolved.target.provider.name,
         });
         attempt.httpStatus = response.status;
@@ -148,9 +149,13 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
             resolved,
             response,
             attempts,
+            signal: total.signal,
+            timedOut: () => total.timedOut,
+            timeoutError,
             finish: (outcome) => {
               if (finished) return;
               finished = true;
+              total.clear();
               release();
               attempt.endedAt = Date.now();
               attempt.latencyMs = attempt.endedAt - (attempt.startedAt ?? attempt.endedAt);
@@ -172,13 +177,19 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
         error = resolved.adapter.parseError(response.status, text, response.headers, resolved.target);
         retryAfterMs = requestedRetryDelayMs(response.headers, parseJsonQuietly(text));
       } catch (thrown) {
-        error = thrown instanceof GatewayError ? thrown : transportError(thrown, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, request.signal);
+        error = total.timedOut
+          ? timeoutError()
+          : thrown instanceof GatewayError
+            ? thrown
+            : transportError(thrown, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, request.signal);
       }
+      total.clear();
       release();
       attempt.endedAt = Date.now();
       attempt.latencyMs = attempt.endedAt - (attempt.startedAt ?? attempt.endedAt);
       attempt.status = error.status === 499 ? 'cancelled' : 'error';
-      attempt.httpStatus = error.status;
+      // The upstream's own status when it answered (529 stays 529 in the trail), else the gateway's.
+      attempt.httpStatus ??= error.status;
       attempt.errorType = error.type;
       attempt.errorMessage = error.message;
       lastError = error;
@@ -213,4 +224,28 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
 
 function noop(): void {}
 
-export { isAbort };
+/**
+ * The attempt's abort source: the client's own when there is no total timeout (nothing to
+ * allocate), else one that also aborts when the timeout passes.
+ */
+function totalTimeout(client: ClientAbort, totalMs: number): { signal: AbortSource; readonly timedOut: boolean; clear(): void } {
+  if (totalMs <= 0) return { signal: client, timedOut: false, clear: noop };
+  const own = new ClientAbort();
+  const forward = (): void => own.abort();
+  if (client.aborted) own.abort();
+  else client.once('abort', forward);
+  const state = {
+    signal: own as AbortSource,
+    timedOut: false,
+    clear(): void {
+      clearTimeout(timer);
+      client.off('abort', forward);
+    },
+  };
+  const timer = setTimeout(() => {
+    state.timedOut = true;
+    own.abort();
+  }, totalMs);
+  return state;
+}
+

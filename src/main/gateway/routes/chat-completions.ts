@@ -6,12 +6,13 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { targetFor, type GatewayContext, type ResolvedTarget } from '../context.js';
+import type { GatewayContext } from '../context.js';
+import { AttemptsFailed, runAttempts, type AttemptSuccess } from '../pipeline/attempt-loop.js';
 import { GatewayError } from '../errors.js';
 import type { ChatCompletionRequest } from '../openai-types.js';
 import { validateChatRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
-import { transportError, isAbort, readErrorBody, type UpstreamResponse } from '../routing/upstream-client.js';
+import { transportError, isAbort } from '../routing/upstream-client.js';
 import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
 import { SseDecoder } from '../sse/decoder.js';
 import { OpenAIChunkEncoder } from '../sse/openai-chunk-encoder.js';
@@ -24,52 +25,65 @@ export function byokKey(request: FastifyRequest): string | null {
   return typeof value === 'string' && value.length > 0 ? value : null;
 }
 
+/** The loop's failure as the error to answer with, the trail recorded. */
+export function attemptFailure(error: unknown, recorder: RequestRecorder, controller: ClientAbort): GatewayError {
+  if (error instanceof AttemptsFailed) {
+    recorder.attemptTrail(error.attempts);
+    return error.error;
+  }
+  return error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller);
+}
+
+/** Which model and provider answered (after fallbacks), and how many warnings were recorded. */
+export function describeAttempt(reply: FastifyReply, attempt: AttemptSuccess, recorder: RequestRecorder): void {
+  reply.header('x-switchyard-provider', attempt.resolved.target.provider.id);
+  reply.header('x-switchyard-model', attempt.resolved.target.model);
+  if (recorder.record.warnings.length > 0) reply.header('x-switchyard-warnings', String(recorder.record.warnings.length));
+}
+
 export function registerChatCompletions(app: FastifyInstance, context: GatewayContext): void {
   app.post('/v1/chat/completions', async (request, reply) => {
     const recorder = new RequestRecorder(context, request, '/v1/chat/completions');
     reply.header('x-switchyard-request-id', recorder.id);
-    let resolved: ResolvedTarget;
     let body: ChatCompletionRequest;
-    let response: UpstreamResponse;
+    let attempt: AttemptSuccess;
     const controller = abortOnClientClose(reply);
-    let providerName = 'upstream';
-    let origin = '';
     try {
       body = validateChatRequest(request.body);
       recorder.started(body);
-      const resolution = context.router.resolveCached(body.model) ?? (await context.router.resolve(body.model));
-      resolved = targetFor(context, resolution, byokKey(request), request.gatewayKey, body.model);
-      providerName = resolved.target.provider.name;
-      origin = new URL(resolved.target.provider.baseUrl).origin;
-      const prepared = resolved.adapter.prepareChat(body, resolved.target);
-      recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings);
-      if (prepared.warnings.length > 0) reply.header('x-switchyard-warnings', String(prepared.warnings.length));
-      response = await context.upstream.request(prepared.request, {
+      const chat = body;
+      attempt = await runAttempts(context, {
+        model: chat.model,
+        byokKey: byokKey(request),
+        identity: request.gatewayKey,
         signal: controller,
-        timeoutMs: resolved.target.provider.timeoutMs,
-        providerName,
+        prepare: (resolved) => resolved.adapter.prepareChat(chat, resolved.target),
+        onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings),
       });
-      if (response.status >= 400) {
-        const text = await readErrorBody(response);
-        throw resolved.adapter.parseError(response.status, text, response.headers, resolved.target);
-      }
     } catch (error) {
-      const gatewayError = error instanceof GatewayError ? error : transportError(error, providerName, origin, controller);
+      const gatewayError = attemptFailure(error, recorder, controller);
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
+    recorder.attemptTrail(attempt.attempts);
+    describeAttempt(reply, attempt, recorder);
+    const { resolved, response } = attempt;
+    const providerName = resolved.target.provider.name;
+    const origin = new URL(resolved.target.provider.baseUrl).origin;
 
-    if (body.stream === true) return streamToClient(reply, body, resolved, response, recorder, controller, context.upstream.maxStreamEventSize);
+    if (body.stream === true) return streamToClient(reply, body, attempt, recorder, controller, context.upstream.maxStreamEventSize);
 
     try {
       // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
-      const buffer = await context.upstream.readBody(response, { providerName, origin, signal: controller });
+      const buffer = await context.upstream.readBody(response, { providerName, origin, signal: attempt.signal });
       const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
+      attempt.finish({ ok: true });
       // Recorded before the answer leaves, so an answered request is always logged.
       recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
       reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
     } catch (error) {
-      const gatewayError = transportError(error, providerName, origin, controller, 'body');
+      const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
+      attempt.finish({ ok: false, error: gatewayError });
       recorder.failed(gatewayError);
       return sendError(reply, gatewayError);
     }
@@ -80,12 +94,12 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
 async function streamToClient(
   reply: FastifyReply,
   body: ChatCompletionRequest,
-  resolved: ResolvedTarget,
-  response: UpstreamResponse,
+  attempt: AttemptSuccess,
   recorder: RequestRecorder,
   controller: ClientAbort,
   maxEventSize: number,
 ): Promise<void> {
+  const { resolved, response } = attempt;
   // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
   const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
   reply.hijack();
@@ -128,6 +142,7 @@ async function streamToClient(
   let clientFinished = false;
   const finishClient = (): void => {
     clientFinished = true;
+    attempt.finish({ ok: true });
     recorder.succeeded({
       usage: accumulator.usage,
       finishReason: accumulator.finishReason,
@@ -166,9 +181,11 @@ async function streamToClient(
       if (!response.body.destroyed) response.body.destroy();
       return;
     }
-    if (isAbort(error, controller)) {
+    if (!attempt.timedOut() && isAbort(error, controller)) {
       response.body.destroy();
-      recorder.failed(new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' }), {
+      const cancelled = new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' });
+      attempt.finish({ ok: false, error: cancelled });
+      recorder.failed(cancelled, {
         usage: accumulator.usage,
         responseBody: accumulator.toCompletion(),
         firstContentAt: accumulator.firstContentAt,
@@ -177,7 +194,7 @@ async function streamToClient(
       return;
     }
     // The answer had begun: a connection that breaks now is named as such, not "unreachable".
-    const gatewayError = transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
+    const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
     failure = { type: 'error', error: { status: gatewayError.status, body: gatewayError.toBody() } };
     raw.write(encoder.encode(failure));
   }
@@ -186,7 +203,9 @@ async function streamToClient(
 
   if (failure) {
     const error = (failure as Extract<StreamEvent, { type: 'error' }>).error;
-    recorder.failed(new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code }), {
+    const streamError = new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code });
+    attempt.finish({ ok: false, error: streamError });
+    recorder.failed(streamError, {
       usage: accumulator.usage,
       responseBody: accumulator.toCompletion(),
       firstContentAt: accumulator.firstContentAt,

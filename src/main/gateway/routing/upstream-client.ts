@@ -44,18 +44,38 @@ export interface UpstreamReadContext {
 
 export class UpstreamClient {
   private readonly agent: Agent;
+  /** Agents for providers with a connect timeout of their own (one per distinct value, made on first use). */
+  private readonly agentsByConnectTimeout = new Map<number, Agent>();
+  private readonly connectTimeoutMs: number;
+  private readonly connectionsPerOrigin: number;
   readonly maxResponseBytes: number;
   readonly maxStreamEventSize: number;
 
   constructor(options: UpstreamClientOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxStreamEventSize = options.maxStreamEventSize ?? DEFAULT_MAX_SSE_EVENT_SIZE;
-    this.agent = new Agent({
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.connectionsPerOrigin = options.connectionsPerOrigin ?? 256;
+    this.agent = this.makeAgent(this.connectTimeoutMs);
+  }
+
+  private makeAgent(connectTimeoutMs: number): Agent {
+    return new Agent({
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
-      connections: options.connectionsPerOrigin ?? 256,
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      connections: this.connectionsPerOrigin,
+      connect: { timeout: connectTimeoutMs },
     });
+  }
+
+  private agentFor(connectTimeoutMs: number | undefined): Agent {
+    if (connectTimeoutMs === undefined || connectTimeoutMs === this.connectTimeoutMs) return this.agent;
+    let agent = this.agentsByConnectTimeout.get(connectTimeoutMs);
+    if (!agent) {
+      agent = this.makeAgent(connectTimeoutMs);
+      this.agentsByConnectTimeout.set(connectTimeoutMs, agent);
+    }
+    return agent;
   }
 
   /** Parsed upstream URLs: a few per provider, reused by every request. */
@@ -72,10 +92,18 @@ export class UpstreamClient {
     return parsed;
   }
 
-  async request(prepared: PreparedRequest, options: { signal?: AbortSource; timeoutMs: number; providerName: string }): Promise<UpstreamResponse> {
+  /**
+   * Sends one request. `timeoutMs` bounds the wait for the response headers (time to first
+   * byte), `idleTimeoutMs` the wait between two body chunks (default: timeoutMs),
+   * `connectTimeoutMs` opening the connection (default: the client's). 0 turns one off.
+   */
+  async request(
+    prepared: PreparedRequest,
+    options: { signal?: AbortSource; timeoutMs: number; idleTimeoutMs?: number; connectTimeoutMs?: number; providerName: string },
+  ): Promise<UpstreamResponse> {
     const url = this.parse(prepared.url);
     try {
-      const response = await this.agent.request({
+      const response = await this.agentFor(options.connectTimeoutMs).request({
         origin: url.origin,
         path: url.path,
         method: prepared.method,
@@ -83,7 +111,7 @@ export class UpstreamClient {
         body: prepared.body,
         signal: options.signal,
         headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
+        bodyTimeout: options.idleTimeoutMs ?? options.timeoutMs,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
@@ -114,8 +142,8 @@ export class UpstreamClient {
     return { status: response.status, json };
   };
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    await Promise.all([this.agent.close(), ...[...this.agentsByConnectTimeout.values()].map((agent) => agent.close())]);
   }
 }
 
