@@ -40,6 +40,8 @@ export interface TextPart {
   cacheControl?: CacheControl;
   /** Citations as the producing format gave them (passed through to the same family only). */
   citations?: ProviderData;
+  /** State the producing provider attached to this text (a Gemini thought signature on a text part). */
+  providerData?: ProviderData;
 }
 
 export type MediaSource = { kind: 'url'; url: string } | { kind: 'base64'; mediaType: string; data: string } | { kind: 'file-id'; fileId: string };
@@ -224,12 +226,19 @@ export interface CoreUsage {
   estimated?: boolean;
   /** The provider's own usage object, for the log. */
   raw?: unknown;
+  /**
+   * The usage object in the upstream family's own shape and meaning (OpenAI: reasoning counted
+   * inside completion_tokens), so an encoder of the same family can pass it on with every
+   * detail field the upstream sent (audio, prediction tokens …). Other families ignore it.
+   */
+  native?: ProviderData;
 }
 
 export interface CoreChoice {
   index: number;
   content: AssistantPart[];
-  finish: CoreFinish;
+  /** Null when the answer broke off before the model finished (a stream cut short, kept for the log). */
+  finish: CoreFinish | null;
 }
 
 export interface CoreResponse {
@@ -293,6 +302,12 @@ export interface CoreError {
   code?: string | null;
   /** Seconds a client should wait before trying again. */
   retryAfterSeconds?: number | null;
+  /**
+   * The gateway's own name for the error (OpenAI's vocabulary: `invalid_request_error`,
+   * `upstream_error` …) when it has one, so the OpenAI format answers exactly as before; other
+   * formats map `kind`.
+   */
+  type?: string | null;
 }
 
 /** A warning recorded for one request (a parameter dropped because the upstream lacks it). */
