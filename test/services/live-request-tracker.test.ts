@@ -57,7 +57,8 @@ describe('LiveRequestTracker', () => {
     start('request-1');
     expect(tracker.inFlight).toBe(1);
     tracker.requestRouted(record({ endedAt: 0 }));
-    tracker.requestStreamEvent('request-1', { type: 'text-delta', text: 'Hello there, friend' }, 1100);
+    tracker.requestStreamEvent('request-1', { type: 'block-start', block: { id: 'b0', kind: 'text' } }, 1100);
+    tracker.requestStreamEvent('request-1', { type: 'block-delta', id: 'b0', text: 'Hello there, friend' }, 1100);
     tracker.requestFinished(record());
     expect(seen.map((event) => event.name)).toEqual(['request.started', 'request.updated', 'request.updated', 'request.finished']);
     const streaming = seen[2]!.payload;
@@ -66,7 +67,7 @@ describe('LiveRequestTracker', () => {
     expect(finished).toMatchObject({ status: 'success', priced: true, inputTokens: 1000, outputTokens: 500 });
     expect(finished.costNanoUsd).toBeGreaterThan(0);
     expect(tracker.inFlight).toBe(0);
-    expect(tracker.extras('request-1')).toMatchObject({ headers: { authorization: 'Bearer sy-…abcd' }, streamEvents: [{ offsetMs: 100, type: 'text-delta' }] });
+    expect(tracker.extras('request-1')).toMatchObject({ headers: { authorization: 'Bearer sy-…abcd' }, streamEvents: [{ offsetMs: 100, type: 'text-start' }, { offsetMs: 100, type: 'text-delta' }] });
   });
 
   it('throttles streaming updates per request and sends the last one', () => {
@@ -74,7 +75,7 @@ describe('LiveRequestTracker', () => {
     vi.setSystemTime(10_000);
     const { tracker, seen, start } = setup(125);
     start('request-1');
-    for (let index = 0; index < 50; index += 1) tracker.requestStreamEvent('request-1', { type: 'text-delta', text: 'abcd' }, 10_000 + index);
+    for (let index = 0; index < 50; index += 1) tracker.requestStreamEvent('request-1', { type: 'block-delta', id: 'b0', text: 'abcd' }, 10_000 + index);
     expect(seen.filter((event) => event.name === 'request.updated')).toHaveLength(1);
     vi.advanceTimersByTime(200);
     const updates = seen.filter((event) => event.name === 'request.updated');
@@ -100,8 +101,9 @@ describe('LiveRequestTracker', () => {
   });
 
   it('describes stream events briefly', () => {
-    expect(describeStreamEvent({ type: 'tool-call-start', index: 0, id: 'call_1', name: 'weather' })).toBe('#0 weather (call_1)');
-    expect(describeStreamEvent({ type: 'finish', reason: { unified: 'stop', raw: 'end_turn' } })).toBe('stop (end_turn)');
-    expect(describeStreamEvent({ type: 'text-delta', text: 'x'.repeat(500) }).length).toBeLessThanOrEqual(160);
+    expect(describeStreamEvent({ type: 'block-start', block: { id: 'b1', kind: 'tool-call', callId: 'call_1', name: 'weather', toolKind: 'function' } }, { kind: 'tool-call', index: 0 })).toBe('#0 weather (call_1)');
+    expect(describeStreamEvent({ type: 'finish', finish: { unified: 'stop', raw: 'end_turn' } })).toBe('stop (end_turn)');
+    expect(describeStreamEvent({ type: 'block-delta', id: 'b0', text: 'x'.repeat(500) }).length).toBeLessThanOrEqual(160);
+    expect(describeStreamEvent({ type: 'usage', usage: { inputTokens: 3, cachedInputTokens: null, cacheWriteInputTokens: null, outputTokens: null, reasoningTokens: null } })).toBe('in 3 · out ?');
   });
 });

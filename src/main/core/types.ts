@@ -195,7 +195,15 @@ export interface CoreRequest {
    * the same family (e.g. OpenAI `logit_bias`, `service_tier`; Anthropic `context_management`).
    * Any other family drops them with a recorded warning.
    */
-  extensions: { family: ProviderFamily; fields: Record<string, unknown> } | null;
+  extensions: {
+    family: ProviderFamily;
+    fields: Record<string, unknown>;
+    /**
+     * The order of the client's top-level fields (wire names), so an encoder of the same family
+     * writes them as the client did and an upstream's warnings read in the client's order.
+     */
+    order?: string[];
+  } | null;
 }
 
 // ───────────────────────────── response ─────────────────────────────

@@ -8,10 +8,11 @@ import { GatewayError } from './errors.js';
 import type { ModelCatalog } from './routing/model-catalog.js';
 import type { ModelResolution, ModelRouter } from './routing/model-router.js';
 import type { UpstreamClient } from './routing/upstream-client.js';
-import { adapterFor } from './providers/registry.js';
-import type { ProviderAdapter, UpstreamTarget } from './providers/types.js';
+import { adapterFor, coreAdapterFor } from './providers/registry.js';
+import type { CoreProviderAdapter, ProviderAdapter, UpstreamTarget } from './providers/types.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RequestRecord, StreamEvent } from './types.js';
+import type { RequestRecord } from './types.js';
+import type { CoreStreamEvent } from '../core/types.js';
 import { CircuitBreakers, type BreakerSnapshot } from './routing/circuit-breaker.js';
 import { ConcurrencyGates } from './routing/concurrency-gate.js';
 import type { RetryConfig } from './routing/retry-policy.js';
@@ -26,8 +27,8 @@ export interface RequestObserver {
   requestStarted?(record: RequestStart): void;
   /** The request was routed to a provider (the record carries provider, resolved model and upstream body). */
   requestRouted?(record: Readonly<RequestRecord>): void;
-  /** One canonical stream event, as it is sent to the client (live inspector). Must be cheap. */
-  requestStreamEvent?(id: string, event: StreamEvent, at: number): void;
+  /** One core stream event, as it is sent to the client (live inspector). Must be cheap. */
+  requestStreamEvent?(id: string, event: CoreStreamEvent, at: number): void;
   requestFinished(record: RequestRecord): void;
 }
 
@@ -59,6 +60,8 @@ export interface ResolvedTarget {
   resolution: ModelResolution;
   target: UpstreamTarget;
   adapter: ProviderAdapter;
+  /** The same provider over the format-neutral core (chat). */
+  core: CoreProviderAdapter;
 }
 
 /**
@@ -71,7 +74,8 @@ export function targetFor(context: GatewayContext, resolution: ModelResolution, 
   }
   const { provider } = resolution;
   const adapter = adapterFor(provider);
-  if (!adapter) {
+  const core = coreAdapterFor(provider);
+  if (!adapter || !core) {
     throw new GatewayError(404, `The model '${requestedModel}' belongs to provider '${provider.id}', which this version of Switchyard cannot call yet.`, {
       type: 'invalid_request_error',
       param: 'model',
@@ -87,5 +91,5 @@ export function targetFor(context: GatewayContext, resolution: ModelResolution, 
       { type: 'invalid_request_error', param: 'model', code: 'provider_not_configured' },
     );
   }
-  return { resolution, adapter, target: { provider, model: resolution.model, apiKey } };
+  return { resolution, adapter, core, target: { provider, model: resolution.model, apiKey } };
 }

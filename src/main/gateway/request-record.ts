@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
-import type { AttemptRecord, RequestRecord, RequestWarning, StreamEvent, Usage } from './types.js';
+import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
+import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
 
 const MAX_TAGS = 32;
@@ -122,8 +123,8 @@ export class RequestRecorder {
     }
   }
 
-  /** Hands one canonical stream event to the observers that watch streams (the live inspector). */
-  streamEvent(event: StreamEvent): void {
+  /** Hands one core stream event to the observers that watch streams (the live inspector). */
+  streamEvent(event: CoreStreamEvent): void {
     for (const observer of this.context.observers) observer.requestStreamEvent?.(this.record.id, event, Date.now());
   }
 

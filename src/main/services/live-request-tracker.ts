@@ -7,7 +7,8 @@
  */
 import type { RequestSummary, StreamEventView } from '../../shared/contract.js';
 import type { RequestObserver, RequestStart } from '../gateway/context.js';
-import type { RequestRecord, StreamEvent } from '../gateway/types.js';
+import type { RequestRecord } from '../gateway/types.js';
+import type { CoreStreamEvent } from '../core/types.js';
 import type { PriceBook } from '../pricing/catalog.js';
 import { computeCost } from '../pricing/cost.js';
 import type { EventHub } from './event-hub.js';
@@ -16,6 +17,9 @@ interface LiveEntry {
   summary: RequestSummary;
   headers: Record<string, string>;
   streamEvents: StreamEventView[];
+  /** The stream's blocks by id (what kind each is), so deltas are named as the inspector names them. */
+  blocks: Map<string, StreamBlock>;
+  toolCalls: number;
   outputCharacters: number;
   lastEmittedAt: number;
   pendingTimer: NodeJS.Timeout | null;
@@ -41,25 +45,59 @@ function shorten(text: string): string {
   return text.length > SUMMARY_LENGTH ? `${text.slice(0, SUMMARY_LENGTH - 1)}…` : text;
 }
 
-export function describeStreamEvent(event: StreamEvent): string {
+/** What the tracker remembers of one block of a stream. */
+export interface StreamBlock {
+  kind: string;
+  /** Tool calls: the call's position in its answer, its name and id. */
+  index?: number;
+  name?: string;
+  callId?: string;
+}
+
+/**
+ * The inspector's name for a core stream event: a delta is named by its block's kind
+ * (`text-delta`, `reasoning-delta`, `tool-call-delta` …), a block's start and end likewise.
+ */
+export function streamEventType(event: CoreStreamEvent, block: StreamBlock | undefined): string {
   switch (event.type) {
-    case 'start':
+    case 'response-start':
+      return 'start';
+    case 'block-start':
+      return `${event.block.kind}-start`;
+    case 'block-delta':
+      return `${block?.kind ?? 'text'}-delta`;
+    case 'block-end':
+      return `${block?.kind ?? 'block'}-end`;
+    default:
+      return event.type;
+  }
+}
+
+function count(value: number | null): string {
+  return value === null ? '?' : String(value);
+}
+
+export function describeStreamEvent(event: CoreStreamEvent, block?: StreamBlock): string {
+  switch (event.type) {
+    case 'response-start':
       return event.model;
-    case 'text-delta':
-    case 'refusal-delta':
-      return shorten(JSON.stringify(event.text));
-    case 'reasoning-delta':
-      return event.signature ? 'signature' : event.redactedData ? 'redacted' : shorten(JSON.stringify(event.text));
-    case 'tool-call-start':
-      return `#${event.index} ${event.name} (${event.id})`;
-    case 'tool-call-delta':
-      return `#${event.index} ${shorten(event.argumentsDelta)}`;
+    case 'block-start': {
+      const start = event.block;
+      if (start.kind === 'tool-call') return `#${block?.index ?? 0} ${start.name} (${start.callId})`;
+      if (start.kind === 'reasoning' && start.redacted) return 'redacted';
+      return start.kind === 'native' ? start.nativeKind : start.kind;
+    }
+    case 'block-delta':
+      if (event.inputDelta !== undefined) return `#${block?.index ?? 0} ${shorten(event.inputDelta)}`;
+      return shorten(JSON.stringify(event.text ?? ''));
+    case 'block-end':
+      return event.providerData ? (event.providerData.data.signature !== undefined ? 'signature' : `${event.providerData.family} state`) : 'end';
     case 'finish':
-      return event.reason.raw ? `${event.reason.unified} (${event.reason.raw})` : event.reason.unified;
+      return event.finish.raw ? `${event.finish.unified} (${event.finish.raw})` : event.finish.unified;
     case 'usage':
-      return `in ${event.usage.inputTokens} · out ${event.usage.outputTokens}`;
+      return `in ${count(event.usage.inputTokens)} · out ${count(event.usage.outputTokens)}`;
     case 'error':
-      return `${event.error.status} ${shorten(event.error.body.message)}`;
+      return `${event.error.status} ${shorten(event.error.message)}`;
   }
 }
 
@@ -163,6 +201,8 @@ export class LiveRequestTracker implements RequestObserver {
       summary,
       headers: start.headers,
       streamEvents: [],
+      blocks: new Map(),
+      toolCalls: 0,
       outputCharacters: 0,
       lastEmittedAt: 0,
       pendingTimer: null,
@@ -182,21 +222,26 @@ export class LiveRequestTracker implements RequestObserver {
     this.emitUpdate(entry, true);
   }
 
-  requestStreamEvent(id: string, event: StreamEvent, at: number): void {
+  requestStreamEvent(id: string, event: CoreStreamEvent, at: number): void {
     const entry = this.entries.get(id);
     if (!entry || entry.record) return;
+    let block: StreamBlock | undefined;
+    if (event.type === 'block-start') {
+      const start = event.block;
+      block = start.kind === 'tool-call' ? { kind: start.kind, index: entry.toolCalls++, name: start.name, callId: start.callId } : { kind: start.kind };
+      entry.blocks.set(start.id, block);
+    } else if (event.type === 'block-delta' || event.type === 'block-end') {
+      block = entry.blocks.get(event.id);
+    }
     if (entry.streamEvents.length < this.maximumStreamEvents) {
-      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, type: event.type, summary: describeStreamEvent(event) });
+      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, type: streamEventType(event, block), summary: describeStreamEvent(event, block) });
     }
     let progressed = false;
-    if (event.type === 'text-delta' || event.type === 'reasoning-delta' || event.type === 'refusal-delta') {
-      entry.outputCharacters += event.text.length;
+    if (event.type === 'block-delta') {
+      entry.outputCharacters += (event.text ?? event.inputDelta ?? '').length;
       progressed = true;
-    } else if (event.type === 'tool-call-delta') {
-      entry.outputCharacters += event.argumentsDelta.length;
-      progressed = true;
-    } else if (event.type === 'tool-call-start') {
-      entry.outputCharacters += event.name.length;
+    } else if (event.type === 'block-start' && event.block.kind === 'tool-call') {
+      entry.outputCharacters += event.block.name.length;
       progressed = true;
     }
     if (!progressed) return;
@@ -211,7 +256,7 @@ export class LiveRequestTracker implements RequestObserver {
     let entry = this.entries.get(record.id);
     if (!entry) {
       // Requests refused before they started (bad JSON, auth) were never announced.
-      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
+      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], blocks: new Map(), toolCalls: 0, outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
       this.entries.set(record.id, entry);
     } else {
       this.inFlightCount = Math.max(0, this.inFlightCount - 1);
@@ -220,6 +265,7 @@ export class LiveRequestTracker implements RequestObserver {
     entry.pendingTimer = null;
     entry.summary = summaryOfRecord(record, this.options.priceBook());
     entry.record = record;
+    entry.blocks.clear();
     this.finishedOrder.push(record.id);
     this.trim();
     this.options.events.emit('request.finished', { ...entry.summary });

@@ -8,6 +8,7 @@ import type { GatewayError } from '../errors.js';
 import type { SseEvent } from '../sse/decoder.js';
 import type { ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, ModelEntry } from '../openai-types.js';
 import type { RequestWarning, StreamEvent, Usage } from '../types.js';
+import type { ClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
 
 export interface UpstreamTarget {
   provider: ProviderConfig;
@@ -65,5 +66,57 @@ export interface ProviderAdapter {
   prepareEmbeddings?(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] };
   parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
   /** Every model the provider lists, following pagination. */
+  listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
+}
+
+// ───────────────────────────── over the core ─────────────────────────────
+
+/** A client body the adapter may use as-is when it speaks the same format (same-format pass-through). */
+export interface WireRequest {
+  format: 'openai-chat';
+  body: ChatCompletionRequest;
+}
+
+export interface PrepareOptions {
+  wire?: WireRequest;
+}
+
+export interface ParsedCoreResponse {
+  response: CoreResponse;
+  /**
+   * The upstream's answer in the adapter's native client format (`nativeFormat`), bytes ready
+   * to send unchanged to a client of that format; absent when there is none.
+   */
+  passthrough?: Buffer;
+  /** `passthrough` parsed, for the log (what the client got). */
+  passthroughJson?: unknown;
+}
+
+export interface CoreStreamTranslator {
+  /** Translates one upstream SSE event into core events. */
+  push(event: SseEvent): CoreStreamEvent[];
+  /** The upstream body ended; returns closing events (an error if the stream was cut short). */
+  end(): CoreStreamEvent[];
+  /** True once the upstream signalled the end of its stream. */
+  readonly done: boolean;
+}
+
+/**
+ * The contract between the pipeline and one provider over the format-neutral core: core
+ * request in → native request out; native response or SSE event in → core out.
+ */
+export interface CoreProviderAdapter {
+  /**
+   * The client format this upstream speaks natively, if any: a client of that format may hand
+   * its wire body to `prepare` and get the upstream's bytes back (`passthrough`).
+   */
+  readonly nativeFormat: ClientFormat | null;
+  prepare(core: CoreRequest, target: UpstreamTarget, options?: PrepareOptions): { request: PreparedRequest; warnings: RequestWarning[] };
+  parseResponse(body: Buffer, target: UpstreamTarget, core: CoreRequest): ParsedCoreResponse;
+  createStreamTranslator(target: UpstreamTarget, core: CoreRequest): CoreStreamTranslator;
+  /** Turns an upstream error response into a gateway error. */
+  parseError(status: number, body: string, headers: Record<string, string | string[] | undefined>, target: UpstreamTarget): GatewayError;
+  prepareEmbeddings?(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] };
+  parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
   listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
 }

@@ -1,7 +1,11 @@
 /**
- * POST /v1/chat/completions: validate, route, translate, call upstream, and answer as
- * JSON or as OpenAI SSE chunks. A client that goes away aborts the upstream request at
- * once; an upstream failure mid-stream ends the client's stream with an error frame.
+ * POST /v1/chat/completions: validate → decode (openai-chat → core) → attempt loop (each
+ * candidate's core adapter prepares its native request) → parse (native → core) → encode
+ * (core → chat.completion JSON, or chat.completion.chunk frames). An OpenAI-compatible
+ * upstream speaks this format natively: the client's body is prepared as-is and the
+ * upstream's bytes are sent back unchanged (same-format pass-through), usage and log exact.
+ * A client that goes away aborts the upstream request at once; an upstream failure
+ * mid-stream ends the client's stream with an error frame.
  */
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
@@ -9,15 +13,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { AttemptsFailed, runAttempts, type AttemptSuccess } from '../pipeline/attempt-loop.js';
 import { GatewayError } from '../errors.js';
-import type { ChatCompletionRequest } from '../openai-types.js';
+import type { ChatCompletionResponse } from '../openai-types.js';
 import { validateChatRequest } from '../request-validation.js';
+import type { CoreRequest, CoreStreamEvent } from '../../core/types.js';
+import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
+import { decodeChatRequest } from '../formats/openai-chat/decode.js';
+import { encodeChatCompletion } from '../formats/openai-chat/encode-response.js';
+import { OpenAIChatStreamEncoder } from '../formats/openai-chat/stream-encoder.js';
+import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
+import { recordUsage } from '../pipeline/record-usage.js';
 import { RequestRecorder } from '../request-record.js';
 import { transportError, isAbort } from '../routing/upstream-client.js';
 import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
 import { SseDecoder } from '../sse/decoder.js';
-import { OpenAIChunkEncoder } from '../sse/openai-chunk-encoder.js';
-import { StreamAccumulator } from '../sse/stream-accumulator.js';
-import type { StreamEvent } from '../types.js';
 import { sendError } from './send-error.js';
 
 export function byokKey(request: FastifyRequest): string | null {
@@ -45,19 +53,22 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
   app.post('/v1/chat/completions', async (request, reply) => {
     const recorder = new RequestRecorder(context, request, '/v1/chat/completions');
     reply.header('x-switchyard-request-id', recorder.id);
-    let body: ChatCompletionRequest;
+    let core: CoreRequest;
     let attempt: AttemptSuccess;
     const controller = abortOnClientClose(reply);
     try {
-      body = validateChatRequest(request.body);
+      const body = validateChatRequest(request.body);
       recorder.started(body);
-      const chat = body;
+      core = decodeChatRequest(body);
+      const decoded = core;
+      // An upstream that speaks openai-chat natively gets the client's own body (same-format pass-through).
+      const wire = { wire: { format: 'openai-chat' as const, body } };
       attempt = await runAttempts(context, {
-        model: chat.model,
+        model: decoded.model,
         byokKey: byokKey(request),
         identity: request.gatewayKey,
         signal: controller,
-        prepare: (resolved) => resolved.adapter.prepareChat(chat, resolved.target),
+        prepare: (resolved) => resolved.core.prepare(decoded, resolved.target, resolved.core.nativeFormat === 'openai-chat' ? wire : undefined),
         onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings),
       });
     } catch (error) {
@@ -71,16 +82,18 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
     const providerName = resolved.target.provider.name;
     const origin = new URL(resolved.target.provider.baseUrl).origin;
 
-    if (body.stream === true) return streamToClient(reply, body, attempt, recorder, controller, context.upstream.maxStreamEventSize);
+    if (core.stream) return streamToClient(reply, core, attempt, recorder, controller, context.upstream.maxStreamEventSize);
 
     try {
       // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
       const buffer = await context.upstream.readBody(response, { providerName, origin, signal: attempt.signal });
-      const parsed = resolved.adapter.parseChatResponse(buffer, resolved.target, body);
+      const parsed = resolved.core.parseResponse(buffer, resolved.target, core);
       attempt.finish({ ok: true });
+      const passthrough = resolved.core.nativeFormat === 'openai-chat' ? parsed.passthrough : undefined;
+      const completion = (passthrough ? parsed.passthroughJson : encodeChatCompletion(parsed.response)) as ChatCompletionResponse;
       // Recorded before the answer leaves, so an answered request is always logged.
-      recorder.succeeded({ usage: parsed.usage, finishReason: parsed.response.choices[0]?.finish_reason ?? null, responseBody: parsed.response });
-      reply.code(200).header('content-type', 'application/json').send(parsed.passthrough ?? JSON.stringify(parsed.response));
+      recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: completion.choices?.[0]?.finish_reason ?? null, responseBody: completion });
+      reply.code(200).header('content-type', 'application/json').send(passthrough ?? JSON.stringify(completion));
     } catch (error) {
       const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
       attempt.finish({ ok: false, error: gatewayError });
@@ -93,7 +106,7 @@ export function registerChatCompletions(app: FastifyInstance, context: GatewayCo
 
 async function streamToClient(
   reply: FastifyReply,
-  body: ChatCompletionRequest,
+  core: CoreRequest,
   attempt: AttemptSuccess,
   recorder: RequestRecorder,
   controller: ClientAbort,
@@ -112,17 +125,19 @@ async function streamToClient(
     'x-accel-buffering': 'no',
     'x-switchyard-request-id': recorder.id,
   });
-  const translator = resolved.adapter.createStreamTranslator(resolved.target, body);
-  const encoder = new OpenAIChunkEncoder({
+  const translator = resolved.core.createStreamTranslator(resolved.target, core);
+  const encoder = new OpenAIChatStreamEncoder({
     id: `chatcmpl-${recorder.id}`,
     created: Math.floor(Date.now() / 1000),
     model: resolved.target.model,
-    includeUsage: body.stream_options?.include_usage === true,
+    includeUsage: core.streamUsage,
   });
-  const accumulator = new StreamAccumulator();
+  const accumulator = new CoreStreamAccumulator();
+  // What the client got, as the log records it: the completion the stream adds up to.
+  const assembled = (): ChatCompletionResponse => encodeChatCompletion(accumulator.toResponse(), { omitLogprobs: true });
   // One event is capped: an upstream streaming an endless line gets an error frame, not the gateway's memory.
   const decoder = new SseDecoder({ maxEventSize });
-  let failure: StreamEvent | null = null;
+  let failure: Extract<CoreStreamEvent, { type: 'error' }> | null = null;
 
   const translate = (events: ReturnType<SseDecoder['push']>): string => {
     let out = '';
@@ -143,10 +158,11 @@ async function streamToClient(
   const finishClient = (): void => {
     clientFinished = true;
     attempt.finish({ ok: true });
+    const completion = assembled();
     recorder.succeeded({
-      usage: accumulator.usage,
-      finishReason: accumulator.finishReason,
-      responseBody: accumulator.toCompletion(),
+      usage: recordUsage(accumulator.usage),
+      finishReason: completion.choices[0]?.finish_reason ?? null,
+      responseBody: completion,
       firstContentAt: accumulator.firstContentAt,
     });
     raw.end(encoder.finish());
@@ -186,8 +202,8 @@ async function streamToClient(
       const cancelled = new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' });
       attempt.finish({ ok: false, error: cancelled });
       recorder.failed(cancelled, {
-        usage: accumulator.usage,
-        responseBody: accumulator.toCompletion(),
+        usage: recordUsage(accumulator.usage),
+        responseBody: assembled(),
         firstContentAt: accumulator.firstContentAt,
       });
       if (!raw.destroyed) raw.destroy();
@@ -195,19 +211,18 @@ async function streamToClient(
     }
     // The answer had begun: a connection that breaks now is named as such, not "unreachable".
     const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
-    failure = { type: 'error', error: { status: gatewayError.status, body: gatewayError.toBody() } };
+    failure = { type: 'error', error: coreErrorFrom(gatewayError) };
     raw.write(encoder.encode(failure));
   }
   if (!response.body.destroyed) response.body.destroy();
   if (clientFinished) return;
 
   if (failure) {
-    const error = (failure as Extract<StreamEvent, { type: 'error' }>).error;
-    const streamError = new GatewayError(error.status, error.body.message, { type: error.body.type, code: error.body.code });
+    const streamError = gatewayErrorFrom((failure as Extract<CoreStreamEvent, { type: 'error' }>).error);
     attempt.finish({ ok: false, error: streamError });
     recorder.failed(streamError, {
-      usage: accumulator.usage,
-      responseBody: accumulator.toCompletion(),
+      usage: recordUsage(accumulator.usage),
+      responseBody: assembled(),
       firstContentAt: accumulator.firstContentAt,
     });
     raw.end();

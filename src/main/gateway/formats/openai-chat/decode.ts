@@ -405,6 +405,6 @@ export function decodeChatRequest(wire: ChatCompletionRequest): CoreRequest {
     user: typeof wire.user === 'string' ? wire.user : null,
     metadata,
     promptCacheKey: typeof wire.prompt_cache_key === 'string' ? wire.prompt_cache_key : null,
-    extensions: Object.keys(extensions).length > 0 ? { family: 'openai', fields: extensions } : null,
+    extensions: { family: 'openai', fields: extensions, order: Object.keys(wire) },
   };
 }

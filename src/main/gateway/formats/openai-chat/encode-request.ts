@@ -231,5 +231,11 @@ export function encodeChatRequest(core: CoreRequest): ChatCompletionRequest {
   if (core.metadata !== null) body.metadata = core.metadata;
   if (core.promptCacheKey !== null) body.prompt_cache_key = core.promptCacheKey;
   for (const [key, value] of Object.entries(extensions)) body[key] = value;
-  return body;
+  const order = core.extensions?.family === 'openai' ? core.extensions.order : undefined;
+  if (!order) return body;
+  // The client's field order first, then anything new.
+  const ordered: Record<string, unknown> = {};
+  for (const key of order) if (key in body) ordered[key] = body[key];
+  for (const key of Object.keys(body)) if (!(key in ordered)) ordered[key] = body[key];
+  return ordered as ChatCompletionRequest;
 }
