@@ -1,0 +1,95 @@
+/**
+ * Non-streamed answers through the core: for every recorded Anthropic and Gemini response, the
+ * OpenAI completion the old adapter produced, decoded to core and encoded again, is the same
+ * JSON text, so a client sees byte for byte what it saw before the core. And the legacy bridge
+ * returns usage exactly as the adapter normalised it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../../src/main/gateway/config.js';
+import { decodeChatCompletion } from '../../../../src/main/gateway/formats/openai-chat/decode-response.js';
+import { encodeChatCompletion } from '../../../../src/main/gateway/formats/openai-chat/encode-response.js';
+import { openAIErrorBody } from '../../../../src/main/gateway/formats/openai-chat/errors.js';
+import { coreErrorFrom, gatewayErrorFrom } from '../../../../src/main/gateway/core-errors.js';
+import { GatewayError } from '../../../../src/main/gateway/errors.js';
+import { anthropicAdapter } from '../../../../src/main/gateway/providers/anthropic/index.js';
+import { geminiAdapter } from '../../../../src/main/gateway/providers/gemini/index.js';
+import { bridgeLegacyAdapter } from '../../../../src/main/gateway/providers/legacy-bridge.js';
+import { openAICompatibleAdapter } from '../../../../src/main/gateway/providers/openai-compatible/index.js';
+import type { ProviderAdapter, UpstreamTarget } from '../../../../src/main/gateway/providers/types.js';
+import { decodeChatRequest } from '../../../../src/main/gateway/formats/openai-chat/decode.js';
+
+const config = loadConfig({ environment: {} });
+function target(providerId: string, model: string): UpstreamTarget {
+  return { provider: config.providers.find((candidate) => candidate.id === providerId)!, model, apiKey: 'k' };
+}
+const GATEWAY = join(__dirname, '..', '..');
+const core = decodeChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+
+let compared = 0;
+
+function check(adapter: ProviderAdapter, upstream: UpstreamTarget, body: Buffer): void {
+  let legacy;
+  try {
+    legacy = adapter.parseChatResponse(body, upstream, { model: 'm', messages: [] });
+  } catch {
+    return; // an error answer: nothing to encode
+  }
+  compared++;
+  const encoded = encodeChatCompletion(decodeChatCompletion(legacy.response));
+  expect(JSON.stringify(encoded)).toBe(JSON.stringify(legacy.response));
+  const bridged = bridgeLegacyAdapter(adapter, { sameFormat: false }).parseResponse(body, upstream, core);
+  expect(bridged.response.usage).toEqual(legacy.usage === null ? null : { ...legacy.usage });
+  expect(bridged.passthrough).toBeUndefined();
+}
+
+describe('non-streamed answers: encode(decode(legacy completion)) is the same JSON', () => {
+  for (const name of readdirSync(join(GATEWAY, 'anthropic', 'fixtures')).filter((file) => file.startsWith('response-'))) {
+    it(`anthropic ${name}`, () => {
+      const fixture = JSON.parse(readFileSync(join(GATEWAY, 'anthropic', 'fixtures', name), 'utf8'));
+      check(anthropicAdapter, target('anthropic', 'claude-sonnet-4-5'), Buffer.from(JSON.stringify(fixture.message)));
+    });
+  }
+  for (const name of readdirSync(join(GATEWAY, 'gemini', 'fixtures', 'response'))) {
+    it(`gemini ${name}`, () => {
+      const fixture = JSON.parse(readFileSync(join(GATEWAY, 'gemini', 'fixtures', 'response', name), 'utf8'));
+      if (fixture.gemini === undefined) return;
+      check(geminiAdapter, target('gemini', 'gemini-2.5-flash'), Buffer.from(typeof fixture.gemini === 'string' ? fixture.gemini : JSON.stringify(fixture.gemini)));
+    });
+  }
+});
+
+describe('coverage', () => {
+  it('compared most recorded answers', () => {
+    expect(compared).toBeGreaterThan(20);
+  });
+});
+
+describe('same-format pass-through (OpenAI-compatible)', () => {
+  const body = Buffer.from(JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'gpt', system_fingerprint: 'fp', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+
+  it('hands the upstream bytes back unchanged, usage in core', () => {
+    const parsed = bridgeLegacyAdapter(openAICompatibleAdapter, { sameFormat: true }).parseResponse(body, target('openai', 'gpt'), core);
+    expect(parsed.passthrough).toBe(body);
+    expect(parsed.response.usage).toMatchObject({ inputTokens: 1, outputTokens: 1 });
+    expect(parsed.response.choices[0]!.content).toEqual([{ type: 'text', text: 'Hi' }]);
+  });
+
+  it('prepares from the client body when given, exactly as before', () => {
+    const wire = { model: 'gpt', messages: [{ role: 'user' as const, content: 'hi' }], logit_bias: { 1: 2 }, stream: false };
+    const bridged = bridgeLegacyAdapter(openAICompatibleAdapter, { sameFormat: true }).prepare(decodeChatRequest(wire), target('openai', 'gpt'), { wire: { format: 'openai-chat', body: wire } });
+    expect(bridged).toEqual(openAICompatibleAdapter.prepareChat(wire, target('openai', 'gpt')));
+  });
+});
+
+describe('errors', () => {
+  it('a GatewayError keeps its OpenAI body through the core', () => {
+    const error = new GatewayError(429, 'slow down', { type: 'rate_limit_error', code: 'rate_limit_exceeded', headers: { 'retry-after': '3' } });
+    const core = coreErrorFrom(error);
+    expect(core).toMatchObject({ kind: 'rate-limit', status: 429, retryAfterSeconds: 3 });
+    expect(openAIErrorBody(core)).toEqual(error.toBody());
+    expect(gatewayErrorFrom(core, { keepParam: true }).toBody()).toEqual(error.toBody());
+    expect(openAIErrorBody({ kind: 'upstream', status: 502, message: 'x' })).toEqual({ message: 'x', type: 'upstream_error', param: null, code: null });
+  });
+});
