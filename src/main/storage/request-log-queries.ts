@@ -8,8 +8,8 @@
  * milliseconds. TODO(storage): these belong in src/main/storage/ beside analytics.ts.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages } from '../storage/content-addressing.js';
-import type { SqliteDatabase } from '../storage/database.js';
+import { restoreMessages } from './content-addressing.js';
+import type { SqliteDatabase } from './database.js';
 
 interface RequestRow {
   seq: number;
