@@ -37,6 +37,8 @@ const openai: ProviderState = {
   keyEnvironmentVariable: 'OPENAI_API_KEY',
   detected: null,
   lastTest: null,
+  circuits: [],
+  concurrency: null,
 };
 
 describe('the providers store', () => {
