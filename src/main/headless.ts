@@ -65,7 +65,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config, secrets, auth } = application;
   let app: FastifyInstance | null = null;
   try {
-    app = buildGateway({ config, auth, secrets, observers: application.observers });
+    // The application's breakers and gates, so the services (Providers screen, admin API) see the live state.
+    app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability });
     if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
     await app.listen({ host: config.host, port: options.port ?? config.port });
   } catch (error) {

@@ -53,6 +53,39 @@ export interface ProviderTestResult {
   latencyMs: number | null;
 }
 
+/** A circuit breaker's state: closed (traffic flows), open (attempts skipped until `retryAt`), half-open (one probe let through). */
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * One circuit breaker: the provider's own (model null) or one of its models' (a provider
+ * may fail for one model only). Only circuits that have seen a failure exist.
+ */
+export interface CircuitView {
+  provider: string;
+  /** Null for the provider-wide circuit. */
+  model: string | null;
+  state: CircuitState;
+  /** Failures in a row (a success resets it). */
+  consecutiveFailures: number;
+  /** Failures among the last `recentTotal` outcomes. */
+  recentFailures: number;
+  recentTotal: number;
+  /** When an open circuit lets its probe through (epoch ms); null unless open. */
+  retryAt: number | null;
+  /** When the circuit last opened (epoch ms); null when closed. */
+  openedAt: number | null;
+  lastError: string | null;
+}
+
+/** A provider's concurrency limit in use: attempts in flight and waiting. */
+export interface ProviderConcurrencyView {
+  active: number;
+  waiting: number;
+  limit: number;
+  /** Waiting attempts allowed beyond the limit. */
+  queue: number;
+}
+
 export interface ProviderState {
   id: string;
   name: string;
@@ -73,6 +106,10 @@ export interface ProviderState {
   /** For local servers: answered on /v1/models at the last probe. Null when never probed or not local. */
   detected: boolean | null;
   lastTest: ProviderTestResult | null;
+  /** Its circuit breakers that have seen a failure: provider-wide first, then per model. Empty when it never failed. */
+  circuits: CircuitView[];
+  /** Null when no concurrency limit is configured for it. */
+  concurrency: ProviderConcurrencyView | null;
 }
 
 export interface GatewayKeySummary {
@@ -448,6 +485,10 @@ export interface Operations {
   'providers.test': { input: { provider: string }; output: ProviderState };
   'providers.set-base-url': { input: { provider: string; baseUrl: string | null }; output: ProviderState };
   'providers.detect-local': { input: void; output: ProviderState[] };
+  /** Every circuit breaker that has seen a failure, of every provider. */
+  'providers.circuits': { input: void; output: CircuitView[] };
+  /** Closes the circuits of one provider (or of all, without `provider`). */
+  'providers.reset-circuits': { input: { provider?: string }; output: ProviderState[] };
   'gateway-keys.list': { input: void; output: GatewayKeySummary[] };
   'gateway-keys.create': { input: GatewayKeyCreateInput; output: GatewayKeyCreated };
   'gateway-keys.revoke': { input: { id: string }; output: GatewayKeySummary[] };
@@ -501,6 +542,8 @@ const OPERATION_TABLE: { [Name in OperationName]: true } = {
   'providers.test': true,
   'providers.set-base-url': true,
   'providers.detect-local': true,
+  'providers.circuits': true,
+  'providers.reset-circuits': true,
   'gateway-keys.list': true,
   'gateway-keys.create': true,
   'gateway-keys.revoke': true,

@@ -2,8 +2,10 @@
  * The UI driven as a new user would, in Debian's Chromium against `switchyard serve` with
  * provider fakes: add and test a key, chat in the playground with a streamed reply, watch
  * requests appear live in the inspector and open one, see the conversation, see the
- * charts drawn with the new data, create and revoke a gateway key. Every screen is saved
- * as a screenshot in test-results/screens/, and none may log a console error.
+ * charts drawn with the new data, create and revoke a gateway key; and, against a second
+ * gateway whose circuits open at the first failure, see a failing provider's circuit on
+ * the Providers screen and reset it. Every screen is saved as a screenshot in
+ * test-results/screens/, and none may log a console error.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
@@ -310,5 +312,80 @@ test('a new user sets up keys, chats, inspects, and reads the numbers', async ({
     await screenshot(page, '16-playground-dark');
   });
 
+  expect(consoleErrors).toEqual([]);
+});
+
+test('a failing provider opens its circuit: the Providers screen shows it, and a reset closes it', async ({ page }) => {
+  const consoleErrors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${message.text()} at ${message.location().url}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  // One failure opens a circuit, no retries, and a concurrency limit on Anthropic to show.
+  const failing = await serveApp({
+    config: { circuitBreaker: { failureThreshold: 1, openSeconds: 600 }, retries: { maxRetries: 0 }, providers: { anthropic: { maxConcurrent: 4 } } },
+  });
+  try {
+    const chat = (key: string, model: string, content: string): Promise<Response> =>
+      fetch(`${failing.origin}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+      });
+
+    await test.step('calm while every circuit is closed; the concurrency limit in use shows', async () => {
+      await page.goto(failing.uiUrl);
+      await go(page, 'Providers & keys');
+      await expect(page.getByTestId('provider-concurrency-anthropic')).toHaveText('0 / 4');
+      await expect(page.getByTestId('provider-concurrency-openai')).toHaveCount(0);
+      await expect(page.locator('.circuit-panel')).toHaveCount(0);
+    });
+
+    const key = await page.evaluate(async () => {
+      const token = sessionStorage.getItem('switchyard.admin-token') ?? '';
+      const response = await fetch('/admin/api/gateway-keys.create', { method: 'POST', headers: { 'x-switchyard-admin-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'circuits' }) });
+      return ((await response.json()) as { key: string }).key;
+    });
+
+    await test.step('a failing upstream opens the circuit, shown live with its model and last error', async () => {
+      expect((await chat(key, 'ollama/llama3.2:latest', '[error:500] fail please')).status).toBe(500);
+      const panel = page.getByTestId('provider-circuit-ollama');
+      await expect(panel).toContainText('Circuit open — retrying at');
+      await expect(panel).toContainText('1 failure in a row');
+      await expect(panel.getByRole('list', { name: 'Models with an open circuit' })).toContainText('llama3.2:latest');
+      await expect(panel.locator('.circuit-error')).not.toBeEmpty();
+      // A model-only failure (a 429 rate limit) cuts off that model, not the provider.
+      expect((await chat(key, 'claude-sonnet-4-6', '[error:429] rate limited')).status).toBe(429);
+      const anthropic = page.getByTestId('provider-circuit-anthropic');
+      await expect(anthropic).toContainText('Circuit open for 1 model');
+      await expect(anthropic).toContainText('claude-sonnet-4-6');
+      // The admin operation lists the same circuits.
+      const circuits = await page.evaluate(async () => {
+        const token = sessionStorage.getItem('switchyard.admin-token') ?? '';
+        const response = await fetch('/admin/api/providers.circuits', { method: 'POST', headers: { 'x-switchyard-admin-token': token } });
+        return (await response.json()) as Array<{ provider: string; model: string | null; state: string }>;
+      });
+      expect(circuits.map((circuit) => `${circuit.provider}/${circuit.model ?? '*'}:${circuit.state}`)).toEqual([
+        'anthropic/claude-sonnet-4-6:open',
+        'ollama/*:open',
+        'ollama/llama3.2:latest:open',
+      ]);
+      // While open, the gateway answers at once without calling the upstream.
+      expect((await chat(key, 'ollama/llama3.2:latest', 'refused while open')).status).toBe(503);
+      await screenshot(page, '17-providers-circuit-open');
+    });
+
+    await test.step('reset closes it and requests flow again', async () => {
+      await page.getByRole('button', { name: 'Reset the Ollama circuit breaker' }).click();
+      await expect(page.getByTestId('provider-circuit-ollama')).toHaveCount(0);
+      await expect(page.getByTestId('provider-circuit-anthropic')).toBeVisible();
+      expect((await chat(key, 'ollama/llama3.2:latest', 'working again')).status).toBe(200);
+      await page.getByRole('button', { name: 'Reset the Anthropic circuit breaker' }).click();
+      await expect(page.locator('.circuit-panel')).toHaveCount(0);
+      await screenshot(page, '18-providers-circuit-reset');
+    });
+  } finally {
+    await failing.close();
+  }
   expect(consoleErrors).toEqual([]);
 });

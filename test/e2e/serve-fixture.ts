@@ -2,10 +2,11 @@
  * Starts what the browser tests drive: provider fakes on 127.0.0.1 and the built headless
  * gateway (`node out/main/cli.js serve --port 0`) pointed at them, and reads the UI
  * address (with its admin token) from the gateway's output. Builds first when the
- * renderer or the CLI bundle is missing.
+ * renderer or the CLI bundle is missing. A test may give a config file's contents
+ * (circuit breakers, concurrency limits …).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startAnthropicFake, type ProviderFake } from '../fakes/anthropic-fake.js';
@@ -26,7 +27,12 @@ export interface ServedApp {
 
 const root = resolve(import.meta.dirname, '../..');
 
-export async function serveApp(): Promise<ServedApp> {
+export interface ServeOptions {
+  /** Written as the config file given with --config. */
+  config?: Record<string, unknown>;
+}
+
+export async function serveApp(options: ServeOptions = {}): Promise<ServedApp> {
   const cli = join(root, 'out/main/cli.js');
   if (!existsSync(cli) || !existsSync(join(root, 'out/renderer/index.html'))) {
     const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'inherit' });
@@ -54,7 +60,13 @@ export async function serveApp(): Promise<ServedApp> {
     XDG_DATA_HOME: process.env.XDG_DATA_HOME,
     SWITCHYARD_KEYCHAIN_SERVICE: `switchyard-e2e-${process.pid}`,
   };
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  const configArguments: string[] = [];
+  if (options.config) {
+    const configFile = join(dataDirectory, 'e2e-config.json');
+    writeFileSync(configFile, JSON.stringify(options.config));
+    configArguments.push('--config', configFile);
+  }
+  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory, ...configArguments], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -243,6 +243,21 @@ describe('circuit breakers', () => {
   });
 });
 
+describe('circuit scope', () => {
+  it("Anthropic's 529 overloaded opens that model's circuit only, though the client sees a 503", async () => {
+    const { client, anthropicProxy } = await setup({ retries: { maxRetries: 0 }, circuitBreaker: { failureThreshold: 1, openSeconds: 60 } });
+    anthropicProxy.fail({ status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } });
+    const first = await ask(client, 'claude-sonnet-4-6').catch((caught: unknown) => caught);
+    expect((first as APIError).status).toBe(503);
+    const second = await ask(client, 'claude-sonnet-4-6').catch((caught: unknown) => caught);
+    expect((second as APIError).status).toBe(503);
+    expect(((second as APIError).error as { code?: string }).code).toBe('circuit_open');
+    expect(anthropicProxy.log).toHaveLength(1);
+    const other = await ask(client, 'claude-haiku-4-5');
+    expect(other.choices[0]!.message.content).toBeTruthy();
+  });
+});
+
 describe('concurrency limits', () => {
   it('a full queue answers 429 with retry-after, and the slot frees when the stream ends', async () => {
     const { gateway, client } = await setup({ providers: { openai: { maxConcurrent: 1, maxQueued: 0 } } });

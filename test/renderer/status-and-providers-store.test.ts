@@ -1,7 +1,7 @@
 /** The status bar's store (in-flight count, spend) and the providers store (actions, errors, the key shown once, the first-run key). */
 import { describe, expect, it } from 'vitest';
 import type { GatewayKeyCreated, ProviderState } from '../../src/shared/contract.js';
-import { createProvidersStore } from '../../src/renderer/src/stores/providers-store.js';
+import { connectProviderEvents, createProvidersStore } from '../../src/renderer/src/stores/providers-store.js';
 import { connectStatusEvents, createStatusStore } from '../../src/renderer/src/stores/status-store.js';
 import { FakeClient } from './fake-client.js';
 import { summary } from './request-summary-fixture.js';
@@ -37,6 +37,8 @@ const openai: ProviderState = {
   keyEnvironmentVariable: 'OPENAI_API_KEY',
   detected: null,
   lastTest: null,
+  circuits: [],
+  concurrency: null,
 };
 
 describe('the providers store', () => {
@@ -61,6 +63,57 @@ describe('the providers store', () => {
     expect(store.getState().createdKey?.key).toBe('sy-full-key');
     store.getState().dismissCreatedKey();
     expect(store.getState().createdKey).toBeNull();
+  });
+});
+
+describe('circuit breakers in the providers store', () => {
+  const open: ProviderState = {
+    ...openai,
+    circuits: [
+      { provider: 'openai', model: null, state: 'open', consecutiveFailures: 5, recentFailures: 5, recentTotal: 6, retryAt: 2_000, openedAt: 1_000, lastError: 'HTTP 500: upstream down' },
+      { provider: 'openai', model: 'gpt-4.1', state: 'open', consecutiveFailures: 5, recentFailures: 5, recentTotal: 5, retryAt: 2_000, openedAt: 1_000, lastError: 'HTTP 500: upstream down' },
+    ],
+    concurrency: { active: 2, waiting: 1, limit: 2, queue: 8 },
+  };
+
+  it('takes circuits from the providers.changed event, resets them, and refreshes the concurrency quietly', async () => {
+    let listed: ProviderState = open;
+    const client = new FakeClient({
+      'providers.list': () => [listed],
+      'gateway-keys.list': () => [],
+      'providers.reset-circuits': ({ provider }) => {
+        expect(provider).toBe('openai');
+        return [{ ...open, circuits: [] }];
+      },
+    });
+    const store = createProvidersStore(client);
+    connectProviderEvents(client, store);
+    await store.getState().load();
+    client.emit('providers.changed', [open]);
+    expect(store.getState().providers[0]?.circuits.map((circuit) => circuit.state)).toEqual(['open', 'open']);
+    expect(await store.getState().resetCircuits('openai')).toBe(true);
+    expect(store.getState().providers[0]?.circuits).toEqual([]);
+    expect(store.getState().busy).toEqual({});
+    listed = { ...open, circuits: [], concurrency: { active: 0, waiting: 0, limit: 2, queue: 8 } };
+    await store.getState().refreshProviders();
+    expect(store.getState().providers[0]?.concurrency).toEqual({ active: 0, waiting: 0, limit: 2, queue: 8 });
+  });
+
+  it('reports a refused reset on the provider, and a failed refresh not at all', async () => {
+    const client = new FakeClient({
+      'providers.list': () => [open],
+      'gateway-keys.list': () => [],
+      'providers.reset-circuits': () => {
+        throw new Error('Unknown provider "openai".');
+      },
+    });
+    const store = createProvidersStore(client);
+    await store.getState().load();
+    expect(await store.getState().resetCircuits('openai')).toBe(false);
+    expect(store.getState().providerErrors.openai).toContain('Unknown provider');
+    const failing = createProvidersStore(new FakeClient({}));
+    await failing.getState().refreshProviders();
+    expect(failing.getState().error).toBeNull();
   });
 });
 

@@ -169,7 +169,8 @@ beforeAll(async () => {
   const application = createApplication({
     dataDirectory: dataDir,
     mode: 'headless',
-    configFile: { providers: { acme: { baseUrl: `${upstream.origin}/v1`, apiKeyEnv: 'ACME_API_KEY', models: ['acme-model'] }, groq: { baseUrl: `${upstream.origin}/v1`, apiKeyEnv: 'GROQ_API_KEY' } } },
+    // Failing upstreams are the point here: no retries, and no circuit may open between the calls.
+    configFile: { retries: { maxRetries: 0 }, circuitBreaker: { failureThreshold: 1_000_000, minimumRequests: 1_000_000 }, providers: { acme: { baseUrl: `${upstream.origin}/v1`, apiKeyEnv: 'ACME_API_KEY', models: ['acme-model'] }, groq: { baseUrl: `${upstream.origin}/v1`, apiKeyEnv: 'GROQ_API_KEY' } } },
     overrides: { host: '127.0.0.1', port: 0 },
     environment,
     providerKeys: store,

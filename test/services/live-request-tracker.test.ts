@@ -87,7 +87,27 @@ describe('LiveRequestTracker', () => {
     const { tracker, seen } = setup();
     tracker.requestFinished(record({ id: 'refused', status: 'error', httpStatus: 401, usage: null, attempts: 0 }));
     expect(tracker.inFlight).toBe(0);
-    expect(seen[0]).toMatchObject({ name: 'request.finished', payload: { id: 'refused', costNanoUsd: null, priced: false } });
+    // Nothing was billed: exactly $0, as the writer stores it (one cost function for both).
+    expect(seen[0]).toMatchObject({ name: 'request.finished', payload: { id: 'refused', costNanoUsd: 0, priced: true, usageEstimated: false } });
+  });
+
+  it('shows an estimated cost, marked so, for a success whose upstream reported no usage, as the writer stores it', () => {
+    const { tracker, seen } = setup();
+    tracker.requestFinished(
+      record({
+        id: 'estimated',
+        usage: null,
+        attempts: 1,
+        requestBody: { model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say something long enough to count.' }] },
+        upstreamRequestBody: null,
+        responseBody: { choices: [{ index: 0, message: { role: 'assistant', content: 'Here is a reply with several words in it.' }, finish_reason: 'stop' }] },
+      }),
+    );
+    const payload = seen[0]!.payload as { usageEstimated: boolean; inputTokens: number; outputTokens: number; costNanoUsd: number | null };
+    expect(payload.usageEstimated).toBe(true);
+    expect(payload.inputTokens).toBeGreaterThan(0);
+    expect(payload.outputTokens).toBeGreaterThan(0);
+    expect(payload.costNanoUsd).toBeGreaterThan(0);
   });
 
   it('keeps only the most recent requests and records', () => {

@@ -80,9 +80,11 @@ describe('request log', () => {
     }
     await log.committed();
     expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(4001);
-    // 4,000 journalled records would be well over 2 MB; rotation keeps it to a few rounds.
+    // Without rotation the journal would end holding all 4,000 records; rotation keeps it to
+    // a few rounds (about 5 on an idle machine, up to ~20 when the two cores are busy with
+    // other test files and the writer thread lags; the bound leaves room for that).
     const oneRecord = JSON.stringify({ ...record('x'), requestBody: null, responseBody: null }).length;
-    expect(largest).toBeLessThan(oneRecord * 1500);
+    expect(largest).toBeLessThan(oneRecord * 2800);
     await log.close();
   });
 

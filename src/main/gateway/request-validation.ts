@@ -2,150 +2,255 @@
  * Checks client request bodies before anything is sent upstream, so a bad request gets a
  * 400 that names the field (`param`) instead of an upstream's less helpful answer.
  * Unknown fields are allowed: they are forwarded (or dropped with a warning by an adapter).
+ *
+ * The rules are the TypeBox schemas in `formats/openai-chat/schema.ts`, compiled once to a
+ * JIT validator: a valid request costs one `Check`. Only a failing request pays for
+ * `Errors`, and for turning TypeBox's errors into one OpenAI-style error: the field as
+ * OpenAI spells it (`messages[2].content`), what was expected and what came instead.
  */
-import { invalidRequest } from './errors.js';
+import { Compile, type Validator } from 'typebox/compile';
+import type { TSchema } from 'typebox';
+import { GatewayError, invalidRequest } from './errors.js';
+import { ChatCompletionRequest as ChatSchema, EmbeddingsRequest as EmbeddingsSchema } from './formats/openai-chat/schema.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './openai-types.js';
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'nothing';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
-function checkNumber(body: Record<string, unknown>, field: string, minimum: number, maximum: number, integer = false): void {
-  const value = body[field];
-  if (value === undefined || value === null) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw invalidRequest(`'${field}' must be ${integer ? 'an integer' : 'a number'}, got ${typeName(value)}.`, field, 'invalid_type');
-  }
-  if (value < minimum || value > maximum) {
-    throw invalidRequest(`'${field}' must be between ${minimum} and ${maximum}, got ${value}.`, field, 'invalid_value');
-  }
-}
-
-function checkContent(message: Record<string, unknown>, index: number): void {
-  const content = message.content;
-  const param = `messages[${index}].content`;
-  if (content === undefined || content === null) {
-    const allowedEmpty = message.role === 'assistant' && (message.tool_calls !== undefined || message.function_call !== undefined || message.refusal != null);
-    if (!allowedEmpty) throw invalidRequest(`'${param}' is required for role '${String(message.role)}'.`, param, 'missing_required_parameter');
-    return;
-  }
-  if (typeof content === 'string') return;
-  if (!Array.isArray(content)) throw invalidRequest(`'${param}' must be a string or an array of content parts, got ${typeName(content)}.`, param, 'invalid_type');
-  for (let part = 0; part < content.length; part++) {
-    const item = content[part] as unknown;
-    const partParam = `${param}[${part}]`;
-    if (!isObject(item) || typeof item.type !== 'string') throw invalidRequest(`'${partParam}' must be an object with a 'type'.`, partParam, 'invalid_type');
-    if (item.type === 'text' && typeof item.text !== 'string') throw invalidRequest(`'${partParam}.text' must be a string.`, `${partParam}.text`, 'invalid_type');
-    if (item.type === 'image_url' && !(isObject(item.image_url) && typeof item.image_url.url === 'string')) {
-      throw invalidRequest(`'${partParam}.image_url.url' must be a string.`, `${partParam}.image_url.url`, 'invalid_type');
-    }
-  }
-}
+const chatValidator = Compile(ChatSchema);
+const embeddingsValidator = Compile(EmbeddingsSchema);
 
 export function validateChatRequest(body: unknown): ChatCompletionRequest {
-  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, got ${typeName(body)}.`);
-  if (typeof body.model !== 'string' || body.model.length === 0) {
-    throw invalidRequest(body.model === undefined ? "you must provide a model parameter ('model')." : `'model' must be a non-empty string.`, 'model', 'missing_required_parameter');
-  }
-  const messages = body.messages;
-  if (!Array.isArray(messages)) {
-    throw invalidRequest(messages === undefined ? "Missing required parameter: 'messages'." : `'messages' must be an array, got ${typeName(messages)}.`, 'messages', messages === undefined ? 'missing_required_parameter' : 'invalid_type');
-  }
-  if (messages.length === 0) throw invalidRequest("'messages' must contain at least one message.", 'messages', 'empty_array');
-  for (let index = 0; index < messages.length; index++) {
-    const message = messages[index] as unknown;
-    if (!isObject(message)) throw invalidRequest(`'messages[${index}]' must be an object, got ${typeName(message)}.`, `messages[${index}]`, 'invalid_type');
-    if (typeof message.role !== 'string' || !ROLES.has(message.role)) {
-      throw invalidRequest(
-        `'messages[${index}].role' must be one of 'system', 'developer', 'user', 'assistant', 'tool', got ${JSON.stringify(message.role)}.`,
-        `messages[${index}].role`,
-        'invalid_value',
-      );
-    }
-    if (message.role === 'tool' && typeof message.tool_call_id !== 'string') {
-      throw invalidRequest(`'messages[${index}].tool_call_id' is required for tool messages.`, `messages[${index}].tool_call_id`, 'missing_required_parameter');
-    }
-    if (message.tool_calls !== undefined) {
-      if (!Array.isArray(message.tool_calls)) throw invalidRequest(`'messages[${index}].tool_calls' must be an array.`, `messages[${index}].tool_calls`, 'invalid_type');
-      for (let call = 0; call < message.tool_calls.length; call++) {
-        const item = message.tool_calls[call] as unknown;
-        const param = `messages[${index}].tool_calls[${call}]`;
-        if (!isObject(item) || typeof item.id !== 'string' || !isObject(item.function) || typeof item.function.name !== 'string') {
-          throw invalidRequest(`'${param}' must have an 'id' and a 'function' with a 'name'.`, param, 'invalid_type');
-        }
-      }
-    }
-    checkContent(message, index);
-  }
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
-    throw invalidRequest(`'stream' must be a boolean, got ${typeName(body.stream)}.`, 'stream', 'invalid_type');
-  }
-  if (body.stream_options !== undefined && body.stream_options !== null) {
-    if (body.stream !== true) throw invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", 'stream_options', 'invalid_value');
-    if (!isObject(body.stream_options)) throw invalidRequest("'stream_options' must be an object.", 'stream_options', 'invalid_type');
-  }
-  checkNumber(body, 'temperature', 0, 2);
-  checkNumber(body, 'top_p', 0, 1);
-  checkNumber(body, 'presence_penalty', -2, 2);
-  checkNumber(body, 'frequency_penalty', -2, 2);
-  checkNumber(body, 'n', 1, 128, true);
-  checkNumber(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER, true);
-  checkNumber(body, 'max_completion_tokens', 1, Number.MAX_SAFE_INTEGER, true);
-  if (body.stop !== undefined && body.stop !== null && typeof body.stop !== 'string' && !(Array.isArray(body.stop) && body.stop.every((item) => typeof item === 'string'))) {
-    throw invalidRequest("'stop' must be a string or an array of strings.", 'stop', 'invalid_type');
-  }
-  if (body.tools !== undefined) {
-    if (!Array.isArray(body.tools)) throw invalidRequest("'tools' must be an array.", 'tools', 'invalid_type');
-    for (let index = 0; index < body.tools.length; index++) {
-      const tool = body.tools[index] as unknown;
-      if (!isObject(tool) || tool.type !== 'function' || !isObject(tool.function) || typeof tool.function.name !== 'string' || tool.function.name.length === 0) {
-        throw invalidRequest(`'tools[${index}]' must be {"type":"function","function":{"name":…}}.`, `tools[${index}]`, 'invalid_type');
-      }
-    }
-  }
-  if (body.tool_choice !== undefined && body.tool_choice !== null) {
-    const choice = body.tool_choice;
-    const valid = choice === 'none' || choice === 'auto' || choice === 'required' || (isObject(choice) && typeof choice.type === 'string');
-    if (!valid) throw invalidRequest("'tool_choice' must be 'none', 'auto', 'required' or an object naming a function.", 'tool_choice', 'invalid_value');
-  }
-  if (body.response_format !== undefined && body.response_format !== null && !(isObject(body.response_format) && typeof body.response_format.type === 'string')) {
-    throw invalidRequest("'response_format' must be an object with a 'type'.", 'response_format', 'invalid_type');
-  }
-  return body as unknown as ChatCompletionRequest;
+  if (chatValidator.Check(body)) return body as unknown as ChatCompletionRequest;
+  throw schemaError(ChatSchema, chatValidator.Errors(body), body);
 }
 
 export function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
-  if (!isObject(body)) throw invalidRequest(`The request body must be a JSON object, got ${typeName(body)}.`);
-  if (typeof body.model !== 'string' || body.model.length === 0) {
-    throw invalidRequest("you must provide a model parameter ('model').", 'model', 'missing_required_parameter');
+  if (embeddingsValidator.Check(body)) return body as unknown as EmbeddingsRequest;
+  throw schemaError(EmbeddingsSchema, embeddingsValidator.Errors(body), body);
+}
+
+// ─── TypeBox errors → one GatewayError ───────────────────────────────────────────────────
+
+type SchemaNode = Record<string, unknown>;
+
+/** The fields of a TypeBox validation error that are read here. */
+interface SchemaFailure {
+  keyword: string;
+  schemaPath: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+/** Keywords that, at a union's own value, only say "this branch is another shape". */
+const SHAPE_KEYWORDS = new Set(['type', 'const', 'enum']);
+
+/**
+ * The error to answer for a value `schema` rejected. `errors` are TypeBox's, relative to
+ * `value`, which sits at JSON pointer `base` in `body`.
+ */
+export function schemaError(schema: TSchema, errors: SchemaFailure[], body: unknown, base = '', value: unknown = body): GatewayError {
+  const failure = pick(errors);
+  if (!failure) return invalidRequest(`The request body is invalid at '${paramOf(body, base) || 'the top level'}'.`, paramOf(body, base) || null, 'invalid_value');
+  const node = (resolve(schema, failure.schemaPath) ?? {}) as SchemaNode;
+  const path = base + failure.instancePath;
+
+  if (failure.keyword === 'if') {
+    // A conditional rule failed (a part of type 'text' without text, a tool message without
+    // tool_call_id): TypeBox names only the rule; validate against its branch to say why.
+    const branch = node[String(failure.params.failingKeyword)] as SchemaNode | undefined;
+    const fixed = branch?.error as { message: string; param: string | null; code: string } | undefined;
+    if (fixed) return invalidRequest(fixed.message, fixed.param, fixed.code);
+    if (branch) {
+      const inner = valueAt(value, failure.instancePath);
+      return schemaError(branch as TSchema, validatorFor(branch).Errors(inner), body, path, inner);
+    }
   }
-  const input = body.input;
-  const valid =
-    (typeof input === 'string' && input.length > 0) ||
-    (Array.isArray(input) &&
-      input.length > 0 &&
-      (input.every((item) => typeof item === 'string' && item.length > 0) ||
-        input.every((item) => typeof item === 'number' && Number.isInteger(item)) ||
-        input.every((item) => Array.isArray(item) && item.length > 0 && item.every((token) => typeof token === 'number' && Number.isInteger(token)))));
-  if (!valid) {
-    throw invalidRequest(
-      input === undefined ? "Missing required parameter: 'input'." : "'input' must be a non-empty string, an array of non-empty strings, or token arrays.",
-      'input',
-      input === undefined ? 'missing_required_parameter' : 'invalid_value',
-    );
+
+  if (failure.keyword === 'required') {
+    const name = String((failure.params.requiredProperties as unknown[] | undefined)?.[0] ?? '');
+    const child = (node.properties as Record<string, SchemaNode> | undefined)?.[name];
+    const param = paramOf(body, `${path}/${escapePointer(name)}`);
+    return invalidRequest(missingMessage(child, param), param, 'missing_required_parameter');
   }
-  if (body.encoding_format !== undefined && body.encoding_format !== 'float' && body.encoding_format !== 'base64') {
-    throw invalidRequest("'encoding_format' must be 'float' or 'base64'.", 'encoding_format', 'invalid_value');
+
+  const actual = valueAt(body, path);
+  const param = paramOf(body, path);
+  if ((actual === null || actual === undefined) && typeof node.missing === 'string') {
+    return invalidRequest(missingMessage(node, param), param, 'missing_required_parameter');
   }
-  checkNumber(body, 'dimensions', 1, 65536, true);
-  return body as unknown as EmbeddingsRequest;
+  const expected = expectedOf(node);
+  const got = describeValue(actual, failure.keyword === 'type');
+  const code =
+    failure.keyword === 'type' || (failure.keyword === 'anyOf' && !failure.params.matched)
+      ? 'invalid_type'
+      : failure.keyword === 'minItems' && Array.isArray(actual) && actual.length === 0
+        ? 'empty_array'
+        : 'invalid_value';
+  if (!param) return invalidRequest(`The request body must be ${expected}, got ${got}.`, null, code);
+  return invalidRequest(`'${param}' must be ${expected}, got ${got}.`, param, code);
+}
+
+/**
+ * The one error to report: TypeBox's first, unless it lies inside a union (`anyOf`), where
+ * every branch reports. There the branch the client meant is the one whose errors are not
+ * mere shape mismatches at the union's value (it got further, into the value); with one such
+ * branch its errors decide, otherwise the union itself is reported ("must be a string or …").
+ * `within` is the schema path of a union branch already chosen.
+ */
+function pick(errors: SchemaFailure[], within = ''): SchemaFailure | undefined {
+  const first = errors[0];
+  if (!first) return undefined;
+  const at = first.schemaPath.indexOf('/anyOf/', within.length);
+  if (at < 0) return first;
+  const unionPath = first.schemaPath.slice(0, at);
+  const prefix = `${unionPath}/anyOf/`;
+  const instance = instancePrefix(first.instancePath, unionPath);
+  const inside = errors.filter(
+    (error) => error.schemaPath.startsWith(prefix) && (error.instancePath === instance || error.instancePath.startsWith(`${instance}/`)),
+  );
+  const union: SchemaFailure = { keyword: 'anyOf', schemaPath: unionPath, instancePath: instance, params: {}, message: '' };
+  const branchOf = (error: SchemaFailure) => error.schemaPath.slice(prefix.length).split('/')[0]!;
+  const candidates = inside.filter((error) => !(error.instancePath === instance && SHAPE_KEYWORDS.has(error.keyword)));
+  if (candidates.length === 0) return union;
+  const depth = (error: SchemaFailure) => error.instancePath.split('/').length + (error.keyword === 'required' ? 1 : 0);
+  const deepest = Math.max(...candidates.map(depth));
+  let best = candidates.filter((error) => depth(error) === deepest);
+  const precise = best.filter((error) => error.keyword !== 'type');
+  if (precise.length > 0) best = precise;
+  const branch = branchOf(best[0]!);
+  if (best.some((error) => branchOf(error) !== branch)) return { ...union, params: { matched: true } };
+  return pick(
+    inside.filter((error) => branchOf(error) === branch),
+    `${prefix}${branch}`,
+  );
+}
+
+/**
+ * The part of `instancePath` a schema path has walked into: `properties/x`, `items`,
+ * `prefixItems/n` and `additionalProperties` each step one level into the value; `anyOf`,
+ * `allOf`, `if`/`then`/`else` stay at the same value.
+ */
+function instancePrefix(instancePath: string, schemaPath: string): string {
+  const schema = segments(schemaPath);
+  let steps = 0;
+  for (let index = 0; index < schema.length; index++) {
+    const keyword = schema[index];
+    if (keyword === 'properties' || keyword === 'patternProperties' || keyword === 'prefixItems') {
+      steps++;
+      index++;
+    } else if (keyword === 'items' || keyword === 'additionalProperties') steps++;
+    else if (keyword === 'anyOf' || keyword === 'allOf' || keyword === 'oneOf' || keyword === '$defs') index++;
+  }
+  const instance = instancePath.split('/');
+  return instance.slice(0, steps + 1).join('/');
+}
+
+const branchValidators = new WeakMap<object, Validator>();
+
+function validatorFor(schema: SchemaNode): Validator {
+  let validator = branchValidators.get(schema);
+  if (!validator) branchValidators.set(schema, (validator = Compile(schema as TSchema)));
+  return validator;
+}
+
+function missingMessage(node: SchemaNode | undefined, param: string): string {
+  const template = typeof node?.missing === 'string' ? node.missing : "Missing required parameter: '{param}'.";
+  return template.replaceAll('{param}', param);
+}
+
+/** What a schema node accepts, in words: its `expected` annotation, else derived. */
+function expectedOf(node: SchemaNode): string {
+  if (typeof node.expected === 'string') return node.expected;
+  if ('const' in node) return quote(node.const);
+  if (Array.isArray(node.enum)) {
+    const values = node.enum.map(quote);
+    if (values.length <= 2) return values.join(' or ');
+    return `one of ${values.slice(0, -1).join(', ')} or ${values.at(-1)}`;
+  }
+  if (Array.isArray(node.anyOf)) {
+    const branches = (node.anyOf as SchemaNode[]).filter((branch) => branch.type !== 'null').map(expectedOf);
+    return [...new Set(branches)].join(' or ');
+  }
+  const type = (Array.isArray(node.type) ? node.type : [node.type]).find((name) => name !== 'null');
+  switch (type) {
+    case 'string':
+      return typeof node.minLength === 'number' && node.minLength > 0 ? 'a non-empty string' : 'a string';
+    case 'number':
+    case 'integer': {
+      const kind = type === 'integer' ? 'an integer' : 'a number';
+      const minimum = typeof node.minimum === 'number' ? node.minimum : undefined;
+      const maximum = typeof node.maximum === 'number' && node.maximum < Number.MAX_SAFE_INTEGER ? node.maximum : undefined;
+      if (minimum !== undefined && maximum !== undefined) return `${kind} between ${minimum} and ${maximum}`;
+      if (minimum !== undefined) return `${kind} of at least ${minimum}`;
+      if (maximum !== undefined) return `${kind} of at most ${maximum}`;
+      return kind;
+    }
+    case 'boolean':
+      return 'a boolean';
+    case 'array':
+      return typeof node.minItems === 'number' && node.minItems > 0 ? 'a non-empty array' : 'an array';
+    case 'object':
+      return 'an object';
+    default:
+      return 'a valid value';
+  }
+}
+
+/** What came instead: its type, or (for a value of the right type) the value itself, shortened. */
+function describeValue(value: unknown, typeOnly: boolean): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string') {
+    if (value.length === 0) return 'an empty string';
+    if (typeOnly) return 'a string';
+    return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  }
+  return `a ${typeof value}`;
+}
+
+function quote(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}
+
+// ─── JSON pointers ───────────────────────────────────────────────────────────────────────
+
+function segments(pointer: string): string[] {
+  return pointer === '' || pointer === '#' ? [] : pointer.replace(/^#/, '').slice(1).split('/').map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function escapePointer(name: string): string {
+  return name.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/** The schema node at a TypeBox `schemaPath` such as `#/properties/messages/items`. */
+function resolve(schema: unknown, schemaPath: string): unknown {
+  let node = schema;
+  for (const part of segments(schemaPath)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function valueAt(value: unknown, pointer: string): unknown {
+  let current = value;
+  for (const part of segments(pointer)) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+/** `/messages/2/content/0` → `messages[2].content[0]` (indexes only where the value is an array). */
+function paramOf(body: unknown, pointer: string): string {
+  let param = '';
+  let current = body;
+  for (const part of segments(pointer)) {
+    if (Array.isArray(current)) param += `[${part}]`;
+    else param += param === '' ? part : `.${part}`;
+    current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
+  }
+  return param;
 }

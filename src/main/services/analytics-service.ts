@@ -8,7 +8,7 @@ import type { AnalyticsRange, BreakdownDimensionName, MetricsSnapshot, TimeSerie
 import type { MetricsView } from '../storage/analytics.js';
 import { listGatewayKeys } from './gateway-key-service.js';
 import { OperationError } from './operation-error.js';
-import { hourlyCostByModel } from './request-log-queries.js';
+import { hourlyCostByModel } from '../storage/request-log-queries.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 
 const MAXIMUM_SERIES = 8;

@@ -3,12 +3,13 @@
  * (config file + the app's settings + flags), storage (the request log, whose writer
  * thread observes the gateway, and the analytics worker), the key managers and the gateway's key check
  * (and, on the desktop app's first start, its first gateway key),
- * the live request tracker, and the services. Listening stays the caller's job
- * (headless.ts), so the port-taken dialog can retry without reopening anything.
+ * the live request tracker, the gateway's reliability state (circuit breakers whose
+ * changes reach the UI, concurrency gates), and the services. Listening stays the
+ * caller's job (headless.ts), so the port-taken dialog can retry without reopening anything.
  */
 import type { ConfigFile, GatewayConfig } from '../gateway/config.js';
 import { loadConfig } from '../gateway/config.js';
-import type { RequestObserver } from '../gateway/context.js';
+import { createReliability, type Reliability, type RequestObserver } from '../gateway/context.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import { UpstreamClient } from '../gateway/routing/upstream-client.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
@@ -18,13 +19,14 @@ import { databasePath } from '../storage/database.js';
 import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
 import { openRequestLog } from '../storage/request-log.js';
 import { createAppServices, type OperationHandlers } from './app-services.js';
+import { CircuitNotices } from './circuit-notices.js';
 import { EventHub } from './event-hub.js';
 import { FirstRunKey } from './first-run-key.js';
 import { AppGatewayAuth } from './gateway-auth.js';
 import { gatewayStatus } from './gateway-service.js';
 import { MemoryProviderKeyManager, type GatewayKeyManager, type ProviderKeyManager } from './key-managers.js';
 import { LiveRequestTracker } from './live-request-tracker.js';
-import { ProviderDirectory } from './provider-service.js';
+import { nextCircuitProbeAt, ProviderDirectory } from './provider-service.js';
 import type { ServiceContext, ShellHooks } from './service-context.js';
 import { priceOverridesOf, runRetention } from './settings-service.js';
 import { SettingsStore } from './settings-store.js';
@@ -58,6 +60,8 @@ export interface Application {
   secrets: SecretStore;
   auth: AppGatewayAuth;
   observers: RequestObserver[];
+  /** Circuit breakers and concurrency gates: given to the gateway, read by the services. */
+  reliability: Reliability;
   services: OperationHandlers;
   events: EventHub;
   context: ServiceContext;
@@ -110,6 +114,13 @@ export function createApplication(options: ApplicationOptions): Application {
   const events = new EventHub();
   const tracker = new LiveRequestTracker({ events, priceBook: () => priceBook });
   const upstream = new UpstreamClient({ connectTimeoutMs: 5_000, connectionsPerOrigin: 4 });
+  // A circuit that opens, probes or closes reaches the Providers screen (throttled, and once
+  // more when an open one turns half-open); only ever called after `directory` below exists.
+  const circuitNotices = new CircuitNotices({
+    emit: () => events.emit('providers.changed', directory.list()),
+    nextProbeAt: () => nextCircuitProbeAt(reliability),
+  });
+  const reliability = createReliability(config, () => circuitNotices.changed());
   const context: ServiceContext = {
     mode: options.mode,
     version: APP_VERSION,
@@ -134,6 +145,7 @@ export function createApplication(options: ApplicationOptions): Application {
     settings,
     runtime: { origin: null, error: null, catalog: null },
     upstream,
+    reliability,
     shell: options.shell ?? {},
   };
   const directory = new ProviderDirectory(context);
@@ -171,6 +183,7 @@ export function createApplication(options: ApplicationOptions): Application {
     secrets,
     auth,
     observers,
+    reliability,
     services,
     events,
     context,
@@ -194,6 +207,7 @@ export function createApplication(options: ApplicationOptions): Application {
       closed = true;
       await firstRunKey.ready();
       for (const timer of timers) clearTimeout(timer);
+      circuitNotices.close();
       stopWatchingKeys?.();
       await notices?.close();
       keyStore.close?.();

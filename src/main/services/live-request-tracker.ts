@@ -7,10 +7,10 @@
  */
 import type { RequestSummary, StreamEventView } from '../../shared/contract.js';
 import type { RequestObserver, RequestStart } from '../gateway/context.js';
-import type { RequestRecord } from '../gateway/types.js';
+import type { RequestRecord, Usage } from '../gateway/types.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import type { PriceBook } from '../pricing/catalog.js';
-import { computeCost } from '../pricing/cost.js';
+import { costOfRecord } from '../storage/record-cost.js';
 import type { EventHub } from './event-hub.js';
 
 interface LiveEntry {
@@ -101,21 +101,14 @@ export function describeStreamEvent(event: CoreStreamEvent, block?: StreamBlock)
   }
 }
 
-/** Cost of a finished record as the writer will compute it (null when unpriced). */
-export function costOf(record: RequestRecord, priceBook: PriceBook): { costNanoUsd: number | null; priced: boolean } {
-  const usage = record.usage;
-  if (!usage) return { costNanoUsd: null, priced: false };
-  const model = record.resolvedModel ?? record.requestedModel;
-  const price = model ? priceBook.lookup({ provider: record.provider, model }) : null;
-  const cost = computeCost(usage, price);
-  const billed = usage.inputTokens + usage.outputTokens;
-  if (billed === 0) return { costNanoUsd: 0, priced: true };
-  return cost.priced ? { costNanoUsd: cost.costNanoUsd, priced: true } : { costNanoUsd: null, priced: false };
+/** Cost of a finished record exactly as the writer will store it (null when unpriced). */
+export function costOf(record: RequestRecord, priceBook: PriceBook): { costNanoUsd: number | null; priced: boolean; usageEstimated: boolean; usage: Usage } {
+  const cost = costOfRecord(record, priceBook);
+  return { costNanoUsd: cost.priced ? cost.costNanoUsd : null, priced: cost.priced, usageEstimated: cost.usageEstimated, usage: cost.usage };
 }
 
 export function summaryOfRecord(record: RequestRecord, priceBook: PriceBook): RequestSummary {
-  const usage = record.usage;
-  const { costNanoUsd, priced } = costOf(record, priceBook);
+  const { costNanoUsd, priced, usageEstimated, usage } = costOf(record, priceBook);
   return {
     id: record.id,
     startedAt: record.startedAt,
@@ -127,14 +120,14 @@ export function summaryOfRecord(record: RequestRecord, priceBook: PriceBook): Re
     status: record.status,
     httpStatus: record.httpStatus,
     stream: record.stream,
-    inputTokens: usage?.inputTokens ?? 0,
-    cachedInputTokens: usage?.cachedInputTokens ?? 0,
-    outputTokens: usage?.outputTokens ?? 0,
-    reasoningTokens: usage?.reasoningTokens ?? 0,
+    inputTokens: usage.inputTokens,
+    cachedInputTokens: usage.cachedInputTokens,
+    outputTokens: usage.outputTokens,
+    reasoningTokens: usage.reasoningTokens,
     liveOutputTokens: null,
     costNanoUsd,
     priced,
-    usageEstimated: false,
+    usageEstimated,
     latencyMs: record.latencyMs,
     timeToFirstTokenMs: record.timeToFirstTokenMs,
     attempts: record.attempts,

@@ -1,11 +1,15 @@
 /**
  * Providers & keys: each provider's state (key in the keychain, from the environment,
  * missing, or not needed), its masked key, the last key test, base URL overrides for
- * OpenAI-compatible and local servers, and detection of local servers (Ollama, LM Studio)
- * by a quick probe of their /v1/models. Keys go in through here and never come back out.
+ * OpenAI-compatible and local servers, detection of local servers (Ollama, LM Studio)
+ * by a quick probe of their /v1/models, and the gateway's live reliability state per
+ * provider (circuit breakers, concurrency in use). Keys go in through here and never come
+ * back out.
  */
-import type { ProviderState, ProviderTestResult } from '../../shared/contract.js';
+import type { CircuitView, ProviderConcurrencyView, ProviderState, ProviderTestResult } from '../../shared/contract.js';
 import type { ProviderConfig } from '../gateway/config.js';
+import type { Reliability } from '../gateway/context.js';
+import type { BreakerSnapshot } from '../gateway/routing/circuit-breaker.js';
 import { testProviderKey, type KeyTestOutcome } from '../secrets/key-test.js';
 import { maskSecret } from '../secrets/secret-store.js';
 import { OperationError, requireString } from './operation-error.js';
@@ -47,6 +51,8 @@ export class ProviderDirectory {
       keyEnvironmentVariable: provider.apiKeyEnv,
       detected: provider.local ? (this.detected.get(provider.id) ?? null) : null,
       lastTest: this.lastTests.get(provider.id) ?? null,
+      circuits: circuitViews(this.context.reliability, provider.id),
+      concurrency: concurrencyView(this.context.reliability, provider.id),
     };
   }
 
@@ -96,6 +102,44 @@ export class ProviderDirectory {
   }
 }
 
+/** A breaker's snapshot as the UI sees it: no internal key, `retryAt` only while it is open. */
+export function circuitView(snapshot: BreakerSnapshot): CircuitView {
+  return {
+    provider: snapshot.provider,
+    model: snapshot.model,
+    state: snapshot.state,
+    consecutiveFailures: snapshot.consecutiveFailures,
+    recentFailures: snapshot.recentFailures,
+    recentTotal: snapshot.recentTotal,
+    retryAt: snapshot.state === 'open' ? snapshot.retryAt : null,
+    openedAt: snapshot.state === 'closed' ? null : snapshot.openedAt,
+    lastError: snapshot.lastError,
+  };
+}
+
+/** The circuits that have seen a failure (of one provider, or all): by provider, its own circuit before its models'. */
+export function circuitViews(reliability: Reliability, provider?: string): CircuitView[] {
+  return reliability.breakers
+    .snapshot()
+    .filter((snapshot) => provider === undefined || snapshot.provider === provider)
+    .map(circuitView)
+    .sort((a, b) => a.provider.localeCompare(b.provider) || (a.model === null ? -1 : b.model === null ? 1 : a.model.localeCompare(b.model)));
+}
+
+/** The soonest moment an open circuit lets its probe through (so the UI can be told it turned half-open), or null. */
+export function nextCircuitProbeAt(reliability: Reliability, now = Date.now()): number | null {
+  let next: number | null = null;
+  for (const snapshot of reliability.breakers.snapshot()) {
+    if (snapshot.state === 'open' && snapshot.retryAt !== null && snapshot.retryAt > now) next = next === null ? snapshot.retryAt : Math.min(next, snapshot.retryAt);
+  }
+  return next;
+}
+
+function concurrencyView(reliability: Reliability, provider: string): ProviderConcurrencyView | null {
+  const gate = reliability.gates.snapshot().find((candidate) => candidate.provider === provider);
+  return gate ? { active: gate.active, waiting: gate.waiting, limit: gate.limit, queue: gate.queue } : null;
+}
+
 async function probe(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
@@ -134,7 +178,14 @@ function validateBaseUrl(value: string): string {
 
 export function createProviderService(context: ServiceContext, directory: ProviderDirectory): Pick<
   OperationHandlers,
-  'providers.list' | 'providers.set-key' | 'providers.delete-key' | 'providers.test' | 'providers.set-base-url' | 'providers.detect-local'
+  | 'providers.list'
+  | 'providers.set-key'
+  | 'providers.delete-key'
+  | 'providers.test'
+  | 'providers.set-base-url'
+  | 'providers.detect-local'
+  | 'providers.circuits'
+  | 'providers.reset-circuits'
 > {
   return {
     'providers.list': async () => directory.list(),
@@ -177,6 +228,14 @@ export function createProviderService(context: ServiceContext, directory: Provid
       const list = directory.list();
       context.events.emit('providers.changed', list);
       return list;
+    },
+    'providers.circuits': async () => circuitViews(context.reliability),
+    'providers.reset-circuits': async (input) => {
+      // Without a provider, every circuit closes.
+      const provider = input?.provider === undefined || input.provider === null ? undefined : directory.provider(input.provider).id;
+      // Closing an open circuit reports the change (the application's throttled 'providers.changed').
+      context.reliability.breakers.reset(provider);
+      return directory.list();
     },
   };
 }

@@ -8,7 +8,7 @@ import type { RequestDetail, RequestFilters, RequestSummary } from '../../shared
 import { matchesFilters } from '../../shared/request-filters.js';
 import { summaryOfRecord } from './live-request-tracker.js';
 import { requireString } from './operation-error.js';
-import { getRequest, listRequests, requestFacets } from './request-log-queries.js';
+import { getRequest, listRequests, requestFacets } from '../storage/request-log-queries.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 import { listGatewayKeys } from './gateway-key-service.js';
 

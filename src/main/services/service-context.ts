@@ -1,10 +1,12 @@
 /**
  * What every domain service is built from: the gateway configuration, storage, the key
- * managers, the live request tracker, the event hub, the settings, and the shell's
- * optional hooks. The composition root (application.ts) builds it once.
+ * managers, the live request tracker, the event hub, the settings, the gateway's
+ * reliability state (circuit breakers, concurrency gates), and the shell's optional
+ * hooks. The composition root (application.ts) builds it once.
  */
 import type { OperationName, Operations } from '../../shared/contract.js';
 import type { GatewayConfig } from '../gateway/config.js';
+import type { Reliability } from '../gateway/context.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
 import type { PriceBook, PriceOverrides } from '../pricing/catalog.js';
@@ -59,5 +61,7 @@ export interface ServiceContext {
   settings: SettingsStore;
   runtime: GatewayRuntime;
   upstream: UpstreamClient;
+  /** The gateway's circuit breakers and concurrency gates (the application owns them; the gateway uses them). */
+  reliability: Reliability;
   shell: ShellHooks;
 }

@@ -11,13 +11,12 @@
 import { performance } from 'node:perf_hooks';
 import type { Usage } from '../gateway/types.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
-import { computeCost } from '../pricing/cost.js';
 import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
-import { estimateOutputTokens, estimateUsage } from './usage-estimate.js';
+import { costOfRecord } from './record-cost.js';
 
 export interface RequestWriterOptions {
   /** Prices used to cost each request (default: the bundled catalog without overrides). */
@@ -80,24 +79,6 @@ function optionalInteger(value: number | null | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : null;
 }
 
-function zeroUsage(): Usage {
-  return { inputTokens: 0, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 0, reasoningTokens: 0 };
-}
-
-/**
- * Usage to store: the upstream's when given; else, for requests that reached an upstream
- * (or produced output), an estimate from the bodies; else zero (nothing was billed).
- */
-function resolveUsage(record: StoredRequestRecord): { usage: StoredUsage; estimated: boolean } {
-  if (record.usage) return { usage: record.usage, estimated: false };
-  const reachedUpstream = record.attempts > 0 && record.cacheHit !== true;
-  const producedOutput = estimateOutputTokens(record.responseBody) > 0;
-  if (record.status === 'success' || (reachedUpstream && record.status === 'cancelled') || producedOutput) {
-    return { usage: estimateUsage(record.upstreamRequestBody ?? record.requestBody, record.responseBody), estimated: true };
-  }
-  return { usage: zeroUsage(), estimated: false };
-}
-
 /** The scope used when deriving conversation ids: chats of different keys or users never merge. */
 export function conversationScope(gatewayKeyId: string | null, user: string | null): string {
   return `${gatewayKeyId ?? ''}\u0000${user ?? ''}`;
@@ -156,21 +137,13 @@ function attemptRows(record: StoredRequestRecord): Array<Record<string, string |
 
 /** Turns one record into everything the writer stores for it (pure apart from hashing). */
 export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean): PreparedRequest {
-  const { usage, estimated } = resolveUsage(record);
+  const { usage, usageEstimated: estimated, costNanoUsd, priced, cacheSavingsNanoUsd, cacheReadSavingsNanoUsd } = costOfRecord(record, priceBook);
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
   const conversationId =
     record.conversationId ??
     deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user) });
-  const model = record.resolvedModel ?? record.requestedModel;
-  const price = model ? priceBook.lookup({ provider: record.provider, model }) : null;
-  const cost = computeCost(usage, price);
   const cacheHit = record.cacheHit === true;
-  const billedTokens = usage.inputTokens + usage.outputTokens;
-  // A request with no billed tokens costs exactly zero whether or not its model has a price.
-  const priced = cacheHit || billedTokens === 0 || cost.priced;
-  const costNanoUsd = cacheHit ? 0 : cost.costNanoUsd;
-  const cacheSavingsNanoUsd = cacheHit ? cost.costNanoUsd : 0;
-  const cacheReadSavingsNanoUsd = cacheHit ? 0 : cost.cacheReadSavingsNanoUsd;
+  const model = record.resolvedModel ?? record.requestedModel;
   const latencyMs = nonNegativeInteger(record.latencyMs);
   const timeToFirstTokenMs = optionalInteger(record.timeToFirstTokenMs);
 

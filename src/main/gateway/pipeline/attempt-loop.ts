@@ -70,10 +70,12 @@ function parseJsonQuietly(text: string): unknown {
 }
 
 /** Which circuit an upstream failure counts against, or null when it says nothing about the upstream. */
-function breakerScope(error: GatewayError): 'provider' | 'model' | null {
+function breakerScope(error: GatewayError, upstreamStatus: number | null | undefined): 'provider' | 'model' | null {
   if (error.status === 499) return null;
-  if (error.status === 429 || error.status === 529) return 'model';
-  if (error.status >= 500 || error.status === 408) return 'provider';
+  // The upstream's own status decides (an adapter may show Anthropic's 529 overloaded to an OpenAI client as 503).
+  const status = upstreamStatus ?? error.status;
+  if (status === 429 || status === 529 || error.code === 'overloaded_error' || error.type === 'overloaded_error') return 'model';
+  if (status >= 500 || status === 408 || error.status >= 500) return 'provider';
   return null;
 }
 
@@ -167,7 +169,7 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
                 attempt.httpStatus = outcome.error.status;
                 attempt.errorType = outcome.error.type;
                 attempt.errorMessage = outcome.error.message;
-                const scope = breakerScope(outcome.error);
+                const scope = breakerScope(outcome.error, null);
                 if (scope) reliability.breakers.failure(providerId, upstreamModel, outcome.error.message, scope);
               }
             },
@@ -194,7 +196,7 @@ export async function runAttempts(context: GatewayContext, request: AttemptReque
       attempt.errorMessage = error.message;
       lastError = error;
       if (error.status === 499 || request.signal.aborted) throw new AttemptsFailed(error, attempts);
-      const scope = breakerScope(error);
+      const scope = breakerScope(error, attempt.httpStatus);
       if (scope) reliability.breakers.failure(providerId, upstreamModel, error.message, scope);
       // The gateway's own concurrency refusal is not the upstream's: no retry here, but a fallback may serve.
       if (error.code === 'provider_concurrency_limit') break;

@@ -1,16 +1,17 @@
 /**
  * Providers & keys: one card per provider (state pill, masked key, last test, set /
  * replace / test / delete, base URL for OpenAI-compatible and local servers, local
- * servers detected when running), then the gateway keys clients use: create (the key
- * shown once, with copy), name, tags, expiry, revoke.
+ * servers detected when running, the concurrency in use when a limit is set, and its
+ * circuit breakers when one is not closed, with a reset), then the gateway keys clients
+ * use: create (the key shown once, with copy), name, tags, expiry, revoke.
  */
 import { useEffect, useState, type FormEvent, type JSX } from 'react';
-import type { GatewayKeySummary, ProviderState } from '../../../shared/contract';
+import type { CircuitView, GatewayKeySummary, ProviderState } from '../../../shared/contract';
 import { useApp, useStoreValue } from '../app-context';
 import { CopyButton } from '../components/copy-button';
 import { EmptyState, ErrorState, LoadingState } from '../components/empty-state';
 import { Icon } from '../components/icons';
-import { formatExactTime, formatLatency, formatRelativeTime } from '../format/format-values';
+import { formatClockTime, formatCount, formatExactTime, formatLatency, formatRelativeTime } from '../format/format-values';
 
 const STATE_LABELS: Record<ProviderState['keyState'], { label: string; tone: string }> = {
   keychain: { label: 'Keychain', tone: 'ok' },
@@ -28,6 +29,80 @@ function statePill(provider: ProviderState): { label: string; tone: string } {
   return STATE_LABELS[provider.keyState];
 }
 
+/** How often the screen reads the concurrency in use again while a provider has a limit (it changes without events). */
+const CONCURRENCY_REFRESH_MS = 2_000;
+
+/** "Circuit open — retrying at 14:03:12" / "Half-open — probing". */
+function circuitHeadline(circuit: CircuitView): string {
+  if (circuit.state === 'half-open') return 'Half-open — probing';
+  return circuit.retryAt !== null ? `Circuit open — retrying at ${formatClockTime(circuit.retryAt)}` : 'Circuit open';
+}
+
+/** Red while the whole provider is cut off, amber while only models are (or it is probing); null when every circuit is closed. */
+function circuitTone(provider: ProviderState): 'error' | 'warning' | null {
+  const tripped = provider.circuits.filter((circuit) => circuit.state !== 'closed');
+  if (tripped.length === 0) return null;
+  return tripped.some((circuit) => circuit.model === null && circuit.state === 'open') ? 'error' : 'warning';
+}
+
+function circuitCounts(circuit: CircuitView): string {
+  const parts = [`${formatCount(circuit.consecutiveFailures)} ${circuit.consecutiveFailures === 1 ? 'failure' : 'failures'} in a row`];
+  if (circuit.recentTotal > 0) parts.push(`${formatCount(circuit.recentFailures)} of the last ${formatCount(circuit.recentTotal)} failed`);
+  return parts.join(' · ');
+}
+
+/**
+ * A provider's circuit breakers, shown only when one is not closed: the provider-wide
+ * circuit as the headline (or how many models are cut off), the last error, each model's
+ * circuit, and a reset.
+ */
+function CircuitPanel({ provider }: { provider: ProviderState }): JSX.Element | null {
+  const { providers } = useApp();
+  const busy = useStoreValue(providers, (state) => state.busy[provider.id]);
+  const own = provider.circuits.find((circuit) => circuit.model === null && circuit.state !== 'closed') ?? null;
+  const models = provider.circuits.filter((circuit) => circuit.model !== null && circuit.state !== 'closed');
+  if (own === null && models.length === 0) return null;
+  const lead = own ?? models[0]!;
+  const tone = circuitTone(provider) ?? 'warning';
+  const headline = own ? circuitHeadline(own) : `Circuit open for ${models.length === 1 ? '1 model' : `${models.length} models`}`;
+  return (
+    <section className={`circuit-panel ${tone}`} aria-label={`${provider.name} circuit breaker`} data-testid={`provider-circuit-${provider.id}`}>
+      <div className="circuit-headline">
+        <span className={`circuit-dot ${tone}`} aria-hidden="true" />
+        <strong title={lead.openedAt !== null ? `Opened ${formatExactTime(lead.openedAt)}` : undefined}>{headline}</strong>
+        <button
+          type="button"
+          className="button small circuit-reset push-end"
+          onClick={() => void providers.getState().resetCircuits(provider.id)}
+          disabled={busy === 'reset-circuits'}
+          aria-label={`Reset the ${provider.name} circuit breaker`}
+          title="Close the circuit now: requests go to the provider again"
+        >
+          {busy === 'reset-circuits' ? 'Resetting…' : 'Reset'}
+        </button>
+      </div>
+      {own ? <p className="circuit-counts">{circuitCounts(own)}</p> : null}
+      {lead.lastError ? (
+        <p className="circuit-error mono" title={lead.lastError}>
+          {lead.lastError}
+        </p>
+      ) : null}
+      {models.length > 0 ? (
+        <ul className="circuit-models" aria-label="Models with an open circuit">
+          {models.map((circuit) => (
+            <li key={circuit.model} title={[circuitCounts(circuit), circuit.lastError].filter(Boolean).join('\n')}>
+              <span className="mono circuit-model">{circuit.model}</span>
+              <span className="circuit-model-state">
+                {circuit.state === 'half-open' ? 'probing' : circuit.retryAt !== null ? `open until ${formatClockTime(circuit.retryAt)}` : 'open'}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </section>
+  );
+}
+
 function ProviderCard({ provider }: { provider: ProviderState }): JSX.Element {
   const { providers } = useApp();
   const busy = useStoreValue(providers, (state) => state.busy[provider.id]);
@@ -37,6 +112,7 @@ function ProviderCard({ provider }: { provider: ProviderState }): JSX.Element {
   const [editingUrl, setEditingUrl] = useState(false);
   const [url, setUrl] = useState(provider.baseUrl);
   const pill = statePill(provider);
+  const tripped = circuitTone(provider);
   const needsKey = provider.keyState !== 'not-needed';
 
   const saveKey = async (event: FormEvent): Promise<void> => {
@@ -53,7 +129,7 @@ function ProviderCard({ provider }: { provider: ProviderState }): JSX.Element {
   };
 
   return (
-    <article className="provider-card" aria-labelledby={`provider-${provider.id}-name`} data-provider={provider.id}>
+    <article className={tripped ? `provider-card circuit-${tripped}` : 'provider-card'} aria-labelledby={`provider-${provider.id}-name`} data-provider={provider.id}>
       <header className="provider-card-header">
         <h3 id={`provider-${provider.id}-name`}>{provider.name}</h3>
         <span className={`pill ${pill.tone}`} data-testid={`provider-state-${provider.id}`}>
@@ -94,7 +170,19 @@ function ProviderCard({ provider }: { provider: ProviderState }): JSX.Element {
             )}
           </dd>
         </div>
+        {provider.concurrency ? (
+          <div>
+            <dt>In flight</dt>
+            <dd data-testid={`provider-concurrency-${provider.id}`} title={`At most ${provider.concurrency.limit} requests at once; up to ${provider.concurrency.queue} more wait, beyond that clients get a 429.`}>
+              <span className="mono">
+                {formatCount(provider.concurrency.active)} / {formatCount(provider.concurrency.limit)}
+              </span>
+              {provider.concurrency.waiting > 0 ? <span className="concurrency-waiting"> · {formatCount(provider.concurrency.waiting)} waiting</span> : null}
+            </dd>
+          </div>
+        ) : null}
       </dl>
+      <CircuitPanel provider={provider} />
       {error ? (
         <p className="callout error small" role="alert">
           {error}
@@ -316,6 +404,12 @@ export default function ProvidersScreen(): JSX.Element {
   useEffect(() => {
     void providers.getState().load();
   }, [providers]);
+  const limited = list.some((provider) => provider.concurrency !== null);
+  useEffect(() => {
+    if (!limited) return undefined;
+    const timer = window.setInterval(() => void providers.getState().refreshProviders(), CONCURRENCY_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [providers, limited]);
   const cloud = list.filter((provider) => !provider.local);
   const local = list.filter((provider) => provider.local);
   return (

@@ -1,7 +1,8 @@
 /**
- * Providers & keys state: every provider's state, the gateway keys, which actions are
- * running, the one-time display of a newly created gateway key, and the desktop app's
- * first gateway key (taken from main once, shown by the first-run dialog).
+ * Providers & keys state: every provider's state (with its circuit breakers and
+ * concurrency in use), the gateway keys, which actions are running, the one-time display
+ * of a newly created gateway key, and the desktop app's first gateway key (taken from main
+ * once, shown by the first-run dialog).
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { GatewayKeyCreateInput, GatewayKeyCreated, GatewayKeySummary, ProviderState } from '../../../shared/contract';
@@ -26,6 +27,10 @@ export interface ProvidersState {
   test(provider: string): Promise<void>;
   setBaseUrl(provider: string, baseUrl: string | null): Promise<boolean>;
   detectLocal(): Promise<void>;
+  /** Closes a provider's circuit breakers (its own and its models'). */
+  resetCircuits(provider: string): Promise<boolean>;
+  /** Reads the providers' state again, quietly (the concurrency in use changes without events). */
+  refreshProviders(): Promise<void>;
   createGatewayKey(input: GatewayKeyCreateInput): Promise<GatewayKeyCreated | null>;
   revokeGatewayKey(id: string): Promise<void>;
   dismissCreatedKey(): void;
@@ -85,6 +90,18 @@ export function createProvidersStore(client: SwitchyardClient): ProvidersStore {
           set({ providers: await client.call('providers.detect-local', undefined) });
         } catch (error) {
           set({ error: (error as Error).message });
+        }
+      },
+      resetCircuits: (provider) =>
+        run(provider, 'reset-circuits', async () => {
+          const providers = await client.call('providers.reset-circuits', { provider });
+          set({ providers });
+        }),
+      async refreshProviders() {
+        try {
+          set({ providers: await client.call('providers.list', undefined) });
+        } catch {
+          // The next event or the next refresh tells; a screen-wide error for a background read would be noise.
         }
       },
       async createGatewayKey(input) {

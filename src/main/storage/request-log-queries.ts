@@ -1,15 +1,15 @@
 /**
- * The inspector's reads over the request log that storage does not offer yet: the most
+ * The inspector's reads over the request log: the most
  * recent requests with filters (keyset-paged by start time, through the started_at,
  * provider, model, key and conversation indexes), one request with its tags, attempts and
  * bodies (messages restored from their content-addressed rows), the values the filter
  * chips offer, and cost per model per hour from the hourly rollups. Each query is bounded
  * (LIMIT, or a few thousand rollup rows) so it runs on the main connection in
- * milliseconds. TODO(storage): these belong in src/main/storage/ beside analytics.ts.
+ * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages } from '../storage/content-addressing.js';
-import type { SqliteDatabase } from '../storage/database.js';
+import { restoreMessages } from './content-addressing.js';
+import type { SqliteDatabase } from './database.js';
 
 interface RequestRow {
   seq: number;
