@@ -2,10 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/main/gateway/config.js';
 import { GatewayError } from '../../src/main/gateway/errors.js';
-import { adapterFor } from '../../src/main/gateway/providers/registry.js';
-import type { StreamEvent } from '../../src/main/gateway/types.js';
+import type { CoreStreamEvent } from '../../src/main/core/types.js';
+import { decodeChatRequest } from '../../src/main/gateway/formats/openai-chat/decode.js';
+import { openAICompatibleAdapter } from '../../src/main/gateway/providers/openai-compatible/index.js';
+import { adapterFor, coreAdapterFor } from '../../src/main/gateway/providers/registry.js';
 import { containsSecret, redactSecrets, redactValue } from '../../src/main/secrets/redact.js';
-import { redactGatewayError, redactingAdapter } from '../../src/main/secrets/redacting-adapter.js';
+import { redactGatewayError, redactingAdapter, redactingCoreAdapter } from '../../src/main/secrets/redacting-adapter.js';
 
 describe('redactSecrets', () => {
   it.each([
@@ -81,10 +83,13 @@ describe('every adapter, wrapped by the registry, redacts the key from upstream 
     expect(error.message).toContain('…');
   });
 
-  it('and from error events in a stream', () => {
-    const target = { provider: provider('openai'), model: 'gpt-4o-mini', apiKey: key };
-    const translator = adapterFor(target.provider)!.createStreamTranslator(target, { model: 'gpt-4o-mini', messages: [], stream: true });
-    const events: StreamEvent[] = translator.push({ event: null, data: JSON.stringify({ error: { message: `stream failed for ${key}`, type: 'server_error' } }), id: null } as never);
+  it.each([
+    ['openai', JSON.stringify({ error: { message: `stream failed for ${key}`, type: 'server_error' } })],
+    ['gemini', JSON.stringify({ error: { code: 500, message: `stream failed for ${key}`, status: 'INTERNAL' } })],
+  ])('and from error events in a stream (%s)', (id, data) => {
+    const target = { provider: provider(id), model: 'm', apiKey: key };
+    const translator = coreAdapterFor(target.provider)!.createStreamTranslator(target, decodeChatRequest({ model: 'm', messages: [], stream: true }));
+    const events: CoreStreamEvent[] = translator.push({ event: null, data, id: null } as never);
     const error = events.find((event) => event.type === 'error');
     expect(error).toBeDefined();
     expect(JSON.stringify(events)).not.toContain(key);
@@ -92,17 +97,40 @@ describe('every adapter, wrapped by the registry, redacts the key from upstream 
 
   it('and from a model list failure', async () => {
     const target = { provider: provider('openai'), model: '', apiKey: key };
-    const adapter = redactingAdapter({
-      ...adapterFor(target.provider)!,
+    const legacy = redactingAdapter({
+      ...openAICompatibleAdapter,
       listModels: async () => {
         throw new Error(`refused ${key}`);
       },
     });
-    await expect(adapter.listModels(target, async () => ({ status: 200, json: null }), 1000)).rejects.toThrow('refused Zq8…9cD4');
+    await expect(legacy.listModels(target, async () => ({ status: 200, json: null }), 1000)).rejects.toThrow('refused Zq8…9cD4');
+    const core = redactingCoreAdapter({
+      ...coreAdapterFor(provider('gemini'))!,
+      listModels: async () => {
+        throw new Error(`refused ${key}`);
+      },
+    });
+    await expect(core.listModels({ ...target, provider: provider('gemini') }, async () => ({ status: 200, json: null }), 1000)).rejects.toThrow('refused Zq8…9cD4');
+  });
+
+  it('and from a Gemini answer that cannot be read', () => {
+    const target = { provider: provider('gemini'), model: 'm', apiKey: key };
+    const body = Buffer.from(JSON.stringify({ promptFeedback: { blockReason: 'OTHER', blockReasonMessage: `blocked for ${key}` } }));
+    let thrown: unknown;
+    try {
+      coreAdapterFor(target.provider)!.parseResponse(body, target, decodeChatRequest({ model: 'm', messages: [] }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(GatewayError);
+    expect((thrown as GatewayError).message).not.toContain(key);
   });
 
   it('wraps once', () => {
-    const adapter = adapterFor(provider('openai'))!;
-    expect(redactingAdapter(adapter)).toBe(adapter);
+    const legacy = redactingAdapter(openAICompatibleAdapter);
+    expect(redactingAdapter(legacy)).toBe(legacy);
+    const core = coreAdapterFor(provider('gemini'))!;
+    expect(redactingCoreAdapter(core)).toBe(core);
+    expect(adapterFor(provider('gemini'))).toBe(core);
   });
 });

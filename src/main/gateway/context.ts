@@ -9,7 +9,7 @@ import type { ModelCatalog } from './routing/model-catalog.js';
 import type { ModelResolution, ModelRouter } from './routing/model-router.js';
 import type { UpstreamClient } from './routing/upstream-client.js';
 import { adapterFor, coreAdapterFor } from './providers/registry.js';
-import type { CoreProviderAdapter, ProviderAdapter, UpstreamTarget } from './providers/types.js';
+import type { CoreProviderAdapter, ProviderServices, UpstreamTarget } from './providers/types.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { RequestRecord } from './types.js';
 import type { CoreStreamEvent } from '../core/types.js';
@@ -59,7 +59,7 @@ export interface GatewayContext {
 export interface ResolvedTarget {
   resolution: ModelResolution;
   target: UpstreamTarget;
-  adapter: ProviderAdapter;
+  adapter: ProviderServices;
   /** The same provider over the format-neutral core (chat). */
   core: CoreProviderAdapter;
 }

@@ -8,9 +8,11 @@
  *
  * The registry wraps every adapter once (providers/registry.ts), so every route, the
  * model catalog and `switchyard keys test` get redacted errors without knowing about it.
+ * Adapters over the core (CoreProviderAdapter) get the same from redactingCoreAdapter.
  */
 import { GatewayError } from '../gateway/errors.js';
-import type { ProviderAdapter, StreamTranslator, UpstreamTarget } from '../gateway/providers/types.js';
+import type { CoreStreamEvent } from '../core/types.js';
+import type { CoreProviderAdapter, CoreStreamTranslator, ProviderAdapter, StreamTranslator, UpstreamTarget } from '../gateway/providers/types.js';
 import type { StreamEvent } from '../gateway/types.js';
 import { redactSecrets, redactValue } from './redact.js';
 
@@ -97,5 +99,62 @@ export function redactingAdapter(adapter: ProviderAdapter): ProviderAdapter {
   if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
   if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => keyOfTarget(target));
   wrappedAdapters.add(wrapped);
+  return wrapped;
+}
+
+// ───────────────────────────── over the core ─────────────────────────────
+
+const wrappedCoreAdapters = new WeakSet<CoreProviderAdapter>();
+
+function redactCoreEvents(events: CoreStreamEvent[], apiKey: string | null): CoreStreamEvent[] {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    if (event.type === 'error') events[index] = { ...event, error: redactValue(event.error, [apiKey]) };
+  }
+  return events;
+}
+
+class RedactingCoreStreamTranslator implements CoreStreamTranslator {
+  constructor(
+    private readonly inner: CoreStreamTranslator,
+    private readonly apiKey: string | null,
+  ) {}
+
+  push(event: Parameters<CoreStreamTranslator['push']>[0]): CoreStreamEvent[] {
+    return redactCoreEvents(this.inner.push(event), this.apiKey);
+  }
+
+  end(): CoreStreamEvent[] {
+    return redactCoreEvents(this.inner.end(), this.apiKey);
+  }
+
+  get done(): boolean {
+    return this.inner.done;
+  }
+}
+
+/**
+ * A core adapter (one that translates core ↔ native itself) with every upstream-derived error
+ * redacted, as redactingAdapter does for the OpenAI-pivot ones. Idempotent.
+ */
+export function redactingCoreAdapter(adapter: CoreProviderAdapter): CoreProviderAdapter {
+  if (wrappedCoreAdapters.has(adapter)) return adapter;
+  const wrapped: CoreProviderAdapter = {
+    nativeFormat: adapter.nativeFormat,
+    prepare: adapter.prepare,
+    parseResponse: guarded(adapter.parseResponse, (_body, target) => target.apiKey),
+    createStreamTranslator: (target, core) => new RedactingCoreStreamTranslator(adapter.createStreamTranslator(target, core), target.apiKey),
+    parseError: (status, body, headers, target) => redactGatewayError(adapter.parseError(status, body, headers, target), [target.apiKey]),
+    async listModels(target, fetchJson, timeoutMs) {
+      try {
+        return await adapter.listModels(target, fetchJson, timeoutMs);
+      } catch (error) {
+        throw redactThrown(error, [target.apiKey]);
+      }
+    },
+  };
+  if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
+  if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => target.apiKey);
+  wrappedCoreAdapters.add(wrapped);
   return wrapped;
 }

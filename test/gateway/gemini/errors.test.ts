@@ -28,7 +28,7 @@ describe('Gemini upstream errors (golden fixtures)', () => {
   it('maps an in-stream error frame with the same rules', () => {
     expect(streamErrorEvent('Google Gemini', { code: 429, message: 'quota', status: 'RESOURCE_EXHAUSTED' })).toEqual({
       type: 'error',
-      error: { status: 429, body: { message: 'Google Gemini: quota', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' } },
+      error: { kind: 'rate-limit', status: 429, message: 'Google Gemini: quota', type: 'rate_limit_error', param: null, code: 'rate_limit_exceeded' },
     });
   });
 });

@@ -1,13 +1,15 @@
 /**
  * OpenAI request in → Gemini request out, one golden fixture per case
  * (fixtures/request/<case>.json: `openai`, `model`, and the expected `gemini` + `warnings`,
- * or the expected `error`).
+ * or the expected `error`), by composition: the openai-chat decoder (wire → core), then the
+ * Gemini adapter's prepare (core → native).
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/main/gateway/config.js';
 import { GatewayError } from '../../../src/main/gateway/errors.js';
+import { decodeChatRequest } from '../../../src/main/gateway/formats/openai-chat/decode.js';
 import type { ChatCompletionRequest } from '../../../src/main/gateway/openai-types.js';
-import { prepareGeminiChat } from '../../../src/main/gateway/providers/gemini/request.js';
+import { geminiAdapter } from '../../../src/main/gateway/providers/gemini/index.js';
 import type { UpstreamTarget } from '../../../src/main/gateway/providers/types.js';
 import { UPDATE, errorShape, fixtureNames, readFixture, updateFixture } from './golden.js';
 
@@ -34,7 +36,7 @@ describe('Gemini request translation (golden fixtures)', () => {
       const model = fixture.model ?? fixture.openai.model;
       let outcome: Record<string, unknown>;
       try {
-        const prepared = prepareGeminiChat(structuredClone(fixture.openai), target(model));
+        const prepared = geminiAdapter.prepare(decodeChatRequest(structuredClone(fixture.openai)), target(model));
         expect(prepared.request.headers['x-goog-api-key']).toBe('test-key');
         expect(prepared.request.url).not.toContain('test-key');
         expect(JSON.parse(prepared.request.body!)).toEqual(prepared.request.json);

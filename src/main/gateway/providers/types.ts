@@ -120,3 +120,9 @@ export interface CoreProviderAdapter {
   parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
   listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
 }
+
+/**
+ * What the gateway needs of a provider besides chat (errors, embeddings, the model list):
+ * the same members in both contracts, so the registry serves them from either.
+ */
+export type ProviderServices = Pick<CoreProviderAdapter, 'parseError' | 'prepareEmbeddings' | 'parseEmbeddingsResponse' | 'listModels'>;

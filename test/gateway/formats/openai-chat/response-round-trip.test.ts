@@ -1,8 +1,9 @@
 /**
- * Non-streamed answers through the core: for every recorded Anthropic and Gemini response, the
- * OpenAI completion the old adapter produced, decoded to core and encoded again, is the same
- * JSON text, so a client sees byte for byte what it saw before the core. And the legacy bridge
- * returns usage exactly as the adapter normalised it.
+ * Non-streamed answers through the core: for every recorded Anthropic response, the OpenAI
+ * completion the old adapter produced, decoded to core and encoded again, is the same JSON
+ * text, so a client sees byte for byte what it saw before the core. And the legacy bridge
+ * returns usage exactly as the adapter normalised it. (Gemini translates core ↔ native itself:
+ * its recorded answers go through parseResponse and this encoder in test/gateway/gemini.)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,6 @@ import { openAIErrorBody } from '../../../../src/main/gateway/formats/openai-cha
 import { coreErrorFrom, gatewayErrorFrom } from '../../../../src/main/gateway/core-errors.js';
 import { GatewayError } from '../../../../src/main/gateway/errors.js';
 import { anthropicAdapter } from '../../../../src/main/gateway/providers/anthropic/index.js';
-import { geminiAdapter } from '../../../../src/main/gateway/providers/gemini/index.js';
 import { bridgeLegacyAdapter } from '../../../../src/main/gateway/providers/legacy-bridge.js';
 import { openAICompatibleAdapter } from '../../../../src/main/gateway/providers/openai-compatible/index.js';
 import type { ProviderAdapter, UpstreamTarget } from '../../../../src/main/gateway/providers/types.js';
@@ -51,18 +51,11 @@ describe('non-streamed answers: encode(decode(legacy completion)) is the same JS
       check(anthropicAdapter, target('anthropic', 'claude-sonnet-4-5'), Buffer.from(JSON.stringify(fixture.message)));
     });
   }
-  for (const name of readdirSync(join(GATEWAY, 'gemini', 'fixtures', 'response'))) {
-    it(`gemini ${name}`, () => {
-      const fixture = JSON.parse(readFileSync(join(GATEWAY, 'gemini', 'fixtures', 'response', name), 'utf8'));
-      if (fixture.gemini === undefined) return;
-      check(geminiAdapter, target('gemini', 'gemini-2.5-flash'), Buffer.from(typeof fixture.gemini === 'string' ? fixture.gemini : JSON.stringify(fixture.gemini)));
-    });
-  }
 });
 
 describe('coverage', () => {
   it('compared most recorded answers', () => {
-    expect(compared).toBeGreaterThan(20);
+    expect(compared).toBeGreaterThanOrEqual(10);
   });
 });
 

@@ -1,11 +1,15 @@
 /**
- * OpenAI chat messages → Gemini `systemInstruction` and `contents`.
+ * Core messages → Gemini `systemInstruction` and `contents`.
  *
- * - `system` and `developer` messages, wherever they stand, become the one systemInstruction.
- * - user → `user`, assistant → `model`; tool (and legacy function) results → `user` turns of
- *   `functionResponse` parts, the function name recovered from the assistant tool call they
- *   answer. Consecutive turns of one role are merged (so parallel tool results share one
- *   turn), empty text is dropped, and turns left without parts are dropped.
+ * - The leading system text and `system` messages, wherever they stand, become the one
+ *   systemInstruction (one text part per non-empty core text part).
+ * - user → `user`, assistant → `model` (its text and refusal parts as one text part, signed
+ *   with the thought signature its text carries; reasoning is not sent back: Gemini keeps its
+ *   own state in the signatures); tool results → `user` turns of `functionResponse` parts, the
+ *   function name recovered from the assistant tool call they answer (or the name the result
+ *   carries, for a legacy function result with no call id). Consecutive turns of one role are
+ *   merged (so parallel tool results share one turn), empty text is dropped, and turns left
+ *   without parts are dropped.
  * - Images: `data:` URLs become `inlineData`. http(s) URLs are refused with a 400: fetching
  *   client-supplied URLs from a gateway that runs on the user's machine would let any caller
  *   make it request internal addresses (SSRF), so the client is asked to inline the image.
@@ -13,7 +17,7 @@
  *   object or array is sent parsed, anything else as the string.
  */
 import { invalidRequest } from '../../errors.js';
-import type { ChatMessage, ContentPart } from '../../openai-types.js';
+import type { AssistantPart, AudioPart, CoreMessage, FilePart, ImagePart, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../types.js';
 import { isSyntheticToolCallId, signatureFrom } from './tool-calls.js';
 import type { GeminiContent, GeminiPart } from './wire-types.js';
@@ -55,9 +59,8 @@ function inlineFromDataUrl(url: string, param: string, what: string): GeminiPart
   return { inlineData: { mimeType: parsed.mimeType, data: parsed.data } };
 }
 
-function imagePart(part: Record<string, unknown>, param: string): GeminiPart {
-  const imageUrl = part.image_url;
-  const url = isObject(imageUrl) && typeof imageUrl.url === 'string' ? imageUrl.url : typeof imageUrl === 'string' ? imageUrl : '';
+/** An image URL (http(s) refused, data: URLs inlined). */
+function imageFromUrl(url: string, param: string): GeminiPart {
   if (/^https?:/i.test(url)) {
     throw invalidRequest(
       `'${param}': image URLs cannot be passed to Gemini models, and Switchyard does not download them (a gateway fetching URLs chosen by its callers is a server-side request forgery risk). Send the image inline as a data: URL instead (data:image/png;base64,…).`,
@@ -69,69 +72,79 @@ function imagePart(part: Record<string, unknown>, param: string): GeminiPart {
   return inlineFromDataUrl(url, param, 'image_url.url');
 }
 
-function audioPart(part: Record<string, unknown>, param: string): GeminiPart {
-  const audio = part.input_audio;
-  if (!isObject(audio) || typeof audio.data !== 'string' || audio.data.length === 0 || typeof audio.format !== 'string') {
-    throw invalidRequest(`'${param}': input_audio needs 'data' (base64) and 'format'.`, param, 'invalid_value');
-  }
-  return { inlineData: { mimeType: `audio/${audio.format.toLowerCase()}`, data: audio.data } };
+/** Base64 data as the data: URL it came from, so it is checked and normalised as one. */
+function base64Url(mediaType: string, data: string): string {
+  return `data:${mediaType};base64,${data}`;
 }
 
-function filePart(part: Record<string, unknown>, param: string): GeminiPart {
-  const file = part.file;
-  if (isObject(file) && typeof file.file_data === 'string') {
-    return file.file_data.startsWith('data:') ? inlineFromDataUrl(file.file_data, param, 'file.file_data') : { inlineData: { mimeType: 'application/pdf', data: file.file_data } };
+function imagePart(part: ImagePart, param: string): GeminiPart {
+  const source = part.source;
+  if (source.kind === 'base64') return inlineFromDataUrl(base64Url(source.mediaType, source.data), param, 'image_url.url');
+  if (source.kind === 'url') return imageFromUrl(source.url, param);
+  throw invalidRequest(`'${param}': Gemini models take images inline only (a data: URL); uploaded file ids cannot be used.`, param, 'invalid_value');
+}
+
+function audioPart(part: AudioPart, param: string): GeminiPart {
+  if (part.data.length === 0 || typeof part.format !== 'string') {
+    throw invalidRequest(`'${param}': input_audio needs 'data' (base64) and 'format'.`, param, 'invalid_value');
   }
+  return { inlineData: { mimeType: `audio/${part.format.toLowerCase()}`, data: part.data } };
+}
+
+function filePart(part: FilePart, param: string): GeminiPart {
+  const source = part.source;
+  if (source.kind === 'base64') return inlineFromDataUrl(base64Url(source.mediaType, source.data), param, 'file.file_data');
+  // A file_data that is not a base64 data: URL: another data: URL, or bare base64 (a PDF, as OpenAI reads it).
+  if (source.kind === 'url') return source.url.startsWith('data:') ? inlineFromDataUrl(source.url, param, 'file.file_data') : { inlineData: { mimeType: 'application/pdf', data: source.url } };
+  if (source.kind === 'text') return { text: source.text };
   throw invalidRequest(`'${param}': Gemini models take files inline only (file.file_data as a data: URL); uploaded file ids cannot be used.`, param, 'invalid_value');
 }
 
-/** One user content part → Gemini parts (none for empty text). */
-function userPart(part: ContentPart, param: string): GeminiPart | null {
-  const record = part as Record<string, unknown>;
+/** One user content part → a Gemini part (none for empty text). */
+function userPart(part: UserPart, param: string): GeminiPart | null {
   switch (part.type) {
     case 'text':
-      return typeof record.text === 'string' && record.text.length > 0 ? { text: record.text } : null;
-    case 'image_url':
-      return imagePart(record, param);
-    case 'input_audio':
-      return audioPart(record, param);
+      return part.text.length > 0 ? { text: part.text } : null;
+    case 'image':
+      return imagePart(part, param);
+    case 'audio':
+      return audioPart(part, param);
     case 'file':
-      return filePart(record, param);
-    default:
-      throw invalidRequest(`'${param}': content parts of type '${part.type}' cannot be sent to Gemini.`, param, 'invalid_value');
+      return filePart(part, param);
+    case 'native': {
+      // A client part kept whole (extra keys on a text part): its text is still text.
+      const value = part.value as { type?: unknown; text?: unknown } | null;
+      if (part.family === 'openai' && isObject(value) && value.type === 'text' && typeof value.text === 'string') return value.text.length > 0 ? { text: value.text } : null;
+      throw invalidRequest(`'${param}': content parts of type '${part.kind}' cannot be sent to Gemini.`, param, 'invalid_value');
+    }
   }
 }
 
-/** The text of a message whose content may only be text (system, developer, assistant, tool). */
-function textOf(message: ChatMessage, index: number): string {
-  const content = message.content;
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
+/** The text of a tool result (only text can be sent to Gemini as a function response). */
+function resultText(part: ToolResultPart, param: string, role: string): string {
+  if (typeof part.content === 'string') return part.content;
   let text = '';
-  for (let part = 0; part < content.length; part++) {
-    const item = content[part]! as Record<string, unknown> & { type: string };
-    if (item.type === 'text' && typeof item.text === 'string') text += item.text;
-    else if (item.type === 'refusal' && typeof item.refusal === 'string') text += item.refusal;
+  for (let position = 0; position < part.content.length; position++) {
+    const item = part.content[position]!;
+    if (item.type === 'text') text += item.text;
     else {
-      const param = `messages[${index}].content[${part}]`;
-      throw invalidRequest(`'${param}': a ${message.role} message can only hold text for Gemini, got a '${item.type}' part.`, param, 'invalid_value');
+      const itemParam = `${param}[${position}]`;
+      const kind = item.type === 'image' ? 'image_url' : item.type;
+      throw invalidRequest(`'${itemParam}': a ${role} message can only hold text for Gemini, got a '${kind}' part.`, itemParam, 'invalid_value');
     }
   }
   return text;
 }
 
-function parseArguments(raw: unknown, param: string): Record<string, unknown> {
-  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return {};
-  if (isObject(raw)) return raw;
-  if (typeof raw === 'string') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      throw invalidRequest(`'${param}' is not valid JSON; Gemini needs the call's arguments as a JSON object.`, param, 'invalid_value');
-    }
-    if (isObject(parsed)) return parsed;
+function parseArguments(raw: string, param: string): Record<string, unknown> {
+  if (raw.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidRequest(`'${param}' is not valid JSON; Gemini needs the call's arguments as a JSON object.`, param, 'invalid_value');
   }
+  if (isObject(parsed)) return parsed;
   throw invalidRequest(`'${param}' must be a JSON object; Gemini takes function arguments as an object.`, param, 'invalid_value');
 }
 
@@ -154,98 +167,122 @@ function push(contents: GeminiContent[], role: 'user' | 'model', parts: GeminiPa
   else contents.push({ role, parts });
 }
 
-export function convertMessages(messages: ChatMessage[], warnings: RequestWarning[]): ConvertedMessages {
-  const system: GeminiPart[] = [];
+function systemParts(parts: TextPart[], into: GeminiPart[]): void {
+  for (const part of parts) if (part.text.length > 0) into.push({ text: part.text });
+}
+
+/** An assistant turn → `model` parts: its text as one part (signed when its text was), then its function calls. */
+function modelParts(content: AssistantPart[], param: string, calls: Map<string, KnownCall>, latestByName: Map<string, KnownCall>): GeminiPart[] {
+  const parts: GeminiPart[] = [];
+  let text = '';
+  let signature: string | undefined;
+  for (const part of content) {
+    if (part.type === 'text') {
+      text += part.text;
+      signature = signatureFrom(part.providerData) ?? signature;
+    } else if (part.type === 'refusal') {
+      text += part.text;
+    } else if (part.type === 'native' && part.family === 'openai') {
+      throw invalidRequest(`'${param}.content': an assistant message can only hold text for Gemini, got a '${part.kind}' part.`, `${param}.content`, 'invalid_value');
+    }
+    // Reasoning (and other families' state) is not sent back: Gemini's own rides in signatures.
+  }
+  if (text.length > 0) {
+    const part: GeminiPart = { text };
+    if (signature) part.thoughtSignature = signature;
+    parts.push(part);
+  }
+  let position = 0;
+  for (const call of content) {
+    if (call.type !== 'tool-call') continue;
+    const argumentsParam = `${param}.tool_calls[${position++}].function.arguments`;
+    const known: KnownCall = { name: call.name };
+    if (call.id.length > 0 && !isSyntheticToolCallId(call.id)) known.geminiId = call.id;
+    if (call.id.length > 0) calls.set(call.id, known);
+    latestByName.set(known.name, known);
+    const part: GeminiPart = { functionCall: { name: call.name, args: parseArguments(call.input, argumentsParam) } };
+    if (known.geminiId) part.functionCall!.id = known.geminiId;
+    const callSignature = signatureFrom(call.providerData);
+    if (callSignature) part.thoughtSignature = callSignature;
+    parts.push(part);
+  }
+  return parts;
+}
+
+/**
+ * Converts the core's instructions and messages. `offset` is the number of client messages
+ * before the core's first message (the leading instructions), so errors name the client's
+ * own `messages[i]`.
+ */
+export function convertMessages(system: TextPart[], messages: CoreMessage[], warnings: RequestWarning[], offset = 0): ConvertedMessages {
+  const instructions: GeminiPart[] = [];
+  systemParts(system, instructions);
   const contents: GeminiContent[] = [];
   const calls = new Map<string, KnownCall>();
-  /** Legacy function-role results carry no id: they answer the latest call of their name. */
+  /** Legacy function results carry no id: they answer the latest call of their name. */
   const latestByName = new Map<string, KnownCall>();
 
-  for (let index = 0; index < messages.length; index++) {
-    const message = messages[index]!;
+  for (let position = 0; position < messages.length; position++) {
+    const message = messages[position]!;
+    const index = position + offset;
     switch (message.role) {
       case 'system':
-      case 'developer': {
-        const text = textOf(message, index);
-        if (text.length > 0) system.push({ text });
+        systemParts(message.content, instructions);
         break;
-      }
       case 'user': {
-        const content = message.content;
-        if (typeof content === 'string') {
-          push(contents, 'user', content.length > 0 ? [{ text: content }] : []);
-        } else if (Array.isArray(content)) {
-          const parts: GeminiPart[] = [];
-          for (let part = 0; part < content.length; part++) {
-            const converted = userPart(content[part]!, `messages[${index}].content[${part}]`);
-            if (converted) parts.push(converted);
-          }
-          push(contents, 'user', parts);
-        }
-        break;
-      }
-      case 'assistant': {
         const parts: GeminiPart[] = [];
-        const text = textOf(message, index);
-        if (text.length > 0) {
-          const part: GeminiPart = { text };
-          const signature = signatureFrom(message);
-          if (signature) part.thoughtSignature = signature;
-          parts.push(part);
+        for (let part = 0; part < message.content.length; part++) {
+          const converted = userPart(message.content[part]!, `messages[${index}].content[${part}]`);
+          if (converted) parts.push(converted);
         }
-        const toolCalls = Array.isArray(message.tool_calls) ? message.tool_calls : [];
-        for (let position = 0; position < toolCalls.length; position++) {
-          const call = toolCalls[position]!;
-          const param = `messages[${index}].tool_calls[${position}].function.arguments`;
-          const known: KnownCall = { name: call.function.name };
-          if (!isSyntheticToolCallId(call.id)) known.geminiId = call.id;
-          calls.set(call.id, known);
-          latestByName.set(known.name, known);
-          const part: GeminiPart = { functionCall: { name: call.function.name, args: parseArguments(call.function.arguments, param) } };
-          if (known.geminiId) part.functionCall!.id = known.geminiId;
-          const signature = signatureFrom(call);
-          if (signature) part.thoughtSignature = signature;
-          parts.push(part);
-        }
-        push(contents, 'model', parts);
+        push(contents, 'user', parts);
         break;
       }
+      case 'assistant':
+        push(contents, 'model', modelParts(message.content, `messages[${index}]`, calls, latestByName));
+        break;
       case 'tool': {
-        const id = message.tool_call_id ?? '';
-        const known = calls.get(id);
-        if (!known) {
-          const param = `messages[${index}].tool_call_id`;
-          throw invalidRequest(
-            `'${param}' is '${id}', which matches no tool call of an earlier assistant message; Gemini needs the function's name, which is taken from that call.`,
-            param,
-            'invalid_value',
-          );
+        const parts: GeminiPart[] = [];
+        for (const result of message.content) {
+          const legacy = result.callId.length === 0 && result.name !== undefined;
+          let name: string;
+          let geminiId: string | undefined;
+          if (legacy) {
+            if (result.name!.length === 0) {
+              throw invalidRequest(`'messages[${index}].name' is required for function messages.`, `messages[${index}].name`, 'missing_required_parameter');
+            }
+            name = result.name!;
+            geminiId = latestByName.get(name)?.geminiId;
+          } else {
+            const known = calls.get(result.callId);
+            if (!known && !result.name) {
+              const param = `messages[${index}].tool_call_id`;
+              throw invalidRequest(
+                `'${param}' is '${result.callId}', which matches no tool call of an earlier assistant message; Gemini needs the function's name, which is taken from that call.`,
+                param,
+                'invalid_value',
+              );
+            }
+            name = known?.name ?? result.name!;
+            geminiId = known ? known.geminiId : result.callId.length > 0 && !isSyntheticToolCallId(result.callId) ? result.callId : undefined;
+          }
+          const response: GeminiPart = { functionResponse: { name, response: toolResponse(resultText(result, `messages[${index}].content`, legacy ? 'function' : 'tool')) } };
+          if (geminiId) response.functionResponse!.id = geminiId;
+          parts.push(response);
         }
-        const response: GeminiPart = { functionResponse: { name: known.name, response: toolResponse(textOf(message, index)) } };
-        if (known.geminiId) response.functionResponse!.id = known.geminiId;
-        push(contents, 'user', [response]);
-        break;
-      }
-      case 'function': {
-        if (typeof message.name !== 'string' || message.name.length === 0) {
-          throw invalidRequest(`'messages[${index}].name' is required for function messages.`, `messages[${index}].name`, 'missing_required_parameter');
-        }
-        const response: GeminiPart = { functionResponse: { name: message.name, response: toolResponse(textOf(message, index)) } };
-        const geminiId = latestByName.get(message.name)?.geminiId;
-        if (geminiId) response.functionResponse!.id = geminiId;
-        push(contents, 'user', [response]);
+        push(contents, 'user', parts);
         break;
       }
     }
   }
 
-  if (contents.length === 0 && system.length > 0) {
+  if (contents.length === 0 && instructions.length > 0) {
     // Gemini needs at least one turn; a request of instructions alone is answered as OpenAI would.
     warnings.push({ type: 'other', parameter: 'messages', message: 'no user or assistant messages: the system text was sent as the user turn' });
-    return { contents: [{ role: 'user', parts: system }] };
+    return { contents: [{ role: 'user', parts: instructions }] };
   }
   if (contents.length === 0) {
     throw invalidRequest("'messages' must contain at least one non-empty user or assistant message for Gemini models.", 'messages', 'invalid_value');
   }
-  return system.length > 0 ? { systemInstruction: { parts: system }, contents } : { contents };
+  return instructions.length > 0 ? { systemInstruction: { parts: instructions }, contents } : { contents };
 }

@@ -5,8 +5,9 @@
  * hint in a RetryInfo detail (no Retry-After header is documented), which becomes the
  * `retry-after` / `retry-after-ms` headers the OpenAI SDKs read.
  */
+import type { CoreStreamEvent } from '../../../core/types.js';
+import { coreErrorFromBody } from '../../core-errors.js';
 import { GatewayError, defaultErrorType } from '../../errors.js';
-import type { StreamEvent } from '../../types.js';
 import type { GeminiPromptFeedback } from './wire-types.js';
 
 interface GoogleErrorFields {
@@ -99,11 +100,15 @@ export function geminiUpstreamError(providerName: string, status: number, body: 
   return googleError(providerName, status, fields, headers);
 }
 
+/** A gateway error as a core stream error event (its OpenAI body's type kept). */
+export function errorEvent(error: GatewayError): Extract<CoreStreamEvent, { type: 'error' }> {
+  return { type: 'error', error: coreErrorFromBody(error.status, error.toBody()) };
+}
+
 /** A `{"error":{…}}` frame inside a stream → an error event. */
-export function streamErrorEvent(providerName: string, error: unknown): Extract<StreamEvent, { type: 'error' }> {
+export function streamErrorEvent(providerName: string, error: unknown): Extract<CoreStreamEvent, { type: 'error' }> {
   const fields = readGoogleError(error);
-  const gatewayError = googleError(providerName, fields.code ?? 502, fields);
-  return { type: 'error', error: { status: gatewayError.status, body: gatewayError.toBody() } };
+  return errorEvent(googleError(providerName, fields.code ?? 502, fields));
 }
 
 /**

@@ -1,16 +1,16 @@
 /**
- * Gemini `GenerateContentResponse` → OpenAI chat completion. Each candidate becomes a
- * choice: thought parts → `reasoning_content`, text parts → `content`, function calls →
- * `tool_calls` (ids made up where Gemini gave none, signatures under `extra_content`).
- * A prompt Gemini blocked (no candidates, `promptFeedback.blockReason`) is an error.
+ * Gemini `GenerateContentResponse` → the core response. Each candidate becomes a choice whose
+ * parts keep Gemini's order: thought parts → reasoning, text parts → text, function calls →
+ * tool calls (ids made up where Gemini gave none, signatures as Gemini provider data). The
+ * signature Gemini put on the candidate's text (or thoughts) rides on its last text part, as
+ * one signature per turn. A prompt Gemini blocked (no candidates,
+ * `promptFeedback.blockReason`) is an error.
  */
 import { createHash } from 'node:crypto';
-import type { ChatCompletionChoice, ChatCompletionResponse, ToolCall } from '../../openai-types.js';
-import type { ParsedChat } from '../types.js';
-import { toOpenAIUsage } from '../openai-compatible/usage.js';
+import type { AssistantPart, CoreChoice, CoreResponse, TextPart } from '../../../core/types.js';
 import { badResponseError, promptBlockedError } from './errors.js';
-import { mapFinishReason, openAIFinishReason } from './finish-reason.js';
-import { argumentsJson, signatureExtraContent, syntheticToolCallId } from './tool-calls.js';
+import { mapFinishReason } from './finish-reason.js';
+import { argumentsJson, signatureData, syntheticToolCallId } from './tool-calls.js';
 import { normaliseGeminiUsage } from './usage.js';
 import type { GeminiCandidate, GeminiGenerateContentResponse } from './wire-types.js';
 
@@ -22,67 +22,67 @@ export interface ResponseContext {
   created: number;
 }
 
-/** The completion id: Gemini's response id, or a hash of the body when it sent none. */
+/**
+ * The response id: Gemini's response id, or a hash of the body when it sent none (with the
+ * `chatcmpl-` prefix the gateway's answers have always carried).
+ */
 export function completionId(responseId: unknown, body: string | Buffer): string {
   if (typeof responseId === 'string' && responseId.length > 0) return `chatcmpl-${responseId}`;
   return `chatcmpl-${createHash('sha256').update(body).digest('hex').slice(0, 24)}`;
 }
 
-type ToolCallWithExtra = ToolCall & { extra_content?: Record<string, unknown> };
-
-function choiceFrom(candidate: GeminiCandidate, position: number, responseId: string): ChatCompletionChoice {
+function choiceFrom(candidate: GeminiCandidate, position: number, responseId: string): CoreChoice {
   const index = typeof candidate.index === 'number' ? candidate.index : position;
-  let text = '';
-  let reasoning = '';
-  let textSignature: string | undefined;
-  const toolCalls: ToolCallWithExtra[] = [];
+  const content: AssistantPart[] = [];
+  let lastText: TextPart | undefined;
+  let signature: string | undefined;
+  let calls = 0;
   for (const part of candidate.content?.parts ?? []) {
     if (part.functionCall && typeof part.functionCall === 'object') {
       const call = part.functionCall;
-      const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : syntheticToolCallId(responseId, index, toolCalls.length, call.name, call.args);
-      const toolCall: ToolCallWithExtra = { id, type: 'function', function: { name: call.name, arguments: argumentsJson(call.args) } };
-      const extra = signatureExtraContent(part.thoughtSignature);
-      if (extra) toolCall.extra_content = extra;
-      toolCalls.push(toolCall);
+      const id = typeof call.id === 'string' && call.id.length > 0 ? call.id : syntheticToolCallId(responseId, index, calls, call.name, call.args);
+      calls++;
+      const toolCall: AssistantPart = { type: 'tool-call', id, name: call.name, input: argumentsJson(call.args), kind: 'function' };
+      const data = signatureData(part.thoughtSignature);
+      if (data) toolCall.providerData = data;
+      content.push(toolCall);
       continue;
     }
-    if (typeof part.text === 'string') {
-      if (part.thought === true) reasoning += part.text;
-      else text += part.text;
+    if (typeof part.text === 'string' && part.text.length > 0) {
+      if (part.thought === true) content.push({ type: 'reasoning', text: part.text });
+      else {
+        lastText = { type: 'text', text: part.text };
+        content.push(lastText);
+      }
     }
-    if (typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0) textSignature = part.thoughtSignature;
+    if (typeof part.thoughtSignature === 'string' && part.thoughtSignature.length > 0) signature = part.thoughtSignature;
   }
-  const finish = mapFinishReason(candidate.finishReason, toolCalls.length > 0);
-  const message: ChatCompletionChoice['message'] = { role: 'assistant', content: text.length > 0 ? text : null, refusal: null };
-  if (reasoning.length > 0) message.reasoning_content = reasoning;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  const extra = signatureExtraContent(textSignature);
-  if (extra) message.extra_content = extra;
-  return { index, message, logprobs: null, finish_reason: openAIFinishReason(finish) };
+  const data = signatureData(signature);
+  if (data) {
+    if (lastText) lastText.providerData = data;
+    else content.push({ type: 'text', text: '', providerData: data });
+  }
+  return { index, content, finish: mapFinishReason(candidate.finishReason, calls > 0) };
 }
 
 /** Translates a parsed Gemini response; throws the blocked-prompt error when there is no answer. */
-export function translateResponse(response: GeminiGenerateContentResponse, context: ResponseContext, id: string): ParsedChat {
+export function translateResponse(response: GeminiGenerateContentResponse, context: ResponseContext, id: string): CoreResponse {
   const candidates = Array.isArray(response.candidates) ? response.candidates : [];
   if (candidates.length === 0) {
     if (response.promptFeedback?.blockReason) throw promptBlockedError(context.providerName, response.promptFeedback);
     throw badResponseError(context.providerName, 'a response without candidates');
   }
   const responseId = typeof response.responseId === 'string' ? response.responseId : '';
-  const choices = candidates.map((candidate, position) => choiceFrom(candidate, position, responseId));
-  const usage = normaliseGeminiUsage(response.usageMetadata);
-  const completion: ChatCompletionResponse = {
+  return {
     id,
-    object: 'chat.completion',
-    created: context.created,
     model: typeof response.modelVersion === 'string' && response.modelVersion.length > 0 ? response.modelVersion : context.model,
-    choices,
+    created: context.created,
+    choices: candidates.map((candidate, position) => choiceFrom(candidate, position, responseId)),
+    usage: normaliseGeminiUsage(response.usageMetadata),
   };
-  if (usage) completion.usage = toOpenAIUsage(usage);
-  return { response: completion, usage, finishReason: choices[0]?.finish_reason ?? null };
 }
 
-export function parseGeminiChatResponse(body: Buffer, context: ResponseContext): ParsedChat {
+export function parseGeminiResponse(body: Buffer, context: ResponseContext): CoreResponse {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

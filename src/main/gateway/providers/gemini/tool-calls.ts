@@ -1,5 +1,5 @@
 /**
- * The conventions that carry Gemini's function-call state through the OpenAI shape.
+ * Gemini's function-call state in the core.
  *
  * Ids: Gemini usually omits `functionCall.id`. The gateway then makes one up,
  * deterministically: `call_` + 24 hex digits of a SHA-256 over the response id, candidate,
@@ -9,12 +9,12 @@
  * on both the `functionCall` and its `functionResponse`.
  *
  * Thought signatures: Gemini signs the function calls (and sometimes the text) of a turn
- * that followed thinking, and wants the signature back with that part. The signature rides
- * on the OpenAI tool call as `extra_content: {google: {thought_signature}}` (the convention
- * of Google's own OpenAI-compatible endpoint), and a text signature on the assistant
- * message's `extra_content.google.thought_signature`.
+ * that followed thinking, and wants the signature back with that part. It rides in the core
+ * as ProviderData `{family:'gemini', data:{thoughtSignature}}` on the ToolCallPart (or the
+ * TextPart) and is replayed unchanged; state of any other family is not sent to Gemini.
  */
 import { createHash } from 'node:crypto';
+import type { ProviderData } from '../../../core/types.js';
 
 const SYNTHETIC_ID = /^call_[0-9a-f]{24}$/;
 
@@ -27,23 +27,29 @@ export function isSyntheticToolCallId(id: string): boolean {
   return SYNTHETIC_ID.test(id);
 }
 
-/** `extra_content` for a part's thought signature, or undefined when it has none. */
-export function signatureExtraContent(signature: unknown): { google: { thought_signature: string } } | undefined {
-  return typeof signature === 'string' && signature.length > 0 ? { google: { thought_signature: signature } } : undefined;
+/** A part's thought signature as provider data, or undefined when it has none. */
+export function signatureData(signature: unknown): ProviderData | undefined {
+  return typeof signature === 'string' && signature.length > 0 ? { family: 'gemini', data: { thoughtSignature: signature } } : undefined;
 }
 
-/** Reads `extra_content.google.thought_signature` from a tool call or message. */
-export function signatureFrom(holder: unknown): string | undefined {
-  if (typeof holder !== 'object' || holder === null) return undefined;
-  const extra = (holder as { extra_content?: unknown }).extra_content;
-  if (typeof extra !== 'object' || extra === null) return undefined;
-  const google = (extra as { google?: unknown }).google;
-  if (typeof google !== 'object' || google === null) return undefined;
-  const signature = (google as { thought_signature?: unknown }).thought_signature;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The thought signature in Gemini provider data: `data.thoughtSignature`, or, for an
+ * `extra_content` kept whole by a client format, its `google.thought_signature`.
+ */
+export function signatureFrom(data: ProviderData | undefined): string | undefined {
+  if (!data || data.family !== 'gemini') return undefined;
+  if (typeof data.data.thoughtSignature === 'string' && data.data.thoughtSignature.length > 0) return data.data.thoughtSignature;
+  const extra = data.data.extraContent;
+  if (!isRecord(extra) || !isRecord(extra.google)) return undefined;
+  const signature = extra.google.thought_signature;
   return typeof signature === 'string' && signature.length > 0 ? signature : undefined;
 }
 
-/** Gemini's `args` as the OpenAI `arguments` string (`{}` when there are none). */
+/** Gemini's `args` as the call's argument text (`{}` when there are none). */
 export function argumentsJson(args: unknown): string {
   return args === undefined || args === null ? '{}' : JSON.stringify(args);
 }
