@@ -16,12 +16,12 @@ import { bridgeLegacyAdapter } from './legacy-bridge.js';
  */
 const legacyAdapters = new Map<ProviderConfig['kind'], ProviderAdapter>([
   ['openai-compatible', redactingAdapter(openAICompatibleAdapter)],
-  ['anthropic', redactingAdapter(anthropicAdapter)],
 ]);
 
 /** Providers that translate core ↔ native themselves. */
 const nativeAdapters = new Map<ProviderConfig['kind'], CoreProviderAdapter>([
   ['gemini', redactingCoreAdapter(geminiAdapter)],
+  ['anthropic', redactingCoreAdapter(anthropicAdapter)],
 ]);
 
 const coreAdapters = new Map<ProviderConfig['kind'], CoreProviderAdapter>([

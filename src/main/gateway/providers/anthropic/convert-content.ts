@@ -1,12 +1,17 @@
 /**
- * OpenAI content parts → Anthropic content blocks: text (empty and whitespace-only text is
- * dropped, because Anthropic rejects such blocks), images (`data:` URLs become base64
- * sources, http(s) URLs become url sources), PDF and plain-text files (document blocks).
- * Anything else is dropped with a warning. `cache_control` on a part is carried over, the
- * convention other gateways use for Anthropic prompt caching through the OpenAI API.
+ * Core user content parts → Anthropic content blocks: text (empty and whitespace-only text is
+ * dropped, because Anthropic rejects such blocks), images (base64 and `data:` sources become
+ * base64 sources with the type sniffed from the bytes, http(s) URLs become url sources), PDF
+ * and plain-text files (document blocks). Anthropic-family native parts (search results,
+ * documents with citations …) pass through unchanged; OpenAI-family native parts (a part
+ * with fields the core has no name for) are read as OpenAI parts, as the OpenAI-pivot
+ * adapter did; anything else is dropped with a warning. `cache_control` on a part is carried
+ * over, the convention other gateways use for Anthropic prompt caching through the OpenAI API.
+ *
+ * Warnings name the part as `<param>[<index>]`, the index of the part in its message.
  */
+import type { CacheControl as CoreCacheControl, FilePart, MediaSource, UserPart } from '../../../core/types.js';
 import { invalidRequest } from '../../errors.js';
-import type { ContentPart } from '../../openai-types.js';
 import type { RequestWarning } from '../../types.js';
 import type { CacheControl, DocumentBlock, ImageBlock, TextBlock } from './wire-types.js';
 
@@ -20,6 +25,24 @@ export function cacheControlOf(part: unknown): CacheControl | undefined {
   if (!isRecord(part) || !isRecord(part.cache_control) || part.cache_control.type !== 'ephemeral') return undefined;
   const ttl = part.cache_control.ttl;
   return ttl === '5m' || ttl === '1h' ? { type: 'ephemeral', ttl } : { type: 'ephemeral' };
+}
+
+/** A core cache breakpoint as the wire's (a fresh object: the core request is never shared with the body). */
+export function wireCacheControl(cacheControl: CoreCacheControl | undefined): CacheControl | undefined {
+  if (!cacheControl) return undefined;
+  return cacheControl.ttl ? { type: 'ephemeral', ttl: cacheControl.ttl } : { type: 'ephemeral' };
+}
+
+/** A media source as the URL an OpenAI client would have sent (file ids as they are). */
+export function sourceUrl(source: MediaSource): string {
+  switch (source.kind) {
+    case 'url':
+      return source.url;
+    case 'base64':
+      return `data:${source.mediaType};base64,${source.data}`;
+    case 'file-id':
+      return source.fileId;
+  }
 }
 
 /** A text block, or null when the text is empty or only whitespace. */
@@ -87,71 +110,84 @@ export function imageBlock(url: string, param: string, cacheControl?: CacheContr
   return block;
 }
 
-/** An OpenAI `file` part (`file_data` as a data URL) → a document block, or null when it cannot be sent. */
-function documentBlock(part: Record<string, unknown>, param: string, warnings: RequestWarning[]): DocumentBlock | null {
-  const file = isRecord(part.file) ? part.file : {};
-  const data = typeof file.file_data === 'string' ? file.file_data : null;
+/** File data (a data URL, or bare base64 taken as PDF) → a document block, or null when it is neither PDF nor plain text. */
+function documentFromData(data: string | null): DocumentBlock | null {
   const parsed = data ? parseDataUrl(data.startsWith('data:') ? data : `data:application/pdf;base64,${data}`) : null;
-  let block: DocumentBlock | null = null;
-  if (parsed?.mediaType === 'application/pdf') {
-    block = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: parsed.base64 } };
-  } else if (parsed?.mediaType === 'text/plain') {
-    block = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(parsed.base64, 'base64').toString('utf8') } };
-  }
-  if (!block) {
-    const why = typeof file.file_id === 'string' ? 'OpenAI file ids cannot be sent to Anthropic' : 'only PDF and plain-text file_data can be sent to Anthropic';
-    warnings.push({ type: 'unsupported-parameter', parameter: param, message: `${param} dropped: ${why}` });
-    return null;
-  }
+  if (parsed?.mediaType === 'application/pdf') return { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: parsed.base64 } };
+  if (parsed?.mediaType === 'text/plain') return { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(parsed.base64, 'base64').toString('utf8') } };
+  return null;
+}
+
+function dropped(warnings: RequestWarning[], param: string, why: string): null {
+  warnings.push({ type: 'unsupported-parameter', parameter: param, message: `${param} dropped: ${why}` });
+  return null;
+}
+
+/** A core file part → a document block, or null (with a warning) when it cannot be sent. */
+function fileDocument(part: FilePart, param: string, warnings: RequestWarning[]): DocumentBlock | null {
+  const source = part.source;
+  let block: DocumentBlock | null;
+  if (source.kind === 'file-id') return dropped(warnings, param, 'OpenAI file ids cannot be sent to Anthropic');
+  if (source.kind === 'text') block = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: source.text } };
+  else if (source.kind === 'url' && /^https?:\/\//i.test(source.url)) block = { type: 'document', source: { type: 'url', url: source.url } };
+  else block = documentFromData(sourceUrl(source));
+  if (!block) return dropped(warnings, param, 'only PDF and plain-text file_data can be sent to Anthropic');
+  const title = part.title ?? (part.filename !== undefined && part.filename.length > 0 ? part.filename : undefined);
+  if (title !== undefined) block.title = title;
+  const cacheControl = wireCacheControl(part.cacheControl);
+  if (cacheControl) block.cache_control = cacheControl;
+  return block;
+}
+
+/** An OpenAI `file` part (`file_data` as a data URL) → a document block, or null when it cannot be sent. */
+function openAIDocument(part: Record<string, unknown>, param: string, warnings: RequestWarning[]): DocumentBlock | null {
+  const file = isRecord(part.file) ? part.file : {};
+  const block = documentFromData(typeof file.file_data === 'string' ? file.file_data : null);
+  if (!block) return dropped(warnings, param, typeof file.file_id === 'string' ? 'OpenAI file ids cannot be sent to Anthropic' : 'only PDF and plain-text file_data can be sent to Anthropic');
   if (typeof file.filename === 'string' && file.filename.length > 0) block.title = file.filename;
   const cacheControl = cacheControlOf(part);
   if (cacheControl) block.cache_control = cacheControl;
   return block;
 }
 
-export type UserContentBlock = TextBlock | ImageBlock | DocumentBlock;
-
-/** User (or tool-result) content → blocks; empty text is dropped. */
-export function userContentBlocks(content: string | ContentPart[] | null | undefined, param: string, warnings: RequestWarning[]): UserContentBlock[] {
-  if (content === null || content === undefined) return [];
-  if (typeof content === 'string') {
-    const block = textBlock(content);
-    return block ? [block] : [];
-  }
-  const blocks: UserContentBlock[] = [];
-  content.forEach((part, index) => {
-    const partParam = `${param}[${index}]`;
-    if (part.type === 'text' && typeof part.text === 'string') {
-      const block = textBlock(part.text, cacheControlOf(part));
-      if (block) blocks.push(block);
-    } else if (part.type === 'image_url' && isRecord(part.image_url) && typeof part.image_url.url === 'string') {
-      blocks.push(imageBlock(part.image_url.url, `${partParam}.image_url.url`, cacheControlOf(part)));
-    } else if (part.type === 'file') {
-      const block = documentBlock(part as Record<string, unknown>, partParam, warnings);
-      if (block) blocks.push(block);
-    } else {
-      warnings.push({ type: 'unsupported-parameter', parameter: partParam, message: `${partParam} dropped: Anthropic does not accept '${part.type}' content parts` });
-    }
-  });
-  return blocks;
+/** An OpenAI content part the core kept whole (a native part) → a block, as the OpenAI-pivot adapter read it. */
+function openAIPartBlock(part: unknown, param: string, warnings: RequestWarning[]): UserContentBlock | null {
+  if (!isRecord(part)) return dropped(warnings, param, "Anthropic does not accept 'undefined' content parts");
+  if (part.type === 'text' && typeof part.text === 'string') return textBlock(part.text, cacheControlOf(part));
+  if (part.type === 'image_url' && isRecord(part.image_url) && typeof part.image_url.url === 'string') return imageBlock(part.image_url.url, `${param}.image_url.url`, cacheControlOf(part));
+  if (part.type === 'file') return openAIDocument(part, param, warnings);
+  return dropped(warnings, param, `Anthropic does not accept '${String(part.type)}' content parts`);
 }
 
-/** System, developer and assistant content: text parts only. */
-export function textContentBlocks(content: string | ContentPart[] | null | undefined, param: string, warnings: RequestWarning[]): TextBlock[] {
-  if (content === null || content === undefined) return [];
-  if (typeof content === 'string') {
-    const block = textBlock(content);
-    return block ? [block] : [];
-  }
-  const blocks: TextBlock[] = [];
-  content.forEach((part, index) => {
-    if (part.type === 'text' && typeof part.text === 'string') {
-      const block = textBlock(part.text, cacheControlOf(part));
-      if (block) blocks.push(block);
-    } else {
-      const partParam = `${param}[${index}]`;
-      warnings.push({ type: 'unsupported-parameter', parameter: partParam, message: `${partParam} dropped: only text parts are accepted here` });
+/** A block of a user turn or a tool result (Anthropic-native blocks, passed as they came, are typed as one of these). */
+export type UserContentBlock = TextBlock | ImageBlock | DocumentBlock;
+
+/** Core user (or tool-result) parts → blocks; empty text is dropped. */
+export function userContentBlocks(parts: readonly UserPart[], param: string, warnings: RequestWarning[]): UserContentBlock[] {
+  const blocks: UserContentBlock[] = [];
+  parts.forEach((part, index) => {
+    const partParam = `${param}[${index}]`;
+    let block: UserContentBlock | null = null;
+    switch (part.type) {
+      case 'text':
+        block = textBlock(part.text, wireCacheControl(part.cacheControl));
+        break;
+      case 'image':
+        block = imageBlock(sourceUrl(part.source), `${partParam}.image_url.url`, wireCacheControl(part.cacheControl));
+        break;
+      case 'file':
+        block = fileDocument(part, partParam, warnings);
+        break;
+      case 'audio':
+        dropped(warnings, partParam, "Anthropic does not accept 'input_audio' content parts");
+        break;
+      case 'native':
+        if (part.family === 'anthropic') block = part.value as UserContentBlock;
+        else if (part.family === 'openai') block = openAIPartBlock(part.value, partParam, warnings);
+        else dropped(warnings, partParam, `Anthropic does not accept '${part.kind}' content parts`);
+        break;
     }
+    if (block) blocks.push(block);
   });
   return blocks;
 }

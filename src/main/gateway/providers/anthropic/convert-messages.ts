@@ -1,20 +1,27 @@
 /**
- * OpenAI chat messages → Anthropic `system` plus alternating user/assistant turns.
+ * The core request's instructions and messages → Anthropic `system` plus alternating
+ * user/assistant turns.
  *
- * - `system` and `developer` messages, wherever they are, become the top-level `system` blocks, in order.
- * - `tool` messages become `tool_result` blocks in a user turn; consecutive same-role turns are merged,
+ * - `system` parts and `system` messages, wherever they are, become the top-level `system` blocks, in order.
+ * - Tool results become `tool_result` blocks in a user turn; consecutive same-role turns are merged,
  *   so parallel tool results (and any user text after them) form ONE user turn, results first.
  * - Empty text is dropped; a turn left with nothing is dropped, and its neighbours merge.
- * - Assistant `thinking_blocks` (the gateway's convention, see response.ts) are replayed unchanged,
- *   first in their turn; reasoning text without a signature cannot be replayed and is dropped.
+ * - An assistant turn's parts keep their order. Reasoning signed by Anthropic (provider data
+ *   `{signature}`, or `{data}` when redacted) is replayed as thinking / redacted_thinking
+ *   blocks with the signature and data untouched; reasoning without it cannot be replayed and
+ *   is dropped with a warning. Anthropic-native parts (server tool use and results) pass as
+ *   they came.
  * - Tool-call ids are rewritten where Anthropic's id rules demand it (tool-call-id.ts).
  * - What Anthropic would reject in a well-meant history is repaired with a warning: a tool call
  *   nobody answered gets an error result, a result without its call becomes text, a conversation
  *   that does not start with a user turn gets a placeholder one.
+ *
+ * Warnings name messages as the OpenAI chat form of the request numbers them (each `system`
+ * part and each tool result one message), which for an OpenAI client is its own request.
  */
-import type { ChatMessage, ContentPart } from '../../openai-types.js';
+import type { AssistantPart, CoreRequest, ToolResultPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../types.js';
-import { textContentBlocks, userContentBlocks } from './convert-content.js';
+import { textBlock, userContentBlocks, wireCacheControl } from './convert-content.js';
 import { anthropicToolCallId } from './tool-call-id.js';
 import type { AnthropicMessage, ContentBlock, RedactedThinkingBlock, TextBlock, ThinkingBlock, ToolResultBlock, ToolUseBlock } from './wire-types.js';
 
@@ -35,37 +42,19 @@ function warn(warnings: RequestWarning[], parameter: string, message: string, ty
   warnings.push({ type, parameter, message });
 }
 
-function isThinkingPart(part: unknown): boolean {
-  return isRecord(part) && (part.type === 'thinking' || part.type === 'redacted_thinking');
-}
-
-/** Thinking blocks to replay, from `thinking_blocks` or (failing that) thinking parts in `content`. */
-function replayedThinking(message: ChatMessage, param: string, warnings: RequestWarning[]): Array<ThinkingBlock | RedactedThinkingBlock> {
-  const fromField = Array.isArray(message.thinking_blocks) ? (message.thinking_blocks as unknown[]) : null;
-  const fromContent = Array.isArray(message.content) ? message.content.filter(isThinkingPart) : [];
-  const sources = fromField ?? fromContent;
-  const where = fromField ? `${param}.thinking_blocks` : `${param}.content`;
-  const blocks: Array<ThinkingBlock | RedactedThinkingBlock> = [];
-  sources.forEach((source, index) => {
-    if (isRecord(source) && source.type === 'thinking' && typeof source.thinking === 'string' && typeof source.signature === 'string' && source.signature.length > 0) {
-      blocks.push({ type: 'thinking', thinking: source.thinking, signature: source.signature });
-    } else if (isRecord(source) && source.type === 'redacted_thinking' && typeof source.data === 'string' && source.data.length > 0) {
-      blocks.push({ type: 'redacted_thinking', data: source.data });
-    } else {
-      warn(warnings, `${where}[${index}]`, `${where}[${index}] dropped: only {type:"thinking",thinking,signature} and {type:"redacted_thinking",data} blocks can be replayed to Anthropic`);
-    }
-  });
-  const reasoning = message.reasoning_content ?? message.reasoning;
-  if (blocks.length === 0 && typeof reasoning === 'string' && reasoning.length > 0) {
-    const field = message.reasoning_content != null ? 'reasoning_content' : 'reasoning';
-    warn(warnings, `${param}.${field}`, `${param}.${field} dropped: reasoning without its Anthropic thinking_blocks (and their signatures) cannot be replayed`);
+/** A thinking block as the client gave it (`thinking_blocks` entry) → the block to replay, or null. */
+function thinkingFrom(source: unknown): ThinkingBlock | RedactedThinkingBlock | null {
+  if (isRecord(source) && source.type === 'thinking' && typeof source.thinking === 'string' && typeof source.signature === 'string' && source.signature.length > 0) {
+    return { type: 'thinking', thinking: source.thinking, signature: source.signature };
   }
-  return blocks;
+  if (isRecord(source) && source.type === 'redacted_thinking' && typeof source.data === 'string' && source.data.length > 0) {
+    return { type: 'redacted_thinking', data: source.data };
+  }
+  return null;
 }
 
-function toolInput(args: unknown, param: string, warnings: RequestWarning[]): Record<string, unknown> {
-  if (isRecord(args)) return args;
-  if (typeof args !== 'string' || args.trim().length === 0) return {};
+function toolInput(args: string, param: string, warnings: RequestWarning[]): Record<string, unknown> {
+  if (args.trim().length === 0) return {};
   try {
     const parsed: unknown = JSON.parse(args);
     if (isRecord(parsed)) return parsed;
@@ -76,50 +65,80 @@ function toolInput(args: unknown, param: string, warnings: RequestWarning[]): Re
   return {};
 }
 
-function assistantBlocks(message: ChatMessage, index: number, warnings: RequestWarning[]): ContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], index: number, warnings: RequestWarning[]): ContentBlock[] {
   const param = `messages[${index}]`;
-  const thinking = replayedThinking(message, param, warnings);
-  const content = Array.isArray(message.content) ? (message.content.filter((part) => !isThinkingPart(part)) as ContentPart[]) : message.content;
-  const text = textContentBlocks(content, `${param}.content`, warnings);
-  const calls: ToolUseBlock[] = (message.tool_calls ?? []).map((call, callIndex) => ({
-    type: 'tool_use',
-    id: anthropicToolCallId(call.id),
-    name: call.function.name,
-    input: toolInput(call.function.arguments, `${param}.tool_calls[${callIndex}].function.arguments`, warnings),
-  }));
-  if (message.function_call !== undefined && message.function_call !== null) {
-    warn(warnings, `${param}.function_call`, `${param}.function_call dropped: the legacy function-call format is not translated; use tool_calls`);
+  const blocks: ContentBlock[] = [];
+  // Numbered as the OpenAI form writes them: thinking blocks in `thinking_blocks`, text then
+  // OpenAI-native parts in `content`, calls in `tool_calls`.
+  const textCount = parts.filter((part) => part.type === 'text' && !(part.text === '' && part.providerData !== undefined)).length;
+  let thinkingIndex = 0;
+  let replayed = 0;
+  let openAIIndex = 0;
+  let callIndex = 0;
+  let reasoningText = '';
+  const replay = (source: unknown): void => {
+    const block = thinkingFrom(source);
+    if (block) {
+      blocks.push(block);
+      replayed++;
+    } else {
+      const where = `${param}.thinking_blocks[${thinkingIndex}]`;
+      warn(warnings, where, `${where} dropped: only {type:"thinking",thinking,signature} and {type:"redacted_thinking",data} blocks can be replayed to Anthropic`);
+    }
+    thinkingIndex++;
+  };
+  for (const part of parts) {
+    switch (part.type) {
+      case 'reasoning':
+        if (!part.redacted) reasoningText += part.text;
+        // Signed by Anthropic: replayed with its signature (or redacted data) exactly as received.
+        if (part.providerData?.family === 'anthropic') replay(part.redacted ? { type: 'redacted_thinking', ...part.providerData.data } : { type: 'thinking', thinking: part.text, ...part.providerData.data });
+        break;
+      case 'text': {
+        if (part.text === '' && part.providerData !== undefined) break;
+        const block = textBlock(part.text, wireCacheControl(part.cacheControl));
+        if (block) blocks.push(block);
+        break;
+      }
+      case 'tool-call':
+        if (part.id === '') {
+          warn(warnings, `${param}.function_call`, `${param}.function_call dropped: the legacy function-call format is not translated; use tool_calls`);
+          break;
+        }
+        blocks.push({ type: 'tool_use', id: anthropicToolCallId(part.id), name: part.name, input: toolInput(part.input, `${param}.tool_calls[${callIndex}].function.arguments`, warnings) });
+        callIndex++;
+        break;
+      case 'native':
+        if (part.family === 'anthropic' && part.kind === 'thinking_block') replay(part.value);
+        else if (part.family === 'anthropic') blocks.push(part.value as ContentBlock);
+        else {
+          const where = `${param}.content[${textCount + openAIIndex++}]`;
+          warn(warnings, where, `${where} dropped: only text parts are accepted here`);
+        }
+        break;
+      case 'refusal':
+        // A refusal the model gave is not history Anthropic can take back.
+        break;
+    }
   }
-  return [...thinking, ...text, ...calls];
+  if (replayed === 0 && reasoningText.length > 0) {
+    warn(warnings, `${param}.reasoning_content`, `${param}.reasoning_content dropped: reasoning without its Anthropic thinking_blocks (and their signatures) cannot be replayed`);
+  }
+  return blocks;
 }
 
-function toolResultBlock(message: ChatMessage, index: number, warnings: RequestWarning[]): ToolResultBlock {
-  const block: ToolResultBlock = { type: 'tool_result', tool_use_id: anthropicToolCallId(message.tool_call_id ?? '') };
-  if (typeof message.content === 'string') {
-    if (message.content.trim().length > 0) block.content = message.content;
-    return block;
+function toolResultBlock(part: ToolResultPart, index: number, warnings: RequestWarning[]): ToolResultBlock {
+  const block: ToolResultBlock = { type: 'tool_result', tool_use_id: anthropicToolCallId(part.callId) };
+  if (typeof part.content === 'string') {
+    if (part.content.trim().length > 0) block.content = part.content;
+  } else {
+    const blocks = userContentBlocks(part.content, `messages[${index}].content`, warnings);
+    if (blocks.length > 0) block.content = blocks;
   }
-  const blocks = userContentBlocks(message.content, `messages[${index}].content`, warnings);
-  if (blocks.length > 0) block.content = blocks;
+  if (part.isError === true) block.is_error = true;
+  const cacheControl = wireCacheControl(part.cacheControl);
+  if (cacheControl) block.cache_control = cacheControl;
   return block;
-}
-
-function blocksFor(message: ChatMessage, index: number, system: TextBlock[], warnings: RequestWarning[]): { role: 'user' | 'assistant'; blocks: ContentBlock[] } | null {
-  switch (message.role) {
-    case 'system':
-    case 'developer':
-      system.push(...textContentBlocks(message.content, `messages[${index}].content`, warnings));
-      return null;
-    case 'user':
-      return { role: 'user', blocks: userContentBlocks(message.content, `messages[${index}].content`, warnings) };
-    case 'assistant':
-      return { role: 'assistant', blocks: assistantBlocks(message, index, warnings) };
-    case 'tool':
-      return { role: 'user', blocks: [toolResultBlock(message, index, warnings)] };
-    default:
-      warn(warnings, `messages[${index}]`, `messages[${index}] dropped: role '${message.role}' is not translated; use tool messages`);
-      return null;
-  }
 }
 
 function toolUseIds(turn: AnthropicMessage | undefined): string[] {
@@ -163,16 +182,50 @@ function repairToolPairs(turns: AnthropicMessage[], warnings: RequestWarning[]):
   }
 }
 
-export function convertMessages(messages: ChatMessage[], warnings: RequestWarning[]): ConvertedMessages {
+export function convertMessages(core: CoreRequest, warnings: RequestWarning[]): ConvertedMessages {
   const system: TextBlock[] = [];
   const turns: AnthropicMessage[] = [];
-  messages.forEach((message, index) => {
-    const converted = blocksFor(message, index, system, warnings);
-    if (!converted || converted.blocks.length === 0) return;
+  const add = (role: 'user' | 'assistant', blocks: ContentBlock[]): void => {
+    if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
-    if (last && last.role === converted.role) last.content.push(...converted.blocks);
-    else turns.push({ role: converted.role, content: converted.blocks });
-  });
+    if (last && last.role === role) last.content.push(...blocks);
+    else turns.push({ role, content: blocks });
+  };
+  const instructions = (parts: CoreRequest['system']): void => {
+    for (const part of parts) {
+      const block = textBlock(part.text, wireCacheControl(part.cacheControl));
+      if (block) system.push(block);
+    }
+  };
+  let index = 0;
+  for (const part of core.system) {
+    instructions([part]);
+    index++;
+  }
+  for (const message of core.messages) {
+    switch (message.role) {
+      case 'system':
+        instructions(message.content);
+        index++;
+        break;
+      case 'user':
+        add('user', userContentBlocks(message.content, `messages[${index}].content`, warnings));
+        index++;
+        break;
+      case 'assistant':
+        add('assistant', assistantBlocks(message.content, index, warnings));
+        index++;
+        break;
+      case 'tool':
+        for (const result of message.content) {
+          // A legacy `function` message (no call id) has no Anthropic form.
+          if (result.callId === '') warn(warnings, `messages[${index}]`, `messages[${index}] dropped: role 'function' is not translated; use tool messages`);
+          else add('user', [toolResultBlock(result, index, warnings)]);
+          index++;
+        }
+        break;
+    }
+  }
 
   repairToolPairs(turns, warnings);
   for (const turn of turns) {

@@ -1,27 +1,33 @@
-/** Anthropic `stop_reason` → the unified finish reason, keeping the raw value. */
-import type { FinishReason } from '../../types.js';
+/**
+ * Anthropic `stop_reason` → the core finish, keeping the raw value (and the stop sequence).
+ * `refusal` is a content filter in the unified vocabulary (OpenAI clients have always seen
+ * `content_filter`); `pause_turn` is a pause.
+ */
+import type { CoreFinish, FinishReason } from '../../../core/types.js';
 
-export function mapStopReason(raw: string | null | undefined): { unified: FinishReason; raw: string | null } {
-  const value = raw ?? null;
-  switch (value) {
+export function unifiedStopReason(raw: string | null): FinishReason {
+  switch (raw) {
     case 'end_turn':
+      return 'stop';
     case 'stop_sequence':
-    // A paused server-tool turn has no OpenAI equivalent; the text so far is a complete answer.
+      return 'stop-sequence';
     case 'pause_turn':
-      return { unified: 'stop', raw: value };
+      return 'pause';
     case 'max_tokens':
     case 'model_context_window_exceeded':
-      return { unified: 'length', raw: value };
+      return 'length';
     case 'tool_use':
-      return { unified: 'tool_calls', raw: value };
+      return 'tool-calls';
     case 'refusal':
-      return { unified: 'content_filter', raw: value };
+      return 'content-filter';
     default:
-      return { unified: 'other', raw: value };
+      return 'other';
   }
 }
 
-/** The OpenAI `finish_reason` string for a unified reason (OpenAI has no "other"). */
-export function openAIFinishReason(unified: FinishReason): string {
-  return unified === 'other' || unified === 'error' ? 'stop' : unified;
+export function mapStopReason(raw: string | null | undefined, stopSequence?: string | null): CoreFinish {
+  const value = typeof raw === 'string' ? raw : null;
+  const finish: CoreFinish = { unified: unifiedStopReason(value), raw: value };
+  if (stopSequence !== undefined) finish.stopSequence = stopSequence;
+  return finish;
 }

@@ -1,14 +1,17 @@
 /**
- * OpenAI `tools`, `tool_choice` and `parallel_tool_calls` → Anthropic `tools` and `tool_choice`.
- * auto → auto, required → any, a named function → tool, none → none; `parallel_tool_calls:false`
+ * Core tools, tool choice and parallel tool calls → Anthropic `tools` and `tool_choice`.
+ * auto → auto, required → any, a named tool → tool, none → none; `parallelToolCalls: false`
  * → `disable_parallel_tool_use: true` on the choice. A missing `parameters` schema becomes an
- * empty object schema (Anthropic requires `input_schema`).
+ * empty object schema (Anthropic requires `input_schema`). Tools hosted by Anthropic (server
+ * tools, from an Anthropic client) pass unchanged; other hosted and custom tools are dropped
+ * with a warning. An OpenAI client's `tools` or `tool_choice` the core could not name (kept in
+ * its extensions) are read as the OpenAI-pivot adapter read them.
  */
+import type { CoreRequest, CoreTool, CoreToolChoice } from '../../../core/types.js';
 import { invalidRequest } from '../../errors.js';
-import type { ChatCompletionRequest } from '../../openai-types.js';
 import type { RequestWarning } from '../../types.js';
 import type { AnthropicModelFamily } from './model-defaults.js';
-import { cacheControlOf } from './convert-content.js';
+import { cacheControlOf, wireCacheControl } from './convert-content.js';
 import { structuredOutputSchema } from './output-format.js';
 import type { AnthropicTool, AnthropicToolChoice } from './wire-types.js';
 
@@ -29,18 +32,56 @@ export interface PreparedTools {
   toolChoice?: AnthropicToolChoice;
 }
 
-export function prepareTools(request: ChatCompletionRequest, family: AnthropicModelFamily, warnings: RequestWarning[]): PreparedTools {
+/** One tool as this file reads it, whichever side it came from. */
+type ToolSource =
+  | { kind: 'function'; name: string; description: unknown; parameters: unknown; strict: unknown; cacheControl: AnthropicTool['cache_control']; param: string }
+  | { kind: 'anthropic'; value: AnthropicTool }
+  | { kind: 'dropped'; param: string; type: string };
+
+function coreToolSource(tool: CoreTool, index: number): ToolSource {
+  const param = `tools[${index}]`;
+  switch (tool.type) {
+    case 'function':
+      return { kind: 'function', name: tool.name, description: tool.description, parameters: tool.parameters ?? undefined, strict: tool.strict, cacheControl: wireCacheControl(tool.cacheControl), param };
+    case 'hosted':
+      return tool.family === 'anthropic' ? { kind: 'anthropic', value: tool.value as AnthropicTool } : { kind: 'dropped', param, type: tool.kind };
+    case 'custom':
+      return { kind: 'dropped', param, type: 'custom' };
+  }
+}
+
+/** An OpenAI wire tool (from the extensions of an OpenAI client's request). */
+function openAIToolSource(tool: unknown, index: number): ToolSource {
+  const param = `tools[${index}]`;
+  if (!isRecord(tool) || tool.type !== 'function' || !isRecord(tool.function)) return { kind: 'dropped', param, type: String(isRecord(tool) ? tool.type : undefined) };
+  const fn = tool.function;
+  return { kind: 'function', name: fn.name as string, description: fn.description, parameters: fn.parameters, strict: fn.strict, cacheControl: cacheControlOf(tool), param };
+}
+
+/** The core choice in the OpenAI wire form this file has always read. */
+function wireChoice(choice: CoreToolChoice | null): unknown {
+  if (!choice) return undefined;
+  return choice.type === 'tool' ? { type: 'function', function: { name: choice.name } } : choice.type;
+}
+
+export function prepareTools(core: CoreRequest, family: AnthropicModelFamily, warnings: RequestWarning[]): PreparedTools {
+  const openAI = core.extensions?.family === 'openai' ? core.extensions.fields : {};
+  const sources = Array.isArray(openAI.tools) ? openAI.tools.map(openAIToolSource) : core.tools.map(coreToolSource);
   const tools: AnthropicTool[] = [];
-  (request.tools ?? []).forEach((tool, index) => {
-    const param = `tools[${index}]`;
-    if (tool.type !== 'function' || !isRecord(tool.function)) {
-      warnings.push({ type: 'unsupported-parameter', parameter: param, message: `${param} dropped: Anthropic takes function tools only, got '${String(tool.type)}'` });
-      return;
+  for (const source of sources) {
+    if (source.kind === 'dropped') {
+      warnings.push({ type: 'unsupported-parameter', parameter: source.param, message: `${source.param} dropped: Anthropic takes function tools only, got '${source.type}'` });
+      continue;
     }
-    const description = typeof tool.function.description === 'string' && tool.function.description.length > 0 ? tool.function.description : undefined;
-    const schema = inputSchema(tool.function.parameters, `${param}.function.parameters`);
-    const definition: AnthropicTool = description ? { name: tool.function.name, description, input_schema: schema } : { name: tool.function.name, input_schema: schema };
-    if (tool.function.strict === true) {
+    if (source.kind === 'anthropic') {
+      tools.push(source.value);
+      continue;
+    }
+    const param = source.param;
+    const description = typeof source.description === 'string' && source.description.length > 0 ? source.description : undefined;
+    const schema = inputSchema(source.parameters, `${param}.function.parameters`);
+    const definition: AnthropicTool = description ? { name: source.name, description, input_schema: schema } : { name: source.name, input_schema: schema };
+    if (source.strict === true) {
       if (family.structuredOutputs) {
         definition.strict = true;
         definition.input_schema = structuredOutputSchema(definition.input_schema) as Record<string, unknown>;
@@ -48,12 +89,11 @@ export function prepareTools(request: ChatCompletionRequest, family: AnthropicMo
         warnings.push({ type: 'unsupported-parameter', parameter: `${param}.function.strict`, message: `${param}.function.strict dropped: ${family.name} has no strict tool use` });
       }
     }
-    const cacheControl = cacheControlOf(tool);
-    if (cacheControl) definition.cache_control = cacheControl;
+    if (source.cacheControl) definition.cache_control = source.cacheControl;
     tools.push(definition);
-  });
+  }
 
-  const choice = request.tool_choice;
+  const choice = openAI.tool_choice !== undefined ? openAI.tool_choice : wireChoice(core.toolChoice);
   const hasChoice = choice !== undefined && choice !== null;
   if (tools.length === 0) {
     if (hasChoice && choice !== 'none') {
@@ -62,7 +102,7 @@ export function prepareTools(request: ChatCompletionRequest, family: AnthropicMo
     return {};
   }
 
-  const noParallel = request.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
+  const noParallel = core.parallelToolCalls === false ? { disable_parallel_tool_use: true } : {};
   let toolChoice: AnthropicToolChoice | undefined;
   if (choice === 'none') {
     toolChoice = { type: 'none' };
@@ -78,7 +118,7 @@ export function prepareTools(request: ChatCompletionRequest, family: AnthropicMo
     if (hasChoice && choice !== 'auto') {
       warnings.push({ type: 'unsupported-parameter', parameter: 'tool_choice', message: `tool_choice ${JSON.stringify(choice)} is not translated; sent as auto` });
     }
-    if (hasChoice || request.parallel_tool_calls === false) toolChoice = { type: 'auto', ...noParallel };
+    if (hasChoice || core.parallelToolCalls === false) toolChoice = { type: 'auto', ...noParallel };
   }
   return toolChoice ? { tools, toolChoice } : { tools };
 }

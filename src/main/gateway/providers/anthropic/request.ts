@@ -1,12 +1,18 @@
 /**
- * Canonical (OpenAI chat) request → Anthropic Messages request. Messages, tools and
- * response_format have their own files; this one maps the scalar parameters, decides
- * `max_tokens` and `thinking` from the model family's defaults, and records a warning for
- * everything dropped or changed.
+ * Core request → Anthropic Messages request. Messages, tools and the output format have their
+ * own files; this one maps the scalar parameters, decides `max_tokens` and `thinking` from the
+ * model family's defaults (model-defaults.ts) and records a warning for everything dropped or
+ * changed.
+ *
+ * Extensions: the fields of an Anthropic client's request the core has no name for
+ * (`context_management`, `container`, `mcp_servers` …) go into the body unchanged, and its
+ * `anthropic-beta` / `anthropic-version` (kept as extension fields of those names) become
+ * headers. An OpenAI client's extensions are read as the OpenAI-pivot adapter read them (see
+ * TRANSLATED); every other extension field is dropped with a warning.
  */
-import type { ChatCompletionRequest } from '../../openai-types.js';
+import type { CoreRequest, ResponseFormat } from '../../../core/types.js';
 import type { RequestWarning } from '../../types.js';
-import type { PreparedChat, PreparedRequest, UpstreamTarget } from '../types.js';
+import type { PrepareOptions, PreparedRequest, UpstreamTarget } from '../types.js';
 import { convertMessages } from './convert-messages.js';
 import {
   ADAPTIVE_EFFORTS,
@@ -21,7 +27,7 @@ import type { AnthropicMessage, AnthropicRequest, AnthropicThinking } from './wi
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 
-/** Request fields this file translates; any other field that is set is dropped with a warning. */
+/** OpenAI request fields (by wire name) this file translates; any other field that is set is dropped with a warning. */
 const TRANSLATED = new Set([
   'model',
   'messages',
@@ -52,8 +58,31 @@ function unsupported(warnings: RequestWarning[], parameter: string, message: str
   warnings.push({ type: 'unsupported-parameter', parameter, message: `${parameter} dropped: ${message}` });
 }
 
-function dropUntranslated(request: ChatCompletionRequest, warnings: RequestWarning[]): void {
-  for (const [key, value] of Object.entries(request)) {
+/** Extension fields of the Anthropic family that are headers, not body fields. */
+const HEADER_FIELDS = new Set(['anthropic-beta', 'anthropic-version']);
+
+/**
+ * Every field of the request with no Anthropic translation, by its OpenAI name, in the
+ * client's order when the client spoke OpenAI: the core's fields Anthropic lacks here, then
+ * the extension fields of any family but Anthropic's.
+ */
+function dropUntranslated(core: CoreRequest, warnings: RequestWarning[]): void {
+  const fields: Array<[string, unknown]> = [
+    ['top_k', core.topK],
+    ['n', core.choices === 1 ? undefined : core.choices],
+    ['seed', core.seed],
+    ['presence_penalty', core.presencePenalty],
+    ['frequency_penalty', core.frequencyPenalty],
+    ['metadata', core.metadata],
+    ['prompt_cache_key', core.promptCacheKey],
+  ];
+  const extensions = core.extensions;
+  if (extensions && extensions.family !== 'anthropic') fields.push(...Object.entries(extensions.fields));
+  if (extensions?.family === 'openai' && extensions.order) {
+    const position = new Map(extensions.order.map((key, index) => [key, index]));
+    fields.sort(([a], [b]) => (position.get(a) ?? Infinity) - (position.get(b) ?? Infinity));
+  }
+  for (const [key, value] of fields) {
     if (TRANSLATED.has(key) || value === undefined || value === null || HARMLESS[key] === value) continue;
     unsupported(warnings, key, 'Anthropic does not support it');
   }
@@ -82,16 +111,18 @@ interface ThinkingPlan {
   maxTokens: number;
 }
 
-function planThinking(
-  request: ChatCompletionRequest,
-  family: AnthropicModelFamily,
-  messages: AnthropicMessage[],
-  maxTokens: number,
-  warnings: RequestWarning[],
-): ThinkingPlan {
-  const effort = request.reasoning_effort;
-  if (typeof effort !== 'string' || effort === 'none') return { maxTokens };
-  if (THINKING_BUDGETS[effort] === undefined) {
+/**
+ * `core.reasoning` → thinking. An effort picks a budget (budget families) or an
+ * `output_config.effort` (adaptive ones); a budget alone (an Anthropic client's
+ * `budget_tokens`) is used as it is; reasoning asked for with neither gets the medium budget
+ * or adaptive thinking at the model's default effort.
+ */
+function planThinking(core: CoreRequest, family: AnthropicModelFamily, messages: AnthropicMessage[], maxTokens: number, warnings: RequestWarning[]): ThinkingPlan {
+  const reasoning = core.reasoning;
+  if (!reasoning || !reasoning.enabled) return { maxTokens };
+  const effort: string | undefined = reasoning.effort;
+  if (effort === 'none') return { maxTokens };
+  if (effort !== undefined && THINKING_BUDGETS[effort] === undefined) {
     unsupported(warnings, 'reasoning_effort', `'${effort}' is not a reasoning effort the gateway knows (minimal, low, medium, high, xhigh, max, none)`);
     return { maxTokens };
   }
@@ -108,9 +139,10 @@ function planThinking(
     return { maxTokens };
   }
   if (family.thinking === 'adaptive') {
-    return { thinking: family.thinkingDisplay ? { type: 'adaptive', display: family.thinkingDisplay } : { type: 'adaptive' }, effort: ADAPTIVE_EFFORTS[effort], maxTokens };
+    const thinking: AnthropicThinking = family.thinkingDisplay ? { type: 'adaptive', display: family.thinkingDisplay } : { type: 'adaptive' };
+    return effort === undefined ? { thinking, maxTokens } : { thinking, effort: ADAPTIVE_EFFORTS[effort], maxTokens };
   }
-  let budget = THINKING_BUDGETS[effort]!;
+  let budget = effort !== undefined ? THINKING_BUDGETS[effort]! : (reasoning.budgetTokens ?? THINKING_BUDGETS.medium!);
   let raised = maxTokens;
   // The budget is part of max_tokens and must stay below it: keep the client's answer room on top.
   if (raised <= budget) raised = budget + maxTokens;
@@ -126,20 +158,33 @@ function planThinking(
   return { thinking: { type: 'enabled', budget_tokens: budget }, maxTokens: raised };
 }
 
-export function buildAnthropicRequest(request: ChatCompletionRequest, model: string): { body: AnthropicRequest; warnings: RequestWarning[] } {
+/** The response format as `{type, name, schema}`, from the core or an OpenAI client's own (extension) value. */
+function outputFormatOf(core: CoreRequest): { type: unknown; name?: unknown; schema?: unknown } | null {
+  const openAI = core.extensions?.family === 'openai' ? core.extensions.fields.response_format : undefined;
+  if (openAI !== undefined && openAI !== null) {
+    const record = typeof openAI === 'object' ? (openAI as Record<string, unknown>) : {};
+    const jsonSchema = typeof record.json_schema === 'object' && record.json_schema !== null ? (record.json_schema as Record<string, unknown>) : {};
+    return { type: record.type, name: jsonSchema.name, schema: jsonSchema.schema };
+  }
+  const format: ResponseFormat | null = core.responseFormat;
+  if (!format) return null;
+  return format.type === 'json_schema' ? { type: format.type, name: format.name, schema: format.schema } : { type: format.type };
+}
+
+export function buildAnthropicRequest(core: CoreRequest, model: string): { body: AnthropicRequest; warnings: RequestWarning[] } {
   const family = anthropicModelFamily(model);
   const warnings: RequestWarning[] = [];
-  dropUntranslated(request, warnings);
-  const { system, messages } = convertMessages(request.messages, warnings);
+  dropUntranslated(core, warnings);
+  const { system, messages } = convertMessages(core, warnings);
 
   let outputFormat: NonNullable<AnthropicRequest['output_config']>['format'];
-  const format = request.response_format;
+  const format = outputFormatOf(core);
   if (format?.type === 'json_schema') {
-    const schema = format.json_schema?.schema;
+    const schema = format.schema;
     if (family.structuredOutputs && isRecord(schema) && schema.type === 'object') {
       outputFormat = { type: 'json_schema', schema: structuredOutputSchema(schema) as Record<string, unknown> };
     } else {
-      system.push({ type: 'text', text: jsonSchemaInstruction(format.json_schema?.name, schema) });
+      system.push({ type: 'text', text: jsonSchemaInstruction(typeof format.name === 'string' ? format.name : undefined, schema) });
       warnings.push({
         type: 'other',
         parameter: 'response_format',
@@ -150,21 +195,21 @@ export function buildAnthropicRequest(request: ChatCompletionRequest, model: str
     system.push({ type: 'text', text: JSON_OBJECT_INSTRUCTION });
     warnings.push({ type: 'other', parameter: 'response_format', message: 'response_format json_object sent as a system instruction: Anthropic has no JSON mode without a schema' });
   } else if (format && format.type !== 'text') {
-    unsupported(warnings, 'response_format', `type '${format.type}' is not translated`);
+    unsupported(warnings, 'response_format', `type '${String(format.type)}' is not translated`);
   }
 
-  const { tools, toolChoice } = prepareTools(request, family, warnings);
+  const { tools, toolChoice } = prepareTools(core, family, warnings);
 
-  const requested = request.max_completion_tokens ?? request.max_tokens ?? null;
+  const requested = core.maxOutputTokens;
   let maxTokens = requested ?? family.defaultMaxTokens;
   if (family.maxOutputTokens !== null && maxTokens > family.maxOutputTokens) {
     warnings.push({ type: 'other', parameter: 'max_tokens', message: `max_tokens lowered from ${maxTokens} to ${family.maxOutputTokens}, the most ${family.name} models produce` });
     maxTokens = family.maxOutputTokens;
   }
-  const plan = planThinking(request, family, messages, maxTokens, warnings);
+  const plan = planThinking(core, family, messages, maxTokens, warnings);
 
-  let temperature = request.temperature ?? undefined;
-  let topP = request.top_p ?? undefined;
+  let temperature = core.temperature ?? undefined;
+  let topP = core.topP ?? undefined;
   let choice = toolChoice;
   if (plan.thinking) {
     if (temperature !== undefined) {
@@ -195,7 +240,7 @@ export function buildAnthropicRequest(request: ChatCompletionRequest, model: str
     topP = undefined;
   }
 
-  const stops = typeof request.stop === 'string' ? [request.stop] : Array.isArray(request.stop) ? request.stop : [];
+  const stops = core.stop;
   const stopSequences = stops.filter((stop) => typeof stop === 'string' && stop.trim().length > 0);
   if (stopSequences.length < stops.length) {
     warnings.push({ type: 'unsupported-parameter', parameter: 'stop', message: `${stops.length - stopSequences.length} of the stop sequences dropped: Anthropic rejects empty or whitespace-only ones` });
@@ -208,14 +253,18 @@ export function buildAnthropicRequest(request: ChatCompletionRequest, model: str
   if (temperature !== undefined) body.temperature = temperature;
   if (topP !== undefined) body.top_p = topP;
   if (stopSequences.length > 0) body.stop_sequences = stopSequences;
-  const user = request.user ?? (typeof request.safety_identifier === 'string' ? request.safety_identifier : undefined);
+  const safetyIdentifier = core.extensions?.family === 'openai' ? core.extensions.fields.safety_identifier : undefined;
+  const user = core.user ?? (typeof safetyIdentifier === 'string' ? safetyIdentifier : undefined);
   if (typeof user === 'string' && user.length > 0) body.metadata = { user_id: user };
   if (plan.effort || outputFormat) {
     body.output_config = {};
     if (plan.effort) body.output_config.effort = plan.effort;
     if (outputFormat) body.output_config.format = outputFormat;
   }
-  if (request.stream === true) body.stream = true;
+  if (core.stream) body.stream = true;
+  if (core.extensions?.family === 'anthropic') {
+    for (const [key, value] of Object.entries(core.extensions.fields)) if (!HEADER_FIELDS.has(key) && value !== undefined) body[key] = value;
+  }
   return { body, warnings };
 }
 
@@ -225,9 +274,21 @@ export function anthropicHeaders(target: UpstreamTarget): Record<string, string>
   return headers;
 }
 
-export function prepareAnthropicChat(request: ChatCompletionRequest, target: UpstreamTarget): PreparedChat {
-  const { body, warnings } = buildAnthropicRequest(request, target.model);
-  const headers = { ...anthropicHeaders(target), 'content-type': 'application/json', accept: request.stream === true ? 'text/event-stream' : 'application/json' };
+/** `anthropic-beta` and `anthropic-version` an Anthropic client sent (kept as extension fields of those names). */
+function clientHeaders(core: CoreRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (core.extensions?.family !== 'anthropic') return headers;
+  for (const name of HEADER_FIELDS) {
+    const value = core.extensions.fields[name];
+    if (typeof value === 'string') headers[name] = value;
+    else if (Array.isArray(value)) headers[name] = value.filter((item): item is string => typeof item === 'string').join(',');
+  }
+  return headers;
+}
+
+export function prepareAnthropicRequest(core: CoreRequest, target: UpstreamTarget, _options?: PrepareOptions): { request: PreparedRequest; warnings: RequestWarning[] } {
+  const { body, warnings } = buildAnthropicRequest(core, target.model);
+  const headers = { ...anthropicHeaders(target), ...clientHeaders(core), 'content-type': 'application/json', accept: core.stream ? 'text/event-stream' : 'application/json' };
   const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(body), json: body };
   return { request: prepared, warnings };
 }

@@ -1,66 +1,69 @@
 /**
- * Anthropic `Message` → OpenAI `chat.completion`.
- *
- * Thinking convention (the gateway's): `message.reasoning_content` holds all thinking text
- * and `message.thinking_blocks` the exact Anthropic blocks (`{type:"thinking",thinking,signature}`,
- * `{type:"redacted_thinking",data}`), so a client that sends the assistant message back
- * unchanged lets the gateway replay them (convert-messages.ts). Tool-call `arguments` are
- * `JSON.stringify(input)`; server-tool blocks and citations are not translated.
+ * Anthropic `Message` → core response, every block kept in order:
+ * - text → TextPart (its `citations` kept as Anthropic provider data);
+ * - thinking → ReasoningPart with `{signature}` as Anthropic provider data, redacted_thinking →
+ *   a redacted ReasoningPart carrying `{data}`: both replayed byte for byte (request.ts);
+ * - tool_use → ToolCallPart (`input` as JSON text);
+ * - server_tool_use, web_search_tool_result and any newer block → NativePart of the Anthropic
+ *   family (an Anthropic client gets them back; other formats leave them out);
+ * - stop_reason → CoreFinish (raw and stop sequence kept), usage → CoreUsage (usage.ts).
  */
+import type { AssistantPart, CoreResponse } from '../../../core/types.js';
 import { GatewayError } from '../../errors.js';
-import type { ChatCompletionResponse, ToolCall } from '../../openai-types.js';
-import { toOpenAIUsage } from '../openai-compatible/usage.js';
-import type { ParsedChat, UpstreamTarget } from '../types.js';
-import { mapStopReason, openAIFinishReason } from './finish-reason.js';
-import { normaliseAnthropicUsage } from './usage.js';
-import type { AnthropicResponseMessage } from './wire-types.js';
+import type { UpstreamTarget } from '../types.js';
+import { mapStopReason } from './finish-reason.js';
+import { coreUsageFromAnthropic } from './usage.js';
+import type { AnthropicResponseMessage, ResponseBlock } from './wire-types.js';
 
 function badResponse(target: UpstreamTarget, what: string): GatewayError {
   return new GatewayError(502, `${target.provider.name} returned ${what}`, { type: 'upstream_error', code: 'bad_upstream_response' });
 }
 
+/** A tool call's input as argument text (`{}` when it is not an object). */
 export function toolArguments(input: unknown): string {
   if (typeof input !== 'object' || input === null) return '{}';
   return JSON.stringify(input);
 }
 
-export function messageToCompletion(message: AnthropicResponseMessage, created: number): ParsedChat {
-  let text = '';
-  let hasText = false;
-  let reasoning = '';
-  const thinkingBlocks: Array<Record<string, unknown>> = [];
-  const toolCalls: ToolCall[] = [];
-  for (const block of message.content ?? []) {
-    if (block.type === 'text' && typeof block.text === 'string') {
-      text += block.text;
-      hasText = true;
-    } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
-      reasoning += block.thinking;
-      thinkingBlocks.push({ type: 'thinking', thinking: block.thinking, signature: typeof block.signature === 'string' ? block.signature : '' });
-    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
-      thinkingBlocks.push({ type: 'redacted_thinking', data: block.data });
-    } else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
-      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: toolArguments(block.input) } });
+function part(block: ResponseBlock): AssistantPart | null {
+  const record = block as Record<string, unknown>;
+  switch (block.type) {
+    case 'text': {
+      if (typeof record.text !== 'string') return null;
+      const text: AssistantPart = { type: 'text', text: record.text };
+      if (record.citations !== undefined && record.citations !== null) text.citations = { family: 'anthropic', data: { citations: record.citations } };
+      return text;
     }
+    case 'thinking':
+      if (typeof record.thinking !== 'string') return null;
+      return { type: 'reasoning', text: record.thinking, providerData: { family: 'anthropic', data: { signature: typeof record.signature === 'string' ? record.signature : '' } } };
+    case 'redacted_thinking':
+      if (typeof record.data !== 'string') return null;
+      return { type: 'reasoning', text: '', redacted: true, providerData: { family: 'anthropic', data: { data: record.data } } };
+    case 'tool_use':
+      if (typeof record.id !== 'string' || typeof record.name !== 'string') return null;
+      return { type: 'tool-call', id: record.id, name: record.name, input: toolArguments(record.input), kind: 'function' };
+    default:
+      return { type: 'native', family: 'anthropic', kind: String(block.type), value: block };
   }
-  const finish = mapStopReason(message.stop_reason);
-  const choiceMessage: ChatCompletionResponse['choices'][number]['message'] = { role: 'assistant', content: hasText ? text : null, refusal: null };
-  if (reasoning.length > 0) choiceMessage.reasoning_content = reasoning;
-  if (thinkingBlocks.length > 0) choiceMessage.thinking_blocks = thinkingBlocks;
-  if (toolCalls.length > 0) choiceMessage.tool_calls = toolCalls;
-  const usage = message.usage ? normaliseAnthropicUsage(message.usage) : null;
-  const response: ChatCompletionResponse = {
-    id: message.id,
-    object: 'chat.completion',
-    created,
-    model: message.model,
-    choices: [{ index: 0, message: choiceMessage, logprobs: null, finish_reason: openAIFinishReason(finish.unified) }],
-  };
-  if (usage) response.usage = toOpenAIUsage(usage);
-  return { response, usage, finishReason: finish.raw ?? openAIFinishReason(finish.unified) };
 }
 
-export function parseAnthropicResponse(body: Buffer, target: UpstreamTarget, created = Math.floor(Date.now() / 1000)): ParsedChat {
+export function messageToCore(message: AnthropicResponseMessage, created: number): CoreResponse {
+  const content: AssistantPart[] = [];
+  for (const block of message.content ?? []) {
+    const converted = typeof block === 'object' && block !== null ? part(block) : null;
+    if (converted) content.push(converted);
+  }
+  return {
+    id: typeof message.id === 'string' ? message.id : null,
+    model: message.model,
+    created,
+    choices: [{ index: 0, content, finish: mapStopReason(message.stop_reason, message.stop_sequence ?? null) }],
+    usage: message.usage ? coreUsageFromAnthropic(message.usage) : null,
+  };
+}
+
+export function parseAnthropicResponse(body: Buffer, target: UpstreamTarget, created = Math.floor(Date.now() / 1000)): CoreResponse {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -69,5 +72,5 @@ export function parseAnthropicResponse(body: Buffer, target: UpstreamTarget, cre
   }
   const message = parsed as AnthropicResponseMessage | null;
   if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) throw badResponse(target, 'a message without content');
-  return messageToCompletion(message, created);
+  return messageToCore(message, created);
 }

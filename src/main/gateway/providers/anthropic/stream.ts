@@ -1,42 +1,55 @@
 /**
- * Anthropic Messages SSE → canonical stream events.
+ * Anthropic Messages SSE → core stream events. Each Anthropic content block is one core block
+ * whose id is `blk_<index>` (Anthropic's own block index, 1:1), started at
+ * content_block_start and ended at content_block_stop, so an Anthropic encoder can write the
+ * upstream's exact event sequence back.
  *
- * message_start → `start` (usage kept); text and thinking deltas → `text-delta` /
- * `reasoning-delta`; at the end of each thinking block one `reasoning-delta` with text '' and
- * the block's `signature`, and a redacted block as one `redactedData` event (the encoder turns
- * both into `delta.thinking_blocks`); tool_use → `tool-call-start` with a tool index counted
- * apart from Anthropic's block index, input_json_delta → `tool-call-delta` (a call whose
- * arguments never arrive gets `{}`); message_delta → `finish` and the cumulative usage;
- * message_stop ends the stream; `error` → an error event. ping, citations and event types
- * this code does not know are ignored.
+ * - message_start → `response-start` and `usage` (the input side Anthropic reports up front);
+ * - text → a text block (text_delta → deltas; citations_delta collected and given as
+ *   `{citations}` Anthropic provider data at the block's end);
+ * - thinking → a reasoning block (thinking_delta → deltas); its signature (from the start
+ *   block and signature_delta) is the block-end's provider data `{signature}`;
+ * - redacted_thinking → a redacted reasoning block carrying `{data}` from its start;
+ * - tool_use → a tool-call block (input_json_delta → input deltas; a call whose input never
+ *   streams gets the start block's input, `{}` when none);
+ * - server_tool_use, web_search_tool_result and newer blocks → native Anthropic blocks (their
+ *   input_json_delta as input deltas);
+ * - message_delta → `finish` (once) and the cumulative `usage`; message_stop ends the stream
+ *   (blocks left open are closed); `error` → an error event; ping and unknown events are ignored.
  */
+import type { CoreBlockStart, CoreStreamEvent } from '../../../core/types.js';
+import { coreErrorFromBody } from '../../core-errors.js';
 import type { SseEvent } from '../../sse/decoder.js';
-import type { StreamEvent } from '../../types.js';
-import type { StreamTranslator, UpstreamTarget } from '../types.js';
+import type { CoreStreamTranslator, UpstreamTarget } from '../types.js';
 import { streamErrorBody } from './errors.js';
 import { mapStopReason } from './finish-reason.js';
 import { toolArguments } from './response.js';
-import { mergeStreamUsage, normaliseAnthropicUsage } from './usage.js';
+import { coreUsageFromAnthropic, mergeStreamUsage } from './usage.js';
 import type { AnthropicUsage } from './wire-types.js';
 
 type OpenBlock =
-  | { kind: 'text' }
-  | { kind: 'thinking'; signature: string }
-  | { kind: 'tool'; index: number; sentArguments: boolean; startInput: unknown }
-  | { kind: 'other' };
+  | { id: string; kind: 'text'; citations: unknown[] }
+  | { id: string; kind: 'thinking'; signature: string }
+  | { id: string; kind: 'redacted' }
+  | { id: string; kind: 'tool'; sentInput: boolean; startInput: unknown }
+  | { id: string; kind: 'native' };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export class AnthropicStreamTranslator implements StreamTranslator {
+/** The core block id of Anthropic content block `index`. */
+export function anthropicBlockId(index: number): string {
+  return `blk_${index}`;
+}
+
+export class AnthropicStreamTranslator implements CoreStreamTranslator {
   private stopped = false;
   private failed = false;
   private finished = false;
   private usageSent = false;
   private usage: AnthropicUsage = {};
   private readonly blocks = new Map<number, OpenBlock>();
-  private nextToolIndex = 0;
 
   constructor(private readonly target: UpstreamTarget) {}
 
@@ -44,7 +57,7 @@ export class AnthropicStreamTranslator implements StreamTranslator {
     return this.stopped || this.failed;
   }
 
-  push(event: SseEvent): StreamEvent[] {
+  push(event: SseEvent): CoreStreamEvent[] {
     if (this.done) return [];
     let payload: Record<string, unknown>;
     try {
@@ -68,111 +81,144 @@ export class AnthropicStreamTranslator implements StreamTranslator {
         return this.messageDelta(payload);
       case 'message_stop':
         return this.messageStop();
-      case 'error':
+      case 'error': {
         this.failed = true;
-        return [{ type: 'error', error: streamErrorBody(this.target.provider.name, event.data) }];
+        const { status, body } = streamErrorBody(this.target.provider.name, event.data);
+        return [{ type: 'error', error: coreErrorFromBody(status, body) }];
+      }
       default:
         // ping, and event types newer than this code
         return [];
     }
   }
 
-  end(): StreamEvent[] {
+  end(): CoreStreamEvent[] {
     if (this.done) return [];
     return this.fail(`${this.target.provider.name} closed the stream before it finished`, 'upstream_stream_incomplete');
   }
 
-  private fail(message: string, code: string): StreamEvent[] {
+  private fail(message: string, code: string): CoreStreamEvent[] {
     this.failed = true;
-    return [{ type: 'error', error: { status: 502, body: { message, type: 'upstream_error', param: null, code } } }];
+    return [{ type: 'error', error: coreErrorFromBody(502, { message, type: 'upstream_error', param: null, code }) }];
   }
 
-  private messageStart(message: unknown): StreamEvent[] {
+  private messageStart(message: unknown): CoreStreamEvent[] {
     const record = isRecord(message) ? message : {};
-    if (isRecord(record.usage)) this.usage = mergeStreamUsage(this.usage, record.usage as AnthropicUsage);
-    return [{ type: 'start', id: typeof record.id === 'string' ? record.id : '', model: typeof record.model === 'string' ? record.model : this.target.model }];
-  }
-
-  private blockStart(index: unknown, block: unknown): StreamEvent[] {
-    if (typeof index !== 'number' || !isRecord(block)) return [];
-    switch (block.type) {
-      case 'text':
-        this.blocks.set(index, { kind: 'text' });
-        return typeof block.text === 'string' && block.text.length > 0 ? [{ type: 'text-delta', text: block.text }] : [];
-      case 'thinking':
-        this.blocks.set(index, { kind: 'thinking', signature: typeof block.signature === 'string' ? block.signature : '' });
-        return typeof block.thinking === 'string' && block.thinking.length > 0 ? [{ type: 'reasoning-delta', text: block.thinking }] : [];
-      case 'redacted_thinking':
-        this.blocks.set(index, { kind: 'other' });
-        return typeof block.data === 'string' ? [{ type: 'reasoning-delta', text: '', redactedData: block.data }] : [];
-      case 'tool_use': {
-        const toolIndex = this.nextToolIndex++;
-        this.blocks.set(index, { kind: 'tool', index: toolIndex, sentArguments: false, startInput: block.input });
-        return [{ type: 'tool-call-start', index: toolIndex, id: typeof block.id === 'string' ? block.id : `toolu_${toolIndex}`, name: typeof block.name === 'string' ? block.name : '' }];
-      }
-      default:
-        // server_tool_use, web_search_tool_result …: not part of the OpenAI shape
-        this.blocks.set(index, { kind: 'other' });
-        return [];
+    const events: CoreStreamEvent[] = [{ type: 'response-start', id: typeof record.id === 'string' ? record.id : '', model: typeof record.model === 'string' ? record.model : this.target.model }];
+    if (isRecord(record.usage)) {
+      this.usage = mergeStreamUsage(this.usage, record.usage as AnthropicUsage);
+      this.usageSent = true;
+      events.push({ type: 'usage', usage: coreUsageFromAnthropic(this.usage) });
     }
-  }
-
-  private blockDelta(index: unknown, delta: unknown): StreamEvent[] {
-    if (typeof index !== 'number' || !isRecord(delta)) return [];
-    const block = this.blocks.get(index);
-    switch (delta.type) {
-      case 'text_delta':
-        return block?.kind === 'text' && typeof delta.text === 'string' && delta.text.length > 0 ? [{ type: 'text-delta', text: delta.text }] : [];
-      case 'thinking_delta':
-        return block?.kind === 'thinking' && typeof delta.thinking === 'string' && delta.thinking.length > 0 ? [{ type: 'reasoning-delta', text: delta.thinking }] : [];
-      case 'signature_delta':
-        if (block?.kind === 'thinking' && typeof delta.signature === 'string') block.signature += delta.signature;
-        return [];
-      case 'input_json_delta':
-        // The first fragment is often ''; only non-empty fragments are worth a chunk.
-        if (block?.kind !== 'tool' || typeof delta.partial_json !== 'string' || delta.partial_json.length === 0) return [];
-        block.sentArguments = true;
-        return [{ type: 'tool-call-delta', index: block.index, argumentsDelta: delta.partial_json }];
-      default:
-        // citations_delta and newer delta types
-        return [];
-    }
-  }
-
-  private blockStop(index: unknown): StreamEvent[] {
-    if (typeof index !== 'number') return [];
-    const block = this.blocks.get(index);
-    this.blocks.delete(index);
-    if (block?.kind === 'thinking') return [{ type: 'reasoning-delta', text: '', signature: block.signature }];
-    if (block?.kind === 'tool' && !block.sentArguments) {
-      return [{ type: 'tool-call-delta', index: block.index, argumentsDelta: toolArguments(block.startInput) }];
-    }
-    return [];
-  }
-
-  private messageDelta(payload: Record<string, unknown>): StreamEvent[] {
-    const events: StreamEvent[] = [];
-    const delta = isRecord(payload.delta) ? payload.delta : {};
-    if (!this.finished) {
-      this.finished = true;
-      events.push({ type: 'finish', reason: mapStopReason(typeof delta.stop_reason === 'string' ? delta.stop_reason : null) });
-    }
-    if (isRecord(payload.usage)) this.usage = mergeStreamUsage(this.usage, payload.usage as AnthropicUsage);
-    this.usageSent = true;
-    events.push({ type: 'usage', usage: normaliseAnthropicUsage(this.usage) });
     return events;
   }
 
-  private messageStop(): StreamEvent[] {
-    this.stopped = true;
-    const events: StreamEvent[] = [];
+  private blockStart(index: unknown, block: unknown): CoreStreamEvent[] {
+    if (typeof index !== 'number' || !isRecord(block) || this.blocks.has(index)) return [];
+    const id = anthropicBlockId(index);
+    const start = (started: CoreBlockStart, open: OpenBlock): CoreStreamEvent[] => {
+      this.blocks.set(index, open);
+      return [{ type: 'block-start', block: started }];
+    };
+    switch (block.type) {
+      case 'text': {
+        const events = start({ id, kind: 'text' }, { id, kind: 'text', citations: Array.isArray(block.citations) ? [...(block.citations as unknown[])] : [] });
+        if (typeof block.text === 'string' && block.text.length > 0) events.push({ type: 'block-delta', id, text: block.text });
+        return events;
+      }
+      case 'thinking': {
+        const events = start({ id, kind: 'reasoning' }, { id, kind: 'thinking', signature: typeof block.signature === 'string' ? block.signature : '' });
+        if (typeof block.thinking === 'string' && block.thinking.length > 0) events.push({ type: 'block-delta', id, text: block.thinking });
+        return events;
+      }
+      case 'redacted_thinking':
+        if (typeof block.data !== 'string') break;
+        return start({ id, kind: 'reasoning', redacted: true, providerData: { family: 'anthropic', data: { data: block.data } } }, { id, kind: 'redacted' });
+      case 'tool_use': {
+        const callId = typeof block.id === 'string' ? block.id : `toolu_${index}`;
+        return start({ id, kind: 'tool-call', callId, name: typeof block.name === 'string' ? block.name : '', toolKind: 'function' }, { id, kind: 'tool', sentInput: false, startInput: block.input });
+      }
+    }
+    return start({ id, kind: 'native', family: 'anthropic', nativeKind: typeof block.type === 'string' ? block.type : 'unknown', value: block }, { id, kind: 'native' });
+  }
+
+  private blockDelta(index: unknown, delta: unknown): CoreStreamEvent[] {
+    if (typeof index !== 'number' || !isRecord(delta)) return [];
+    const block = this.blocks.get(index);
+    if (!block) return [];
+    switch (delta.type) {
+      case 'text_delta':
+        return block.kind === 'text' && typeof delta.text === 'string' && delta.text.length > 0 ? [{ type: 'block-delta', id: block.id, text: delta.text }] : [];
+      case 'thinking_delta':
+        return block.kind === 'thinking' && typeof delta.thinking === 'string' && delta.thinking.length > 0 ? [{ type: 'block-delta', id: block.id, text: delta.thinking }] : [];
+      case 'signature_delta':
+        if (block.kind === 'thinking' && typeof delta.signature === 'string') block.signature += delta.signature;
+        return [];
+      case 'citations_delta':
+        if (block.kind === 'text' && delta.citation !== undefined) block.citations.push(delta.citation);
+        return [];
+      case 'input_json_delta':
+        // The first fragment is often ''; only non-empty fragments are worth an event.
+        if ((block.kind !== 'tool' && block.kind !== 'native') || typeof delta.partial_json !== 'string' || delta.partial_json.length === 0) return [];
+        if (block.kind === 'tool') block.sentInput = true;
+        return [{ type: 'block-delta', id: block.id, inputDelta: delta.partial_json }];
+      default:
+        // newer delta types
+        return [];
+    }
+  }
+
+  private close(block: OpenBlock): CoreStreamEvent[] {
+    switch (block.kind) {
+      case 'thinking':
+        return [{ type: 'block-end', id: block.id, providerData: { family: 'anthropic', data: { signature: block.signature } } }];
+      case 'text':
+        return block.citations.length > 0 ? [{ type: 'block-end', id: block.id, providerData: { family: 'anthropic', data: { citations: block.citations } } }] : [{ type: 'block-end', id: block.id }];
+      case 'tool':
+        if (block.sentInput) return [{ type: 'block-end', id: block.id }];
+        return [
+          { type: 'block-delta', id: block.id, inputDelta: toolArguments(block.startInput) },
+          { type: 'block-end', id: block.id },
+        ];
+      default:
+        return [{ type: 'block-end', id: block.id }];
+    }
+  }
+
+  private blockStop(index: unknown): CoreStreamEvent[] {
+    if (typeof index !== 'number') return [];
+    const block = this.blocks.get(index);
+    if (!block) return [];
+    this.blocks.delete(index);
+    return this.close(block);
+  }
+
+  private messageDelta(payload: Record<string, unknown>): CoreStreamEvent[] {
+    const events: CoreStreamEvent[] = [];
+    const delta = isRecord(payload.delta) ? payload.delta : {};
     if (!this.finished) {
       this.finished = true;
-      events.push({ type: 'finish', reason: mapStopReason(null) });
+      const stopSequence = typeof delta.stop_sequence === 'string' ? delta.stop_sequence : null;
+      events.push({ type: 'finish', finish: mapStopReason(typeof delta.stop_reason === 'string' ? delta.stop_reason : null, stopSequence) });
+    }
+    if (isRecord(payload.usage)) this.usage = mergeStreamUsage(this.usage, payload.usage as AnthropicUsage);
+    this.usageSent = true;
+    events.push({ type: 'usage', usage: coreUsageFromAnthropic(this.usage) });
+    return events;
+  }
+
+  private messageStop(): CoreStreamEvent[] {
+    this.stopped = true;
+    const events: CoreStreamEvent[] = [];
+    for (const block of this.blocks.values()) events.push(...this.close(block));
+    this.blocks.clear();
+    if (!this.finished) {
+      this.finished = true;
+      events.push({ type: 'finish', finish: mapStopReason(null) });
     }
     if (!this.usageSent) {
       this.usageSent = true;
-      events.push({ type: 'usage', usage: normaliseAnthropicUsage(this.usage) });
+      events.push({ type: 'usage', usage: coreUsageFromAnthropic(this.usage) });
     }
     return events;
   }

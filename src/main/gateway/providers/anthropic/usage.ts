@@ -1,25 +1,30 @@
 /**
- * Anthropic usage → canonical usage. Anthropic's `input_tokens` is only the uncached part of
- * the prompt, so the full prompt is input + cache reads + cache writes; thinking is already
- * inside `output_tokens`, and newer responses say how much in `output_tokens_details`.
+ * Anthropic usage → core usage. Anthropic's `input_tokens` is only the uncached part of the
+ * prompt, so the full prompt is input + cache reads + cache writes; thinking is already inside
+ * `output_tokens`, and newer responses say how much in `output_tokens_details`. A field
+ * Anthropic did not send is null (unknown), not 0; the object itself is kept as `raw` and, for
+ * an encoder of the Anthropic family, as `native`.
  */
-import type { Usage } from '../../types.js';
+import type { CoreUsage } from '../../../core/types.js';
 import type { AnthropicUsage } from './wire-types.js';
 
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+function tokens(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
 }
 
-export function normaliseAnthropicUsage(raw: AnthropicUsage): Usage {
-  const cacheRead = count(raw.cache_read_input_tokens);
-  const cacheWrite = count(raw.cache_creation_input_tokens);
+export function coreUsageFromAnthropic(raw: AnthropicUsage): CoreUsage {
+  const input = tokens(raw.input_tokens);
+  const cacheRead = tokens(raw.cache_read_input_tokens);
+  const cacheWrite = tokens(raw.cache_creation_input_tokens);
+  const known = input !== null || cacheRead !== null || cacheWrite !== null;
   return {
-    inputTokens: count(raw.input_tokens) + cacheRead + cacheWrite,
+    inputTokens: known ? (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0) : null,
     cachedInputTokens: cacheRead,
     cacheWriteInputTokens: cacheWrite,
-    outputTokens: count(raw.output_tokens),
-    reasoningTokens: count(raw.output_tokens_details?.thinking_tokens),
+    outputTokens: tokens(raw.output_tokens),
+    reasoningTokens: tokens(raw.output_tokens_details?.thinking_tokens),
     raw,
+    native: { family: 'anthropic', data: raw },
   };
 }
 

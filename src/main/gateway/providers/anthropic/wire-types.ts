@@ -39,6 +39,7 @@ export interface ToolResultBlock {
   tool_use_id: string;
   content?: string | Array<TextBlock | ImageBlock | DocumentBlock>;
   is_error?: boolean;
+  cache_control?: CacheControl;
 }
 
 export interface ThinkingBlock {
@@ -62,6 +63,8 @@ export interface AnthropicMessage {
 }
 
 export interface AnthropicTool {
+  /** Absent for a custom (function) tool; a server tool's versioned type (`web_search_20250305` …). */
+  type?: string;
   name: string;
   description?: string;
   input_schema: Record<string, unknown>;
@@ -93,6 +96,8 @@ export interface AnthropicRequest {
   metadata?: { user_id: string };
   output_config?: { effort?: string; format?: { type: 'json_schema'; schema: Record<string, unknown> } };
   stream?: boolean;
+  /** Fields of an Anthropic client's request the core has no name for (context_management …), passed on unchanged. */
+  [field: string]: unknown;
 }
 
 /** Usage as Anthropic reports it; in a stream every field may be absent or null. */
