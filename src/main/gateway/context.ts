@@ -17,6 +17,7 @@ import type { RetryConfig } from './routing/retry-policy.js';
 
 export type { RequestObserver, RequestStart } from '../core/record.js';
 import type { RequestObserver } from '../core/record.js';
+import type { Policy } from './pipeline/policy.js';
 
 /** What keeps one failing upstream from failing the gateway: retries, breakers, concurrency gates. */
 export interface Reliability {
@@ -40,6 +41,8 @@ export interface GatewayContext {
   catalog: ModelCatalog;
   upstream: UpstreamClient;
   observers: RequestObserver[];
+  /** The pipeline's policies, in order (limits, cache, tracing); empty by default. */
+  policies: Policy[];
 }
 
 export interface ResolvedTarget {

@@ -30,6 +30,7 @@ import { SseDecoder } from '../sse/decoder.js';
 import { AttemptsFailed, runAttempts, type AttemptSuccess } from './attempt-loop.js';
 import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
 import { recordUsage } from './record-usage.js';
+import { policiesAfter, policiesBefore, type PolicyCall } from './policy.js';
 
 /** Turns core stream events into one client format's stream text. */
 export interface FormatStreamEncoder {
@@ -87,12 +88,19 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
   reply.header('x-switchyard-request-id', recorder.id);
   let core: CoreRequest;
   let attempt: AttemptSuccess;
+  let call: PolicyCall | null = null;
   const controller = abortOnClientClose(reply);
+  if (context.policies.length > 0) recorder.onFinish = (record) => call && policiesAfter(context.policies, call, record);
   try {
     const body = format.validate(request.body);
     recorder.started(body as { model?: unknown; stream?: unknown; user?: unknown });
     core = format.decode(body);
     const decoded = core;
+    if (context.policies.length > 0) {
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers };
+      const refusal = await policiesBefore(context.policies, call);
+      if (refusal) throw refusal;
+    }
     // An upstream that speaks the client's format natively gets the client's own body.
     const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body } } : undefined;
     attempt = await runAttempts(context, {
