@@ -7,6 +7,7 @@ import { StaticKeyAuth } from '../src/main/gateway/access.js';
 import { loadConfig, type ConfigFile } from '../src/main/gateway/config.js';
 import type { RequestObserver } from '../src/main/gateway/context.js';
 import { buildGateway } from '../src/main/gateway/server.js';
+import type { Policy } from '../src/main/gateway/pipeline/policy.js';
 import type { RequestRecord } from '../src/main/gateway/types.js';
 import { EnvironmentSecretStore } from '../src/main/secrets/secret-store.js';
 
@@ -22,7 +23,7 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(options: { environment?: NodeJS.ProcessEnv; file?: ConfigFile; auth?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(options: { environment?: NodeJS.ProcessEnv; file?: ConfigFile; auth?: boolean; policies?: Policy[] } = {}): Promise<TestGateway> {
   // Local presets point at ports where nothing of ours runs unless a test says so.
   const environment: NodeJS.ProcessEnv = {
     OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
@@ -42,7 +43,7 @@ export async function startTestGateway(options: { environment?: NodeJS.ProcessEn
     },
   };
   const auth = new StaticKeyAuth([{ key: GATEWAY_KEY, identity: { id: 'test', name: 'test', tags: [], allowedModels: null } }]);
-  const app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [observer] });
+  const app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [observer], policies: options.policies });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -169,7 +169,9 @@ describe('request log through switchyard serve', () => {
         }
       };
       const workers = Array.from({ length: 6 }, (_, index) => worker(index));
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Load until enough requests were answered (a busy CI machine is slower), then kill mid-load.
+      const loadStarted = Date.now();
+      while (answered.size < 80 && Date.now() - loadStarted < 15_000) await new Promise((resolve) => setTimeout(resolve, 100));
       serve.child.kill('SIGKILL');
       await serve.exited;
       stop = true;

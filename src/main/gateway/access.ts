@@ -8,14 +8,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from './errors.js';
 import { maskSecret } from '../secrets/secret-store.js';
 
-export interface GatewayKeyIdentity {
-  id: string;
-  name: string;
-  /** Tags applied to every request made with this key. */
-  tags: Array<{ key: string; value: string }>;
-  /** Models this key may use; null for all. */
-  allowedModels: string[] | null;
-}
+export type { GatewayKeyIdentity } from '../core/record.js';
+import type { GatewayKeyIdentity } from '../core/record.js';
 
 export interface GatewayAuth {
   /** The key's identity, or null when the token is not a valid key. */

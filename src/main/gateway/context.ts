@@ -11,26 +11,13 @@ import type { UpstreamClient } from './routing/upstream-client.js';
 import { adapterFor, coreAdapterFor } from './providers/registry.js';
 import type { CoreProviderAdapter, ProviderServices, UpstreamTarget } from './providers/types.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import type { RequestRecord } from './types.js';
-import type { CoreStreamEvent } from '../core/types.js';
 import { CircuitBreakers, type BreakerSnapshot } from './routing/circuit-breaker.js';
 import { ConcurrencyGates } from './routing/concurrency-gate.js';
 import type { RetryConfig } from './routing/retry-policy.js';
 
-/** What observers learn when a request starts: the record so far and the client's headers with secrets masked. */
-export type RequestStart = Pick<RequestRecord, 'id' | 'startedAt' | 'endpoint' | 'requestedModel' | 'stream' | 'tags' | 'gatewayKeyId' | 'user' | 'conversationId'> & {
-  headers: Record<string, string>;
-};
-
-/** Receives request records off the response path (storage writer, live inspector). */
-export interface RequestObserver {
-  requestStarted?(record: RequestStart): void;
-  /** The request was routed to a provider (the record carries provider, resolved model and upstream body). */
-  requestRouted?(record: Readonly<RequestRecord>): void;
-  /** One core stream event, as it is sent to the client (live inspector). Must be cheap. */
-  requestStreamEvent?(id: string, event: CoreStreamEvent, at: number): void;
-  requestFinished(record: RequestRecord): void;
-}
+export type { RequestObserver, RequestStart } from '../core/record.js';
+import type { RequestObserver } from '../core/record.js';
+import type { Policy } from './pipeline/policy.js';
 
 /** What keeps one failing upstream from failing the gateway: retries, breakers, concurrency gates. */
 export interface Reliability {
@@ -54,6 +41,8 @@ export interface GatewayContext {
   catalog: ModelCatalog;
   upstream: UpstreamClient;
   observers: RequestObserver[];
+  /** The pipeline's policies, in order (limits, cache, tracing); empty by default. */
+  policies: Policy[];
 }
 
 export interface ResolvedTarget {

@@ -165,6 +165,9 @@ export class RequestRecorder {
     this.finish();
   }
 
+  /** Called once the record is final, after the observers (the pipeline's policies). */
+  onFinish: ((record: RequestRecord) => void) | null = null;
+
   private finish(): void {
     const record = this.record;
     record.endedAt = Date.now();
@@ -176,5 +179,6 @@ export class RequestRecorder {
         // An observer's failure must never affect the response that was already sent.
       }
     }
+    this.onFinish?.(record);
   }
 }

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate, HostPolicy, OriginPolicy, type GatewayAuth, type GatewayKeyIdentity } from './access.js';
 import type { GatewayConfig } from './config.js';
+import type { Policy } from './pipeline/policy.js';
 import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
 import { parseJsonWithinDepth } from './json-body.js';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   upstream?: UpstreamClient;
   /** Retries, circuit breakers and concurrency gates (default: built from the config). */
   reliability?: Reliability;
+  /** Policies every model call passes (limits, cache, tracing). */
+  policies?: Policy[];
 }
 
 const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-tags, x-switchyard-tags, x-conversation-id, x-user-id, x-provider-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
@@ -146,7 +149,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const catalog = new ModelCatalog(config.providers, deps.secrets, upstream.fetchJson, config.modelListTtlMs);
   const router = new ModelRouter(config, catalog);
   const reliability = deps.reliability ?? createReliability(config);
-  const context: GatewayContext = { config, reliability, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [] };
+  const context: GatewayContext = { config, reliability, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [], policies: deps.policies ?? [] };
   const hosts = new HostPolicy(config.host, config.allowedHosts);
   const origins = new OriginPolicy(config.allowedOrigins);
 

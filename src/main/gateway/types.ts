@@ -11,22 +11,6 @@ export function openAIFinishReason(unified: FinishReason): 'stop' | 'length' | '
   return unified === 'other' || unified === 'error' ? 'stop' : unified;
 }
 
-/** Token usage normalised once, in the adapter. */
-export interface Usage {
-  /** All prompt tokens, cached ones included. */
-  inputTokens: number;
-  /** Prompt tokens read from a provider cache (a subset of inputTokens). */
-  cachedInputTokens: number;
-  /** Prompt tokens written to a provider cache (a subset of inputTokens). */
-  cacheWriteInputTokens: number;
-  /** All generated tokens, reasoning included. */
-  outputTokens: number;
-  /** Reasoning / thinking tokens (a subset of outputTokens). */
-  reasoningTokens: number;
-  /** The provider's own usage object, kept for the log. */
-  raw?: unknown;
-}
-
 export interface GatewayErrorBody {
   message: string;
   type: string;
@@ -56,61 +40,6 @@ export type StreamEvent =
   | { type: 'usage'; usage: Usage; openAIUsage?: Record<string, unknown> }
   | { type: 'error'; error: { status: number; body: GatewayErrorBody } };
 
-/** A warning recorded for one request, e.g. a parameter dropped because a provider rejects it. */
-export interface RequestWarning {
-  type: 'unsupported-parameter' | 'other';
-  parameter?: string;
-  message: string;
-}
-
-/** One upstream attempt of a request, as the attempt loop saw it (a retry, a fallback, a skipped candidate). */
-export interface AttemptRecord {
-  provider: string | null;
-  model: string | null;
-  startedAt?: number | null;
-  endedAt?: number | null;
-  latencyMs?: number | null;
-  httpStatus?: number | null;
-  status?: 'success' | 'error' | 'cancelled' | null;
-  errorType?: string | null;
-  errorMessage?: string | null;
-}
-
-/**
- * What the gateway knows about one client request once it has finished. Emitted to
- * the recorder (storage, inspector) off the response path.
- */
-export interface RequestRecord {
-  id: string;
-  /** Epoch milliseconds. */
-  startedAt: number;
-  endedAt: number;
-  endpoint: string;
-  requestedModel: string | null;
-  resolvedModel: string | null;
-  provider: string | null;
-  status: 'success' | 'error' | 'cancelled';
-  httpStatus: number;
-  errorType: string | null;
-  errorMessage: string | null;
-  stream: boolean;
-  usage: Usage | null;
-  /** Milliseconds from request start to the first streamed content, when streaming. */
-  timeToFirstTokenMs: number | null;
-  latencyMs: number;
-  attempts: number;
-  finishReason: string | null;
-  gatewayKeyId: string | null;
-  user: string | null;
-  conversationId: string | null;
-  tags: Array<{ key: string; value: string }>;
-  /** The client's request body (parsed JSON), secrets never included. */
-  requestBody: unknown;
-  /** What was sent upstream after translation. */
-  upstreamRequestBody: unknown;
-  /** The response body returned to the client (for streams: the assembled completion). */
-  responseBody: unknown;
-  warnings: RequestWarning[];
-  /** Every upstream attempt in order (retries, fallbacks); absent for requests refused before routing. */
-  attemptsDetail?: AttemptRecord[];
-}
+// The request log's domain types live in the core (storage reads them without the gateway).
+export type { AttemptRecord, RequestRecord, RequestWarning, Usage } from '../core/record.js';
+import type { Usage } from '../core/record.js';

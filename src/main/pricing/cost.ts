@@ -10,7 +10,7 @@
  * therefore give exact results with no rounding at all; finer prices (up to 6 decimals)
  * are exact in pico-dollars and lose at most half a nano-dollar per request.
  */
-import type { Usage } from '../gateway/types.js';
+import type { Usage } from '../core/record.js';
 import type { ModelPrice, PriceRates } from './catalog.js';
 
 /** Normalised usage, optionally with the 1-hour share of Anthropic cache writes. */

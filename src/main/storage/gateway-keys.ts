@@ -26,7 +26,7 @@
  * never on the request path.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { GatewayKeyIdentity } from '../gateway/access.js';
+import type { GatewayKeyIdentity } from '../core/record.js';
 import type { GatewayKeyCreateRequest, GatewayKeyManager, GatewayKeyRecord } from '../services/key-managers.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 

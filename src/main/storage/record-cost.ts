@@ -5,7 +5,7 @@
  * upstream or produced output, an estimate from the bodies, marked estimated; else zero.
  * A response-cache hit costs nothing and counts what it saved.
  */
-import type { Usage } from '../gateway/types.js';
+import type { Usage } from '../core/record.js';
 import type { PriceBook } from '../pricing/catalog.js';
 import { computeCost } from '../pricing/cost.js';
 import type { StoredRequestRecord, StoredUsage } from './stored-record.js';

@@ -24,8 +24,8 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { RequestObserver } from '../gateway/context.js';
-import type { RequestRecord } from '../gateway/types.js';
+import type { RequestObserver } from '../core/record.js';
+import type { RequestRecord } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { createRequestWriter } from './request-writer.js';

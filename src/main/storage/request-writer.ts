@@ -9,7 +9,7 @@
  * Cost is computed here, from normalised usage and the price book, off the response path.
  */
 import { performance } from 'node:perf_hooks';
-import type { Usage } from '../gateway/types.js';
+import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';

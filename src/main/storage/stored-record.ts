@@ -3,20 +3,10 @@
  * gateway may know (a response-cache hit, per-attempt details, the 1-hour cache-write
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
-import type { RequestRecord, RequestWarning, Usage } from '../gateway/types.js';
+import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from '../core/record.js';
 
-/** One upstream attempt, as the router saw it. */
-export interface AttemptDetail {
-  provider: string | null;
-  model: string | null;
-  startedAt?: number | null;
-  endedAt?: number | null;
-  latencyMs?: number | null;
-  httpStatus?: number | null;
-  status?: 'success' | 'error' | 'cancelled' | null;
-  errorType?: string | null;
-  errorMessage?: string | null;
-}
+/** One upstream attempt, as the attempt loop saw it. */
+export type AttemptDetail = AttemptRecord;
 
 export type StoredUsage = Usage & {
   /** Part of cacheWriteInputTokens written with a 1-hour TTL (priced at the 1-hour rate). */

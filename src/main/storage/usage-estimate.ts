@@ -5,7 +5,7 @@
  * per chat message and 3 for the reply's priming, as OpenAI's cookbook counts them. It is
  * within roughly ±25 % for English prose and code; rows using it are marked estimated.
  */
-import type { Usage } from '../gateway/types.js';
+import type { Usage } from '../core/record.js';
 
 const CHARACTERS_PER_TOKEN = 4;
 const TOKENS_PER_MESSAGE = 4;

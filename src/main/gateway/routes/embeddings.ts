@@ -6,7 +6,7 @@ import { runAttempts, type AttemptSuccess } from '../pipeline/attempt-loop.js';
 import { validateEmbeddingsRequest } from '../request-validation.js';
 import { RequestRecorder } from '../request-record.js';
 import { transportError } from '../routing/upstream-client.js';
-import { attemptFailure, byokKey, describeAttempt } from './chat-completions.js';
+import { attemptFailure, byokKey, describeAttempt } from '../pipeline/run.js';
 import { abortOnClientClose } from '../routing/client-abort.js';
 import { sendError } from './send-error.js';
 

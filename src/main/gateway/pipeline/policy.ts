@@ -1,0 +1,52 @@
+/**
+ * The policy seam of the pipeline: small modules that see every model call after it is
+ * decoded and before any upstream attempt, and again once it has ended. Rate limits and
+ * budgets refuse here, the response cache answers here, tracing opens and closes its span
+ * here. A gateway with no policies pays one length check per request.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { RequestRecord } from '../../core/record.js';
+import type { CoreRequest } from '../../core/types.js';
+import type { GatewayError } from '../errors.js';
+
+/** What a policy knows of one call. */
+export interface PolicyCall {
+  /** The request id (as in the log and `x-switchyard-request-id`). */
+  id: string;
+  /** The endpoint, e.g. `/v1/chat/completions`. */
+  endpoint: string;
+  core: CoreRequest;
+  /** The record so far: gateway key, user, tags, conversation (read only). */
+  record: Readonly<RequestRecord>;
+  headers: FastifyRequest['headers'];
+}
+
+/** A policy's answer before the attempts: go on, or refuse with this error (logged as refused). */
+export type PolicyDecision = { refuse: GatewayError } | undefined | void;
+
+export interface Policy {
+  readonly name: string;
+  before?(call: PolicyCall): PolicyDecision | Promise<PolicyDecision>;
+  /** The call ended (answered, failed or refused); the record is final. Must not throw. */
+  after?(call: PolicyCall, record: Readonly<RequestRecord>): void;
+}
+
+/** Runs every policy's `before` in order; the first refusal wins. */
+export async function policiesBefore(policies: readonly Policy[], call: PolicyCall): Promise<GatewayError | null> {
+  for (const policy of policies) {
+    if (!policy.before) continue;
+    const decision = await policy.before(call);
+    if (decision && 'refuse' in decision) return decision.refuse;
+  }
+  return null;
+}
+
+export function policiesAfter(policies: readonly Policy[], call: PolicyCall, record: Readonly<RequestRecord>): void {
+  for (const policy of policies) {
+    try {
+      policy.after?.(call, record);
+    } catch {
+      // A policy's bookkeeping never affects an answer already given.
+    }
+  }
+}

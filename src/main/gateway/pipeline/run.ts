@@ -1,0 +1,259 @@
+/**
+ * The request pipeline every model-call endpoint runs, whatever API the client speaks:
+ *
+ *   validate → decode (wire → core) → policies → attempt loop (candidates, retries,
+ *   fallbacks, breakers, timeouts; each candidate's adapter prepares its native request)
+ *   → parse (native → core) → encode (core → the client's wire format) → recorder
+ *
+ * A route picks its ClientFormat and hands over. The format says how to read its wire
+ * request, how to write a response, a stream and an error; nothing here knows a format's
+ * field names or a provider's. Where the upstream speaks the client's format natively the
+ * client's body is prepared as-is and the upstream's bytes go back unchanged (same-format
+ * pass-through): lossless and fast, with usage, cost and the log still exact.
+ *
+ * Policies (limits and budgets, the response cache, tracing spans) plug in at `policies`:
+ * each may answer the request itself (a refusal, a cache hit) before any attempt, and
+ * sees the outcome afterwards.
+ */
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
+import type { Usage } from '../../core/record.js';
+import type { GatewayContext } from '../context.js';
+import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
+import { GatewayError } from '../errors.js';
+import { RequestRecorder } from '../request-record.js';
+import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
+import { isAbort, transportError } from '../routing/upstream-client.js';
+import { SseDecoder } from '../sse/decoder.js';
+import { AttemptsFailed, runAttempts, type AttemptSuccess } from './attempt-loop.js';
+import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
+import { recordUsage } from './record-usage.js';
+import { policiesAfter, policiesBefore, type PolicyCall } from './policy.js';
+
+/** Turns core stream events into one client format's stream text. */
+export interface FormatStreamEncoder {
+  /** The text for one event ('' when it shows nothing); an `error` event gives the format's error frame. */
+  encode(event: CoreStreamEvent): string;
+  /** The closing text of a stream that ended well. */
+  finish(): string;
+}
+
+/** One client-facing API: how its requests are read and its answers written. */
+export interface ClientFormat<Wire> {
+  /** The endpoint recorded in the log (`/v1/chat/completions`). */
+  endpoint: string;
+  /** Checks the parsed JSON body; throws a 400 GatewayError naming the field. */
+  validate(body: unknown): Wire;
+  decode(wire: Wire): CoreRequest;
+  /** The upstream native format that takes this format's body as it is, if any. */
+  passthroughNative?: string;
+  /** The response to send (and log) for a core response. */
+  encodeResponse(response: CoreResponse): unknown;
+  /** The response a stream added up to, as the log records it (default: encodeResponse). */
+  encodeStreamed?(response: CoreResponse): unknown;
+  /** The finish reason the log records, from the encoded response. */
+  finishReasonOf(encoded: unknown): string | null;
+  /** A stream encoder for one response. */
+  streamEncoder(init: { requestId: string; model: string; core: CoreRequest }): FormatStreamEncoder;
+  /** Sends an error in this format's shape (status, headers, body). */
+  sendError(reply: FastifyReply, error: GatewayError): FastifyReply | void;
+}
+
+export function byokKey(request: FastifyRequest): string | null {
+  const value = request.headers['x-provider-api-key'];
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+/** The loop's failure as the error to answer with, the trail recorded. */
+export function attemptFailure(error: unknown, recorder: RequestRecorder, controller: ClientAbort): GatewayError {
+  if (error instanceof AttemptsFailed) {
+    recorder.attemptTrail(error.attempts);
+    return error.error;
+  }
+  return error instanceof GatewayError ? error : transportError(error, 'upstream', '', controller);
+}
+
+/** Which model and provider answered (after fallbacks), and how many warnings were recorded. */
+export function describeAttempt(reply: FastifyReply, attempt: AttemptSuccess, recorder: RequestRecorder): void {
+  reply.header('x-switchyard-provider', attempt.resolved.target.provider.id);
+  reply.header('x-switchyard-model', attempt.resolved.target.model);
+  if (recorder.record.warnings.length > 0) reply.header('x-switchyard-warnings', String(recorder.record.warnings.length));
+}
+
+/** Runs one model call through the pipeline and answers it in the client's format. */
+export async function runPipeline<Wire>(context: GatewayContext, format: ClientFormat<Wire>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+  const recorder = new RequestRecorder(context, request, format.endpoint);
+  reply.header('x-switchyard-request-id', recorder.id);
+  let core: CoreRequest;
+  let attempt: AttemptSuccess;
+  let call: PolicyCall | null = null;
+  const controller = abortOnClientClose(reply);
+  if (context.policies.length > 0) recorder.onFinish = (record) => call && policiesAfter(context.policies, call, record);
+  try {
+    const body = format.validate(request.body);
+    recorder.started(body as { model?: unknown; stream?: unknown; user?: unknown });
+    core = format.decode(body);
+    const decoded = core;
+    if (context.policies.length > 0) {
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers };
+      const refusal = await policiesBefore(context.policies, call);
+      if (refusal) throw refusal;
+    }
+    // An upstream that speaks the client's format natively gets the client's own body.
+    const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body } } : undefined;
+    attempt = await runAttempts(context, {
+      model: decoded.model,
+      byokKey: byokKey(request),
+      identity: request.gatewayKey,
+      signal: controller,
+      prepare: (resolved) =>
+        resolved.core.prepare(decoded, resolved.target, wire && resolved.core.nativeFormat === format.passthroughNative ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined),
+      onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings),
+    });
+  } catch (error) {
+    const gatewayError = attemptFailure(error, recorder, controller);
+    recorder.failed(gatewayError);
+    return format.sendError(reply, gatewayError);
+  }
+  recorder.attemptTrail(attempt.attempts);
+  describeAttempt(reply, attempt, recorder);
+  if (core.stream) return streamToClient(context, format, reply, core, attempt, recorder, controller);
+
+  const { resolved, response } = attempt;
+  const providerName = resolved.target.provider.name;
+  const origin = new URL(resolved.target.provider.baseUrl).origin;
+  try {
+    // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
+    const buffer = await context.upstream.readBody(response, { providerName, origin, signal: attempt.signal });
+    const parsed = resolved.core.parseResponse(buffer, resolved.target, core);
+    attempt.finish({ ok: true });
+    const passthrough = format.passthroughNative !== undefined && resolved.core.nativeFormat === format.passthroughNative ? parsed.passthrough : undefined;
+    const encoded = passthrough ? parsed.passthroughJson : format.encodeResponse(parsed.response);
+    // Recorded before the answer leaves, so an answered request is always logged.
+    recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded });
+    reply.code(200).header('content-type', 'application/json').send(passthrough ?? JSON.stringify(encoded));
+  } catch (error) {
+    const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
+    attempt.finish({ ok: false, error: gatewayError });
+    recorder.failed(gatewayError);
+    return format.sendError(reply, gatewayError);
+  }
+  return reply;
+}
+
+async function streamToClient<Wire>(
+  context: GatewayContext,
+  format: ClientFormat<Wire>,
+  reply: FastifyReply,
+  core: CoreRequest,
+  attempt: AttemptSuccess,
+  recorder: RequestRecorder,
+  controller: ClientAbort,
+): Promise<void> {
+  const { resolved, response } = attempt;
+  // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
+  const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...replyHeaders,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-switchyard-request-id': recorder.id,
+  });
+  const translator = resolved.core.createStreamTranslator(resolved.target, core);
+  const encoder = format.streamEncoder({ requestId: recorder.id, model: resolved.target.model, core });
+  const accumulator = new CoreStreamAccumulator();
+  // What the client got, as the log records it: the response the stream adds up to.
+  const assembled = (): unknown => (format.encodeStreamed ?? format.encodeResponse)(accumulator.toResponse());
+  const partial = (): { usage: Usage | null; responseBody: unknown; firstContentAt: number | null } => ({
+    usage: recordUsage(accumulator.usage),
+    responseBody: assembled(),
+    firstContentAt: accumulator.firstContentAt,
+  });
+  // One event is capped: an upstream streaming an endless line gets an error frame, not the gateway's memory.
+  const decoder = new SseDecoder({ maxEventSize: context.upstream.maxStreamEventSize });
+  let failure: Extract<CoreStreamEvent, { type: 'error' }> | null = null;
+
+  const emit = (event: CoreStreamEvent): string => {
+    accumulator.add(event);
+    recorder.streamEvent(event);
+    if (event.type === 'error') failure = event;
+    return encoder.encode(event);
+  };
+  const translate = (events: ReturnType<SseDecoder['push']>): string => {
+    let out = '';
+    for (const sseEvent of events) {
+      for (const event of translator.push(sseEvent)) out += emit(event);
+      if (failure) break;
+    }
+    return out;
+  };
+
+  // The record is finished before the stream's last bytes leave (see the request log).
+  let clientFinished = false;
+  const finishClient = (): void => {
+    clientFinished = true;
+    attempt.finish({ ok: true });
+    const encoded = assembled();
+    recorder.succeeded({
+      usage: recordUsage(accumulator.usage),
+      finishReason: format.finishReasonOf(encoded),
+      responseBody: encoded,
+      firstContentAt: accumulator.firstContentAt,
+    });
+    raw.end(encoder.finish());
+  };
+
+  try {
+    for await (const chunk of response.body) {
+      // Once the upstream said it is done, the client is answered at once, and what is
+      // left of the body is read to its end, so the upstream connection goes back to the
+      // pool instead of being torn down (breaking out would destroy it).
+      if (clientFinished) continue;
+      const out = translate(decoder.push(chunk as Buffer));
+      if (out.length > 0 && !raw.write(out)) await once(raw, 'drain', { signal: controller.signal });
+      if (failure) break;
+      if (translator.done) finishClient();
+    }
+    if (!failure && !translator.done) {
+      let out = translate(decoder.end());
+      if (!failure) for (const event of translator.end()) out += emit(event);
+      if (out.length > 0) raw.write(out);
+    }
+  } catch (error) {
+    if (clientFinished) {
+      // The client has its whole answer; the upstream failed while being drained.
+      if (!response.body.destroyed) response.body.destroy();
+      return;
+    }
+    if (!attempt.timedOut() && isAbort(error, controller)) {
+      response.body.destroy();
+      const cancelled = new GatewayError(499, 'the client closed the stream', { type: 'cancelled', code: 'client_closed_request' });
+      attempt.finish({ ok: false, error: cancelled });
+      recorder.failed(cancelled, partial());
+      if (!raw.destroyed) raw.destroy();
+      return;
+    }
+    // The answer had begun: a connection that breaks now is named as such, not "unreachable".
+    const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
+    const frame: Extract<CoreStreamEvent, { type: 'error' }> = { type: 'error', error: coreErrorFrom(gatewayError) };
+    failure = frame;
+    raw.write(encoder.encode(frame));
+  }
+  if (!response.body.destroyed) response.body.destroy();
+  if (clientFinished) return;
+
+  if (failure) {
+    const streamError = gatewayErrorFrom((failure as Extract<CoreStreamEvent, { type: 'error' }>).error);
+    attempt.finish({ ok: false, error: streamError });
+    recorder.failed(streamError, partial());
+    raw.end();
+    return;
+  }
+  finishClient();
+}
