@@ -51,6 +51,27 @@ function headerString(value: string | string[] | undefined): string | null {
   return null;
 }
 
+/**
+ * The session an Anthropic-format client names in `metadata.user_id`: Claude Code sends
+ * `user_<hash>_account_<uuid>_session_<uuid>`, or (newer versions) a JSON object with `session_id`.
+ */
+export function sessionFromMetadata(metadata: unknown): string | null {
+  if (typeof metadata !== 'object' || metadata === null) return null;
+  const userId = (metadata as { user_id?: unknown }).user_id;
+  if (typeof userId !== 'string' || userId.length === 0) return null;
+  if (userId.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(userId) as { session_id?: unknown };
+      if (typeof parsed.session_id === 'string' && parsed.session_id.length > 0) return parsed.session_id.slice(0, 200);
+    } catch {
+      // not JSON after all
+    }
+    return null;
+  }
+  const match = /_session_([A-Za-z0-9-]{8,100})$/.exec(userId);
+  return match ? match[1]! : null;
+}
+
 export class RequestRecorder {
   readonly record: RequestRecord;
   private readonly headers: FastifyRequest['headers'];
@@ -85,7 +106,8 @@ export class RequestRecorder {
       finishReason: null,
       gatewayKeyId: request.gatewayKey?.id ?? null,
       user: headerString(headers['x-user-id']),
-      conversationId: headerString(headers['x-conversation-id']),
+      // Claude Code names its session in a header of its own.
+      conversationId: headerString(headers['x-conversation-id']) ?? headerString(headers['x-claude-code-session-id']),
       tags,
       requestBody: null,
       upstreamRequestBody: null,
@@ -98,12 +120,13 @@ export class RequestRecorder {
     return this.record.id;
   }
 
-  started(body: { model?: unknown; stream?: unknown; user?: unknown }): void {
+  started(body: { model?: unknown; stream?: unknown; user?: unknown; metadata?: unknown }): void {
     const record = this.record;
     record.requestBody = body;
     record.requestedModel = typeof body.model === 'string' ? body.model : null;
     record.stream = body.stream === true;
     if (record.user === null && typeof body.user === 'string' && body.user.length > 0) record.user = body.user.slice(0, 200);
+    if (record.conversationId === null) record.conversationId = sessionFromMetadata(body.metadata);
     let headers: Record<string, string> | null = null;
     for (const observer of this.context.observers) {
       if (!observer.requestStarted) continue;

@@ -15,7 +15,9 @@ import { UpstreamClient } from './routing/upstream-client.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
-import { sendError } from './routes/send-error.js';
+import { registerMessages } from './routes/messages.js';
+import { sendError as sendOpenAIError } from './routes/send-error.js';
+import { sendAnthropicError } from './formats/anthropic-messages/errors.js';
 import { RequestRecorder } from './request-record.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { redactSecrets } from '../secrets/redact.js';
@@ -80,6 +82,16 @@ function clientErrorHandler(error: Error & { code?: string }, socket: import('no
     socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
   }
   socket.destroy();
+}
+
+/**
+ * Errors raised before a route runs (key, Host, Origin, body size, JSON) in the shape of the API
+ * the URL belongs to: Anthropic's on /v1/messages, OpenAI's everywhere else.
+ */
+function sendError(reply: FastifyReply, error: GatewayError): FastifyReply | void {
+  const path = reply.request.url;
+  if (path === '/v1/messages' || path.startsWith('/v1/messages?') || path.startsWith('/v1/messages/')) return sendAnthropicError(reply, error);
+  return sendOpenAIError(reply, error);
 }
 
 /** A body over the limit is still read (and discarded) up to max(4 × limit, this) before the 413 goes out. */
@@ -244,11 +256,12 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    return sendError(reply, new GatewayError(404, `Unknown request URL: ${request.method} ${path}. Switchyard serves /v1/chat/completions, /v1/embeddings and /v1/models.`, { code: 'unknown_url' }));
+    return sendError(reply, new GatewayError(404, `Unknown request URL: ${request.method} ${path}. Switchyard serves /v1/chat/completions, /v1/messages, /v1/embeddings and /v1/models.`, { code: 'unknown_url' }));
   });
 
   app.get('/health', { config: { public: true } }, async (_request, reply) => reply.send({ status: 'ok' }));
   registerChatCompletions(app, context);
+  registerMessages(app, context);
   registerEmbeddings(app, context);
   registerModels(app, context);
 

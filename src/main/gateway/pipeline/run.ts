@@ -46,7 +46,8 @@ export interface ClientFormat<Wire> {
   endpoint: string;
   /** Checks the parsed JSON body; throws a 400 GatewayError naming the field. */
   validate(body: unknown): Wire;
-  decode(wire: Wire): CoreRequest;
+  /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
+  decode(wire: Wire, headers?: FastifyRequest['headers']): CoreRequest;
   /** The upstream native format that takes this format's body as it is, if any. */
   passthroughNative?: string;
   /** The response to send (and log) for a core response. */
@@ -94,7 +95,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
   try {
     const body = format.validate(request.body);
     recorder.started(body as { model?: unknown; stream?: unknown; user?: unknown });
-    core = format.decode(body);
+    core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
       call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers };

@@ -22,6 +22,7 @@ import { encodeChatRequest } from '../formats/openai-chat/encode-request.js';
 import type { ChatCompletionRequest } from '../openai-types.js';
 import type { SseEvent } from '../sse/decoder.js';
 import type { FinishReason, StreamEvent, Usage } from '../types.js';
+import { foreignFieldWarnings } from './foreign-fields.js';
 import type { CoreProviderAdapter, CoreStreamTranslator, ParsedCoreResponse, ProviderAdapter, StreamTranslator } from './types.js';
 
 /** Legacy usage → core usage (the legacy numbers are always known; `openAIUsage` rides as native). */
@@ -146,7 +147,10 @@ export function bridgeLegacyAdapter(legacy: ProviderAdapter, options: { sameForm
     prepare(core, target, prepareOptions) {
       const wire = options.sameFormat && prepareOptions?.wire?.format === 'openai-chat' ? prepareOptions.wire.body : null;
       if (wire) wireBodies.set(core, wire);
-      return legacy.prepareChat(wire ?? wireFor(core), target);
+      const prepared = legacy.prepareChat(wire ?? wireFor(core), target);
+      // What only another family understands (an Anthropic client's fields) is left out by the encoding: said so.
+      if (!wire && core.extensions && core.extensions.family !== 'openai') prepared.warnings.push(...foreignFieldWarnings(core, 'openai'));
+      return prepared;
     },
     parseResponse(body, target, core): ParsedCoreResponse {
       const parsed = legacy.parseChatResponse(body, target, wireFor(core));

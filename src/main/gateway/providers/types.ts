@@ -72,10 +72,7 @@ export interface ProviderAdapter {
 // ───────────────────────────── over the core ─────────────────────────────
 
 /** A client body the adapter may use as-is when it speaks the same format (same-format pass-through). */
-export interface WireRequest {
-  format: 'openai-chat';
-  body: ChatCompletionRequest;
-}
+export type WireRequest = { format: 'openai-chat'; body: ChatCompletionRequest } | { format: 'anthropic-messages'; body: Record<string, unknown> };
 
 export interface PrepareOptions {
   wire?: WireRequest;
@@ -118,6 +115,12 @@ export interface CoreProviderAdapter {
   parseError(status: number, body: string, headers: Record<string, string | string[] | undefined>, target: UpstreamTarget): GatewayError;
   prepareEmbeddings?(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] };
   parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
+  /**
+   * The upstream's own token count for a request of its native format (`nativeFormat`), whose
+   * answer is `{input_tokens}`; absent where the upstream has none (the gateway estimates).
+   * `clientHeaders`: the client's API headers to keep (Anthropic's anthropic-beta / -version).
+   */
+  prepareCountTokens?(wire: Record<string, unknown>, target: UpstreamTarget, clientHeaders: Record<string, string>): PreparedRequest;
   listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
 }
 

@@ -3,7 +3,8 @@
  * A model is listed under its plain id when that id routes back to the same provider,
  * otherwise as `provider/id`, so every listed id can be sent back as `model`.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sendAnthropicError } from '../formats/anthropic-messages/errors.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import type { ModelEntry } from '../openai-types.js';
@@ -33,9 +34,30 @@ export async function listAllModels(context: GatewayContext): Promise<ModelEntry
   return data;
 }
 
+/**
+ * A model in Anthropic's `ModelInfo` shape, for clients that speak the Messages API (they send
+ * `anthropic-version`; Claude Code lists models this way). Every id is one the gateway routes, so
+ * any provider's model can be picked by Claude Code.
+ */
+export function anthropicModelInfo(model: ModelEntry): Record<string, unknown> {
+  const created = typeof model.created === 'number' && model.created > 0 ? new Date(model.created * 1000) : new Date(0);
+  const named = (model as { display_name?: unknown }).display_name;
+  const displayName = typeof named === 'string' ? named : model.id;
+  return { type: 'model', id: model.id, display_name: displayName, created_at: created.toISOString().replace('.000Z', 'Z') };
+}
+
+function wantsAnthropic(request: FastifyRequest): boolean {
+  return typeof request.headers['anthropic-version'] === 'string';
+}
+
 export function registerModels(app: FastifyInstance, context: GatewayContext): void {
-  app.get('/v1/models', async (_request, reply) => {
+  app.get('/v1/models', async (request, reply) => {
     const data = await listAllModels(context);
+    if (wantsAnthropic(request)) {
+      const models = data.map(anthropicModelInfo);
+      const page = { data: models, has_more: false, first_id: models[0]?.id ?? null, last_id: models[models.length - 1]?.id ?? null };
+      return reply.header('content-type', 'application/json').send(JSON.stringify(page));
+    }
     return reply.header('content-type', 'application/json').send(JSON.stringify({ object: 'list', data }));
   });
 
@@ -53,8 +75,9 @@ export function registerModels(app: FastifyInstance, context: GatewayContext): v
         : undefined;
       if (listed) found = { ...listed, id };
     }
-    if (found) return reply.header('content-type', 'application/json').send(JSON.stringify(found));
-    return sendError(
+    if (found) return reply.header('content-type', 'application/json').send(JSON.stringify(wantsAnthropic(request) ? anthropicModelInfo(found) : found));
+    const notFound = (wantsAnthropic(request) ? sendAnthropicError : sendError) as typeof sendError;
+    return notFound(
       reply,
       new GatewayError(404, `The model '${id}' does not exist or no configured provider lists it.`, { type: 'invalid_request_error', param: 'model', code: 'model_not_found' }),
     );

@@ -68,7 +68,6 @@ const HEADER_FIELDS = new Set(['anthropic-beta', 'anthropic-version']);
  */
 function dropUntranslated(core: CoreRequest, warnings: RequestWarning[]): void {
   const fields: Array<[string, unknown]> = [
-    ['top_k', core.topK],
     ['n', core.choices === 1 ? undefined : core.choices],
     ['seed', core.seed],
     ['presence_penalty', core.presencePenalty],
@@ -210,6 +209,7 @@ export function buildAnthropicRequest(core: CoreRequest, model: string): { body:
 
   let temperature = core.temperature ?? undefined;
   let topP = core.topP ?? undefined;
+  let topK = core.topK ?? undefined;
   let choice = toolChoice;
   if (plan.thinking) {
     if (temperature !== undefined) {
@@ -220,6 +220,10 @@ export function buildAnthropicRequest(core: CoreRequest, model: string): { body:
       unsupported(warnings, 'top_p', 'Anthropic allows only values from 0.95 to 1 while thinking is enabled');
       topP = undefined;
     }
+    if (topK !== undefined) {
+      unsupported(warnings, 'top_k', 'Anthropic does not allow it to be set while thinking is enabled');
+      topK = undefined;
+    }
     if (choice && (choice.type === 'any' || choice.type === 'tool')) {
       warnings.push({ type: 'other', parameter: 'tool_choice', message: `tool_choice ${choice.type === 'any' ? 'required' : `'${choice.name}'`} sent as auto: Anthropic cannot force tool use while thinking is enabled` });
       choice = choice.disable_parallel_tool_use ? { type: 'auto', disable_parallel_tool_use: true } : { type: 'auto' };
@@ -228,8 +232,10 @@ export function buildAnthropicRequest(core: CoreRequest, model: string): { body:
   if (family.sampling === 'none') {
     if (temperature !== undefined) unsupported(warnings, 'temperature', `${family.name} models do not accept sampling parameters`);
     if (topP !== undefined) unsupported(warnings, 'top_p', `${family.name} models do not accept sampling parameters`);
+    if (topK !== undefined) unsupported(warnings, 'top_k', `${family.name} models do not accept sampling parameters`);
     temperature = undefined;
     topP = undefined;
+    topK = undefined;
   }
   if (temperature !== undefined && temperature > 1) {
     warnings.push({ type: 'other', parameter: 'temperature', message: `temperature ${temperature} lowered to 1, Anthropic's maximum` });
@@ -252,6 +258,7 @@ export function buildAnthropicRequest(core: CoreRequest, model: string): { body:
   if (plan.thinking) body.thinking = plan.thinking;
   if (temperature !== undefined) body.temperature = temperature;
   if (topP !== undefined) body.top_p = topP;
+  if (topK !== undefined) body.top_k = topK;
   if (stopSequences.length > 0) body.stop_sequences = stopSequences;
   const safetyIdentifier = core.extensions?.family === 'openai' ? core.extensions.fields.safety_identifier : undefined;
   const user = core.user ?? (typeof safetyIdentifier === 'string' ? safetyIdentifier : undefined);
@@ -286,9 +293,42 @@ function clientHeaders(core: CoreRequest): Record<string, string> {
   return headers;
 }
 
-export function prepareAnthropicRequest(core: CoreRequest, target: UpstreamTarget, _options?: PrepareOptions): { request: PreparedRequest; warnings: RequestWarning[] } {
-  const { body, warnings } = buildAnthropicRequest(core, target.model);
+/**
+ * Same-format pass-through: an Anthropic client's body as it came, only `model` set to the
+ * upstream's name, so thinking signatures, cache_control, documents, citations and server
+ * tools reach Anthropic byte for byte. Thinking blocks whose signature is not Anthropic's (state
+ * of another family that served an earlier turn, `sy1.…`) would be refused: they are left out
+ * with a warning.
+ */
+function passthroughBody(wire: Record<string, unknown>, model: string, warnings: RequestWarning[]): Record<string, unknown> {
+  const body: Record<string, unknown> = { ...wire, model };
+  if (!Array.isArray(wire.messages)) return body;
+  let stripped = 0;
+  const messages = wire.messages.map((message: unknown) => {
+    if (!isRecord(message) || message.role !== 'assistant' || !Array.isArray(message.content)) return message;
+    const content = message.content.filter((block: unknown) => !(isRecord(block) && block.type === 'thinking' && typeof block.signature === 'string' && block.signature.startsWith('sy1.')));
+    if (content.length === message.content.length) return message;
+    stripped += message.content.length - content.length;
+    return { ...message, content };
+  });
+  if (stripped === 0) return body;
+  warnings.push({ type: 'other', parameter: 'messages', message: `${stripped} thinking block(s) made by another provider dropped: Anthropic accepts only its own signatures` });
+  return { ...body, messages };
+}
+
+export function prepareAnthropicRequest(core: CoreRequest, target: UpstreamTarget, options?: PrepareOptions): { request: PreparedRequest; warnings: RequestWarning[] } {
+  const wire = options?.wire?.format === 'anthropic-messages' ? options.wire.body : null;
+  const built = wire ? { body: null, warnings: [] as RequestWarning[] } : buildAnthropicRequest(core, target.model);
+  const warnings = built.warnings;
+  const body = wire ? passthroughBody(wire, target.model, warnings) : built.body!;
   const headers = { ...anthropicHeaders(target), ...clientHeaders(core), 'content-type': 'application/json', accept: core.stream ? 'text/event-stream' : 'application/json' };
   const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(body), json: body };
   return { request: prepared, warnings };
+}
+
+/** POST /v1/messages/count_tokens with an Anthropic client's body (model renamed), its anthropic-beta / -version kept. */
+export function prepareAnthropicCountTokens(wire: Record<string, unknown>, target: UpstreamTarget, clientHeaderValues: Record<string, string> = {}): PreparedRequest {
+  const body = { ...wire, model: target.model };
+  const headers = { ...anthropicHeaders(target), ...clientHeaderValues, 'content-type': 'application/json', accept: 'application/json' };
+  return { method: 'POST', url: `${target.provider.baseUrl}/v1/messages/count_tokens`, headers, body: JSON.stringify(body), json: body };
 }

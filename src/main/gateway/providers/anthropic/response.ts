@@ -64,6 +64,11 @@ export function messageToCore(message: AnthropicResponseMessage, created: number
 }
 
 export function parseAnthropicResponse(body: Buffer, target: UpstreamTarget, created = Math.floor(Date.now() / 1000)): CoreResponse {
+  return parseAnthropicMessage(body, target, created).response;
+}
+
+/** The message parsed (for the log and an Anthropic client's pass-through) and as the core response. */
+export function parseAnthropicMessage(body: Buffer, target: UpstreamTarget, created = Math.floor(Date.now() / 1000)): { response: CoreResponse; json: unknown } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -72,5 +77,5 @@ export function parseAnthropicResponse(body: Buffer, target: UpstreamTarget, cre
   }
   const message = parsed as AnthropicResponseMessage | null;
   if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) throw badResponse(target, 'a message without content');
-  return messageToCore(message, created);
+  return { response: messageToCore(message, created), json: parsed };
 }
