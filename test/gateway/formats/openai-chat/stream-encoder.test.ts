@@ -21,7 +21,6 @@ import { CoreStreamAccumulator } from '../../../../src/main/gateway/formats/open
 import { ChatChunkDecoder } from '../../../../src/main/gateway/formats/openai-chat/decode-stream.js';
 import { encodeChatCompletion } from '../../../../src/main/gateway/formats/openai-chat/encode-response.js';
 import { OpenAIChatStreamEncoder } from '../../../../src/main/gateway/formats/openai-chat/stream-encoder.js';
-import { LegacyStreamBridge } from '../../../../src/main/gateway/providers/legacy-bridge.js';
 import { OpenAICompatibleStreamTranslator } from '../../../../src/main/gateway/providers/openai-compatible/stream.js';
 import type { CoreStreamTranslator, UpstreamTarget } from '../../../../src/main/gateway/providers/types.js';
 import { SseDecoder, type SseEvent } from '../../../../src/main/gateway/sse/decoder.js';
@@ -142,7 +141,7 @@ describe('recorded upstream streams: the core path against what the old encoder 
 
   for (const entry of FIXTURE.upstreamStreams) {
     it(`${entry.name} (include_usage ${entry.includeUsage})`, () => {
-      const translator = new LegacyStreamBridge(new OpenAICompatibleStreamTranslator(target(entry.provider, entry.model)));
+      const translator = new OpenAICompatibleStreamTranslator(target(entry.provider, entry.model));
       expectSame(translate(translator, entry.upstream), entry, false);
     });
   }
