@@ -1,7 +1,6 @@
 /** Usage from OpenAI-compatible servers, normalised (see the token table in DESIGN.md). */
 import type { CoreUsage } from '../../../core/types.js';
 import type { ChatCompletionUsage } from '../../openai-types.js';
-import type { Usage } from '../../types.js';
 import type { OpenAICompatibleQuirks } from './quirks.js';
 
 function count(value: unknown): number {
@@ -26,19 +25,6 @@ export function normaliseUsage(raw: ChatCompletionUsage | null | undefined, quir
     reasoningTokens: reasoning,
     raw,
   };
-}
-
-/** Canonical usage in OpenAI's shape (reasoning counted inside completion_tokens, as OpenAI does). */
-export function toOpenAIUsage(usage: Usage): ChatCompletionUsage {
-  const result: ChatCompletionUsage = {
-    prompt_tokens: usage.inputTokens,
-    completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
-    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
-  };
-  if (usage.cacheWriteInputTokens > 0) result.prompt_tokens_details!.cache_write_tokens = usage.cacheWriteInputTokens;
-  return result;
 }
 
 /**
