@@ -7,7 +7,7 @@ export default defineConfig({
     build: {
       // Bundling the pure-JS server libraries into the output halves module loading at
       // start-up (the gateway must be ready within 300 ms); native modules stay external.
-      externalizeDeps: { exclude: ['fastify', 'undici'] },
+      externalizeDeps: { exclude: ['fastify', 'undici', 'typebox'] },
       rollupOptions: {
         // The Electron entry and the headless CLI share one bundle of gateway code.
         input: {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
-import { OpenAIChunkEncoder } from '../src/main/gateway/sse/openai-chunk-encoder.js';
+import { OpenAIChatStreamEncoder } from '../src/main/gateway/formats/openai-chat/stream-encoder.js';
 import { OpenAICompatibleStreamTranslator } from '../src/main/gateway/providers/openai-compatible/stream.js';
 import { loadConfig } from '../src/main/gateway/config.js';
 
@@ -121,10 +121,10 @@ function translationChunksPerSecond(): { chunksPerSecond: number; chunks: number
   while (performance.now() - started < 2000) {
     const decoder = new SseDecoder();
     const translator = new OpenAICompatibleStreamTranslator(target);
-    const encoder = new OpenAIChunkEncoder({ id: 'x', created: 1, model: 'gpt-4.1-mini', includeUsage: false });
+    const encoder = new OpenAIChatStreamEncoder({ id: 'x', created: 1, model: 'gpt-4.1-mini', includeUsage: false });
     for (const piece of pieces) {
       for (const event of decoder.push(piece)) {
-        for (const canonical of translator.push(event)) sink += encoder.encode(canonical).length;
+        for (const core of translator.push(event)) sink += encoder.encode(core).length;
       }
     }
     total += frames;

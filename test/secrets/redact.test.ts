@@ -7,7 +7,7 @@ import { decodeChatRequest } from '../../src/main/gateway/formats/openai-chat/de
 import { openAICompatibleAdapter } from '../../src/main/gateway/providers/openai-compatible/index.js';
 import { adapterFor, coreAdapterFor } from '../../src/main/gateway/providers/registry.js';
 import { containsSecret, redactSecrets, redactValue } from '../../src/main/secrets/redact.js';
-import { redactGatewayError, redactingAdapter, redactingCoreAdapter } from '../../src/main/secrets/redacting-adapter.js';
+import { redactGatewayError, redactingCoreAdapter } from '../../src/main/secrets/redacting-adapter.js';
 
 describe('redactSecrets', () => {
   it.each([
@@ -97,13 +97,13 @@ describe('every adapter, wrapped by the registry, redacts the key from upstream 
 
   it('and from a model list failure', async () => {
     const target = { provider: provider('openai'), model: '', apiKey: key };
-    const legacy = redactingAdapter({
+    const openai = redactingCoreAdapter({
       ...openAICompatibleAdapter,
       listModels: async () => {
         throw new Error(`refused ${key}`);
       },
     });
-    await expect(legacy.listModels(target, async () => ({ status: 200, json: null }), 1000)).rejects.toThrow('refused Zq8…9cD4');
+    await expect(openai.listModels(target, async () => ({ status: 200, json: null }), 1000)).rejects.toThrow('refused Zq8…9cD4');
     const core = redactingCoreAdapter({
       ...coreAdapterFor(provider('gemini'))!,
       listModels: async () => {
@@ -127,8 +127,10 @@ describe('every adapter, wrapped by the registry, redacts the key from upstream 
   });
 
   it('wraps once', () => {
-    const legacy = redactingAdapter(openAICompatibleAdapter);
-    expect(redactingAdapter(legacy)).toBe(legacy);
+    const openai = redactingCoreAdapter(openAICompatibleAdapter);
+    expect(redactingCoreAdapter(openai)).toBe(openai);
+    expect(adapterFor(provider('openai'))).toBe(coreAdapterFor(provider('openai')));
+    expect(redactingCoreAdapter(coreAdapterFor(provider('openai'))!)).toBe(coreAdapterFor(provider('openai')));
     const core = coreAdapterFor(provider('gemini'))!;
     expect(redactingCoreAdapter(core)).toBe(core);
     expect(adapterFor(provider('gemini'))).toBe(core);

@@ -1,6 +1,6 @@
 /**
  * Builds a well-formed CoreStreamEvent sequence from the flat deltas most wire formats
- * stream (OpenAI chunks, the legacy OpenAI-pivot adapters): it gives every block an id, opens
+ * stream (OpenAI chunks, from an upstream or read back from the gateway's own): it gives every block an id, opens
  * it before its first delta and closes it when another block begins, when its choice finishes
  * or when the stream ends, so encoders never guess where a block begins or ends.
  *

@@ -1,6 +1,7 @@
 /**
- * The OpenAI wire shapes the gateway speaks to its clients. Chat completions are the
- * canonical (pivot) format: adapters translate from and to these.
+ * The OpenAI wire shapes: what the openai-chat client format reads and writes
+ * (formats/openai-chat/) and what OpenAI-compatible upstreams speak natively. The gateway's
+ * own model is the format-neutral core (core/types.ts).
  */
 
 export interface TextPart {

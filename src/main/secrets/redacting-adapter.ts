@@ -8,16 +8,11 @@
  *
  * The registry wraps every adapter once (providers/registry.ts), so every route, the
  * model catalog and `switchyard keys test` get redacted errors without knowing about it.
- * Adapters over the core (CoreProviderAdapter) get the same from redactingCoreAdapter.
  */
 import { GatewayError } from '../gateway/errors.js';
 import type { CoreStreamEvent } from '../core/types.js';
-import type { CoreProviderAdapter, CoreStreamTranslator, ProviderAdapter, StreamTranslator, UpstreamTarget } from '../gateway/providers/types.js';
-import type { StreamEvent } from '../gateway/types.js';
+import type { CoreProviderAdapter, CoreStreamTranslator } from '../gateway/providers/types.js';
 import { redactSecrets, redactValue } from './redact.js';
-
-/** Adapters this module made (a WeakSet, so a spread copy with one method replaced is wrapped again). */
-const wrappedAdapters = new WeakSet<ProviderAdapter>();
 
 /** The same error with secrets masked from its message, param and code; the same object when there were none. */
 export function redactGatewayError(error: GatewayError, known: ReadonlyArray<string | null | undefined>): GatewayError {
@@ -42,33 +37,6 @@ export function redactThrown(error: unknown, known: ReadonlyArray<string | null 
   return typeof error === 'string' ? redactSecrets(error, known) : error;
 }
 
-function redactEvents(events: StreamEvent[], apiKey: string | null): StreamEvent[] {
-  for (let index = 0; index < events.length; index++) {
-    const event = events[index]!;
-    if (event.type === 'error') events[index] = { type: 'error', error: { status: event.error.status, body: redactValue(event.error.body, [apiKey]) } };
-  }
-  return events;
-}
-
-class RedactingStreamTranslator implements StreamTranslator {
-  constructor(
-    private readonly inner: StreamTranslator,
-    private readonly apiKey: string | null,
-  ) {}
-
-  push(event: Parameters<StreamTranslator['push']>[0]): StreamEvent[] {
-    return redactEvents(this.inner.push(event), this.apiKey);
-  }
-
-  end(): StreamEvent[] {
-    return redactEvents(this.inner.end(), this.apiKey);
-  }
-
-  get done(): boolean {
-    return this.inner.done;
-  }
-}
-
 function guarded<A extends unknown[], R>(run: (...args: A) => R, keyOf: (...args: A) => string | null): (...args: A) => R {
   return (...args: A): R => {
     try {
@@ -79,31 +47,7 @@ function guarded<A extends unknown[], R>(run: (...args: A) => R, keyOf: (...args
   };
 }
 
-/** The adapter with every upstream-derived error redacted. Idempotent. */
-export function redactingAdapter(adapter: ProviderAdapter): ProviderAdapter {
-  if (wrappedAdapters.has(adapter)) return adapter;
-  const keyOfTarget = (target: UpstreamTarget): string | null => target.apiKey;
-  const wrapped: ProviderAdapter = {
-    prepareChat: adapter.prepareChat,
-    parseChatResponse: guarded(adapter.parseChatResponse, (_body, target) => keyOfTarget(target)),
-    createStreamTranslator: (target, request) => new RedactingStreamTranslator(adapter.createStreamTranslator(target, request), target.apiKey),
-    parseError: (status, body, headers, target) => redactGatewayError(adapter.parseError(status, body, headers, target), [target.apiKey]),
-    async listModels(target, fetchJson, timeoutMs) {
-      try {
-        return await adapter.listModels(target, fetchJson, timeoutMs);
-      } catch (error) {
-        throw redactThrown(error, [target.apiKey]);
-      }
-    },
-  };
-  if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
-  if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => keyOfTarget(target));
-  wrappedAdapters.add(wrapped);
-  return wrapped;
-}
-
-// ───────────────────────────── over the core ─────────────────────────────
-
+/** Adapters this module made (a WeakSet, so a spread copy with one method replaced is wrapped again). */
 const wrappedCoreAdapters = new WeakSet<CoreProviderAdapter>();
 
 function redactCoreEvents(events: CoreStreamEvent[], apiKey: string | null): CoreStreamEvent[] {
@@ -133,10 +77,7 @@ class RedactingCoreStreamTranslator implements CoreStreamTranslator {
   }
 }
 
-/**
- * A core adapter (one that translates core ↔ native itself) with every upstream-derived error
- * redacted, as redactingAdapter does for the OpenAI-pivot ones. Idempotent.
- */
+/** The adapter with every upstream-derived error redacted. Idempotent. */
 export function redactingCoreAdapter(adapter: CoreProviderAdapter): CoreProviderAdapter {
   if (wrappedCoreAdapters.has(adapter)) return adapter;
   const wrapped: CoreProviderAdapter = {

@@ -1,13 +1,13 @@
 /**
- * The contract between the shared HTTP/streaming plumbing and one provider's translators.
- * An adapter is a bag of pure functions: canonical (OpenAI-shaped) request in → native
- * request out; native response or SSE event in → canonical out.
+ * The contract between the pipeline and one provider's translators. An adapter is a bag of
+ * pure functions over the format-neutral core: core request in → native request out; native
+ * response or SSE event in → core out (see CoreProviderAdapter).
  */
 import type { ProviderConfig } from '../config.js';
 import type { GatewayError } from '../errors.js';
 import type { SseEvent } from '../sse/decoder.js';
-import type { ChatCompletionRequest, ChatCompletionResponse, EmbeddingsRequest, EmbeddingsResponse, ModelEntry } from '../openai-types.js';
-import type { RequestWarning, StreamEvent, Usage } from '../types.js';
+import type { ChatCompletionRequest, EmbeddingsRequest, EmbeddingsResponse, ModelEntry } from '../openai-types.js';
+import type { RequestWarning, Usage } from '../types.js';
 import type { ClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
 
 export interface UpstreamTarget {
@@ -27,28 +27,6 @@ export interface PreparedRequest {
   json?: unknown;
 }
 
-export interface PreparedChat {
-  request: PreparedRequest;
-  warnings: RequestWarning[];
-}
-
-export interface ParsedChat {
-  response: ChatCompletionResponse;
-  usage: Usage | null;
-  finishReason: string | null;
-  /** The upstream bytes, when they can be sent to the client unchanged. */
-  passthrough?: Buffer;
-}
-
-export interface StreamTranslator {
-  /** Translates one upstream SSE event into canonical events. */
-  push(event: SseEvent): StreamEvent[];
-  /** The upstream body ended; returns closing events (an error if the stream was cut short). */
-  end(): StreamEvent[];
-  /** True once the upstream signalled the end of its stream. */
-  readonly done: boolean;
-}
-
 export interface ParsedEmbeddings {
   response: EmbeddingsResponse;
   usage: Usage | null;
@@ -56,20 +34,6 @@ export interface ParsedEmbeddings {
 }
 
 export type FetchJson = (request: PreparedRequest, timeoutMs: number) => Promise<{ status: number; json: unknown }>;
-
-export interface ProviderAdapter {
-  prepareChat(request: ChatCompletionRequest, target: UpstreamTarget): PreparedChat;
-  parseChatResponse(body: Buffer, target: UpstreamTarget, request: ChatCompletionRequest): ParsedChat;
-  createStreamTranslator(target: UpstreamTarget, request: ChatCompletionRequest): StreamTranslator;
-  /** Turns an upstream error response into an OpenAI-shaped gateway error. */
-  parseError(status: number, body: string, headers: Record<string, string | string[] | undefined>, target: UpstreamTarget): GatewayError;
-  prepareEmbeddings?(request: EmbeddingsRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] };
-  parseEmbeddingsResponse?(body: Buffer, target: UpstreamTarget, request: EmbeddingsRequest): ParsedEmbeddings;
-  /** Every model the provider lists, following pagination. */
-  listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
-}
-
-// ───────────────────────────── over the core ─────────────────────────────
 
 /** A client body the adapter may use as-is when it speaks the same format (same-format pass-through). */
 export type WireRequest = { format: 'openai-chat'; body: ChatCompletionRequest } | { format: 'anthropic-messages'; body: Record<string, unknown> };
@@ -124,8 +88,5 @@ export interface CoreProviderAdapter {
   listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
 }
 
-/**
- * What the gateway needs of a provider besides chat (errors, embeddings, the model list):
- * the same members in both contracts, so the registry serves them from either.
- */
+/** What the gateway needs of a provider besides chat: errors, embeddings, the model list. */
 export type ProviderServices = Pick<CoreProviderAdapter, 'parseError' | 'prepareEmbeddings' | 'parseEmbeddingsResponse' | 'listModels'>;

@@ -14,8 +14,8 @@ import { encodeChatCompletion } from '../../../../src/main/gateway/formats/opena
 import { openAIErrorBody } from '../../../../src/main/gateway/formats/openai-chat/errors.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../../../../src/main/gateway/core-errors.js';
 import { GatewayError } from '../../../../src/main/gateway/errors.js';
-import { bridgeLegacyAdapter } from '../../../../src/main/gateway/providers/legacy-bridge.js';
 import { openAICompatibleAdapter } from '../../../../src/main/gateway/providers/openai-compatible/index.js';
+import { prepareChatRequest } from '../../../../src/main/gateway/providers/openai-compatible/request.js';
 import type { UpstreamTarget } from '../../../../src/main/gateway/providers/types.js';
 import { decodeChatRequest } from '../../../../src/main/gateway/formats/openai-chat/decode.js';
 
@@ -49,16 +49,32 @@ describe('same-format pass-through (OpenAI-compatible)', () => {
   const body = Buffer.from(JSON.stringify({ id: 'c', object: 'chat.completion', created: 1, model: 'gpt', system_fingerprint: 'fp', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi' }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
 
   it('hands the upstream bytes back unchanged, usage in core', () => {
-    const parsed = bridgeLegacyAdapter(openAICompatibleAdapter, { sameFormat: true }).parseResponse(body, target('openai', 'gpt'), core);
+    const parsed = openAICompatibleAdapter.parseResponse(body, target('openai', 'gpt'), core);
     expect(parsed.passthrough).toBe(body);
     expect(parsed.response.usage).toMatchObject({ inputTokens: 1, outputTokens: 1 });
     expect(parsed.response.choices[0]!.content).toEqual([{ type: 'text', text: 'Hi' }]);
   });
 
+  it('rewrites the answer once when reasoning comes under another name or xAI leaves reasoning out of completion_tokens', () => {
+    const rawUsage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, completion_tokens_details: { reasoning_tokens: 4 } };
+    const xai = Buffer.from(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'grok-3-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi', reasoning: 'Hmm.' }, finish_reason: 'stop' }], usage: rawUsage }));
+    const parsed = openAICompatibleAdapter.parseResponse(xai, target('xai', 'grok-3-mini'), core);
+    const expected = { id: 'x', object: 'chat.completion', created: 1, model: 'grok-3-mini', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi', reasoning_content: 'Hmm.' }, finish_reason: 'stop' }], usage: { ...rawUsage, completion_tokens: 6, total_tokens: 9 } };
+    expect(parsed.passthroughJson).toEqual(expected);
+    expect(parsed.passthrough!.toString()).toBe(JSON.stringify(expected));
+    expect(parsed.response.usage).toEqual({ inputTokens: 3, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 6, reasoningTokens: 4, raw: rawUsage });
+    expect(parsed.response.choices[0]!.content).toEqual([
+      { type: 'reasoning', text: 'Hmm.' },
+      { type: 'text', text: 'Hi' },
+    ]);
+  });
+
   it('prepares from the client body when given, exactly as before', () => {
     const wire = { model: 'gpt', messages: [{ role: 'user' as const, content: 'hi' }], logit_bias: { 1: 2 }, stream: false };
-    const bridged = bridgeLegacyAdapter(openAICompatibleAdapter, { sameFormat: true }).prepare(decodeChatRequest(wire), target('openai', 'gpt'), { wire: { format: 'openai-chat', body: wire } });
-    expect(bridged).toEqual(openAICompatibleAdapter.prepareChat(wire, target('openai', 'gpt')));
+    const prepared = openAICompatibleAdapter.prepare(decodeChatRequest(wire), target('openai', 'gpt'), { wire: { format: 'openai-chat', body: wire } });
+    expect(prepared).toEqual(prepareChatRequest(wire, target('openai', 'gpt')));
+    // Without the client's body, the core is encoded to OpenAI's wire first (logit_bias rides in extensions).
+    expect(openAICompatibleAdapter.prepare(decodeChatRequest(wire), target('openai', 'gpt')).request.json).toEqual({ model: 'gpt', messages: [{ role: 'user', content: 'hi' }], logit_bias: { 1: 2 } });
   });
 });
 

@@ -1,6 +1,5 @@
 /**
- * An OpenAI chat completion (from an OpenAI-compatible upstream, or from an OpenAI-pivot
- * adapter through the legacy bridge) → the core response. The message conventions are read
+ * An OpenAI chat completion (from an OpenAI-compatible upstream) → the core response. The message conventions are read
  * as the request decoder reads them (assistantParts).
  */
 import type { CoreResponse } from '../../../core/types.js';

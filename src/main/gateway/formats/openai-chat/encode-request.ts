@@ -1,7 +1,7 @@
 /**
  * The core request → an OpenAI chat request body: the inverse of decode.ts. Used when a
- * client of another format goes to an OpenAI-compatible upstream, and by the legacy bridge
- * (which hands OpenAI-pivot adapters an OpenAI body).
+ * request reaches an OpenAI-compatible upstream without an OpenAI client's own body (a client
+ * of another format), before the preset's quirks apply.
  *
  * For an OpenAI chat request x, encode(decode(x)) equals x up to these normalisations (the
  * property test in test/gateway/formats/openai-chat checks it on every request fixture):

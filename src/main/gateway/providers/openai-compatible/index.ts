@@ -1,14 +1,29 @@
-/** The adapter every OpenAI-compatible preset (OpenAI, xAI, Ollama, LM Studio, custom) shares. */
+/**
+ * The adapter every OpenAI-compatible preset (OpenAI, xAI, Ollama, LM Studio, custom) shares,
+ * over the core. Its native format is the client-facing openai-chat one: an OpenAI client's
+ * body is prepared as it came (same-format pass-through) and the upstream's answer goes back
+ * as its bytes; any other request is encoded core → OpenAI wire first. Either way the preset's
+ * quirks apply (request.ts).
+ */
+import { encodeChatRequest } from '../../formats/openai-chat/encode-request.js';
 import type { ModelEntry } from '../../openai-types.js';
-import type { ProviderAdapter } from '../types.js';
+import type { CoreProviderAdapter } from '../types.js';
+import { foreignFieldWarnings } from '../foreign-fields.js';
 import { upstreamError } from './errors.js';
 import { authorizationHeaders, prepareChatRequest, prepareEmbeddingsRequest } from './request.js';
 import { parseChatResponse, parseEmbeddingsResponse } from './response.js';
 import { OpenAICompatibleStreamTranslator } from './stream.js';
 
-export const openAICompatibleAdapter: ProviderAdapter = {
-  prepareChat: prepareChatRequest,
-  parseChatResponse: (body, target) => parseChatResponse(body, target),
+export const openAICompatibleAdapter: CoreProviderAdapter = {
+  nativeFormat: 'openai-chat',
+  prepare(core, target, options) {
+    const clientBody = options?.wire?.format === 'openai-chat' ? options.wire.body : null;
+    const prepared = prepareChatRequest(clientBody ?? encodeChatRequest(core), target);
+    // What only another family understands (an Anthropic client's fields) is left out by the encoding: said so.
+    if (!clientBody) prepared.warnings.push(...foreignFieldWarnings(core, 'openai'));
+    return prepared;
+  },
+  parseResponse: (body, target) => parseChatResponse(body, target),
   createStreamTranslator: (target) => new OpenAICompatibleStreamTranslator(target),
   parseError: (status, body, headers, target) => upstreamError(target.provider.name, status, body, headers),
   prepareEmbeddings: prepareEmbeddingsRequest,

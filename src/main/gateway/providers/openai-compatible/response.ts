@@ -1,11 +1,15 @@
 /**
- * OpenAI-compatible responses → canonical responses. Usually the identity, so the upstream
- * bytes are sent on unchanged; only reasoning under another name (`reasoning`) and usage
- * that leaves reasoning out of `completion_tokens` (xAI) are rewritten.
+ * OpenAI-compatible responses → core responses (formats/openai-chat/decode-response.ts reads
+ * the completion), with this provider's usage normalisation. The answer is OpenAI's own
+ * format, so an OpenAI client gets it back as it is (`passthrough`): the upstream's bytes
+ * unchanged, unless reasoning came under another name (`reasoning` → `reasoning_content`) or
+ * usage left reasoning out of `completion_tokens` (xAI), in which case the rewritten answer,
+ * serialised once.
  */
 import { GatewayError } from '../../errors.js';
+import { decodeChatCompletion } from '../../formats/openai-chat/decode-response.js';
 import type { ChatCompletionResponse, ChatCompletionUsage, EmbeddingsRequest, EmbeddingsResponse } from '../../openai-types.js';
-import type { ParsedChat, ParsedEmbeddings, UpstreamTarget } from '../types.js';
+import type { ParsedCoreResponse, ParsedEmbeddings, UpstreamTarget } from '../types.js';
 import { adjustUsageInPlace, normaliseUsage } from './usage.js';
 
 function parseJson(body: Buffer, what: string): unknown {
@@ -16,7 +20,7 @@ function parseJson(body: Buffer, what: string): unknown {
   }
 }
 
-export function parseChatResponse(body: Buffer, target: UpstreamTarget): ParsedChat {
+export function parseChatResponse(body: Buffer, target: UpstreamTarget): ParsedCoreResponse {
   const parsed = parseJson(body, 'chat completion') as ChatCompletionResponse;
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.choices)) {
     throw new GatewayError(502, `${target.provider.name} returned a chat completion without choices`, { type: 'upstream_error', code: 'bad_upstream_response' });
@@ -35,8 +39,10 @@ export function parseChatResponse(body: Buffer, target: UpstreamTarget): ParsedC
   // A copy: the raw object is kept for the log as the provider sent it, and is adjusted below.
   const usage = normaliseUsage(rawUsage && { ...rawUsage }, target.provider.quirks);
   if (rawUsage && adjustUsageInPlace(rawUsage, target.provider.quirks)) changed = true;
-  const finishReason = parsed.choices[0]?.finish_reason ?? null;
-  return changed ? { response: parsed, usage, finishReason } : { response: parsed, usage, finishReason, passthrough: body };
+  const response = decodeChatCompletion(parsed);
+  // This provider's own counting (xAI reasoning inside output), the object as the server sent it kept as raw.
+  response.usage = usage;
+  return { response, passthrough: changed ? Buffer.from(JSON.stringify(parsed)) : body, passthroughJson: parsed };
 }
 
 function toBase64(values: number[]): string {

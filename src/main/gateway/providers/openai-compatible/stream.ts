@@ -1,18 +1,32 @@
 /**
- * An OpenAI-compatible SSE stream → canonical stream events. Tolerates the known
- * variations: `reasoning` or `reasoning_content`, chunks without `finish_reason`,
- * tool-call ids repeated on every fragment (LM Studio) or parallel calls all at index 0
- * told apart by id (some Ollama-compatible servers), usage on any chunk, error frames.
+ * An OpenAI-compatible SSE stream → core stream events, with block ids, starts and ends from
+ * CoreStreamBuilder (reasoning, text and refusal blocks follow one another per choice; tool
+ * calls stay open until their choice finishes, since parallel calls may interleave).
+ *
+ * Tolerates the known variations: `reasoning` or `reasoning_content`, role-only chunks,
+ * chunks without `finish_reason`, tool-call ids repeated on every fragment (LM Studio) or
+ * parallel calls all at index 0 told apart by id (some Ollama-compatible servers), usage on
+ * any chunk, error frames (OpenAI's shape, xAI's, `event: error`). `[DONE]` ends the stream
+ * and closes what is open; so does the body's end after a finish reason.
+ *
+ * The usage chunk's own object rides along as the core usage's `native` (OpenAI family, with
+ * reasoning counted inside completion_tokens as OpenAI counts it), so an OpenAI client gets the
+ * upstream's usage whole: audio, prediction and cache details kept.
  */
-import type { SseEvent } from '../../sse/decoder.js';
-import type { FinishReason, StreamEvent } from '../../types.js';
+import { CoreStreamBuilder } from '../../../core/stream-builder.js';
+import type { CoreStreamEvent } from '../../../core/types.js';
+import { coreErrorFromBody } from '../../core-errors.js';
+import { unifiedFromOpenAI } from '../../formats/openai-chat/conventions.js';
 import type { ChatCompletionUsage } from '../../openai-types.js';
-import type { StreamTranslator, UpstreamTarget } from '../types.js';
-import { adjustUsageInPlace, normaliseUsage } from './usage.js';
+import type { SseEvent } from '../../sse/decoder.js';
+import type { GatewayErrorBody } from '../../types.js';
+import type { CoreStreamTranslator, UpstreamTarget } from '../types.js';
 import { readErrorFields } from './errors.js';
+import { adjustUsageInPlace, normaliseUsage } from './usage.js';
 
 interface ToolSlot {
   id: string;
+  /** The call's position among the choice's calls (the client's tool index). */
   outputIndex: number;
 }
 
@@ -29,25 +43,14 @@ interface ChunkChoice {
   finish_reason?: string | null;
 }
 
-export function unifyFinishReason(raw: string): FinishReason {
-  switch (raw) {
-    case 'stop':
-    case 'length':
-    case 'tool_calls':
-    case 'content_filter':
-      return raw;
-    case 'function_call':
-      return 'tool_calls';
-    default:
-      return 'other';
-  }
-}
-
-export class OpenAICompatibleStreamTranslator implements StreamTranslator {
+export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
+  private readonly builder = new CoreStreamBuilder();
   private started = false;
   private finished = false;
   private sawDone = false;
   private failed = false;
+  /** Every open block was closed (the stream ended well); nothing is closed twice. */
+  private closed = false;
   /** Per choice: upstream tool index → slot. */
   private readonly tools = new Map<number, Map<number, ToolSlot>>();
   private readonly nextToolIndex = new Map<number, number>();
@@ -58,7 +61,38 @@ export class OpenAICompatibleStreamTranslator implements StreamTranslator {
     return this.sawDone || this.failed;
   }
 
-  push(event: SseEvent): StreamEvent[] {
+  push(event: SseEvent): CoreStreamEvent[] {
+    return this.closeIfDone(this.translate(event));
+  }
+
+  end(): CoreStreamEvent[] {
+    const out = this.failed || this.sawDone || this.finished ? [] : this.fail(`${this.target.provider.name} closed the stream before it finished`, 'upstream_stream_incomplete');
+    if (!this.failed && !this.closed) {
+      this.closed = true;
+      this.builder.closeAll(out);
+    }
+    return out;
+  }
+
+  /** Once the upstream said it is done, every block still open is closed. */
+  private closeIfDone(out: CoreStreamEvent[]): CoreStreamEvent[] {
+    if (this.sawDone && !this.failed && !this.closed) {
+      this.closed = true;
+      this.builder.closeAll(out);
+    }
+    return out;
+  }
+
+  private error(body: GatewayErrorBody): CoreStreamEvent[] {
+    this.failed = true;
+    return [{ type: 'error', error: coreErrorFromBody(502, body) }];
+  }
+
+  private fail(message: string, code: string): CoreStreamEvent[] {
+    return this.error({ message, type: 'upstream_error', param: null, code });
+  }
+
+  private translate(event: SseEvent): CoreStreamEvent[] {
     const data = event.data;
     if (data === '[DONE]') {
       this.sawDone = true;
@@ -68,86 +102,63 @@ export class OpenAICompatibleStreamTranslator implements StreamTranslator {
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      return this.fail(502, `${this.target.provider.name} sent a stream chunk that is not valid JSON`, 'bad_upstream_response');
+      return this.fail(`${this.target.provider.name} sent a stream chunk that is not valid JSON`, 'bad_upstream_response');
     }
     if (event.event === 'error' || (chunk.error !== undefined && chunk.error !== null)) {
       const fields = readErrorFields(data);
       const message = fields.message ?? 'upstream stream error';
-      this.failed = true;
       // Only identifier-like codes are OpenAI codes; xAI puts a sentence ("Internal error") there.
       const code = fields.code && /^[A-Za-z_][\w.-]*$/.test(fields.code) ? fields.code : null;
-      return [{ type: 'error', error: { status: 502, body: { message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code } } }];
+      return this.error({ message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code });
     }
-    const events: StreamEvent[] = [];
+    const out: CoreStreamEvent[] = [];
     if (!this.started) {
       this.started = true;
-      events.push({
-        type: 'start',
-        id: typeof chunk.id === 'string' ? chunk.id : '',
-        model: typeof chunk.model === 'string' ? chunk.model : this.target.model,
-        created: typeof chunk.created === 'number' ? chunk.created : undefined,
-      });
+      const id = typeof chunk.id === 'string' ? chunk.id : '';
+      const model = typeof chunk.model === 'string' ? chunk.model : this.target.model;
+      out.push(typeof chunk.created === 'number' ? { type: 'response-start', id, model, created: chunk.created } : { type: 'response-start', id, model });
     }
     const choices = chunk.choices as ChunkChoice[] | undefined;
     if (Array.isArray(choices)) {
-      for (const choice of choices) this.translateChoice(choice, events);
+      for (const choice of choices) this.translateChoice(choice, out);
     }
     const usage = chunk.usage as ChatCompletionUsage | null | undefined;
     if (usage) {
       const normalised = normaliseUsage(usage, this.target.provider.quirks);
       if (normalised) {
-        // Passed on as the upstream sent it (audio, prediction and cache details kept), with
-        // reasoning counted inside completion_tokens as OpenAI counts it.
+        // Passed on as the upstream sent it, with reasoning counted inside completion_tokens.
         const openAIUsage = structuredClone(usage);
         adjustUsageInPlace(openAIUsage, this.target.provider.quirks);
-        events.push({ type: 'usage', usage: normalised, openAIUsage });
+        normalised.native = { family: 'openai', data: openAIUsage as Record<string, unknown> };
+        out.push({ type: 'usage', usage: normalised });
       }
     }
-    return events;
+    return out;
   }
 
-  end(): StreamEvent[] {
-    if (this.failed || this.sawDone || this.finished) return [];
-    return this.fail(502, `${this.target.provider.name} closed the stream before it finished`, 'upstream_stream_incomplete');
-  }
-
-  private fail(status: number, message: string, code: string): StreamEvent[] {
-    this.failed = true;
-    return [{ type: 'error', error: { status, body: { message, type: 'upstream_error', param: null, code } } }];
-  }
-
-  private translateChoice(choice: ChunkChoice, events: StreamEvent[]): void {
-    const choiceIndex = typeof choice.index === 'number' ? choice.index : 0;
-    const tag = choiceIndex === 0 ? undefined : choiceIndex;
+  private translateChoice(choice: ChunkChoice, out: CoreStreamEvent[]): void {
+    const index = typeof choice.index === 'number' ? choice.index : 0;
     const delta = choice.delta;
     if (delta) {
       const reasoning = delta.reasoning_content || delta.reasoning;
-      if (reasoning) events.push(tag === undefined ? { type: 'reasoning-delta', text: reasoning } : { type: 'reasoning-delta', text: reasoning, choice: tag });
-      if (delta.content) events.push(tag === undefined ? { type: 'text-delta', text: delta.content } : { type: 'text-delta', text: delta.content, choice: tag });
-      if (delta.refusal) events.push({ type: 'refusal-delta', text: delta.refusal, choice: tag });
+      if (reasoning) this.builder.reasoning(index, reasoning, out);
+      if (delta.content) this.builder.text(index, delta.content, out);
+      if (delta.refusal) this.builder.refusal(index, delta.refusal, out);
       if (Array.isArray(delta.tool_calls)) {
-        for (let position = 0; position < delta.tool_calls.length; position++) {
-          this.translateToolCall(choiceIndex, tag, delta.tool_calls[position]!, position, events);
-        }
+        for (let position = 0; position < delta.tool_calls.length; position++) this.translateToolCall(index, delta.tool_calls[position]!, position, out);
       }
     }
     if (choice.finish_reason) {
       this.finished = true;
-      events.push({ type: 'finish', reason: { unified: unifyFinishReason(choice.finish_reason), raw: choice.finish_reason }, choice: tag });
+      this.builder.finish(index, { unified: unifiedFromOpenAI(choice.finish_reason), raw: choice.finish_reason }, out);
     }
   }
 
-  private translateToolCall(
-    choiceIndex: number,
-    tag: number | undefined,
-    call: NonNullable<NonNullable<ChunkChoice['delta']>['tool_calls']>[number],
-    position: number,
-    events: StreamEvent[],
-  ): void {
-    let slots = this.tools.get(choiceIndex);
+  private translateToolCall(choice: number, call: NonNullable<NonNullable<ChunkChoice['delta']>['tool_calls']>[number], position: number, out: CoreStreamEvent[]): void {
+    let slots = this.tools.get(choice);
     if (!slots) {
       slots = new Map();
-      this.tools.set(choiceIndex, slots);
+      this.tools.set(choice, slots);
     }
     const upstreamIndex = typeof call.index === 'number' ? call.index : position;
     let slot = slots.get(upstreamIndex);
@@ -156,13 +167,13 @@ export class OpenAICompatibleStreamTranslator implements StreamTranslator {
     // server reused the index; a fresh id without a name is just a noisy fragment.
     const startsNewCall = slot === undefined || (Boolean(name) && Boolean(call.id) && call.id !== slot.id);
     if (startsNewCall) {
-      const outputIndex = this.nextToolIndex.get(choiceIndex) ?? 0;
-      this.nextToolIndex.set(choiceIndex, outputIndex + 1);
+      const outputIndex = this.nextToolIndex.get(choice) ?? 0;
+      this.nextToolIndex.set(choice, outputIndex + 1);
       slot = { id: call.id ?? `call_${outputIndex}`, outputIndex };
       slots.set(upstreamIndex, slot);
-      events.push({ type: 'tool-call-start', index: outputIndex, id: slot.id, name: name ?? '', choice: tag });
+      this.builder.toolStart(choice, outputIndex, slot.id, name ?? '', undefined, out);
     }
     const argumentsDelta = call.function?.arguments;
-    if (argumentsDelta) events.push({ type: 'tool-call-delta', index: slot!.outputIndex, argumentsDelta, choice: tag });
+    if (argumentsDelta) this.builder.toolDelta(choice, slot!.outputIndex, argumentsDelta, out);
   }
 }

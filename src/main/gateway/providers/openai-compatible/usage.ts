@@ -1,13 +1,18 @@
 /** Usage from OpenAI-compatible servers, normalised (see the token table in DESIGN.md). */
+import type { CoreUsage } from '../../../core/types.js';
 import type { ChatCompletionUsage } from '../../openai-types.js';
-import type { Usage } from '../../types.js';
 import type { OpenAICompatibleQuirks } from './quirks.js';
 
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
-export function normaliseUsage(raw: ChatCompletionUsage | null | undefined, quirks: Pick<OpenAICompatibleQuirks, 'reasoningTokensExcludedFromCompletion'>): Usage | null {
+/**
+ * The upstream's usage in core terms: output counts reasoning (xAI's completion_tokens leaves
+ * it out), a count the server did not give reads as 0 (as the log has always counted it), the
+ * object kept as `raw`.
+ */
+export function normaliseUsage(raw: ChatCompletionUsage | null | undefined, quirks: Pick<OpenAICompatibleQuirks, 'reasoningTokensExcludedFromCompletion'>): CoreUsage | null {
   if (!raw || typeof raw !== 'object') return null;
   const completion = count(raw.completion_tokens);
   const reasoning = count(raw.completion_tokens_details?.reasoning_tokens);
@@ -20,19 +25,6 @@ export function normaliseUsage(raw: ChatCompletionUsage | null | undefined, quir
     reasoningTokens: reasoning,
     raw,
   };
-}
-
-/** Canonical usage in OpenAI's shape (reasoning counted inside completion_tokens, as OpenAI does). */
-export function toOpenAIUsage(usage: Usage): ChatCompletionUsage {
-  const result: ChatCompletionUsage = {
-    prompt_tokens: usage.inputTokens,
-    completion_tokens: usage.outputTokens,
-    total_tokens: usage.inputTokens + usage.outputTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedInputTokens },
-    completion_tokens_details: { reasoning_tokens: usage.reasoningTokens },
-  };
-  if (usage.cacheWriteInputTokens > 0) result.prompt_tokens_details!.cache_write_tokens = usage.cacheWriteInputTokens;
-  return result;
 }
 
 /**
