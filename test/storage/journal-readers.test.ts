@@ -15,35 +15,21 @@ import { openDatabase } from '../../src/main/storage/database.js';
 import { exportRequests, usageTable } from '../../src/main/storage/export.js';
 import { JOURNAL_FILE_NAMES, openRequestLog, replayJournalsForReading } from '../../src/main/storage/request-log.js';
 import { runCli } from '../end-to-end/serve-process.js';
+import { makeRecord } from './request-record-fixture.js';
 
 function record(id: string, startedAt = Date.now()): RequestRecord {
-  return {
+  return makeRecord({
     id,
     startedAt,
     endedAt: startedAt + 12,
-    endpoint: '/v1/chat/completions',
+    latencyMs: 12,
     requestedModel: 'gpt-4.1-mini',
     resolvedModel: 'gpt-4.1-mini',
-    provider: 'openai',
-    status: 'success',
-    httpStatus: 200,
-    errorType: null,
-    errorMessage: null,
-    stream: false,
     usage: { inputTokens: 10, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
-    timeToFirstTokenMs: null,
-    latencyMs: 12,
-    attempts: 1,
-    finishReason: 'stop',
     gatewayKeyId: null,
-    user: null,
-    conversationId: null,
-    tags: [],
     requestBody: { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: `hello ${id}` }] },
-    upstreamRequestBody: null,
     responseBody: { choices: [{ message: { role: 'assistant', content: 'hi' } }] },
-    warnings: [],
-  };
+  }) as RequestRecord;
 }
 
 const journalLine = (entry: RequestRecord): string => JSON.stringify({ ...entry, requestBody: null, upstreamRequestBody: null, responseBody: null });
