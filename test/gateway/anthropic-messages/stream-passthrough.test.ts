@@ -7,6 +7,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_CITATION, THINKING_TEXT, TOOL_PREAMBLE, anthropicUsageFor, countWords, defaultAnthropicReply, startAnthropicFake, type AnthropicFake } from '../../fakes/anthropic-fake.js';
+import { startFaultProxy } from '../../fakes/fault-proxy.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../helpers.js';
 
 const API_KEY = 'sk-ant-stream-passthrough-0123456789';
@@ -117,5 +118,41 @@ describe('stream pass-through to Anthropic', () => {
     const record = await recorded;
     expect(record.status).toBe('error');
     expect(record.responseBody).toMatchObject({ content: [{ type: 'text', text: 'Hel' }] });
+  });
+});
+
+describe('a gateway-side failure mid-stream', () => {
+  it('the upstream stalls inside an event: the whole events before it, then the idle timeout as an Anthropic error event', async () => {
+    const proxy = await startFaultProxy(fake.url);
+    const stalling = await startTestGateway({ environment: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: proxy.url }, file: { providers: { anthropic: { timeouts: { idleSeconds: 0.3 } } } } });
+    try {
+      proxy.fail({ stallAfterBytes: 700 });
+      const capture: Array<Promise<string>> = [];
+      const capturing: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        capture.push(response.clone().text());
+        return response;
+      };
+      const stallingClient = new Anthropic({ authToken: GATEWAY_KEY, apiKey: null, baseURL: stalling.origin, maxRetries: 0, fetch: capturing });
+      const recorded = stalling.nextRecord();
+      const sdkStream = stallingClient.messages.stream({ model: MODEL, max_tokens: 200, messages: [{ role: 'user', content: 'A long enough reply to pass seven hundred bytes' }] });
+      await expect(sdkStream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+      const text = await capture[0]!;
+      const upstream = fake.streams[fake.streams.length - 1]!;
+      // What went through the proxy, cut back to the last whole event.
+      const forwarded = Buffer.from(upstream, 'utf8').subarray(0, 700).toString('utf8');
+      const whole = forwarded.slice(0, forwarded.lastIndexOf('\n\n') + 2);
+      expect(whole.length).toBeGreaterThan(0);
+      expect(forwarded.length).toBeGreaterThan(whole.length);
+      expect(text.startsWith(whole)).toBe(true);
+      const frame = text.slice(whole.length);
+      expect(frame).toMatch(/^event: error\ndata: .*\n\n$/);
+      expect(JSON.parse(frame.slice(frame.indexOf('data: ') + 6))).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
+      const record = await recorded;
+      expect(record.status).toBe('error');
+    } finally {
+      await stalling.close();
+      await proxy.close();
+    }
   });
 });
