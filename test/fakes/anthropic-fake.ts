@@ -38,6 +38,10 @@
  *   [error:midstream] stream: message_start, ping, first block start + one delta, then `event: error`
  *                     (overloaded_error) and the connection closes. Non-stream: 529 overloaded_error.
  *   [ping]            a `ping` event after every delta (one early ping is always sent)
+ *   [citations]       the text reply carries FAKE_CITATION; streamed as a `citations_delta` right after the
+ *                     text block's first text_delta (before the rest of its text)
+ *   [future]          stream: event types newer than clients know: a `message_future` event after the first
+ *                     ping and a `future_delta` content_block_delta after the first text_delta of each text block
  *   [slow]            reply is the default text + " tick" × 300, one 3-char delta every 20 ms (≈10 s).
  *                     Non-stream: the reply is delayed up to 10 s.
  * A client that goes away before a streaming (or [slow]) response finished counts in `abortedStreams`;
@@ -84,6 +88,11 @@ export interface ProviderFake {
   close(): Promise<void>;
 }
 
+export interface AnthropicFake extends ProviderFake {
+  /** the text of every SSE response body written, in order (complete once the response ended) */
+  streams: string[];
+}
+
 export interface AnthropicFakeOptions {
   /** the only key accepted; default: any non-empty key */
   apiKey?: string;
@@ -101,6 +110,7 @@ export const DEFAULT_ANTHROPIC_MODELS = [
   'claude-3-5-haiku-20241022',
 ];
 export const ANTHROPIC_VERSIONS = ['2023-06-01', '2026-10-21'];
+export const FAKE_CITATION = { type: 'char_location', cited_text: 'Hello from anthropic', document_index: 0, document_title: 'Fake document', start_char_index: 0, end_char_index: 20 } as const;
 export const THINKING_TEXT = 'Let me think step by step about how to answer this.';
 export const TOOL_PREAMBLE = "I'll check the weather in both cities.";
 export const TOOL_INPUTS = [{ city: 'Lisbon' }, { city: 'Porto' }] as const;
@@ -178,7 +188,7 @@ export function defaultAnthropicReply(userText: string): string {
 
 type OutBlock =
   | { type: 'thinking'; thinking: string; signature: string }
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: unknown[] }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 interface Plan {
@@ -190,6 +200,7 @@ interface Plan {
   midstreamError: boolean;
   ping: boolean;
   slow: boolean;
+  future: boolean;
 }
 
 /** Usage the fake reports for a (valid) Messages request body, for gateway tests. */
@@ -235,7 +246,7 @@ function planMessage(body: any, newSignature: (thinking: string) => string, newT
   } else {
     let reply = defaultAnthropicReply(text);
     if (slow) reply += ' tick'.repeat(300);
-    blocks.push({ type: 'text', text: reply });
+    blocks.push(has('[citations]') ? { type: 'text', text: reply, citations: [{ ...FAKE_CITATION }] } : { type: 'text', text: reply });
   }
 
   const toolUses = blocks.filter((b) => b.type === 'tool_use').length;
@@ -265,6 +276,7 @@ function planMessage(body: any, newSignature: (thinking: string) => string, newT
     midstreamError: has('[error:midstream]'),
     ping: has('[ping]'),
     slow,
+    future: has('[future]'),
   };
 }
 
@@ -788,7 +800,7 @@ function chunk(s: string, size: number): string[] {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Promise<ProviderFake> {
+export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Promise<AnthropicFake> {
   const models = options.models ?? DEFAULT_ANTHROPIC_MODELS;
   const maxPage = options.pageSize ?? (options.models ? 1000 : 2);
   const sigs: Signatures = { thinking: new Map(), redacted: new Set() };
@@ -803,11 +815,12 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
     return models.find((m) => m.startsWith(`${base}-`) && /^\d{8}$/.test(m.slice(base.length + 1)));
   };
 
-  const fake: ProviderFake = {
+  const fake: AnthropicFake = {
     url: '',
     requests: [],
     rejected: [],
     abortedStreams: 0,
+    streams: [],
     waitForAbort() {
       const target = ++abortClaims;
       if (fake.abortedStreams >= target) return Promise.resolve();
@@ -1003,9 +1016,12 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
         noteAbort();
       }
     });
+    const streamIndex = fake.streams.push('') - 1;
     const send = async (event: string, data: unknown) => {
       if (aborted || closing) return false;
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+      fake.streams[streamIndex] += frame;
+      res.write(frame);
       return true;
     };
     const delta = async (index: number, d: unknown) => {
@@ -1021,6 +1037,7 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
       message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usageFull, output_tokens: 1 } },
     });
     await send('ping', { type: 'ping' });
+    if (plan.future) await send('message_future', { type: 'message_future', note: 'an event type newer than this client' });
     if (plan.midstreamError) {
       await send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
       await delta(0, { type: 'text_delta', text: 'Hel' });
@@ -1032,8 +1049,13 @@ export async function startAnthropicFake(options: AnthropicFakeOptions = {}): Pr
     for (let i = 0; i < plan.blocks.length; i++) {
       const b = plan.blocks[i]!;
       if (b.type === 'text') {
-        await send('content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'text', text: '' } });
-        for (const piece of chunk(b.text, 3)) if (!(await delta(i, { type: 'text_delta', text: piece }))) return;
+        await send('content_block_start', { type: 'content_block_start', index: i, content_block: b.citations ? { type: 'text', text: '', citations: [] } : { type: 'text', text: '' } });
+        const pieces = chunk(b.text, 3);
+        for (let p = 0; p < pieces.length; p++) {
+          if (!(await delta(i, { type: 'text_delta', text: pieces[p] }))) return;
+          if (p === 0 && b.citations) for (const citation of b.citations) if (!(await delta(i, { type: 'citations_delta', citation }))) return;
+          if (p === 0 && plan.future) if (!(await delta(i, { type: 'future_delta', note: 'a delta type newer than this client' }))) return;
+        }
       } else if (b.type === 'thinking') {
         await send('content_block_start', { type: 'content_block_start', index: i, content_block: { type: 'thinking', thinking: '', signature: '' } });
         for (const piece of chunk(b.thinking, 12)) if (!(await delta(i, { type: 'thinking_delta', thinking: piece }))) return;

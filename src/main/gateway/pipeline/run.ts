@@ -50,6 +50,13 @@ export interface ClientFormat<Wire> {
   decode(wire: Wire, headers?: FastifyRequest['headers']): CoreRequest;
   /** The upstream native format that takes this format's body as it is, if any. */
   passthroughNative?: string;
+  /**
+   * Streams from a `passthroughNative` upstream are forwarded as the upstream's own SSE bytes,
+   * event by event as they arrive (still decoded to core events for usage, the log and the
+   * inspector); errors, the gateway's or the upstream's, still end with this format's error event.
+   * Only for a format whose stream encoder would add nothing of its own (ids, pings).
+   */
+  passthroughStream?: boolean;
   /** The response to send (and log) for a core response. */
   encodeResponse(response: CoreResponse): unknown;
   /** The response a stream added up to, as the log records it (default: encodeResponse). */
@@ -168,6 +175,8 @@ async function streamToClient<Wire>(
   });
   const translator = resolved.core.createStreamTranslator(resolved.target, core);
   const encoder = format.streamEncoder({ requestId: recorder.id, model: resolved.target.model, core });
+  // Same format on both sides: the upstream's events go out as they came, only errors are the encoder's.
+  const passthrough = format.passthroughStream === true && format.passthroughNative !== undefined && resolved.core.nativeFormat === format.passthroughNative;
   const accumulator = new CoreStreamAccumulator();
   // What the client got, as the log records it: the response the stream adds up to.
   const assembled = (): unknown => (format.encodeStreamed ?? format.encodeResponse)(accumulator.toResponse());
@@ -177,7 +186,7 @@ async function streamToClient<Wire>(
     firstContentAt: accumulator.firstContentAt,
   });
   // One event is capped: an upstream streaming an endless line gets an error frame, not the gateway's memory.
-  const decoder = new SseDecoder({ maxEventSize: context.upstream.maxStreamEventSize });
+  const decoder = new SseDecoder({ maxEventSize: context.upstream.maxStreamEventSize, keepRaw: passthrough });
   let failure: Extract<CoreStreamEvent, { type: 'error' }> | null = null;
 
   const emit = (event: CoreStreamEvent): string => {
@@ -186,12 +195,28 @@ async function streamToClient<Wire>(
     if (event.type === 'error') failure = event;
     return encoder.encode(event);
   };
+  // Pass-through: the core events are only taken note of; the upstream's frame is what the client gets.
+  const note = (event: CoreStreamEvent): string => {
+    accumulator.add(event);
+    recorder.streamEvent(event);
+    if (event.type !== 'error') return '';
+    failure = event;
+    return encoder.encode(event);
+  };
   const translate = (events: ReturnType<SseDecoder['push']>): string => {
     let out = '';
     for (const sseEvent of events) {
-      for (const event of translator.push(sseEvent)) out += emit(event);
+      if (passthrough) {
+        let errorFrame = '';
+        for (const event of translator.push(sseEvent)) errorFrame += note(event);
+        // An event that failed (the upstream's error, or one that cannot be read) is answered by the format's error event.
+        out += failure ? errorFrame : sseEvent.raw ?? '';
+      } else {
+        for (const event of translator.push(sseEvent)) out += emit(event);
+      }
       if (failure) break;
     }
+    if (passthrough && !failure) out += decoder.takeRaw();
     return out;
   };
 
@@ -207,7 +232,7 @@ async function streamToClient<Wire>(
       responseBody: encoded,
       firstContentAt: accumulator.firstContentAt,
     });
-    raw.end(encoder.finish());
+    raw.end(passthrough ? '' : encoder.finish());
   };
 
   try {
@@ -223,7 +248,9 @@ async function streamToClient<Wire>(
     }
     if (!failure && !translator.done) {
       let out = translate(decoder.end());
-      if (!failure) for (const event of translator.end()) out += emit(event);
+      // A last upstream event without its blank line is closed before anything follows it.
+      if (passthrough && out.length > 0 && !/(\r\n\r\n|\n\n|\r\r)$/.test(out)) out += '\n\n';
+      if (!failure) for (const event of translator.end()) out += passthrough ? note(event) : emit(event);
       if (out.length > 0) raw.write(out);
     }
   } catch (error) {

@@ -16,6 +16,12 @@ export interface SseEvent {
   data: string;
   id: string | null;
   retry: number | null;
+  /**
+   * With `keepRaw`: the text of this event as it arrived, from the end of the previous
+   * event (comment-only or empty frames before it included) through its closing blank line.
+   * The raws of all events, in order, plus `takeRaw()`, are the stream's text unchanged.
+   */
+  raw?: string;
 }
 
 /** The default cap on one event: 16 MiB of text (see `SseDecoderOptions.maxEventSize`). */
@@ -28,6 +34,8 @@ export interface SseDecoderOptions {
    * Past it, `push`/`end` throw `SseEventTooLargeError`. Default 16 MiB.
    */
   maxEventSize?: number;
+  /** Attach each event's raw text (`SseEvent.raw`), for a same-format pass-through. */
+  keepRaw?: boolean;
 }
 
 /** An upstream sent one event (or one line) larger than the decoder's cap. */
@@ -63,9 +71,38 @@ export class SseDecoder {
   private dataLength = 0;
   private lastId: string | null = null;
   private retry: number | null = null;
+  private readonly keepRaw: boolean;
+  /** Raw text of the frame being read, in the pieces it arrived in (keepRaw). */
+  private rawPending: string[] = [];
+  /** Raw text of finished frames that held no event (comments, empty frames), not yet handed out. */
+  private rawOrphan = '';
 
   constructor(options: SseDecoderOptions = {}) {
     this.maxEventSize = options.maxEventSize ?? DEFAULT_MAX_SSE_EVENT_SIZE;
+    this.keepRaw = options.keepRaw === true;
+  }
+
+  /**
+   * (keepRaw) The raw text of finished frames that held no event (a keep-alive comment),
+   * handed out once; '' when there is none.
+   */
+  takeRaw(): string {
+    const rest = this.rawOrphan;
+    this.rawOrphan = '';
+    return rest;
+  }
+
+  /** (keepRaw) A frame ended at `text[frameStart, end)`: its raw goes to the event it dispatched, else waits. */
+  private cutRaw(text: string, frameStart: number, end: number, events: SseEvent[], before: number): void {
+    this.rawPending.push(text.slice(frameStart, end));
+    const raw = this.rawOrphan + this.rawPending.join('');
+    this.rawPending = [];
+    if (events.length > before) {
+      events[events.length - 1]!.raw = raw;
+      this.rawOrphan = '';
+    } else {
+      this.rawOrphan = raw;
+    }
   }
 
   /**
@@ -88,6 +125,8 @@ export class SseDecoder {
     // only, so the search for `\r` usually runs once per chunk and finds nothing.
     let nextLf = text.indexOf('\n', start);
     let nextCr = text.indexOf('\r', start);
+    // keepRaw: where the frame being read begins in this chunk (a `\n` skipped above belongs to it).
+    let frameStart = 0;
     while (start < length) {
       if (nextLf !== -1 && nextLf < start) nextLf = text.indexOf('\n', start);
       if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf('\r', start);
@@ -108,6 +147,7 @@ export class SseDecoder {
         this.pending = [];
         this.pendingLength = 0;
       }
+      const before = events.length;
       this.processLine(line, events);
       if (text.charCodeAt(end) === 13) {
         if (end + 1 < length) {
@@ -119,7 +159,12 @@ export class SseDecoder {
       } else {
         start = end + 1;
       }
+      if (this.keepRaw && line.length === 0) {
+        this.cutRaw(text, frameStart, start, events, before);
+        frameStart = start;
+      }
     }
+    if (this.keepRaw && frameStart < length) this.rawPending.push(frameStart === 0 ? text : text.slice(frameStart));
     if (start < length) {
       this.checkSize(this.pendingLength + (length - start));
       this.pending.push(start === 0 ? text : text.slice(start));
@@ -142,7 +187,9 @@ export class SseDecoder {
       this.pendingLength = 0;
       this.processLine(line, events);
     }
+    const before = events.length;
     this.dispatch(events);
+    if (this.keepRaw) this.cutRaw('', 0, 0, events, before);
     return events;
   }
 
@@ -154,6 +201,7 @@ export class SseDecoder {
     this.dataLines = [];
     this.dataLength = 0;
     this.eventName = null;
+    this.rawPending = [];
     throw new SseEventTooLargeError(this.maxEventSize);
   }
 

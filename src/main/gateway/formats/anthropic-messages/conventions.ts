@@ -4,6 +4,10 @@
  * `signature` as `sy1.<base64url JSON>`, so an Anthropic client (Claude Code) replays it
  * unchanged and the gateway gives it back to the family that made it. An Anthropic signature
  * is the signature itself, byte for byte.
+ *
+ * A tool call's own state (Gemini signs function calls) has no place in a tool_use block: it
+ * rides in an empty thinking block just before it, whose payload says `on: "tool_use"`, and is
+ * given back to that tool call when the client replays the turn.
  */
 import type { CoreFinish, CoreUsage, ProviderData } from '../../../core/types.js';
 
@@ -16,18 +20,38 @@ export function signatureFor(providerData: ProviderData | undefined): string {
   return FOREIGN_PREFIX + Buffer.from(JSON.stringify(providerData), 'utf8').toString('base64url');
 }
 
-/** A client's thinking-block signature → the provider data it stands for (undefined when empty). */
-export function providerDataFromSignature(signature: string): ProviderData | undefined {
-  if (signature.length === 0) return undefined;
+/** The signature of the thinking block carrying a tool call's provider data of another family. */
+export function toolCallCarrierSignature(providerData: ProviderData): string {
+  return FOREIGN_PREFIX + Buffer.from(JSON.stringify({ family: providerData.family, data: providerData.data, on: 'tool_use' }), 'utf8').toString('base64url');
+}
+
+/** A tool call's provider data worth a carrier thinking block (another family's state). */
+export function needsCarrier(providerData: ProviderData | undefined): providerData is ProviderData {
+  return providerData !== undefined && providerData.family !== 'anthropic';
+}
+
+/**
+ * A client's thinking-block signature → the provider data it stands for (undefined when empty),
+ * and `onToolUse` when it belongs to the tool_use block that follows.
+ */
+export function decodeSignature(signature: string): { providerData: ProviderData | undefined; onToolUse: boolean } {
+  if (signature.length === 0) return { providerData: undefined, onToolUse: false };
   if (signature.startsWith(FOREIGN_PREFIX)) {
     try {
-      const parsed = JSON.parse(Buffer.from(signature.slice(FOREIGN_PREFIX.length), 'base64url').toString('utf8')) as ProviderData;
-      if (parsed && typeof parsed === 'object' && typeof parsed.family === 'string' && typeof parsed.data === 'object' && parsed.data !== null) return parsed;
+      const parsed = JSON.parse(Buffer.from(signature.slice(FOREIGN_PREFIX.length), 'base64url').toString('utf8')) as ProviderData & { on?: unknown };
+      if (parsed && typeof parsed === 'object' && typeof parsed.family === 'string' && typeof parsed.data === 'object' && parsed.data !== null) {
+        return { providerData: { family: parsed.family, data: parsed.data }, onToolUse: parsed.on === 'tool_use' };
+      }
     } catch {
       // not ours after all: kept as an Anthropic signature
     }
   }
-  return { family: 'anthropic', data: { signature } };
+  return { providerData: { family: 'anthropic', data: { signature } }, onToolUse: false };
+}
+
+/** A client's thinking-block signature → the provider data it stands for (undefined when empty). */
+export function providerDataFromSignature(signature: string): ProviderData | undefined {
+  return decodeSignature(signature).providerData;
 }
 
 export const ANTHROPIC_STOP_REASONS = new Set(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded']);

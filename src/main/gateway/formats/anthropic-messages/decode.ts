@@ -30,6 +30,7 @@ import type {
   FilePart,
   ImagePart,
   MediaSource,
+  ProviderData,
   ReasoningConfig,
   ReasoningEffort,
   ResponseFormat,
@@ -37,7 +38,7 @@ import type {
   ToolResultPart,
   UserPart,
 } from '../../../core/types.js';
-import { providerDataFromSignature } from './conventions.js';
+import { decodeSignature, providerDataFromSignature } from './conventions.js';
 import type { MessagesRequestWire } from './schema.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -159,7 +160,25 @@ function decodeMessages(messages: MessagesRequestWire['messages']): CoreMessage[
   for (const message of messages) {
     const blocks = blocksOf(message.content as string | Array<Record<string, unknown>>);
     if (message.role === 'assistant') {
-      out.push({ role: 'assistant', content: blocks.map(assistantPart) });
+      const content: AssistantPart[] = [];
+      // A thinking block carrying the next tool call's state (see conventions.ts) is given to that call.
+      let carried: ProviderData | undefined;
+      for (const block of blocks) {
+        if (block.type === 'thinking' && typeof block.signature === 'string') {
+          const decoded = decodeSignature(block.signature);
+          if (decoded.onToolUse) {
+            carried = decoded.providerData;
+            continue;
+          }
+        }
+        const part = assistantPart(block);
+        if (part.type === 'tool-call' && carried) {
+          part.providerData = carried;
+          carried = undefined;
+        }
+        content.push(part);
+      }
+      out.push({ role: 'assistant', content });
       continue;
     }
     // A user turn: its tool results become tool messages, the rest a user message, in order.

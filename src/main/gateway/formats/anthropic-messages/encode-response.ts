@@ -7,7 +7,7 @@
  * no Anthropic form and are left out.
  */
 import type { AssistantPart, CoreResponse } from '../../../core/types.js';
-import { anthropicStopReason, anthropicUsage, signatureFor, type AnthropicUsageWire } from './conventions.js';
+import { anthropicStopReason, anthropicUsage, needsCarrier, signatureFor, toolCallCarrierSignature, type AnthropicUsageWire } from './conventions.js';
 
 export interface AnthropicMessageWire {
   id: string;
@@ -59,6 +59,7 @@ export function encodeBlocks(parts: AssistantPart[]): Array<Record<string, unkno
         else blocks.push({ type: 'thinking', thinking: part.text, signature: signatureFor(part.providerData) });
         break;
       case 'tool-call':
+        if (needsCarrier(part.providerData)) blocks.push({ type: 'thinking', thinking: '', signature: toolCallCarrierSignature(part.providerData) });
         blocks.push({ type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.input) });
         break;
       case 'native':

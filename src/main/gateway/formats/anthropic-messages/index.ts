@@ -28,6 +28,8 @@ export const anthropicMessagesFormat: ClientFormat<MessagesRequestWire> = {
   decode: (wire, headers) => decodeMessagesRequest(wire, headers),
   // An Anthropic upstream takes the client's body as it is (the model name aside) and its bytes come back unchanged.
   passthroughNative: 'anthropic-messages',
+  // …streams too: its events, pings and newer event types go out as Anthropic sent them.
+  passthroughStream: true,
   encodeResponse: (response) => encodeMessage(response, randomUUID()),
   finishReasonOf: (encoded) => (encoded as AnthropicMessageWire | null)?.stop_reason ?? null,
   streamEncoder: (init) => new AnthropicStreamEncoder(init),

@@ -22,7 +22,7 @@
  */
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
-import { anthropicStopReason, anthropicUsage, signatureFor } from './conventions.js';
+import { anthropicStopReason, anthropicUsage, needsCarrier, signatureFor, toolCallCarrierSignature } from './conventions.js';
 import { messageId } from './encode-response.js';
 import { anthropicErrorBody } from './errors.js';
 
@@ -110,6 +110,15 @@ export class AnthropicStreamEncoder implements FormatStreamEncoder {
 
   private blockStart(block: CoreBlockStart): string {
     if (this.open.has(block.id)) return '';
+    let carrier = '';
+    if (block.kind === 'tool-call' && needsCarrier(block.providerData)) {
+      // Another family's state of this call rides in a thinking block just before it (conventions.ts).
+      const index = this.nextIndex++;
+      carrier =
+        frame('content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }) +
+        frame('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: toolCallCarrierSignature(block.providerData) } }) +
+        frame('content_block_stop', { type: 'content_block_stop', index });
+    }
     const index = this.nextIndex++;
     this.open.set(block.id, { index, block });
     let content: Record<string, unknown>;
@@ -128,7 +137,7 @@ export class AnthropicStreamEncoder implements FormatStreamEncoder {
         content = block.family === 'anthropic' && typeof block.value === 'object' && block.value !== null ? (block.value as Record<string, unknown>) : { type: 'text', text: '' };
         break;
     }
-    return frame('content_block_start', { type: 'content_block_start', index, content_block: content });
+    return carrier + frame('content_block_start', { type: 'content_block_start', index, content_block: content });
   }
 
   private blockDelta(event: Extract<CoreStreamEvent, { type: 'block-delta' }>): string {

@@ -80,7 +80,10 @@ export class CoreStreamAccumulator {
       case 'block-end': {
         const part = this.open.get(event.id);
         this.open.delete(event.id);
-        if (part && event.providerData && (part.type === 'reasoning' || part.type === 'tool-call' || part.type === 'text')) part.providerData = event.providerData;
+        if (!part || !event.providerData) return;
+        // Anthropic's citations arrive at a text block's end (see the Anthropic stream translator): they are the part's citations.
+        if (part.type === 'text' && event.providerData.family === 'anthropic' && Array.isArray(event.providerData.data.citations)) part.citations = event.providerData;
+        else if (part.type === 'reasoning' || part.type === 'tool-call' || part.type === 'text') part.providerData = event.providerData;
         return;
       }
       case 'finish':
