@@ -10,8 +10,8 @@
  *   message's last text part) as `{family:"gemini", data:{thoughtSignature}}`; any other
  *   `extra_content` is kept whole as `{data:{extraContent}}`.
  */
-import type { CoreFinish, CoreUsage, FinishReason, ProviderData } from '../../../core/types.js';
-import type { ChatCompletionUsage } from '../../openai-types.js';
+import type { CoreFinish, CoreUsage, FinishReason, ProviderData, ToolCallPart } from '../../../core/types.js';
+import type { ChatCompletionUsage, ToolCall } from '../../openai-types.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -127,4 +127,12 @@ export function usageFromOpenAI(raw: unknown): CoreUsage | null {
     raw,
     native: { family: 'openai', data: raw },
   };
+}
+
+/** A core tool call as an OpenAI tool call (a Gemini signature as `extra_content`). */
+export function encodeToolCall(part: ToolCallPart): ToolCall & { extra_content?: Record<string, unknown> } {
+  const call: ToolCall & { extra_content?: Record<string, unknown> } = { id: part.id, type: 'function', function: { name: part.name, arguments: part.input } };
+  const extra = providerDataToExtraContent(part.providerData);
+  if (extra) call.extra_content = extra;
+  return call;
 }

@@ -17,20 +17,11 @@
  * - defaults and nulls are omitted: `stream: false`, `n: 1`, `stream_options` without
  *   `include_usage: true`, and null-valued neutral fields.
  */
-import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, FilePart, ImagePart, MediaSource, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
+import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, FilePart, ImagePart, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart, ToolCall } from '../../openai-types.js';
-import { providerDataToExtraContent, reasoningToThinkingBlock } from './conventions.js';
+import { encodeToolCall, providerDataToExtraContent, reasoningToThinkingBlock } from './conventions.js';
+import { mediaUrl } from '../../../core/media.js';
 
-export function mediaUrl(source: MediaSource): string {
-  switch (source.kind) {
-    case 'url':
-      return source.url;
-    case 'base64':
-      return `data:${source.mediaType};base64,${source.data}`;
-    case 'file-id':
-      return source.fileId;
-  }
-}
 
 function cacheField(part: { cacheControl?: TextPart['cacheControl'] }): Record<string, unknown> {
   return part.cacheControl ? { cache_control: { ...part.cacheControl } } : {};
@@ -117,10 +108,7 @@ function assistantMessage(parts: AssistantPart[], name: string | undefined): Cha
           functionCall = { name: part.name, arguments: part.input };
           break;
         }
-        const call: ToolCall & { extra_content?: Record<string, unknown> } = { id: part.id, type: 'function', function: { name: part.name, arguments: part.input } };
-        const extra = providerDataToExtraContent(part.providerData);
-        if (extra) call.extra_content = extra;
-        toolCalls.push(call);
+        toolCalls.push(encodeToolCall(part));
         break;
       }
       case 'native':

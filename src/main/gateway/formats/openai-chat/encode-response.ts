@@ -6,7 +6,7 @@
  */
 import type { AssistantPart, CoreChoice, CoreResponse } from '../../../core/types.js';
 import type { ChatCompletionChoice, ChatCompletionResponse, ToolCall } from '../../openai-types.js';
-import { openAIFinishReason, openAIUsage, providerDataToExtraContent, reasoningToThinkingBlock } from './conventions.js';
+import { encodeToolCall, openAIFinishReason, openAIUsage, providerDataToExtraContent, reasoningToThinkingBlock } from './conventions.js';
 
 export interface EncodeResponseOptions {
   /** The id when the core response has none. */
@@ -42,10 +42,7 @@ export function encodeAssistantMessage(parts: AssistantPart[]): ChatCompletionCh
         break;
       }
       case 'tool-call': {
-        const call: ToolCall & { extra_content?: Record<string, unknown> } = { id: part.id, type: 'function', function: { name: part.name, arguments: part.input } };
-        const extra = providerDataToExtraContent(part.providerData);
-        if (extra) call.extra_content = extra;
-        toolCalls.push(call);
+        toolCalls.push(encodeToolCall(part));
         break;
       }
       case 'native':

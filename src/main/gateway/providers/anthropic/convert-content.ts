@@ -10,10 +10,11 @@
  *
  * Warnings name the part as `<param>[<index>]`, the index of the part in its message.
  */
-import type { CacheControl as CoreCacheControl, FilePart, MediaSource, UserPart } from '../../../core/types.js';
+import type { CacheControl as CoreCacheControl, FilePart, UserPart } from '../../../core/types.js';
 import { invalidRequest } from '../../errors.js';
 import type { RequestWarning } from '../../types.js';
 import type { CacheControl, DocumentBlock, ImageBlock, TextBlock } from './wire-types.js';
+import { mediaUrl } from '../../../core/media.js';
 
 const IMAGE_MEDIA_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
@@ -33,17 +34,6 @@ export function wireCacheControl(cacheControl: CoreCacheControl | undefined): Ca
   return cacheControl.ttl ? { type: 'ephemeral', ttl: cacheControl.ttl } : { type: 'ephemeral' };
 }
 
-/** A media source as the URL an OpenAI client would have sent (file ids as they are). */
-export function sourceUrl(source: MediaSource): string {
-  switch (source.kind) {
-    case 'url':
-      return source.url;
-    case 'base64':
-      return `data:${source.mediaType};base64,${source.data}`;
-    case 'file-id':
-      return source.fileId;
-  }
-}
 
 /** A text block, or null when the text is empty or only whitespace. */
 export function textBlock(text: string, cacheControl?: CacheControl): TextBlock | null {
@@ -130,7 +120,7 @@ function fileDocument(part: FilePart, param: string, warnings: RequestWarning[])
   if (source.kind === 'file-id') return dropped(warnings, param, 'OpenAI file ids cannot be sent to Anthropic');
   if (source.kind === 'text') block = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: source.text } };
   else if (source.kind === 'url' && /^https?:\/\//i.test(source.url)) block = { type: 'document', source: { type: 'url', url: source.url } };
-  else block = documentFromData(sourceUrl(source));
+  else block = documentFromData(mediaUrl(source));
   if (!block) return dropped(warnings, param, 'only PDF and plain-text file_data can be sent to Anthropic');
   const title = part.title ?? (part.filename !== undefined && part.filename.length > 0 ? part.filename : undefined);
   if (title !== undefined) block.title = title;
@@ -173,7 +163,7 @@ export function userContentBlocks(parts: readonly UserPart[], param: string, war
         block = textBlock(part.text, wireCacheControl(part.cacheControl));
         break;
       case 'image':
-        block = imageBlock(sourceUrl(part.source), `${partParam}.image_url.url`, wireCacheControl(part.cacheControl));
+        block = imageBlock(mediaUrl(part.source), `${partParam}.image_url.url`, wireCacheControl(part.cacheControl));
         break;
       case 'file':
         block = fileDocument(part, partParam, warnings);
