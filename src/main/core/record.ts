@@ -89,6 +89,10 @@ export interface RequestRecord {
   warnings: RequestWarning[];
   /** Every upstream attempt in order (retries, fallbacks); absent for requests refused before routing. */
   attemptsDetail?: AttemptRecord[];
+  /** The W3C trace id the request's span was recorded under (32 hex digits), when tracing is on. */
+  traceId?: string | null;
+  /** The id of the response given to the client when the gateway keeps it for later reference (a Responses API `resp_…`). */
+  responseId?: string | null;
 }
 
 /** What observers learn when a request starts: the record so far and the client's headers with secrets masked. */

@@ -185,5 +185,16 @@ CREATE TABLE gateway_keys (
 );
 `;
 
+/**
+ * Migration 3: the trace id a request was exported under (OpenTelemetry, shown in the
+ * inspector) and the id of the response the gateway gave (a Responses API `resp_…`), so
+ * a later `previous_response_id` or `GET /v1/responses/{id}` finds it by index.
+ */
+const migrationThree = `
+ALTER TABLE requests ADD COLUMN trace_id TEXT;
+ALTER TABLE requests ADD COLUMN response_id TEXT;
+CREATE INDEX requests_response_id ON requests(response_id) WHERE response_id IS NOT NULL;
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne, migrationTwo];
+export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree];

@@ -179,6 +179,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     gateway_key_id: record.gatewayKeyId,
     user: record.user,
     conversation_id: conversationId,
+    trace_id: record.traceId ?? null,
+    response_id: record.responseId ?? null,
     warnings_json: record.warnings.length > 0 ? JSON.stringify(record.warnings) : null,
   };
 
@@ -251,7 +253,7 @@ const REQUEST_COLUMNS = [
   'cache_write_input_tokens', 'output_tokens', 'reasoning_tokens', 'usage_raw_json', 'usage_estimated',
   'cost_nano_usd', 'priced', 'cache_hit', 'cache_savings_nano_usd', 'cache_read_savings_nano_usd',
   'time_to_first_token_ms', 'latency_ms', 'attempts', 'finish_reason', 'gateway_key_id', 'user',
-  'conversation_id', 'warnings_json',
+  'conversation_id', 'warnings_json', 'trace_id', 'response_id',
 ];
 
 const ATTEMPT_COLUMNS = [
