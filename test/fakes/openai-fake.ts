@@ -6,7 +6,8 @@
  * shared/reference/provider-wire-formats.md sections 0, 1, 4 and 5, and validates requests about as strictly
  * as the real APIs do.
  *
- * Endpoints: POST /v1/chat/completions (JSON + SSE), GET /v1/models, GET /v1/models/{id}, POST /v1/embeddings.
+ * Endpoints: POST /v1/chat/completions (JSON + SSE), GET /v1/models, GET /v1/models/{id}, POST /v1/embeddings;
+ * the openai flavor also POST /v1/responses (JSON + SSE) and GET /v1/responses/{id} (openai-fake-responses.ts).
  * Anything else is a 404 in the flavor's error shape.
  *
  * ── Scenario markers ── (looked for in the text of the LAST user message)
@@ -51,6 +52,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { handleResponses, ResponsesHttpError, storedResponse, type ResponsesState } from './openai-fake-responses.js';
 
 export type OpenAIFlavor = 'openai' | 'xai' | 'ollama' | 'lmstudio';
 
@@ -70,6 +72,8 @@ export interface OpenAIFake {
   requests: RecordedRequest[];
   /** Number of streaming responses whose client went away before the stream finished. */
   abortedStreams: number;
+  /** The raw SSE text of every finished /v1/responses stream, in order. */
+  responsesStreams: string[];
   /** Resolves when the next streaming response is aborted by its client (for abort tests). */
   waitForAbort(): Promise<void>;
   close(): Promise<void>;
@@ -796,6 +800,7 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
     flavor,
     requests,
     abortedStreams: 0,
+    responsesStreams: [],
     waitForAbort() {
       const target = ++waitCalls;
       return new Promise<void>((resolve) => {
@@ -854,6 +859,8 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
   };
 
   const sendError = (res: http.ServerResponse, e: HttpError) => sendJson(res, e.status, errorBody(flavor, e), e.headers);
+  const responsesState: ResponsesState = { models, stored: new Map(), issued: new Set() };
+  const responsesPath = flavor === 'openai' ? /^\/v1\/responses(?:\/([^/]+))?$/ : null;
 
   const modelObject = (id: string) => {
     switch (flavor) {
@@ -1031,13 +1038,19 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
 
       const route = async () => {
         const modelMatch = /^\/v1\/models\/(.+)$/.exec(path);
+        const responsesMatch = responsesPath?.exec(path) ?? null;
         const known =
-          (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/embeddings')) ||
+          (method === 'POST' && (path === '/v1/chat/completions' || path === '/v1/embeddings' || (responsesMatch !== null && responsesMatch[1] === undefined))) ||
+          (method === 'GET' && responsesMatch?.[1] !== undefined) ||
           (method === 'GET' && (path === '/v1/models' || modelMatch !== null));
         if (!known) {
           throw new HttpError(404, `Invalid URL (${method} ${path})`, 'invalid_request_error');
         }
         checkAuth(req);
+        if (method === 'GET' && responsesMatch) {
+          sendJson(res, 200, storedResponse(responsesState, decodeURIComponent(responsesMatch[1]!)));
+          return;
+        }
         if (method === 'GET') {
           if (path === '/v1/models') {
             sendJson(res, 200, { object: 'list', data: models.map(modelObject) });
@@ -1057,10 +1070,12 @@ export async function startOpenAIFake(options: OpenAIFakeOptions = {}): Promise<
           );
         }
         if (path === '/v1/embeddings') handleEmbeddings(res, body);
+        else if (responsesMatch) await handleResponses(res, body, responsesState, { sendJson, headers: baseHeaders, rawStreams: fake.responsesStreams });
         else await handleChat(req, res, body);
       };
       route().catch((e: unknown) => {
-        if (e instanceof HttpError) sendError(res, e);
+        if (e instanceof ResponsesHttpError) sendError(res, new HttpError(e.status, e.message, e.type, e.param, e.code, e.headers));
+        else if (e instanceof HttpError) sendError(res, e);
         else if (!res.headersSent) sendError(res, new HttpError(500, String((e as Error)?.message ?? e), 'server_error'));
         else res.destroy();
       });
