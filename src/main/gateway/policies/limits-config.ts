@@ -65,7 +65,8 @@ function perMinute(where: string, value: unknown, field: string): number | null 
 /** "0.50" or 0.5 → 500000000 nano-dollars, exactly (at most 9 decimals). */
 export function usdToNano(where: string, value: unknown): number | null {
   if (value === undefined || value === null) return null;
-  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  // A JSON number is a binary float: read it to 9 decimals (1e-9 → "0.000000001"), not via its exponent form.
+  const text = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value.toFixed(9) : value;
   const parts = typeof text === 'string' ? /^(\d{1,9})(?:\.(\d{1,9}))?$/.exec(text.trim()) : null;
   if (!parts) throw new ConfigError(`${where} must be an amount of USD such as "0.50" (0 or more, at most 9 decimals), got ${JSON.stringify(value)}`);
   return Number(parts[1]) * NANO_PER_USD + Number((parts[2] ?? '').padEnd(9, '0'));

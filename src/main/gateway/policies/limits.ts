@@ -142,9 +142,8 @@ export class LimitsPolicy implements Policy {
       if (rule.requestsPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:rpm`, amount: 1, limit: rule.requestsPerMinute, windowMs: MINUTE_MS, rule, kind: 'requests' });
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
-    if (charges.length === 0) return undefined;
-    const result = await this.counters.consume(charges, now);
-    if (!result.allowed) {
+    const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
+    if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);
       const message =
