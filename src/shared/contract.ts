@@ -509,6 +509,45 @@ export interface Operations {
   'settings.update': { input: SettingsUpdate; output: SettingsView };
   'settings.apply-retention': { input: void; output: RetentionRunResult };
   'data.export': { input: ExportInput; output: ExportResult };
+  /** Rate limits and budgets: the rules and each one's current use. */
+  'limits.get': { input: void; output: LimitsView };
+  /** Replaces the rules (validated; saved in the app's settings, applied at once). */
+  'limits.update': { input: { rules: LimitRuleView[] }; output: LimitsView };
+}
+
+/** A limit rule as written in the config file's `limits` list. */
+export interface LimitRuleView {
+  name?: string;
+  match?: { key?: string; tag?: string; user?: string };
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  usdPerDay?: string | number;
+  usdPerMonth?: string | number;
+}
+
+/** One rule and its current use; a null limit is not set. */
+export interface LimitUsageView {
+  index: number;
+  /** The rule's name, else its match described ("key ci, tag team:a", "every request"). */
+  label: string;
+  rule: LimitRuleView;
+  requestsPerMinute: number | null;
+  requestsThisMinute: number;
+  tokensPerMinute: number | null;
+  tokensThisMinute: number;
+  usdPerDayNanoUsd: number | null;
+  spentTodayNanoUsd: number;
+  usdPerMonthNanoUsd: number | null;
+  spentThisMonthNanoUsd: number;
+}
+
+export interface LimitsView {
+  rules: LimitRuleView[];
+  usage: LimitUsageView[];
+  /** The zone budgets' days and months are counted in. */
+  timeZone: string;
+  day: string;
+  month: string;
 }
 
 /** Events main pushes to the renderer. */
@@ -563,6 +602,8 @@ const OPERATION_TABLE: { [Name in OperationName]: true } = {
   'settings.update': true,
   'settings.apply-retention': true,
   'data.export': true,
+  'limits.get': true,
+  'limits.update': true,
 };
 
 const EVENT_TABLE: { [Name in EventName]: true } = {

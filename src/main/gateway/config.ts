@@ -9,6 +9,7 @@ import { DEFAULT_BREAKER_CONFIG, type BreakerConfig } from './routing/circuit-br
 import type { ConcurrencyConfig } from './routing/concurrency-gate.js';
 import { DEFAULT_RETRY_CONFIG, type RetryConfig } from './routing/retry-policy.js';
 import { BUILT_IN_PRESETS, type ProviderPreset } from './providers/openai-compatible/presets.js';
+import { parseLimits, type LimitRule, type LimitRuleInput } from './policies/limits-config.js';
 import {
   DEFAULT_QUIRKS,
   compileModelRules,
@@ -73,6 +74,8 @@ export interface GatewayConfig {
   fallbacks: Record<string, string[]>;
   retries: RetryConfig;
   circuitBreaker: BreakerConfig;
+  /** Rate limits and budgets (policies/limits.ts), in the file's order. */
+  limits: LimitRule[];
 }
 
 export interface ConfigFile {
@@ -89,6 +92,7 @@ export interface ConfigFile {
   retries?: Partial<RetryConfig>;
   circuitBreaker?: Partial<Omit<BreakerConfig, 'openMs'>> & { openSeconds?: number };
   providers?: Record<string, ProviderFileEntry>;
+  limits?: LimitRuleInput[];
 }
 
 export interface ProviderFileEntry {
@@ -337,6 +341,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     fallbacks,
     retries: retriesFrom(file.retries),
     circuitBreaker: breakerFrom(file.circuitBreaker),
+    limits: parseLimits(file.limits),
   };
 }
 

@@ -10,6 +10,7 @@ import { createAnalyticsService } from './analytics-service.js';
 import { createConversationService } from './conversation-service.js';
 import { createGatewayKeyService } from './gateway-key-service.js';
 import { createGatewayService } from './gateway-service.js';
+import { createLimitsService } from './limits-service.js';
 import { asOperationError } from './operation-error.js';
 import { createProviderService, ProviderDirectory } from './provider-service.js';
 import { createRequestService } from './request-service.js';
@@ -27,6 +28,7 @@ export function createAppServices(context: ServiceContext, directory = new Provi
     ...createConversationService(context),
     ...createAnalyticsService(context),
     ...createSettingsService(context),
+    ...createLimitsService(context, context.limits),
   };
   for (const name of OPERATION_NAMES) {
     const handler = handlers[name] as ((input: unknown) => Promise<unknown>) | undefined;

@@ -10,6 +10,12 @@
 import type { ConfigFile, GatewayConfig } from '../gateway/config.js';
 import { loadConfig } from '../gateway/config.js';
 import { createReliability, type Reliability, type RequestObserver } from '../gateway/context.js';
+import type { Policy } from '../gateway/pipeline/policy.js';
+import { LimitsPolicy } from '../gateway/policies/limits.js';
+import { InProcessCounters } from '../shared-state/in-process-counters.js';
+import { spendSince } from '../storage/limit-spend.js';
+import { costOfRecord } from '../storage/record-cost.js';
+import type { StoredRequestRecord } from '../storage/stored-record.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import { UpstreamClient } from '../gateway/routing/upstream-client.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
@@ -62,6 +68,8 @@ export interface Application {
   observers: RequestObserver[];
   /** Circuit breakers and concurrency gates: given to the gateway, read by the services. */
   reliability: Reliability;
+  /** The gateway's pipeline policies (limits and budgets). */
+  policies: Policy[];
   services: OperationHandlers;
   events: EventHub;
   context: ServiceContext;
@@ -121,6 +129,17 @@ export function createApplication(options: ApplicationOptions): Application {
     nextProbeAt: () => nextCircuitProbeAt(reliability),
   });
   const reliability = createReliability(config, () => circuitNotices.changed());
+  const limits = new LimitsPolicy({
+    rules: config.limits,
+    counters: new InProcessCounters(),
+    // The log's own cost function, so a budget counts exactly what the log stores.
+    accounting: (record) => {
+      const cost = costOfRecord(record as StoredRequestRecord, priceBook);
+      const cacheHit = (record as StoredRequestRecord).cacheHit === true;
+      return { tokens: cacheHit ? 0 : cost.usage.inputTokens + cost.usage.outputTokens, costNanoUsd: cost.costNanoUsd };
+    },
+    spendHistory: (match, since) => spendSince(database, match, since),
+  });
   const context: ServiceContext = {
     mode: options.mode,
     version: APP_VERSION,
@@ -146,6 +165,7 @@ export function createApplication(options: ApplicationOptions): Application {
     runtime: { origin: null, error: null, catalog: null },
     upstream,
     reliability,
+    limits,
     shell: options.shell ?? {},
   };
   const directory = new ProviderDirectory(context);
@@ -184,6 +204,7 @@ export function createApplication(options: ApplicationOptions): Application {
     auth,
     observers,
     reliability,
+    policies: [limits],
     services,
     events,
     context,

@@ -6,6 +6,7 @@
  */
 import type { OperationName, Operations } from '../../shared/contract.js';
 import type { GatewayConfig } from '../gateway/config.js';
+import type { LimitsPolicy } from '../gateway/policies/limits.js';
 import type { Reliability } from '../gateway/context.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
@@ -63,5 +64,7 @@ export interface ServiceContext {
   upstream: UpstreamClient;
   /** The gateway's circuit breakers and concurrency gates (the application owns them; the gateway uses them). */
   reliability: Reliability;
+  /** Rate limits and budgets: the gateway's policy, its rules edited in Settings. */
+  limits: LimitsPolicy;
   shell: ShellHooks;
 }

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PriceOverrideView, RetentionSettingsView } from '../../shared/contract.js';
+import type { LimitRuleView, PriceOverrideView, RetentionSettingsView } from '../../shared/contract.js';
 import type { ConfigFile } from '../gateway/config.js';
 import { isRecord } from './operation-error.js';
 
@@ -21,6 +21,8 @@ export interface StoredSettings {
   priceOverrides?: PriceOverrideView[];
   retention?: RetentionSettingsView;
   providerBaseUrls?: Record<string, string>;
+  /** Limit rules saved from Settings: they replace the config file's `limits`. */
+  limits?: LimitRuleView[];
   /** When the desktop app made its first gateway key (epoch ms): it is made once, never again. */
   firstGatewayKeyCreatedAt?: number;
 }
@@ -80,6 +82,7 @@ export class SettingsStore {
     if (settings.port !== undefined) merged.port = settings.port;
     if (settings.authRequired !== undefined) merged.auth = settings.authRequired;
     if (settings.aliases) merged.aliases = { ...(merged.aliases ?? {}), ...settings.aliases };
+    if (settings.limits !== undefined) merged.limits = structuredClone(settings.limits);
     if (settings.providerBaseUrls) {
       const providers = { ...(merged.providers ?? {}) };
       for (const [id, baseUrl] of Object.entries(settings.providerBaseUrls)) providers[id] = { ...(providers[id] ?? {}), baseUrl };

@@ -5,7 +5,7 @@
  * here. A gateway with no policies pays one length check per request.
  */
 import type { FastifyRequest } from 'fastify';
-import type { RequestRecord } from '../../core/record.js';
+import type { GatewayKeyIdentity, RequestRecord } from '../../core/record.js';
 import type { CoreRequest } from '../../core/types.js';
 import type { GatewayError } from '../errors.js';
 
@@ -19,6 +19,8 @@ export interface PolicyCall {
   /** The record so far: gateway key, user, tags, conversation (read only). */
   record: Readonly<RequestRecord>;
   headers: FastifyRequest['headers'];
+  /** The gateway key the request was made with (name, default tags), if any. */
+  gatewayKey?: GatewayKeyIdentity | null;
 }
 
 /** A policy's answer before the attempts: go on, or refuse with this error (logged as refused). */

@@ -105,7 +105,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
-      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers };
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey };
       const refusal = await policiesBefore(context.policies, call);
       if (refusal) throw refusal;
     }
