@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import type { CoreRequest } from '../../core/types.js';
 
-/** Format fields that do not change what the model answers. */
-const DELIVERY_FIELDS = new Set(['stream_options', 'store', 'service_tier', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'metadata', 'user']);
+/** Format fields that do not change what the model answers (`anthropic-version` names the wire shape, which the encoder owns). */
+const DELIVERY_FIELDS = new Set(['stream_options', 'store', 'service_tier', 'safety_identifier', 'prompt_cache_key', 'prompt_cache_retention', 'metadata', 'user', 'anthropic-version']);
 
 /** JSON with object keys sorted and `cacheControl` breakpoints left out (they change cost, not the answer). */
 function canonical(value: unknown): string {
