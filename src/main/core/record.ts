@@ -91,6 +91,8 @@ export interface RequestRecord {
   attemptsDetail?: AttemptRecord[];
   /** The W3C trace id the request's span was recorded under (32 hex digits), when tracing is on. */
   traceId?: string | null;
+  /** The gateway's response cache answered: no upstream attempt, no cost; `usage` is the original answer's (what it saved). */
+  cacheHit?: boolean;
   /** The id of the response given to the client when the gateway keeps it for later reference (a Responses API `resp_…`). */
   responseId?: string | null;
 }

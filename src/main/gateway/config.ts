@@ -76,7 +76,18 @@ export interface GatewayConfig {
   circuitBreaker: BreakerConfig;
   /** Rate limits and budgets (policies/limits.ts), in the file's order. */
   limits: LimitRule[];
+  cache: CacheConfig;
 }
+
+/** The response cache (policies/response-cache.ts): off unless the config turns it on; a request may still ask for it. */
+export interface CacheConfig {
+  enabled: boolean;
+  ttlMs: number;
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_CACHE_CONFIG: CacheConfig = { enabled: false, ttlMs: 3600_000, maxEntries: 1000, maxBytes: 64 * 1024 * 1024 };
 
 export interface ConfigFile {
   host?: string;
@@ -91,6 +102,7 @@ export interface ConfigFile {
   fallbacks?: Record<string, string[]>;
   retries?: Partial<RetryConfig>;
   circuitBreaker?: Partial<Omit<BreakerConfig, 'openMs'>> & { openSeconds?: number };
+  cache?: { enabled?: boolean; ttlSeconds?: number; maxEntries?: number; maxMegabytes?: number };
   providers?: Record<string, ProviderFileEntry>;
   limits?: LimitRuleInput[];
 }
@@ -265,6 +277,20 @@ function breakerFrom(value: ConfigFile['circuitBreaker']): BreakerConfig {
   return config;
 }
 
+function cacheFrom(value: ConfigFile['cache']): CacheConfig {
+  if (value === undefined) return { ...DEFAULT_CACHE_CONFIG };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError('cache must be an object');
+  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') throw new ConfigError('cache.enabled must be true or false');
+  const megabytes = value.maxMegabytes;
+  if (megabytes !== undefined && (typeof megabytes !== 'number' || !Number.isFinite(megabytes) || megabytes <= 0)) throw new ConfigError('cache.maxMegabytes must be a number above 0');
+  return {
+    enabled: value.enabled ?? DEFAULT_CACHE_CONFIG.enabled,
+    ttlMs: seconds(value.ttlSeconds, 'cache.ttlSeconds', DEFAULT_CACHE_CONFIG.ttlMs),
+    maxEntries: value.maxEntries === undefined ? DEFAULT_CACHE_CONFIG.maxEntries : positiveInteger(value.maxEntries, 'cache.maxEntries'),
+    maxBytes: megabytes === undefined ? DEFAULT_CACHE_CONFIG.maxBytes : Math.round(megabytes * 1024 * 1024),
+  };
+}
+
 /** Aliases with a chain become an alias to the chain's first model plus fallbacks for the alias. */
 function aliasesAndFallbacks(file: ConfigFile): { aliases: Record<string, string>; fallbacks: Record<string, string[]> } {
   const aliases: Record<string, string> = {};
@@ -342,6 +368,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     retries: retriesFrom(file.retries),
     circuitBreaker: breakerFrom(file.circuitBreaker),
     limits: parseLimits(file.limits),
+    cache: cacheFrom(file.cache),
   };
 }
 

@@ -53,14 +53,19 @@ export interface ResolvedTarget {
   core: CoreProviderAdapter;
 }
 
+/** Refuses a model the gateway key may not use (403). */
+export function assertModelAllowed(identity: GatewayKeyIdentity | null, requestedModel: string): void {
+  if (identity?.allowedModels && !identity.allowedModels.includes(requestedModel)) {
+    throw new GatewayError(403, `This gateway key may not use the model '${requestedModel}'.`, { type: 'permission_error', param: 'model', code: 'model_not_allowed' });
+  }
+}
+
 /**
  * Turns a model resolution into a callable target: the adapter, and the key from the
  * request (bring-your-own-key), else the secret store.
  */
 export function targetFor(context: GatewayContext, resolution: ModelResolution, byokKey: string | null, identity: GatewayKeyIdentity | null, requestedModel: string): ResolvedTarget {
-  if (identity?.allowedModels && !identity.allowedModels.includes(requestedModel)) {
-    throw new GatewayError(403, `This gateway key may not use the model '${requestedModel}'.`, { type: 'permission_error', param: 'model', code: 'model_not_allowed' });
-  }
+  assertModelAllowed(identity, requestedModel);
   const { provider } = resolution;
   const adapter = adapterFor(provider);
   const core = coreAdapterFor(provider);

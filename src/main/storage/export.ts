@@ -46,6 +46,8 @@ export interface ExportedRequest {
   costNanoUsd: number;
   priced: boolean;
   cacheHit: boolean;
+  /** What a response-cache hit would have cost (0 for any other request). */
+  cacheSavingsNanoUsd: number;
   latencyMs: number;
   timeToFirstTokenMs: number | null;
   attempts: number;
@@ -59,7 +61,7 @@ export interface ExportedRequest {
 const EXPORT_FIELDS: ReadonlyArray<keyof ExportedRequest> = [
   'id', 'startedAt', 'endedAt', 'endpoint', 'requestedModel', 'resolvedModel', 'provider', 'status', 'httpStatus',
   'errorType', 'errorMessage', 'stream', 'inputTokens', 'cachedInputTokens', 'cacheWriteInputTokens', 'outputTokens',
-  'reasoningTokens', 'usageEstimated', 'costUsd', 'costNanoUsd', 'priced', 'cacheHit', 'latencyMs',
+  'reasoningTokens', 'usageEstimated', 'costUsd', 'costNanoUsd', 'priced', 'cacheHit', 'cacheSavingsNanoUsd', 'latencyMs',
   'timeToFirstTokenMs', 'attempts', 'finishReason', 'gatewayKeyId', 'user', 'conversationId', 'tags',
 ];
 
@@ -85,6 +87,7 @@ interface ExportRow {
   cost_nano_usd: number;
   priced: number;
   cache_hit: number;
+  cache_savings_nano_usd: number;
   latency_ms: number;
   time_to_first_token_ms: number | null;
   attempts: number;
@@ -121,6 +124,7 @@ function toExported(row: ExportRow): ExportedRequest {
     costNanoUsd: row.cost_nano_usd,
     priced: row.priced === 1,
     cacheHit: row.cache_hit === 1,
+    cacheSavingsNanoUsd: row.cache_savings_nano_usd,
     latencyMs: row.latency_ms,
     timeToFirstTokenMs: row.time_to_first_token_ms,
     attempts: row.attempts,
@@ -185,7 +189,7 @@ export async function exportRequests(database: SqliteDatabase, options: ExportOp
     `SELECT r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider, r.status,
             r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens,
             r.cache_write_input_tokens, r.output_tokens, r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd,
-            r.priced, r.cache_hit, r.latency_ms, r.time_to_first_token_ms, r.attempts, r.finish_reason,
+            r.priced, r.cache_hit, r.cache_savings_nano_usd, r.latency_ms, r.time_to_first_token_ms, r.attempts, r.finish_reason,
             r.gateway_key_id, r.user, r.conversation_id,
             (SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq) AS tags_json
      FROM requests r

@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import type { GatewayKeyIdentity, RequestRecord } from '../../core/record.js';
-import type { CoreRequest } from '../../core/types.js';
+import type { CoreRequest, CoreResponse } from '../../core/types.js';
 import type { GatewayError } from '../errors.js';
 
 /** What a policy knows of one call. */
@@ -21,10 +21,26 @@ export interface PolicyCall {
   headers: FastifyRequest['headers'];
   /** The gateway key the request was made with (name, default tags), if any. */
   gatewayKey?: GatewayKeyIdentity | null;
+  /** The client's own provider key (`x-provider-api-key`), when it sent one: never stored, never logged. */
+  byokKey: string | null;
+  /** Headers a policy adds to the answer, whatever it turns out to be (`x-switchyard-cache: miss`). */
+  replyHeaders: Record<string, string>;
+  /** The core answer, once the call succeeded (set before `after` runs; null otherwise). */
+  response: CoreResponse | null;
 }
 
-/** A policy's answer before the attempts: go on, or refuse with this error (logged as refused). */
-export type PolicyDecision = { refuse: GatewayError } | undefined | void;
+/** An answer a policy gives in place of the upstream (a response-cache hit). */
+export interface PolicyAnswer {
+  response: CoreResponse;
+  /** Who gave the answer originally (for the log): provider id and model. */
+  provider: string | null;
+  model: string;
+  /** The answer came from the response cache: logged with cacheHit, costing nothing. */
+  cacheHit: boolean;
+}
+
+/** A policy's answer before the attempts: go on, refuse with this error (logged as refused), or answer. */
+export type PolicyDecision = { refuse: GatewayError } | { answer: PolicyAnswer } | undefined | void;
 
 export interface Policy {
   readonly name: string;
@@ -33,12 +49,12 @@ export interface Policy {
   after?(call: PolicyCall, record: Readonly<RequestRecord>): void;
 }
 
-/** Runs every policy's `before` in order; the first refusal wins. */
-export async function policiesBefore(policies: readonly Policy[], call: PolicyCall): Promise<GatewayError | null> {
+/** Runs every policy's `before` in order; the first refusal or answer wins. */
+export async function policiesBefore(policies: readonly Policy[], call: PolicyCall): Promise<{ refuse: GatewayError } | { answer: PolicyAnswer } | null> {
   for (const policy of policies) {
     if (!policy.before) continue;
     const decision = await policy.before(call);
-    if (decision && 'refuse' in decision) return decision.refuse;
+    if (decision && ('refuse' in decision || 'answer' in decision)) return decision;
   }
   return null;
 }

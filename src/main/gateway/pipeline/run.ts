@@ -20,7 +20,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
 import type { Usage } from '../../core/record.js';
-import type { GatewayContext } from '../context.js';
+import { assertModelAllowed, type GatewayContext } from '../context.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
 import { GatewayError } from '../errors.js';
 import { RequestRecorder } from '../request-record.js';
@@ -30,7 +30,8 @@ import { SseDecoder } from '../sse/decoder.js';
 import { AttemptsFailed, runAttempts, type AttemptSuccess } from './attempt-loop.js';
 import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
 import { recordUsage } from './record-usage.js';
-import { policiesAfter, policiesBefore, type PolicyCall } from './policy.js';
+import { policiesAfter, policiesBefore, type PolicyAnswer, type PolicyCall } from './policy.js';
+import { replayEvents } from '../policies/cache-replay.js';
 
 /** Turns core stream events into one client format's stream text. */
 export interface FormatStreamEncoder {
@@ -105,9 +106,15 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
-      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey };
-      const refusal = await policiesBefore(context.policies, call);
-      if (refusal) throw refusal;
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), replyHeaders: {}, response: null };
+      const decision = await policiesBefore(context.policies, call);
+      for (const [name, value] of Object.entries(call.replyHeaders)) reply.header(name, value);
+      if (decision && 'refuse' in decision) throw decision.refuse;
+      if (decision) {
+        // An answer given in place of the upstream obeys the gateway key's model list all the same.
+        assertModelAllowed(request.gatewayKey, decoded.model);
+        return answerFromPolicy(format, reply, recorder, decoded, decision.answer);
+      }
     }
     // An upstream that speaks the client's format natively gets the client's own body.
     const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body } } : undefined;
@@ -127,7 +134,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
   }
   recorder.attemptTrail(attempt.attempts);
   describeAttempt(reply, attempt, recorder);
-  if (core.stream) return streamToClient(context, format, reply, core, attempt, recorder, controller);
+  if (core.stream) return streamToClient(context, format, reply, core, attempt, recorder, controller, call);
 
   const { resolved, response } = attempt;
   const providerName = resolved.target.provider.name;
@@ -139,6 +146,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     attempt.finish({ ok: true });
     const passthrough = format.passthroughNative !== undefined && resolved.core.nativeFormat === format.passthroughNative ? parsed.passthrough : undefined;
     const encoded = passthrough ? parsed.passthroughJson : format.encodeResponse(parsed.response);
+    if (call) call.response = parsed.response;
     // Recorded before the answer leaves, so an answered request is always logged.
     recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded });
     reply.code(200).header('content-type', 'application/json').send(passthrough ?? JSON.stringify(encoded));
@@ -159,20 +167,10 @@ async function streamToClient<Wire>(
   attempt: AttemptSuccess,
   recorder: RequestRecorder,
   controller: ClientAbort,
+  call: PolicyCall | null,
 ): Promise<void> {
   const { resolved, response } = attempt;
-  // Headers already set on the reply (CORS for an allowed origin, warnings) must survive the hijack.
-  const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
-  reply.hijack();
-  const raw = reply.raw;
-  raw.writeHead(200, {
-    ...replyHeaders,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-switchyard-request-id': recorder.id,
-  });
+  const raw = openEventStream(reply, recorder);
   const translator = resolved.core.createStreamTranslator(resolved.target, core);
   const encoder = format.streamEncoder({ requestId: recorder.id, model: resolved.target.model, core });
   // Same format on both sides: the upstream's events go out as they came, only errors are the encoder's.
@@ -225,7 +223,9 @@ async function streamToClient<Wire>(
   const finishClient = (): void => {
     clientFinished = true;
     attempt.finish({ ok: true });
-    const encoded = assembled();
+    const whole = accumulator.toResponse();
+    if (call) call.response = whole;
+    const encoded = (format.encodeStreamed ?? format.encodeResponse)(whole);
     recorder.succeeded({
       usage: recordUsage(accumulator.usage),
       finishReason: format.finishReasonOf(encoded),
@@ -284,4 +284,48 @@ async function streamToClient<Wire>(
     return;
   }
   finishClient();
+}
+
+/** Takes the reply over for an SSE stream; headers already set (CORS for an allowed origin, warnings, policies') survive the hijack. */
+function openEventStream(reply: FastifyReply, recorder: RequestRecorder): FastifyReply['raw'] {
+  const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    ...replyHeaders,
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-switchyard-request-id': recorder.id,
+  });
+  return raw;
+}
+
+/**
+ * A policy answered (a response-cache hit): the client gets the answer in its own format, as
+ * JSON or replayed as a stream through the format's encoder, and no upstream is tried. The log
+ * names who gave the answer originally and the usage it reported (what the hit saved).
+ */
+function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: FastifyReply, recorder: RequestRecorder, core: CoreRequest, answer: PolicyAnswer): FastifyReply | void {
+  const { response } = answer;
+  Object.assign(recorder.record, { provider: answer.provider, resolvedModel: answer.model, cacheHit: answer.cacheHit, attemptsDetail: [] });
+  if (answer.provider) reply.header('x-switchyard-provider', answer.provider);
+  reply.header('x-switchyard-model', answer.model);
+  const usage = recordUsage(response.usage);
+  if (!core.stream) {
+    const encoded = format.encodeResponse(response);
+    recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded });
+    return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(encoded));
+  }
+  const raw = openEventStream(reply, recorder);
+  const encoder = format.streamEncoder({ requestId: recorder.id, model: answer.model, core });
+  let out = '';
+  for (const event of replayEvents(response)) {
+    recorder.streamEvent(event);
+    out += encoder.encode(event);
+  }
+  const encoded = (format.encodeStreamed ?? format.encodeResponse)(response);
+  recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, firstContentAt: Date.now() });
+  raw.end(out + encoder.finish());
 }
