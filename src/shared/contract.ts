@@ -195,6 +195,10 @@ export interface RequestSummary {
   user: string | null;
   conversationId: string | null;
   errorMessage: string | null;
+  /** Why it failed, e.g. `rate_limit_exceeded` / `budget_exceeded` for a request the limits refused. */
+  errorType: string | null;
+  /** Answered from the response cache. */
+  cacheHit: boolean;
   warningCount: number;
 }
 
@@ -513,6 +517,26 @@ export interface Operations {
   'limits.get': { input: void; output: LimitsView };
   /** Replaces the rules (validated; saved in the app's settings, applied at once). */
   'limits.update': { input: { rules: LimitRuleView[] }; output: LimitsView };
+  /** The response cache: configuration, size, hits and what it saved. */
+  'cache.get': { input: void; output: CacheView };
+  /** Empties the response cache. */
+  'cache.clear': { input: void; output: CacheView };
+}
+
+export interface CacheView {
+  /** On for every request (config `cache.enabled`); when off a request may still ask with `x-switchyard-cache: on`. */
+  enabled: boolean;
+  ttlSeconds: number;
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+  /** Since the gateway started or the cache was last cleared. */
+  hits: number;
+  misses: number;
+  /** From the request log, last 30 days: hits and what they would have cost. */
+  loggedHits30d: number;
+  savedNanoUsd30d: number;
 }
 
 /** A limit rule as written in the config file's `limits` list. */
@@ -604,6 +628,8 @@ const OPERATION_TABLE: { [Name in OperationName]: true } = {
   'data.export': true,
   'limits.get': true,
   'limits.update': true,
+  'cache.get': true,
+  'cache.clear': true,
 };
 
 const EVENT_TABLE: { [Name in EventName]: true } = {

@@ -43,9 +43,9 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-async function start(limits: unknown[], dataDir = tempDir('switchyard-limits-')): Promise<{ gateway: RunningGateway; key: string; dataDir: string }> {
+async function start(limits: unknown[], dataDir = tempDir('switchyard-limits-'), extra: Record<string, unknown> = {}): Promise<{ gateway: RunningGateway; key: string; dataDir: string }> {
   const configFile = join(dataDir, 'limits-config.json');
-  writeFileSync(configFile, JSON.stringify({ limits, retries: { maxRetries: 0 } }));
+  writeFileSync(configFile, JSON.stringify({ limits, retries: { maxRetries: 0 }, ...extra }));
   const gateway = await startGateway({
     providerKeys: await KeychainProviderKeyManager.open(new MemoryKeytar(), { service: `switchyard-limits-${process.pid}`, refreshIntervalMs: 0 }),
     dataDir,
@@ -68,8 +68,8 @@ async function start(limits: unknown[], dataDir = tempDir('switchyard-limits-'))
 }
 
 let probe = 0;
-async function chat(gateway: RunningGateway, key: string, options: { headers?: Record<string, string>; user?: string } = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
-  const text = `limits probe ${++probe}`;
+async function chat(gateway: RunningGateway, key: string, options: { headers?: Record<string, string>; user?: string; text?: string } = {}): Promise<{ status: number; headers: Headers; body: any; text: string }> {
+  const text = options.text ?? `limits probe ${++probe}`;
   const response = await fetch(`${gateway.origin}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...options.headers },
@@ -224,5 +224,26 @@ describe('limits', () => {
     expect((await chat(gateway, key)).status).toBe(200);
     expect((await chat(gateway, key)).status).toBe(429);
     await expect(gateway.application.services['limits.update']({ rules: [{ requestsPerMinute: 0 }] })).rejects.toThrow('limits[0].requestsPerMinute must be a whole number');
+  });
+});
+
+describe('the response cache in the app', () => {
+  it('answers a repeated prompt from the cache after the limits, shows hits and savings, and clears', async () => {
+    const { gateway, key } = await start([{ match: {}, requestsPerMinute: 3 }], undefined, { cache: { enabled: true, ttlSeconds: 60 } });
+    const services = gateway.application.services;
+    const first = await chat(gateway, key, { text: 'the same prompt' });
+    expect(first.headers.get('x-switchyard-cache')).toBe('miss');
+    const second = await chat(gateway, key, { text: 'the same prompt' });
+    expect(second.status).toBe(200);
+    expect(second.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(second.body.choices[0].message.content).toBe(first.body.choices[0].message.content);
+    expect(openai.requests.filter((request) => JSON.stringify(request.body ?? null).includes('the same prompt'))).toHaveLength(1);
+    const view = await services['cache.get'](undefined);
+    expect(view).toMatchObject({ enabled: true, ttlSeconds: 60, entries: 1, hits: 1, misses: 1, loggedHits30d: 1 });
+    expect(view.savedNanoUsd30d).toBeGreaterThan(0);
+    // A hit is still a request the limits count: the third request passes, the fourth is refused.
+    expect((await chat(gateway, key, { text: 'the same prompt' })).headers.get('x-switchyard-cache')).toBe('hit');
+    expect((await chat(gateway, key, { text: 'the same prompt' })).status).toBe(429);
+    expect(await services['cache.clear'](undefined)).toMatchObject({ entries: 0, hits: 0, misses: 0 });
   });
 });

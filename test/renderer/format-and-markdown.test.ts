@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { formatChange, formatCompact, formatCount, formatLatency, formatRelativeTime, formatUsd } from '../../src/renderer/src/format/format-values.js';
 import { highlightCode } from '../../src/renderer/src/markdown/highlight-code.js';
 import { parseInline, parseMarkdown } from '../../src/renderer/src/markdown/parse-markdown.js';
-import { curlCommand, modelLabel, playgroundSeedFrom } from '../../src/renderer/src/inspector/request-display.js';
+import { curlCommand, modelLabel, playgroundSeedFrom, statusText } from '../../src/renderer/src/inspector/request-display.js';
+import { summary } from './request-summary-fixture.js';
 
 describe('formatting', () => {
   it('shows money with adaptive precision and unpriced as such', () => {
@@ -64,6 +65,13 @@ describe('parseMarkdown', () => {
 });
 
 describe('request display', () => {
+  it('marks cached answers and requests the limits refused, not an upstream 429', () => {
+    expect(statusText(summary({ id: 'a' }))).toBe('200');
+    expect(statusText(summary({ id: 'b', cacheHit: true }))).toBe('200 cached');
+    expect(statusText(summary({ id: 'c', status: 'error', httpStatus: 429, errorType: 'budget_exceeded' }))).toBe('429 refused');
+    expect(statusText(summary({ id: 'd', status: 'error', httpStatus: 429, errorType: 'rate_limit_error' }))).toBe('429');
+  });
+
   it('labels models requested → resolved and builds curl and playground seeds', () => {
     expect(modelLabel({ requestedModel: 'fast', resolvedModel: 'gpt-4.1-mini' })).toBe('fast → gpt-4.1-mini');
     expect(modelLabel({ requestedModel: 'openai/gpt-4.1', resolvedModel: 'gpt-4.1' })).toBe('openai/gpt-4.1');

@@ -28,6 +28,8 @@ export function summary(overrides: Partial<RequestSummary> & { id: string }): Re
     user: null,
     conversationId: null,
     errorMessage: null,
+    errorType: null,
+    cacheHit: false,
     warningCount: 0,
     ...overrides,
   };

@@ -10,6 +10,7 @@ import { createAnalyticsService } from './analytics-service.js';
 import { createConversationService } from './conversation-service.js';
 import { createGatewayKeyService } from './gateway-key-service.js';
 import { createGatewayService } from './gateway-service.js';
+import { createCacheService } from './cache-service.js';
 import { createLimitsService } from './limits-service.js';
 import { asOperationError } from './operation-error.js';
 import { createProviderService, ProviderDirectory } from './provider-service.js';
@@ -29,6 +30,7 @@ export function createAppServices(context: ServiceContext, directory = new Provi
     ...createAnalyticsService(context),
     ...createSettingsService(context),
     ...createLimitsService(context, context.limits),
+    ...createCacheService(context),
   };
   for (const name of OPERATION_NAMES) {
     const handler = handlers[name] as ((input: unknown) => Promise<unknown>) | undefined;

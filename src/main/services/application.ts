@@ -12,6 +12,7 @@ import { loadConfig } from '../gateway/config.js';
 import { createReliability, type Reliability, type RequestObserver } from '../gateway/context.js';
 import type { Policy } from '../gateway/pipeline/policy.js';
 import { LimitsPolicy } from '../gateway/policies/limits.js';
+import { ResponseCache } from '../gateway/policies/response-cache.js';
 import { InProcessCounters } from '../shared-state/in-process-counters.js';
 import { spendSince } from '../storage/limit-spend.js';
 import { costOfRecord } from '../storage/record-cost.js';
@@ -68,7 +69,7 @@ export interface Application {
   observers: RequestObserver[];
   /** Circuit breakers and concurrency gates: given to the gateway, read by the services. */
   reliability: Reliability;
-  /** The gateway's pipeline policies (limits and budgets). */
+  /** The gateway's pipeline policies (limits and budgets, the response cache). */
   policies: Policy[];
   services: OperationHandlers;
   events: EventHub;
@@ -140,6 +141,8 @@ export function createApplication(options: ApplicationOptions): Application {
     },
     spendHistory: (match, since) => spendSince(database, match, since),
   });
+  // Always present: a request may ask for the cache with `x-switchyard-cache: on` when the config leaves it off.
+  const cache = new ResponseCache(config.cache);
   const context: ServiceContext = {
     mode: options.mode,
     version: APP_VERSION,
@@ -166,6 +169,7 @@ export function createApplication(options: ApplicationOptions): Application {
     upstream,
     reliability,
     limits,
+    cache,
     shell: options.shell ?? {},
   };
   const directory = new ProviderDirectory(context);
@@ -204,7 +208,8 @@ export function createApplication(options: ApplicationOptions): Application {
     auth,
     observers,
     reliability,
-    policies: [limits],
+    // Limits first: a cached answer is still a request the limits count (at no cost).
+    policies: [limits, cache],
     services,
     events,
     context,

@@ -136,6 +136,8 @@ export function summaryOfRecord(record: RequestRecord, priceBook: PriceBook): Re
     user: record.user,
     conversationId: record.conversationId,
     errorMessage: record.errorMessage,
+    errorType: record.errorType,
+    cacheHit: record.cacheHit === true,
     warningCount: record.warnings.length,
   };
 }
@@ -188,6 +190,8 @@ export class LiveRequestTracker implements RequestObserver {
       user: start.user,
       conversationId: start.conversationId,
       errorMessage: null,
+      errorType: null,
+      cacheHit: false,
       warningCount: 0,
     };
     this.entries.set(start.id, {

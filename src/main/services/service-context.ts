@@ -7,6 +7,7 @@
 import type { OperationName, Operations } from '../../shared/contract.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import type { LimitsPolicy } from '../gateway/policies/limits.js';
+import type { ResponseCache } from '../gateway/policies/response-cache.js';
 import type { Reliability } from '../gateway/context.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
@@ -66,5 +67,7 @@ export interface ServiceContext {
   reliability: Reliability;
   /** Rate limits and budgets: the gateway's policy, its rules edited in Settings. */
   limits: LimitsPolicy;
+  /** The response cache: its statistics and Clear in Settings. */
+  cache: ResponseCache;
   shell: ShellHooks;
 }

@@ -80,6 +80,8 @@ function summaryOfRow(row: RequestRow): RequestSummary {
     user: row.user,
     conversationId: row.conversation_id,
     errorMessage: row.error_message,
+    errorType: row.error_type,
+    cacheHit: row.cache_hit === 1,
     warningCount: warnings.length,
   };
 }

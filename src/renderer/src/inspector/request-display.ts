@@ -14,7 +14,12 @@ export function modelLabel(summary: Pick<RequestSummary, 'requestedModel' | 'res
   return `${requested} → ${resolved}`;
 }
 
+/** The limits' own refusals (429 with these types), as opposed to an upstream's rate limit. */
+const REFUSALS = new Set(['rate_limit_exceeded', 'budget_exceeded']);
+
 export function statusText(summary: RequestSummary): string {
+  if (summary.status === 'success' && summary.cacheHit) return `${summary.httpStatus ?? 200} cached`;
+  if (summary.status === 'error' && summary.errorType !== null && REFUSALS.has(summary.errorType)) return `${summary.httpStatus ?? 429} refused`;
   switch (summary.status) {
     case 'pending':
       return 'waiting';

@@ -10,6 +10,7 @@ import type { AnalyticsSummary, BreakdownDimensionName, BreakdownRowView, CostBy
 import { EChartView, useChartTheme, type ChartOption, type ChartTheme } from '../analytics/echart-view';
 import { useApp } from '../app-context';
 import { EmptyState, ErrorState, LoadingState } from '../components/empty-state';
+import { LimitsAndCachePanel } from '../components/limits-panels';
 import { Tabs } from '../components/tabs';
 import { formatChange, formatCompact, formatCount, formatLatency, formatPercent, formatUsd } from '../format/format-values';
 
@@ -401,6 +402,7 @@ export default function AnalyticsScreen(): JSX.Element {
               {breakdown ? <BreakdownTable rows={breakdown} by={by} onOpen={openInspector} /> : <LoadingState />}
             </div>
           </section>
+          <LimitsAndCachePanel />
           </>
           )}
         </>

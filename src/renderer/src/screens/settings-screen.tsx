@@ -7,6 +7,7 @@ import { useEffect, useState, type FormEvent, type JSX } from 'react';
 import type { PriceOverrideView, SettingsUpdate, SettingsView } from '../../../shared/contract';
 import { useApp } from '../app-context';
 import { CopyButton } from '../components/copy-button';
+import { CacheSettings, LimitsSettings } from '../components/limits-panels';
 import { ErrorState, LoadingState } from '../components/empty-state';
 import { Icon } from '../components/icons';
 
@@ -254,6 +255,8 @@ const SECTIONS: Array<{ id: string; title: string; description: string; Componen
   { id: 'gateway', title: 'Gateway', description: 'Where Switchyard listens and who may call it.', Component: GatewaySection },
   { id: 'aliases', title: 'Model aliases', description: 'Short names for models.', Component: AliasesSection },
   { id: 'prices', title: 'Prices', description: 'Price overrides and prices for custom or local models.', Component: PricesSection },
+  { id: 'limits', title: 'Limits and budgets', description: 'Requests and tokens per minute, spend per day and month, by key, tag or user.', Component: () => <LimitsSettings /> },
+  { id: 'cache', title: 'Response cache', description: 'The same prompt asked again, answered at no cost.', Component: () => <CacheSettings /> },
   { id: 'data', title: 'Data, retention and export', description: 'What is kept, for how long, and exports of the request log.', Component: DataSection },
   { id: 'desktop', title: 'Desktop', description: 'How the app starts.', Component: DesktopSection, visible: (settings) => settings.startAtLogin !== null },
 ];
