@@ -5,7 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ARGS, defaultGeminiReply, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
+import { FUNCTION_ARGS, defaultGeminiReply, geminiPromptTokens, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
 import { defaultReplyFor, fakeUsageFor, startOpenAIFake, type OpenAIFake } from '../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../helpers.js';
 
@@ -159,5 +159,26 @@ describe('to Ollama (OpenAI-compatible)', () => {
   it('a tool-use round trip, streaming', async () => {
     const { second } = await toolRoundTrip(OLLAMA, true);
     expect(second.content[0]).toMatchObject({ type: 'text', text: 'Tool results: 21°C; 18°C' });
+  });
+});
+
+describe('count_tokens', () => {
+  it("is exact from Gemini's countTokens, for the request Gemini would be sent (system and tools included)", async () => {
+    const params = { model: GEMINI, system: 'Answer in one short sentence.', tools: [WEATHER], messages: [{ role: 'user' as const, content: 'How many tokens is this question?' }] };
+    const counted = await client.messages.countTokens(params);
+    const request = last(gemini.requests);
+    expect(request.path).toBe('/v1beta/models/gemini-2.5-flash:countTokens');
+    expect(request.body.generateContentRequest).toMatchObject({ model: 'models/gemini-2.5-flash', systemInstruction: { parts: [{ text: 'Answer in one short sentence.' }] } });
+    expect(counted.input_tokens).toBe(geminiPromptTokens(request.body.generateContentRequest));
+    const bare = await client.messages.countTokens({ model: GEMINI, messages: params.messages });
+    expect(bare.input_tokens).toBeLessThan(counted.input_tokens);
+    const raw = await client.messages.countTokens(params).asResponse();
+    expect(raw.headers.get('x-switchyard-token-count')).toBe('exact');
+  });
+
+  it('is estimated, and says so, for an upstream with no count endpoint (Ollama)', async () => {
+    const raw = await client.messages.countTokens({ model: OLLAMA, messages: [{ role: 'user', content: 'count these words please' }] }).asResponse();
+    expect(raw.headers.get('x-switchyard-token-count')).toBe('estimated');
+    expect(((await raw.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
   });
 });
