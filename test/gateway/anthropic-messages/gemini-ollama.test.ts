@@ -5,7 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ARGS, defaultGeminiReply, geminiPromptTokens, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
+import { FUNCTION_ARGS, THOUGHT_TEXT, defaultGeminiReply, geminiPromptTokens, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
 import { defaultReplyFor, fakeUsageFor, startOpenAIFake, type OpenAIFake } from '../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../helpers.js';
 
@@ -180,5 +180,28 @@ describe('count_tokens', () => {
     const raw = await client.messages.countTokens({ model: OLLAMA, messages: [{ role: 'user', content: 'count these words please' }] }).asResponse();
     expect(raw.headers.get('x-switchyard-token-count')).toBe('estimated');
     expect(((await raw.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('a thinking round trip to Gemini', () => {
+  it.each([false, true])('thinking comes back as a thinking block, the text signature rides after the text and is given back (stream %s)', async (stream) => {
+    const params: Anthropic.MessageCreateParamsNonStreaming = { model: GEMINI, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Think about the sky.' }] };
+    const first = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    expect(first.content.map((block) => block.type)).toEqual(['thinking', 'text', 'thinking']);
+    expect(first.content[0]).toMatchObject({ type: 'thinking', thinking: THOUGHT_TEXT });
+    expect(first.content[1]).toMatchObject({ type: 'text', text: defaultGeminiReply('Think about the sky.') });
+    expect(first.content[2]).toMatchObject({ type: 'thinking', thinking: '', signature: expect.stringMatching(/^sy1\./) });
+    const issued = last(gemini.requests);
+    expect(issued.body.generationConfig.thinkingConfig).toMatchObject({ includeThoughts: true });
+
+    const next = { ...params, messages: [...params.messages, { role: 'assistant' as const, content: first.content }, { role: 'user' as const, content: 'And the sea?' }] };
+    const second = stream ? await client.messages.stream(next).finalMessage() : await client.messages.create(next);
+    expect(second.stop_reason).toBe('end_turn');
+    // The fake refuses a text signature it did not issue on a text part (afterEach checks none was refused).
+    const replayed = last(gemini.requests).body.contents[1];
+    expect(replayed.role).toBe('model');
+    const signed = replayed.parts.filter((part: { thoughtSignature?: string }) => part.thoughtSignature);
+    expect(signed).toHaveLength(1);
+    expect(signed[0].text).toBe(defaultGeminiReply('Think about the sky.'));
   });
 });
