@@ -27,7 +27,9 @@
  *                     and {"city":"Porto"}, NO ids; on thinking models (gemini-2.5*) the first carries a
  *                     `thoughtSignature`. finishReason STOP. Stream: one chunk per call.
  *   [thinking]        (or generationConfig.thinkingConfig.includeThoughts) on thinking models, unless
- *                     thinkingBudget is 0: a `{text: THOUGHT_TEXT, thought: true}` part first
+ *                     thinkingBudget is 0: a `{text: THOUGHT_TEXT, thought: true}` part first; the
+ *                     turn's last text part then carries a `thoughtSignature` (a signature replayed on a
+ *                     text part must be one the fake issued on a text part, byte for byte)
  *   [length]          finishReason MAX_TOKENS           [safety]  finishReason SAFETY, no content
  *   [blocked]         promptFeedback.blockReason SAFETY, no candidates
  *   [cache]           usageMetadata.cachedContentTokenCount = floor(promptTokenCount / 2)
@@ -159,7 +161,7 @@ export function fakeGeminiEmbedding(text: string, dims = 8): number[] {
   return Array.from({ length: dims }, (_, i) => Math.fround(((sum * (i + 1)) % 1000) / 1000));
 }
 
-type OutPart = { text: string; thought?: true } | { functionCall: { name: string; args: Record<string, unknown> }; thoughtSignature?: string };
+type OutPart = { text: string; thought?: true; thoughtSignature?: string } | { functionCall: { name: string; args: Record<string, unknown> }; thoughtSignature?: string };
 
 interface Plan {
   scenario: 'ok' | 'error:429';
@@ -178,7 +180,7 @@ function lastUserContent(body: any): any {
   return undefined;
 }
 
-function planGenerate(body: any, model: string, newSignature: (call: { name: string; args: unknown }) => string | undefined): Plan {
+function planGenerate(body: any, model: string, newSignature: (call: { name: string; args: unknown } | null) => string | undefined): Plan {
   const meta = modelMeta(model);
   const last = lastUserContent(body);
   const text = geminiContentText(last);
@@ -211,6 +213,9 @@ function planGenerate(body: any, model: string, newSignature: (call: { name: str
     if (slow) reply += ' tick'.repeat(300);
     parts.push({ text: reply });
   }
+  // After thinking, Gemini signs the turn's last text part when no function call carries the signature.
+  const lastPart = parts[parts.length - 1];
+  if (parts.some((p) => 'text' in p && p.thought) && lastPart && 'text' in lastPart && !lastPart.thought) lastPart.thoughtSignature = newSignature(null);
   if (has('[length]') && finishReason === 'STOP') finishReason = 'MAX_TOKENS';
   if (has('[safety]')) parts.length = 0;
   return {
@@ -446,8 +451,8 @@ const HARM_THRESHOLDS = ['HARM_BLOCK_THRESHOLD_UNSPECIFIED', 'BLOCK_LOW_AND_ABOV
 const FN_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_.:-]{0,63}$/;
 
 interface SignatureBook {
-  /** signature → canonical key of the call it was issued with */
-  bySig: Map<string, string>;
+  /** signature → canonical key of the call it was issued with (null: issued on a text part) */
+  bySig: Map<string, string | null>;
   /** canonical keys of calls issued with a signature */
   signedCalls: Set<string>;
 }
@@ -912,9 +917,9 @@ export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<
   const respondGenerate = async (res: http.ServerResponse, body: any, model: string, stream: boolean, sse: boolean) => {
     const plan = planGenerate(body, model, (call) => {
       const sig = randomBytes(48).toString('base64');
-      const key = callKey(call.name, call.args);
+      const key = call ? callKey(call.name, call.args) : null;
       sigs.bySig.set(sig, key);
-      sigs.signedCalls.add(key);
+      if (key !== null) sigs.signedCalls.add(key);
       return sig;
     });
     if (plan.scenario === 'error:429') {
@@ -963,7 +968,10 @@ export async function startGeminiFake(options: GeminiFakeOptions = {}): Promise<
     // Build the stream frames: each carries only the new parts, plus cumulative usage.
     const pieces: OutPart[][] = [];
     for (const p of plan.parts) {
-      if ('text' in p && !p.thought) for (const c of chunk(p.text, 3)) pieces.push([{ text: c }]);
+      if ('text' in p && !p.thought) {
+        const chunks = chunk(p.text, 3);
+        chunks.forEach((c, i) => pieces.push([i === chunks.length - 1 && p.thoughtSignature ? { text: c, thoughtSignature: p.thoughtSignature } : { text: c }]));
+      }
       else pieces.push([p]);
     }
     const frames: Record<string, unknown>[] = [];

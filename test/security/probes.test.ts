@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/main/gateway/config.js';
-import { buildGateway, MAX_HEADER_BYTES } from '../../src/main/gateway/server.js';
+import { buildGateway, clientErrorHandler, MAX_HEADER_BYTES } from '../../src/main/gateway/server.js';
 import type { RequestRecord } from '../../src/main/gateway/types.js';
 import { KeychainProviderKeyManager } from '../../src/main/secrets/keychain.js';
 import { EnvironmentSecretStore, LayeredSecretStore } from '../../src/main/secrets/secret-store.js';
@@ -227,6 +227,29 @@ describe('size limits', () => {
     expect(response.json.error.code).toBe('request_header_fields_too_large');
     // A request with ordinary headers still works on a new connection.
     expect((await post(bearer(key))).status).toBe(200);
+  });
+
+  it("on /v1/messages the parser's own errors are in Anthropic's shape", async () => {
+    const messages = (headers: Record<string, string>) =>
+      probe(origin, { method: 'POST', path: '/v1/messages?beta=true', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': key, ...headers }, body: '{}' });
+    const oversized = await messages({ 'x-padding': 'p'.repeat(MAX_HEADER_BYTES + 1024) });
+    expect(oversized.status).toBe(431);
+    expect(oversized.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('headers are larger') } });
+    const malformed = await rawProbe(origin, 'POST /v1/messages HTTP/1.1\r\nhost: 127.0.0.1\r\nbad header line');
+    expect(malformed.status).toBe(400);
+    expect(malformed.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    // Elsewhere they stay in OpenAI's shape.
+    const openai = await rawProbe(origin, 'POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nbad header line');
+    expect(openai.json.error).toMatchObject({ type: 'invalid_request_error', code: 'bad_request' });
+  });
+
+  it('a /v1/messages request whose body never arrives gets a 408 in Anthropic shape', () => {
+    // Node raises this after its request timeout (two minutes), with the request's head already parsed.
+    let written = '';
+    const socket = { destroyed: false, writable: true, write: (text: string) => (written += text), destroy: () => undefined, parser: { incoming: { url: '/v1/messages?beta=true' } } };
+    clientErrorHandler(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket as never);
+    expect(written.startsWith('HTTP/1.1 408 Request Timeout')).toBe(true);
+    expect(JSON.parse(written.slice(written.indexOf('\r\n\r\n') + 4))).toEqual({ type: 'error', error: { type: 'timeout_error', message: 'The request did not arrive in time.' }, request_id: null });
   });
 });
 

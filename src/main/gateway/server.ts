@@ -17,7 +17,7 @@ import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
 import { registerMessages } from './routes/messages.js';
 import { sendError as sendOpenAIError } from './routes/send-error.js';
-import { sendAnthropicError } from './formats/anthropic-messages/errors.js';
+import { anthropicErrorBody, sendAnthropicError } from './formats/anthropic-messages/errors.js';
 import { RequestRecorder } from './request-record.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { redactSecrets } from '../secrets/redact.js';
@@ -61,22 +61,39 @@ export const MAX_HEADER_COUNT = 100;
 const REQUEST_TIMEOUT_MS = 120_000;
 const HEADERS_TIMEOUT_MS = 30_000;
 
-/** Errors Node's HTTP parser raises before Fastify sees a request, answered in OpenAI's shape. */
-function clientErrorHandler(error: Error & { code?: string }, socket: import('node:net').Socket): void {
+/** Whether a path belongs to the Anthropic Messages API (its errors are in Anthropic's shape). */
+function isMessagesPath(path: string): boolean {
+  return path === '/v1/messages' || path.startsWith('/v1/messages?') || path.startsWith('/v1/messages/');
+}
+
+/**
+ * The path of a request Node's parser gave up on: from the bytes it had read (a header
+ * overflow keeps them in `rawPacket`), else from the request it had already parsed (a
+ * request whose body did not arrive in time).
+ */
+function failedRequestPath(error: Error, socket: import('node:net').Socket): string {
+  const raw = (error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 2048).toString('latin1');
+  const line = raw ? /^[A-Z]+ (\S+) HTTP\//.exec(raw) : null;
+  if (line) return line[1]!;
+  const incoming = (socket as unknown as { parser?: { incoming?: { url?: string } } }).parser?.incoming;
+  return incoming?.url ?? '';
+}
+
+/** Errors Node's HTTP parser raises before Fastify sees a request, in the shape of the API the path belongs to. */
+export function clientErrorHandler(error: Error & { code?: string }, socket: import('node:net').Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  let status = 400;
   let body = new GatewayError(400, 'The request could not be parsed as HTTP.', { type: 'invalid_request_error', code: 'bad_request' });
   if (error.code === 'HPE_HEADER_OVERFLOW') {
-    status = 431;
     body = new GatewayError(431, `The request's headers are larger than this gateway's limit of ${MAX_HEADER_BYTES} bytes.`, {
       type: 'invalid_request_error',
       code: 'request_header_fields_too_large',
     });
   } else if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    status = 408;
     body = new GatewayError(408, 'The request did not arrive in time.', { type: 'invalid_request_error', code: 'request_timeout' });
   }
-  const json = body.toJson();
+  const status = body.status;
+  // Anthropic's shape keeps the status (431 is not one of Anthropic's, but a client reads the body's type and message).
+  const json = isMessagesPath(failedRequestPath(error, socket)) ? JSON.stringify(anthropicErrorBody(body).body) : body.toJson();
   if (socket.writable) {
     const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request';
     socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
@@ -89,8 +106,7 @@ function clientErrorHandler(error: Error & { code?: string }, socket: import('no
  * the URL belongs to: Anthropic's on /v1/messages, OpenAI's everywhere else.
  */
 function sendError(reply: FastifyReply, error: GatewayError): FastifyReply | void {
-  const path = reply.request.url;
-  if (path === '/v1/messages' || path.startsWith('/v1/messages?') || path.startsWith('/v1/messages/')) return sendAnthropicError(reply, error);
+  if (isMessagesPath(reply.request.url)) return sendAnthropicError(reply, error);
   return sendOpenAIError(reply, error);
 }
 

@@ -97,6 +97,8 @@ export function redactingCoreAdapter(adapter: CoreProviderAdapter): CoreProvider
   if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
   if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => target.apiKey);
   if (adapter.prepareCountTokens) wrapped.prepareCountTokens = adapter.prepareCountTokens;
+  if (adapter.prepareCoreCountTokens) wrapped.prepareCoreCountTokens = adapter.prepareCoreCountTokens;
+  if (adapter.readTokenCount) wrapped.readTokenCount = adapter.readTokenCount;
   wrappedCoreAdapters.add(wrapped);
   return wrapped;
 }

@@ -5,7 +5,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_ARGS, defaultGeminiReply, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
+import { FUNCTION_ARGS, THOUGHT_TEXT, defaultGeminiReply, geminiPromptTokens, geminiUsageFor, startGeminiFake, type ProviderFake as GeminiFake } from '../../fakes/gemini-fake.js';
 import { defaultReplyFor, fakeUsageFor, startOpenAIFake, type OpenAIFake } from '../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../helpers.js';
 
@@ -159,5 +159,49 @@ describe('to Ollama (OpenAI-compatible)', () => {
   it('a tool-use round trip, streaming', async () => {
     const { second } = await toolRoundTrip(OLLAMA, true);
     expect(second.content[0]).toMatchObject({ type: 'text', text: 'Tool results: 21°C; 18°C' });
+  });
+});
+
+describe('count_tokens', () => {
+  it("is exact from Gemini's countTokens, for the request Gemini would be sent (system and tools included)", async () => {
+    const params = { model: GEMINI, system: 'Answer in one short sentence.', tools: [WEATHER], messages: [{ role: 'user' as const, content: 'How many tokens is this question?' }] };
+    const counted = await client.messages.countTokens(params);
+    const request = last(gemini.requests);
+    expect(request.path).toBe('/v1beta/models/gemini-2.5-flash:countTokens');
+    expect(request.body.generateContentRequest).toMatchObject({ model: 'models/gemini-2.5-flash', systemInstruction: { parts: [{ text: 'Answer in one short sentence.' }] } });
+    expect(counted.input_tokens).toBe(geminiPromptTokens(request.body.generateContentRequest));
+    const bare = await client.messages.countTokens({ model: GEMINI, messages: params.messages });
+    expect(bare.input_tokens).toBeLessThan(counted.input_tokens);
+    const raw = await client.messages.countTokens(params).asResponse();
+    expect(raw.headers.get('x-switchyard-token-count')).toBe('exact');
+  });
+
+  it('is estimated, and says so, for an upstream with no count endpoint (Ollama)', async () => {
+    const raw = await client.messages.countTokens({ model: OLLAMA, messages: [{ role: 'user', content: 'count these words please' }] }).asResponse();
+    expect(raw.headers.get('x-switchyard-token-count')).toBe('estimated');
+    expect(((await raw.json()) as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('a thinking round trip to Gemini', () => {
+  it.each([false, true])('thinking comes back as a thinking block, the text signature rides after the text and is given back (stream %s)', async (stream) => {
+    const params: Anthropic.MessageCreateParamsNonStreaming = { model: GEMINI, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'Think about the sky.' }] };
+    const first = stream ? await client.messages.stream(params).finalMessage() : await client.messages.create(params);
+    expect(first.content.map((block) => block.type)).toEqual(['thinking', 'text', 'thinking']);
+    expect(first.content[0]).toMatchObject({ type: 'thinking', thinking: THOUGHT_TEXT });
+    expect(first.content[1]).toMatchObject({ type: 'text', text: defaultGeminiReply('Think about the sky.') });
+    expect(first.content[2]).toMatchObject({ type: 'thinking', thinking: '', signature: expect.stringMatching(/^sy1\./) });
+    const issued = last(gemini.requests);
+    expect(issued.body.generationConfig.thinkingConfig).toMatchObject({ includeThoughts: true });
+
+    const next = { ...params, messages: [...params.messages, { role: 'assistant' as const, content: first.content }, { role: 'user' as const, content: 'And the sea?' }] };
+    const second = stream ? await client.messages.stream(next).finalMessage() : await client.messages.create(next);
+    expect(second.stop_reason).toBe('end_turn');
+    // The fake refuses a text signature it did not issue on a text part (afterEach checks none was refused).
+    const replayed = last(gemini.requests).body.contents[1];
+    expect(replayed.role).toBe('model');
+    const signed = replayed.parts.filter((part: { thoughtSignature?: string }) => part.thoughtSignature);
+    expect(signed).toHaveLength(1);
+    expect(signed[0].text).toBe(defaultGeminiReply('Think about the sky.'));
   });
 });

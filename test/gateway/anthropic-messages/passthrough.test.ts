@@ -227,4 +227,30 @@ describe('Claude Code', () => {
     expect(ids).toContain(RESOLVED);
     expect(page.data[0]).toMatchObject({ type: 'model', display_name: expect.any(String), created_at: expect.any(String) });
   });
+
+  it('GET /v1/models pages as Anthropic does: limit, after_id, before_id, has_more, first_id, last_id', async () => {
+    const headers = { authorization: `Bearer ${GATEWAY_KEY}`, 'anthropic-version': '2023-06-01' };
+    const all = await rawRequest(gateway.origin, { method: 'GET', path: '/v1/models?limit=1000', headers });
+    const ids = (all.json.data as Array<{ id: string }>).map((model) => model.id);
+    expect(ids.length).toBeGreaterThan(3);
+    expect(all.json).toMatchObject({ has_more: false, first_id: ids[0], last_id: ids[ids.length - 1] });
+    // The SDK's auto-paging walks every page of two and finds the same list.
+    const paged: string[] = [];
+    for await (const model of client.models.list({ limit: 2 })) paged.push(model.id);
+    expect(paged).toEqual(ids);
+    const first = await rawRequest(gateway.origin, { method: 'GET', path: '/v1/models?limit=2', headers });
+    expect(first.json).toMatchObject({ has_more: true, first_id: ids[0], last_id: ids[1] });
+    const next = await rawRequest(gateway.origin, { method: 'GET', path: `/v1/models?limit=2&after_id=${encodeURIComponent(ids[1]!)}`, headers });
+    expect((next.json.data as Array<{ id: string }>).map((model) => model.id)).toEqual(ids.slice(2, 4));
+    const back = await rawRequest(gateway.origin, { method: 'GET', path: `/v1/models?limit=2&before_id=${encodeURIComponent(ids[3]!)}`, headers });
+    expect(back.json).toMatchObject({ first_id: ids[1], last_id: ids[2], has_more: true });
+    const bad = await rawRequest(gateway.origin, { method: 'GET', path: '/v1/models?limit=0', headers });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    const unknown = await rawRequest(gateway.origin, { method: 'GET', path: '/v1/models?after_id=no-such-model', headers });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error.message).toContain('after_id');
+    const one = await client.models.retrieve(ids[0]!);
+    expect(one).toMatchObject({ type: 'model', id: ids[0] });
+  });
 });

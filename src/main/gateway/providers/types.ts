@@ -85,6 +85,12 @@ export interface CoreProviderAdapter {
    * `clientHeaders`: the client's API headers to keep (Anthropic's anthropic-beta / -version).
    */
   prepareCountTokens?(wire: Record<string, unknown>, target: UpstreamTarget, clientHeaders: Record<string, string>): PreparedRequest;
+  /**
+   * The upstream's own count of a core request's input tokens, for an upstream with a count
+   * endpoint of its own shape (Gemini's countTokens); `readTokenCount` reads its answer.
+   */
+  prepareCoreCountTokens?(core: CoreRequest, target: UpstreamTarget): PreparedRequest;
+  readTokenCount?(json: unknown): number | null;
   listModels(target: UpstreamTarget, fetchJson: FetchJson, timeoutMs: number): Promise<ModelEntry[]>;
 }
 

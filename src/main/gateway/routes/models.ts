@@ -43,7 +43,47 @@ export function anthropicModelInfo(model: ModelEntry): Record<string, unknown> {
   const created = typeof model.created === 'number' && model.created > 0 ? new Date(model.created * 1000) : new Date(0);
   const named = (model as { display_name?: unknown }).display_name;
   const displayName = typeof named === 'string' ? named : model.id;
-  return { type: 'model', id: model.id, display_name: displayName, created_at: created.toISOString().replace('.000Z', 'Z') };
+  const limit = (name: string): number | null => (typeof model[name] === 'number' ? (model[name] as number) : null);
+  return {
+    type: 'model',
+    id: model.id,
+    display_name: displayName,
+    created_at: created.toISOString().replace('.000Z', 'Z'),
+    max_input_tokens: limit('max_input_tokens') ?? limit('context_length'),
+    max_tokens: limit('max_tokens') ?? limit('max_output_tokens'),
+    capabilities: null,
+  };
+}
+
+const DEFAULT_PAGE = 20;
+const MAX_PAGE = 1000;
+
+/**
+ * One page of Anthropic's model list: `limit` (1–1000, default 20), and at most one of
+ * `after_id` (the models after that id) or `before_id` (the `limit` models just before it),
+ * answered as `{data, has_more, first_id, last_id}` the way Anthropic pages.
+ */
+export function anthropicModelPage(models: Array<Record<string, unknown> & { id: string }>, query: Record<string, unknown>): Record<string, unknown> {
+  const invalid = (message: string, param: string): GatewayError => new GatewayError(400, message, { type: 'invalid_request_error', param });
+  let limit = DEFAULT_PAGE;
+  if (query.limit !== undefined) {
+    limit = typeof query.limit === 'string' && /^\d+$/.test(query.limit) ? Number(query.limit) : Number.NaN;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid(`limit: Input should be an integer between 1 and ${MAX_PAGE}`, 'limit');
+  }
+  const cursor = (name: 'after_id' | 'before_id'): number | undefined => {
+    const id = query[name];
+    if (id === undefined) return undefined;
+    const at = typeof id === 'string' ? models.findIndex((model) => model.id === id) : -1;
+    if (at < 0) throw invalid(`${name}: invalid cursor '${String(id)}'`, name);
+    return at;
+  };
+  if (query.after_id !== undefined && query.before_id !== undefined) throw invalid('Only one of after_id and before_id may be specified', 'after_id');
+  const before = cursor('before_id');
+  const after = cursor('after_id');
+  const start = before !== undefined ? Math.max(0, before - limit) : after !== undefined ? after + 1 : 0;
+  const end = before !== undefined ? before : Math.min(models.length, start + limit);
+  const page = models.slice(start, end);
+  return { data: page, has_more: before !== undefined ? start > 0 : end < models.length, first_id: page[0]?.id ?? null, last_id: page[page.length - 1]?.id ?? null };
 }
 
 function wantsAnthropic(request: FastifyRequest): boolean {
@@ -54,9 +94,13 @@ export function registerModels(app: FastifyInstance, context: GatewayContext): v
   app.get('/v1/models', async (request, reply) => {
     const data = await listAllModels(context);
     if (wantsAnthropic(request)) {
-      const models = data.map(anthropicModelInfo);
-      const page = { data: models, has_more: false, first_id: models[0]?.id ?? null, last_id: models[models.length - 1]?.id ?? null };
-      return reply.header('content-type', 'application/json').send(JSON.stringify(page));
+      try {
+        const page = anthropicModelPage(data.map(anthropicModelInfo) as Array<Record<string, unknown> & { id: string }>, request.query as Record<string, unknown>);
+        return reply.header('content-type', 'application/json').send(JSON.stringify(page));
+      } catch (error) {
+        if (error instanceof GatewayError) return sendAnthropicError(reply, error);
+        throw error;
+      }
     }
     return reply.header('content-type', 'application/json').send(JSON.stringify({ object: 'list', data }));
   });

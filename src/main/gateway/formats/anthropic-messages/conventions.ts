@@ -7,7 +7,9 @@
  *
  * A tool call's own state (Gemini signs function calls) has no place in a tool_use block: it
  * rides in an empty thinking block just before it, whose payload says `on: "tool_use"`, and is
- * given back to that tool call when the client replays the turn.
+ * given back to that tool call when the client replays the turn. Text's own state (Gemini
+ * signs the last text of a turn that followed thinking) rides likewise in an empty thinking
+ * block just AFTER that text, with `on: "text"`, and is given back to the text before it.
  */
 import type { CoreFinish, CoreUsage, ProviderData } from '../../../core/types.js';
 
@@ -20,9 +22,17 @@ export function signatureFor(providerData: ProviderData | undefined): string {
   return FOREIGN_PREFIX + Buffer.from(JSON.stringify(providerData), 'utf8').toString('base64url');
 }
 
+/** What a carrier thinking block's state belongs to: the tool_use block after it, or the text block before it. */
+export type CarriedOn = 'tool_use' | 'text';
+
+/** The signature of a thinking block carrying a tool call's or a text's provider data of another family. */
+export function carrierSignature(providerData: ProviderData, on: CarriedOn): string {
+  return FOREIGN_PREFIX + Buffer.from(JSON.stringify({ family: providerData.family, data: providerData.data, on }), 'utf8').toString('base64url');
+}
+
 /** The signature of the thinking block carrying a tool call's provider data of another family. */
 export function toolCallCarrierSignature(providerData: ProviderData): string {
-  return FOREIGN_PREFIX + Buffer.from(JSON.stringify({ family: providerData.family, data: providerData.data, on: 'tool_use' }), 'utf8').toString('base64url');
+  return carrierSignature(providerData, 'tool_use');
 }
 
 /** A tool call's provider data worth a carrier thinking block (another family's state). */
@@ -32,21 +42,22 @@ export function needsCarrier(providerData: ProviderData | undefined): providerDa
 
 /**
  * A client's thinking-block signature → the provider data it stands for (undefined when empty),
- * and `onToolUse` when it belongs to the tool_use block that follows.
+ * and `on` when it is a carrier: of the tool_use block that follows, or of the text block before.
  */
-export function decodeSignature(signature: string): { providerData: ProviderData | undefined; onToolUse: boolean } {
-  if (signature.length === 0) return { providerData: undefined, onToolUse: false };
+export function decodeSignature(signature: string): { providerData: ProviderData | undefined; on: CarriedOn | null } {
+  if (signature.length === 0) return { providerData: undefined, on: null };
   if (signature.startsWith(FOREIGN_PREFIX)) {
     try {
       const parsed = JSON.parse(Buffer.from(signature.slice(FOREIGN_PREFIX.length), 'base64url').toString('utf8')) as ProviderData & { on?: unknown };
       if (parsed && typeof parsed === 'object' && typeof parsed.family === 'string' && typeof parsed.data === 'object' && parsed.data !== null) {
-        return { providerData: { family: parsed.family, data: parsed.data }, onToolUse: parsed.on === 'tool_use' };
+        const on = parsed.on === 'tool_use' || parsed.on === 'text' ? parsed.on : null;
+        return { providerData: { family: parsed.family, data: parsed.data }, on };
       }
     } catch {
       // not ours after all: kept as an Anthropic signature
     }
   }
-  return { providerData: { family: 'anthropic', data: { signature } }, onToolUse: false };
+  return { providerData: { family: 'anthropic', data: { signature } }, on: null };
 }
 
 /** A client's thinking-block signature → the provider data it stands for (undefined when empty). */

@@ -166,8 +166,15 @@ function decodeMessages(messages: MessagesRequestWire['messages']): CoreMessage[
       for (const block of blocks) {
         if (block.type === 'thinking' && typeof block.signature === 'string') {
           const decoded = decodeSignature(block.signature);
-          if (decoded.onToolUse) {
+          if (decoded.on === 'tool_use') {
             carried = decoded.providerData;
+            continue;
+          }
+          if (decoded.on === 'text') {
+            // The state of the text just before (an empty text when Anthropic's format had none to keep).
+            const previous = content[content.length - 1];
+            if (previous?.type === 'text' && !previous.providerData) previous.providerData = decoded.providerData;
+            else content.push({ type: 'text', text: '', providerData: decoded.providerData });
             continue;
           }
         }

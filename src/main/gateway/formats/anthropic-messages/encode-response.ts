@@ -7,7 +7,7 @@
  * no Anthropic form and are left out.
  */
 import type { AssistantPart, CoreResponse } from '../../../core/types.js';
-import { anthropicStopReason, anthropicUsage, needsCarrier, signatureFor, toolCallCarrierSignature, type AnthropicUsageWire } from './conventions.js';
+import { anthropicStopReason, anthropicUsage, carrierSignature, needsCarrier, signatureFor, toolCallCarrierSignature, type AnthropicUsageWire } from './conventions.js';
 
 export interface AnthropicMessageWire {
   id: string;
@@ -45,10 +45,13 @@ export function encodeBlocks(parts: AssistantPart[]): Array<Record<string, unkno
   for (const part of parts) {
     switch (part.type) {
       case 'text': {
-        if (part.text.length === 0 && part.providerData) break;
-        const block: Record<string, unknown> = { type: 'text', text: part.text };
-        if (part.citations?.family === 'anthropic') block.citations = part.citations.data.citations;
-        blocks.push(block);
+        if (part.text.length > 0) {
+          const block: Record<string, unknown> = { type: 'text', text: part.text };
+          if (part.citations?.family === 'anthropic') block.citations = part.citations.data.citations;
+          blocks.push(block);
+        }
+        // Another family's state of this text (a Gemini signature) rides in a thinking block just after it.
+        if (needsCarrier(part.providerData)) blocks.push({ type: 'thinking', thinking: '', signature: carrierSignature(part.providerData, 'text') });
         break;
       }
       case 'refusal':

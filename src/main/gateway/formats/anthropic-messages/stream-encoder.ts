@@ -22,7 +22,7 @@
  */
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
-import { anthropicStopReason, anthropicUsage, needsCarrier, signatureFor, toolCallCarrierSignature } from './conventions.js';
+import { anthropicStopReason, anthropicUsage, carrierSignature, needsCarrier, signatureFor, toolCallCarrierSignature } from './conventions.js';
 import { messageId } from './encode-response.js';
 import { anthropicErrorBody } from './errors.js';
 
@@ -170,7 +170,17 @@ export class AnthropicStreamEncoder implements FormatStreamEncoder {
     if (block.kind === 'text' && providerData?.family === 'anthropic' && Array.isArray(providerData.data.citations)) {
       for (const citation of providerData.data.citations) out += delta({ type: 'citations_delta', citation });
     }
-    return out + frame('content_block_stop', { type: 'content_block_stop', index: open.index });
+    out += frame('content_block_stop', { type: 'content_block_stop', index: open.index });
+    const state = providerData;
+    if (block.kind === 'text' && needsCarrier(state)) {
+      // Another family's state of this text (a Gemini signature) rides in a thinking block just after it.
+      const index = this.nextIndex++;
+      out +=
+        frame('content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }) +
+        frame('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: carrierSignature(state, 'text') } }) +
+        frame('content_block_stop', { type: 'content_block_stop', index });
+    }
+    return out;
   }
 
   finish(): string {

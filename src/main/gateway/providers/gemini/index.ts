@@ -8,13 +8,15 @@ import type { CoreProviderAdapter } from '../types.js';
 import { parseGeminiEmbeddingsResponse, prepareGeminiEmbeddings } from './embeddings.js';
 import { geminiUpstreamError } from './errors.js';
 import { listGeminiModels } from './models.js';
-import { prepareGeminiRequest } from './request.js';
+import { prepareGeminiCountTokens, prepareGeminiRequest, readGeminiTokenCount } from './request.js';
 import { parseGeminiResponse } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
 
 export const geminiAdapter: CoreProviderAdapter = {
   nativeFormat: null,
   prepare: (core, target) => prepareGeminiRequest(core, target),
+  prepareCoreCountTokens: prepareGeminiCountTokens,
+  readTokenCount: readGeminiTokenCount,
   parseResponse: (body, target) => ({
     response: parseGeminiResponse(body, { providerName: target.provider.name, model: target.model, created: Math.floor(Date.now() / 1000) }),
   }),

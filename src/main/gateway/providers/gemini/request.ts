@@ -264,6 +264,20 @@ export function modelUrl(target: UpstreamTarget, method: string): string {
   return `${target.provider.baseUrl}/v1beta/models/${encodeURIComponent(bareModel(target.model))}:${method}`;
 }
 
+/** countTokens for the generateContent request a core request becomes (system, tools and all count). */
+export function prepareGeminiCountTokens(core: CoreRequest, target: UpstreamTarget): PreparedRequest {
+  const model = bareModel(target.model);
+  const { body } = buildGenerateContentRequest(core, model);
+  const json = { generateContentRequest: { model: `models/${model}`, ...body } };
+  return { method: 'POST', url: modelUrl(target, 'countTokens'), headers: geminiHeaders(target, 'application/json'), body: JSON.stringify(json), json };
+}
+
+/** `{totalTokens}` from countTokens. */
+export function readGeminiTokenCount(json: unknown): number | null {
+  const total = (json as { totalTokens?: unknown } | null)?.totalTokens;
+  return typeof total === 'number' && Number.isInteger(total) && total >= 0 ? total : null;
+}
+
 export function prepareGeminiRequest(core: CoreRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] } {
   const { body, warnings } = buildGenerateContentRequest(core, bareModel(target.model));
   const stream = core.stream;
