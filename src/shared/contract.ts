@@ -266,6 +266,8 @@ export interface StreamEventView {
 
 export interface RequestDetail extends RequestSummary {
   finishReason: string | null;
+  /** The OpenTelemetry trace the request was recorded under (32 hex digits), when telemetry is on. */
+  traceId: string | null;
   errorType: string | null;
   requestBody: unknown;
   upstreamRequestBody: unknown;

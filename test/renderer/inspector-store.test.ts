@@ -82,7 +82,7 @@ describe('the inspector store', () => {
   it('selects a request and refreshes its detail when it finishes', async () => {
     let finished = false;
     const client = new FakeClient({
-      'requests.get': ({ id }) => ({ ...summary({ id, status: finished ? 'success' : 'streaming' }), finishReason: null, errorType: null, requestBody: {}, upstreamRequestBody: {}, responseBody: null, bodiesAvailable: true, warnings: [], attemptDetails: [], requestHeaders: null, streamEvents: [] }),
+      'requests.get': ({ id }) => ({ ...summary({ id, status: finished ? 'success' : 'streaming' }), finishReason: null, traceId: null, errorType: null, requestBody: {}, upstreamRequestBody: {}, responseBody: null, bodiesAvailable: true, warnings: [], attemptDetails: [], requestHeaders: null, streamEvents: [] }),
     });
     const store = createInspectorStore(client);
     store.getState().select('x');

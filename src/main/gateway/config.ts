@@ -10,6 +10,7 @@ import type { ConcurrencyConfig } from './routing/concurrency-gate.js';
 import { DEFAULT_RETRY_CONFIG, type RetryConfig } from './routing/retry-policy.js';
 import { BUILT_IN_PRESETS, type ProviderPreset } from './providers/openai-compatible/presets.js';
 import { parseLimits, type LimitRule, type LimitRuleInput } from './policies/limits-config.js';
+import { checkTelemetryEntry, TelemetryConfigError, type TelemetryFileEntry } from '../telemetry/telemetry-config.js';
 import {
   DEFAULT_QUIRKS,
   compileModelRules,
@@ -77,6 +78,8 @@ export interface GatewayConfig {
   /** Rate limits and budgets (policies/limits.ts), in the file's order. */
   limits: LimitRule[];
   cache: CacheConfig;
+  /** OpenTelemetry export as the file gives it (checked; resolved with the OTEL_* environment at start). */
+  telemetry: TelemetryFileEntry;
 }
 
 /** The response cache (policies/response-cache.ts): off unless the config turns it on; a request may still ask for it. */
@@ -105,6 +108,7 @@ export interface ConfigFile {
   cache?: { enabled?: boolean; ttlSeconds?: number; maxEntries?: number; maxMegabytes?: number };
   providers?: Record<string, ProviderFileEntry>;
   limits?: LimitRuleInput[];
+  telemetry?: TelemetryFileEntry;
 }
 
 export interface ProviderFileEntry {
@@ -369,6 +373,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     circuitBreaker: breakerFrom(file.circuitBreaker),
     limits: parseLimits(file.limits),
     cache: cacheFrom(file.cache),
+    telemetry: telemetryFrom(file.telemetry),
   };
 }
 
@@ -376,4 +381,13 @@ function numberFrom(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const parsed = Number(value);
   return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+function telemetryFrom(value: unknown): TelemetryFileEntry {
+  try {
+    return checkTelemetryEntry(value);
+  } catch (error) {
+    if (error instanceof TelemetryConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
 }

@@ -13,6 +13,8 @@ import { createReliability, type Reliability, type RequestObserver } from '../ga
 import type { Policy } from '../gateway/pipeline/policy.js';
 import { LimitsPolicy } from '../gateway/policies/limits.js';
 import { ResponseCache } from '../gateway/policies/response-cache.js';
+import { resolveTelemetryConfig } from '../telemetry/telemetry-config.js';
+import { startTelemetry, TelemetryPolicy } from '../telemetry/telemetry-policy.js';
 import { InProcessCounters } from '../shared-state/in-process-counters.js';
 import { spendSince } from '../storage/limit-spend.js';
 import { costOfRecord } from '../storage/record-cost.js';
@@ -143,6 +145,14 @@ export function createApplication(options: ApplicationOptions): Application {
   });
   // Always present: a request may ask for the cache with `x-switchyard-cache: on` when the config leaves it off.
   const cache = new ResponseCache(config.cache);
+  // OpenTelemetry only when asked for (the config file or OTEL_EXPORTER_OTLP_*): the SDK is not even loaded otherwise.
+  const telemetryConfig = resolveTelemetryConfig(config.telemetry, environment);
+  const telemetry = telemetryConfig.enabled
+    ? new TelemetryPolicy(telemetryConfig, startTelemetry(telemetryConfig), () => {
+        const origin = context.runtime.origin ? new URL(context.runtime.origin) : null;
+        return origin ? { address: origin.hostname, port: Number(origin.port) } : null;
+      })
+    : null;
   const context: ServiceContext = {
     mode: options.mode,
     version: APP_VERSION,
@@ -209,7 +219,7 @@ export function createApplication(options: ApplicationOptions): Application {
     observers,
     reliability,
     // Limits first: a cached answer is still a request the limits count (at no cost).
-    policies: [limits, cache],
+    policies: telemetry ? [telemetry, limits, cache] : [limits, cache],
     services,
     events,
     context,
@@ -241,6 +251,7 @@ export function createApplication(options: ApplicationOptions): Application {
       await analytics?.close();
       await upstream.close();
       await requestLog.close();
+      await telemetry?.shutdown();
     },
   };
 }

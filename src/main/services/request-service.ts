@@ -46,6 +46,7 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
         return {
           ...stored.summary,
           finishReason: stored.finishReason,
+          traceId: stored.traceId,
           errorType: stored.errorType,
           requestBody: stored.requestBody,
           upstreamRequestBody: stored.upstreamRequestBody,
@@ -63,6 +64,7 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
       return {
         ...live,
         finishReason: record?.finishReason ?? null,
+        traceId: record?.traceId ?? null,
         errorType: record?.errorType ?? null,
         requestBody: record?.requestBody ?? null,
         upstreamRequestBody: record?.upstreamRequestBody ?? null,

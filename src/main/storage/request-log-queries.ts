@@ -42,12 +42,13 @@ interface RequestRow {
   conversation_id: string | null;
   warnings_json: string | null;
   tags_json: string;
+  trace_id: string | null;
 }
 
 const SELECT_REQUEST = `SELECT r.seq, r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider,
   r.status, r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens, r.output_tokens,
   r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd, r.priced, r.cache_hit, r.time_to_first_token_ms, r.latency_ms,
-  r.attempts, r.finish_reason, r.gateway_key_id, r.user, r.conversation_id, r.warnings_json,
+  r.attempts, r.finish_reason, r.gateway_key_id, r.user, r.conversation_id, r.warnings_json, r.trace_id,
   (SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq) AS tags_json
   FROM requests r`;
 
@@ -164,6 +165,7 @@ export function listRequests(database: SqliteDatabase, filters: RequestFilters, 
 export interface StoredRequestDetail {
   summary: RequestSummary;
   finishReason: string | null;
+  traceId: string | null;
   errorType: string | null;
   warnings: RequestWarningView[];
   attempts: AttemptView[];
@@ -204,6 +206,7 @@ export function getRequest(database: SqliteDatabase, id: string): StoredRequestD
   return {
     summary: summaryOfRow(row),
     finishReason: row.finish_reason,
+    traceId: row.trace_id,
     errorType: row.error_type,
     warnings: row.warnings_json ? (JSON.parse(row.warnings_json) as RequestWarningView[]) : [],
     attempts: attempts.map((attempt) => ({

@@ -88,6 +88,15 @@ function Overview({ detail }: { detail: RequestDetail }): JSX.Element {
         ))}
       </dl>
       {detail.usageEstimated ? <p className="muted small">The provider reported no usage; tokens are estimated.</p> : null}
+      {detail.traceId ? (
+        <div className="field">
+          <span className="field-label">Trace</span>
+          <div className="inline-value">
+            <code className="mono">{detail.traceId}</code>
+            <CopyButton text={detail.traceId} compact label="Copy trace id" />
+          </div>
+        </div>
+      ) : null}
       <h4>Attempts</h4>
       {detail.attemptDetails.length === 0 ? (
         <p className="muted small">{live ? 'Routing…' : 'No upstream attempt (refused by the gateway).'}</p>
