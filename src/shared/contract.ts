@@ -445,8 +445,24 @@ export interface SettingsView {
   dataDirectory: string;
   /** Desktop only; null where not supported (headless). */
   startAtLogin: boolean | null;
-  /** Settings that take effect at the next start (host, port, auth). */
+  /** Settings that take effect at the next start (host, port, auth, telemetry). */
   restartRequired: boolean;
+  telemetry: TelemetrySettingsView;
+}
+
+/** OpenTelemetry export as Settings edits it (headers, which may hold keys, only from the config file or OTEL_EXPORTER_OTLP_HEADERS). */
+export interface TelemetrySettingsView {
+  enabled: boolean;
+  /** The collector's base URL, e.g. http://localhost:4318. */
+  endpoint: string;
+  protocol: 'http/protobuf' | 'http/json';
+  captureContent: boolean;
+  /** Exporting now (the settings above apply at the next start). */
+  active: boolean;
+  /** Where the running configuration came from. */
+  source: 'config' | 'environment' | 'default';
+  /** Spans the bounded export queue dropped since start. */
+  droppedSpans: number;
 }
 
 export interface SettingsUpdate {
@@ -457,6 +473,7 @@ export interface SettingsUpdate {
   priceOverrides?: PriceOverrideView[];
   retention?: Partial<RetentionSettingsView>;
   startAtLogin?: boolean;
+  telemetry?: Partial<Pick<TelemetrySettingsView, 'enabled' | 'endpoint' | 'protocol' | 'captureContent'>>;
 }
 
 export interface ExportInput {

@@ -33,9 +33,9 @@ afterAll(async () => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
-async function start(config: Record<string, unknown>, environment: NodeJS.ProcessEnv = {}): Promise<{ gateway: RunningGateway; key: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-otel-'));
-  directories.push(dataDir);
+async function start(config: Record<string, unknown>, environment: NodeJS.ProcessEnv = {}, existing?: string): Promise<{ gateway: RunningGateway; key: string; dataDir: string }> {
+  const dataDir = existing ?? mkdtempSync(join(tmpdir(), 'switchyard-otel-'));
+  if (!existing) directories.push(dataDir);
   const configFile = join(dataDir, 'config.json');
   writeFileSync(configFile, JSON.stringify({ retries: { maxRetries: 0 }, ...config }));
   const gateway = await startGateway({
@@ -53,8 +53,8 @@ async function start(config: Record<string, unknown>, environment: NodeJS.Proces
       ...environment,
     },
   });
-  const key = (await gateway.application.services['gateway-keys.create']({ name: 'otel' })).key;
-  return { gateway, key };
+  const key = (await gateway.application.services['gateway-keys.create']({ name: `otel-${directories.length}-${Date.now()}` })).key;
+  return { gateway, key, dataDir };
 }
 
 async function chat(gateway: RunningGateway, key: string, content: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<{ status: number; id: string; body: any }> {
@@ -150,6 +150,22 @@ describe('OpenTelemetry export', () => {
     expect((await gateway.application.services['requests.get']({ id: answered.id }))?.traceId).toBeNull();
     await gateway.close();
     expect(receiver.spans.length).toBe(before);
+  });
+
+  it('Settings turn it on for the next start', async () => {
+    const first = await start({});
+    const services = first.gateway.application.services;
+    expect((await services['settings.get'](undefined)).telemetry).toMatchObject({ enabled: false, active: false });
+    await expect(services['settings.update']({ telemetry: { protocol: 'grpc' as never } })).rejects.toThrow('grpc is not supported');
+    const saved = await services['settings.update']({ telemetry: { enabled: true, endpoint: receiver.url, protocol: 'http/json', captureContent: false } });
+    expect(saved.telemetry).toMatchObject({ enabled: true, endpoint: receiver.url, protocol: 'http/json', active: false });
+    expect(saved.restartRequired).toBe(true);
+    await first.gateway.close();
+    const second = await start({}, {}, first.dataDir);
+    expect((await second.gateway.application.services['settings.get'](undefined)).telemetry).toMatchObject({ enabled: true, active: true, source: 'config' });
+    const answered = await chat(second.gateway, second.key, 'traced after a restart');
+    await second.gateway.close();
+    expect(receiver.spans.some((span) => span.attributes['switchyard.request_id'] === answered.id)).toBe(true);
   });
 
   it('rejects a bad telemetry config with a clear error', async () => {

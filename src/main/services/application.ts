@@ -180,6 +180,7 @@ export function createApplication(options: ApplicationOptions): Application {
     reliability,
     limits,
     cache,
+    telemetry: { config: telemetryConfig, policy: telemetry },
     shell: options.shell ?? {},
   };
   const directory = new ProviderDirectory(context);

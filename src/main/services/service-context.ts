@@ -8,6 +8,8 @@ import type { OperationName, Operations } from '../../shared/contract.js';
 import type { GatewayConfig } from '../gateway/config.js';
 import type { LimitsPolicy } from '../gateway/policies/limits.js';
 import type { ResponseCache } from '../gateway/policies/response-cache.js';
+import type { TelemetryConfig } from '../telemetry/telemetry-config.js';
+import type { TelemetryPolicy } from '../telemetry/telemetry-policy.js';
 import type { Reliability } from '../gateway/context.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
 import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
@@ -69,5 +71,7 @@ export interface ServiceContext {
   limits: LimitsPolicy;
   /** The response cache: its statistics and Clear in Settings. */
   cache: ResponseCache;
+  /** OpenTelemetry as resolved at start (config file, settings, OTEL_*), and its policy when on. */
+  telemetry: { config: TelemetryConfig; policy: TelemetryPolicy | null };
   shell: ShellHooks;
 }

@@ -7,10 +7,11 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import type { PriceOverrideView, RetentionSettingsView, SettingsUpdate, SettingsView } from '../../shared/contract.js';
+import type { PriceOverrideView, RetentionSettingsView, SettingsUpdate, SettingsView, TelemetrySettingsView } from '../../shared/contract.js';
 import { parsePriceOverrides, type PriceOverrides } from '../pricing/catalog.js';
 import { exportRequests } from '../storage/export.js';
 import { applyRetention } from '../storage/retention.js';
+import { checkTelemetryEntry } from '../telemetry/telemetry-config.js';
 import { OperationError, isRecord } from './operation-error.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 import type { StoredSettings } from './settings-store.js';
@@ -86,6 +87,7 @@ export function settingsView(context: ServiceContext): SettingsView {
   const boundPort = context.runtime.origin ? Number(new URL(context.runtime.origin).port) : context.config.port;
   const port = stored.port ?? (context.config.port === 0 ? boundPort : context.config.port);
   const authRequired = stored.authRequired ?? context.config.auth;
+  const telemetry = telemetryView(context);
   return {
     host,
     port,
@@ -95,8 +97,41 @@ export function settingsView(context: ServiceContext): SettingsView {
     retention: context.settings.retention(),
     dataDirectory: context.dataDirectory,
     startAtLogin: context.shell.getStartAtLogin ? context.shell.getStartAtLogin() : null,
-    restartRequired: host !== context.config.host || authRequired !== context.config.auth || (port !== context.config.port && context.config.port !== 0),
+    restartRequired:
+      host !== context.config.host || authRequired !== context.config.auth || (port !== context.config.port && context.config.port !== 0) || telemetry.enabled !== telemetry.active,
+    telemetry,
   };
+}
+
+/** Telemetry as Settings shows it: what is saved (or running), whether it runs, and its drops. */
+function telemetryView(context: ServiceContext): TelemetrySettingsView {
+  const running = context.telemetry.config;
+  const saved = context.settings.get().telemetry ?? {};
+  const base = running.tracesUrl.replace(/\/v1\/traces$/, '');
+  return {
+    enabled: saved.enabled ?? running.enabled,
+    endpoint: saved.endpoint ?? base,
+    protocol: saved.protocol ?? running.protocol,
+    captureContent: saved.captureContent ?? running.captureContent,
+    active: context.telemetry.policy !== null,
+    source: running.source,
+    droppedSpans: context.telemetry.policy?.droppedSpans() ?? 0,
+  };
+}
+
+function readTelemetry(value: unknown): NonNullable<StoredSettings['telemetry']> {
+  if (!isRecord(value)) throw new OperationError('telemetry must be an object');
+  const entry: NonNullable<StoredSettings['telemetry']> = {};
+  if (value.enabled !== undefined) entry.enabled = value.enabled === true;
+  if (value.captureContent !== undefined) entry.captureContent = value.captureContent === true;
+  if (value.endpoint !== undefined) entry.endpoint = String(value.endpoint).trim();
+  if (value.protocol !== undefined) entry.protocol = value.protocol as 'http/protobuf' | 'http/json';
+  try {
+    checkTelemetryEntry(entry);
+  } catch (error) {
+    throw new OperationError((error as Error).message);
+  }
+  return entry;
 }
 
 export async function runRetention(context: ServiceContext): Promise<{ requestsDeleted: number; bodiesDeleted: number; usedBytesAfter: number }> {
@@ -129,6 +164,7 @@ export function createSettingsService(context: ServiceContext): Pick<OperationHa
       if (input.aliases !== undefined) change.aliases = readAliases(input.aliases);
       if (input.priceOverrides !== undefined) change.priceOverrides = readPriceOverrides(input.priceOverrides);
       if (input.retention !== undefined) change.retention = readRetention(input.retention, context.settings.retention());
+      if (input.telemetry !== undefined) change.telemetry = { ...(context.settings.get().telemetry ?? {}), ...readTelemetry(input.telemetry) };
       if (input.startAtLogin !== undefined) {
         if (!context.shell.setStartAtLogin) throw new OperationError('Start at login is only available in the desktop app.', 'not_supported');
         context.shell.setStartAtLogin(input.startAtLogin === true);

@@ -23,6 +23,8 @@ export interface StoredSettings {
   providerBaseUrls?: Record<string, string>;
   /** Limit rules saved from Settings: they replace the config file's `limits`. */
   limits?: LimitRuleView[];
+  /** OpenTelemetry export saved from Settings (no headers): merged over the config file's `telemetry`. */
+  telemetry?: { enabled?: boolean; endpoint?: string; protocol?: 'http/protobuf' | 'http/json'; captureContent?: boolean };
   /** When the desktop app made its first gateway key (epoch ms): it is made once, never again. */
   firstGatewayKeyCreatedAt?: number;
 }
@@ -83,6 +85,7 @@ export class SettingsStore {
     if (settings.authRequired !== undefined) merged.auth = settings.authRequired;
     if (settings.aliases) merged.aliases = { ...(merged.aliases ?? {}), ...settings.aliases };
     if (settings.limits !== undefined) merged.limits = structuredClone(settings.limits);
+    if (settings.telemetry !== undefined) merged.telemetry = { ...(merged.telemetry ?? {}), ...settings.telemetry };
     if (settings.providerBaseUrls) {
       const providers = { ...(merged.providers ?? {}) };
       for (const [id, baseUrl] of Object.entries(settings.providerBaseUrls)) providers[id] = { ...(providers[id] ?? {}), baseUrl };

@@ -240,6 +240,59 @@ function DataSection({ settings, save }: SectionProps): JSX.Element {
   );
 }
 
+function TelemetrySection({ settings, save }: SectionProps): JSX.Element {
+  const [enabled, setEnabled] = useState(settings.telemetry.enabled);
+  const [endpoint, setEndpoint] = useState(settings.telemetry.endpoint);
+  const [protocol, setProtocol] = useState(settings.telemetry.protocol);
+  const [captureContent, setCaptureContent] = useState(settings.telemetry.captureContent);
+  const [message, setMessage] = useState<string | null>(null);
+  const submit = async (event: FormEvent): Promise<void> => {
+    event.preventDefault();
+    if (await save({ telemetry: { enabled, endpoint: endpoint.trim(), protocol, captureContent } })) setMessage('Saved. Telemetry settings apply at the next start.');
+  };
+  const running = settings.telemetry;
+  return (
+    <form onSubmit={(event) => void submit(event)} className="settings-form">
+      <p className="muted small">
+        {running.active ? `Exporting traces and metrics now (${running.source === 'environment' ? 'from the OTEL_ variables' : 'from the configuration'}).` : 'Not exporting now.'}
+        {running.droppedSpans > 0 ? ` ${running.droppedSpans.toLocaleString('en-US')} spans were dropped (the collector is slower than the traffic).` : ''}
+      </p>
+      <label className="toggle">
+        <input type="checkbox" checked={enabled} onChange={(event) => setEnabled(event.target.checked)} />
+        Export a trace of every model call and metrics over OTLP/HTTP
+      </label>
+      <div className="field-row">
+        <label className="field">
+          <span className="field-label">Collector endpoint</span>
+          <input className="mono" value={endpoint} placeholder="http://localhost:4318" spellCheck={false} onChange={(event) => setEndpoint(event.target.value)} />
+        </label>
+        <label className="field narrow">
+          <span className="field-label">Protocol</span>
+          <select value={protocol} onChange={(event) => setProtocol(event.target.value as typeof protocol)}>
+            <option value="http/protobuf">http/protobuf</option>
+            <option value="http/json">http/json</option>
+          </select>
+        </label>
+      </div>
+      <label className="toggle">
+        <input type="checkbox" checked={captureContent} onChange={(event) => setCaptureContent(event.target.checked)} />
+        Include prompts and answers in spans (gen_ai.input.messages / gen_ai.output.messages)
+      </label>
+      <p className="muted small">Headers such as a collector's API key: OTEL_EXPORTER_OTLP_HEADERS or the config file's telemetry.headers.</p>
+      {message ? (
+        <p className="callout info small" role="status">
+          {message}
+        </p>
+      ) : null}
+      <div className="form-actions">
+        <button type="submit" className="button primary">
+          Save telemetry
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function DesktopSection({ settings, save }: SectionProps): JSX.Element {
   return (
     <div className="settings-form">
@@ -257,6 +310,7 @@ const SECTIONS: Array<{ id: string; title: string; description: string; Componen
   { id: 'prices', title: 'Prices', description: 'Price overrides and prices for custom or local models.', Component: PricesSection },
   { id: 'limits', title: 'Limits and budgets', description: 'Requests and tokens per minute, spend per day and month, by key, tag or user.', Component: () => <LimitsSettings /> },
   { id: 'cache', title: 'Response cache', description: 'The same prompt asked again, answered at no cost.', Component: () => <CacheSettings /> },
+  { id: 'telemetry', title: 'OpenTelemetry', description: 'Traces and metrics of every model call, to your collector.', Component: TelemetrySection },
   { id: 'data', title: 'Data, retention and export', description: 'What is kept, for how long, and exports of the request log.', Component: DataSection },
   { id: 'desktop', title: 'Desktop', description: 'How the app starts.', Component: DesktopSection, visible: (settings) => settings.startAtLogin !== null },
 ];
