@@ -52,7 +52,7 @@ describe('the first gateway key', () => {
     const listed = await application.services['gateway-keys.list']();
     expect(listed.map((key) => key.id)).toEqual([taken!.record.id]);
     expect(JSON.stringify(listed)).not.toContain(taken!.key);
-    expect(application.context.gatewayKeys.verify(taken!.key)?.name).toBe(FIRST_KEY_NAME);
+    expect((await application.context.gatewayKeys.verify(taken!.key))?.name).toBe(FIRST_KEY_NAME);
     // Settings remember that it was made, and hold nothing of the key.
     const settings = readFileSync(join(directory, SETTINGS_FILE_NAME), 'utf8');
     expect(JSON.parse(settings).firstGatewayKeyCreatedAt).toBeGreaterThan(0);

@@ -36,10 +36,10 @@ describe('AppGatewayAuth', () => {
   it('accepts the environment key, the playground key and created keys, nothing else', async () => {
     const manager = new MemoryGatewayKeyManager();
     const auth = new AppGatewayAuth(manager, 'env-secret-key');
-    expect(auth.verify('env-secret-key')?.id).toBe('env');
+    expect((await auth.verify('env-secret-key'))?.id).toBe('env');
     expect(auth.verify(auth.playgroundKey)).toMatchObject({ id: PLAYGROUND_KEY_ID, tags: [{ key: 'source', value: 'playground' }] });
     const { key } = await manager.create({ name: 'x' });
-    expect(auth.verify(key)?.name).toBe('x');
+    expect((await auth.verify(key))?.name).toBe('x');
     expect(auth.verify('')).toBeNull();
     expect(auth.verify('sy-guess')).toBeNull();
     expect(auth.hasClientKeys()).toBe(true);

@@ -12,8 +12,8 @@ export type { GatewayKeyIdentity } from '../core/record.js';
 import type { GatewayKeyIdentity } from '../core/record.js';
 
 export interface GatewayAuth {
-  /** The key's identity, or null when the token is not a valid key. */
-  verify(token: string): GatewayKeyIdentity | null;
+  /** The key's identity, or null when the token is not a valid key (a shared store answers asynchronously). */
+  verify(token: string): GatewayKeyIdentity | null | Promise<GatewayKeyIdentity | null>;
   /** Whether any key exists at all (a gateway with none refuses everything, with a hint). */
   hasKeys(): boolean;
 }
@@ -67,7 +67,10 @@ export function readGatewayToken(headers: Record<string, string | string[] | und
   return null;
 }
 
-export function authenticate(auth: GatewayAuth, headers: Record<string, string | string[] | undefined>): GatewayKeyIdentity {
+/** A key check that answers at once (a fixed list, SQLite) authenticates synchronously. */
+export function authenticate(auth: GatewayAuth & { verify(token: string): GatewayKeyIdentity | null }, headers: Record<string, string | string[] | undefined>): GatewayKeyIdentity;
+export function authenticate(auth: GatewayAuth, headers: Record<string, string | string[] | undefined>): GatewayKeyIdentity | Promise<GatewayKeyIdentity>;
+export function authenticate(auth: GatewayAuth, headers: Record<string, string | string[] | undefined>): GatewayKeyIdentity | Promise<GatewayKeyIdentity> {
   const token = readGatewayToken(headers);
   if (!auth.hasKeys()) {
     throw new GatewayError(
@@ -84,13 +87,15 @@ export function authenticate(auth: GatewayAuth, headers: Record<string, string |
     );
   }
   const identity = auth.verify(token);
-  if (!identity) {
-    throw new GatewayError(401, `Incorrect gateway key provided: ${maskSecret(token)}. Use a key created for this Switchyard gateway.`, {
-      type: 'invalid_request_error',
-      code: 'invalid_api_key',
-    });
-  }
-  return identity;
+  if (identity instanceof Promise) return identity.then((found) => found ?? refuseKey(token));
+  return identity ?? refuseKey(token);
+}
+
+function refuseKey(token: string): never {
+  throw new GatewayError(401, `Incorrect gateway key provided: ${maskSecret(token)}. Use a key created for this Switchyard gateway.`, {
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  });
 }
 
 /** Host names accepted in the Host header. */

@@ -232,7 +232,16 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         }
       }
       if (config.auth && (request.routeOptions.config as { public?: boolean } | undefined)?.public !== true) {
-        request.gatewayKey = authenticate(deps.auth, request.headers);
+        const identity = authenticate(deps.auth, request.headers);
+        if (identity instanceof Promise) {
+          // A shared key store (PostgreSQL) answers asynchronously.
+          identity.then((found) => {
+            request.gatewayKey = found;
+            done();
+          }, done);
+          return;
+        }
+        request.gatewayKey = identity;
       }
       done();
     } catch (error) {

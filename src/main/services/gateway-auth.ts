@@ -32,7 +32,7 @@ export class AppGatewayAuth implements GatewayAuth {
     return this.environmentKeyPresent;
   }
 
-  verify(token: string): GatewayKeyIdentity | null {
+  verify(token: string): GatewayKeyIdentity | null | Promise<GatewayKeyIdentity | null> {
     return this.fixed.verify(token) ?? this.managed.verify(token);
   }
 

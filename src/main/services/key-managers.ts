@@ -35,8 +35,12 @@ export interface GatewayKeyManager {
   create(request: GatewayKeyCreateRequest): Promise<{ key: string; record: GatewayKeyRecord }>;
   list(): Promise<GatewayKeyRecord[]>;
   revoke(id: string): Promise<void>;
-  /** The identity of a valid (not revoked, not expired) key; records its use. Cheap: runs per request. */
-  verify(token: string): GatewayKeyIdentity | null;
+  /**
+   * The identity of a valid (not revoked, not expired) key; records its use. Cheap: runs per
+   * request. A shared store (PostgreSQL) answers asynchronously, so a key revoked on another
+   * instance is refused from the next request.
+   */
+  verify(token: string): GatewayKeyIdentity | null | Promise<GatewayKeyIdentity | null>;
   /** Whether at least one usable key exists. */
   hasKeys(): boolean;
 }

@@ -1,0 +1,239 @@
+/**
+ * The request log on PostgreSQL, as the gateway sees it: the same observer and the same
+ * durability as the SQLite log (../request-log.ts), with PostgreSQL behind it.
+ *
+ * "Answered means logged", even under kill -9: before a response's last bytes go out the
+ * record's facts (without bodies) are appended to this instance's journal in its data
+ * folder with one synchronous write; batches (every `flushIntervalMs`, default 50 ms, or
+ * 256 records) are then written to PostgreSQL in one transaction each. The two journal
+ * files alternate as in SQLite's log: once everything in the older one is committed it is
+ * emptied. On open, journal lines whose request is not in PostgreSQL are written first
+ * (without bodies, which were only in memory). Each instance has its own data folder and
+ * journal; the database is shared.
+ *
+ * PostgreSQL unreachable: batches are kept (and stay journalled) and retried every
+ * second; requests keep being answered. Records PostgreSQL refuses even one by one
+ * (hostile content) are reported and their journal lines kept for the next start.
+ */
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestObserver } from '../../core/record.js';
+import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
+import { JOURNAL_FILE_NAMES, journalEntry } from '../request-log.js';
+import type { StoredRequestRecord } from '../stored-record.js';
+import type { PostgresPool } from './connection.js';
+import { isConnectionError, loggedRequestIds, writeRequestsToPostgres } from './request-writer.js';
+
+export interface PostgresRequestLogOptions {
+  priceOverrides?: PriceOverrides;
+  storeBodies?: boolean;
+  /** How long records gather before a transaction (ms, default 50). */
+  flushIntervalMs?: number;
+  /** Records per transaction (default 256). */
+  maxBatchSize?: number;
+  /** Wait before retrying when PostgreSQL cannot be reached (ms, default 1000). */
+  retryDelayMs?: number;
+  onError?: (error: Error) => void;
+}
+
+export interface PostgresRequestLog {
+  observer: RequestObserver;
+  /** Records written from the journal at open. */
+  replayed: number;
+  setPriceOverrides(overrides: PriceOverrides): void;
+  setStoreBodies(storeBodies: boolean): void;
+  /** Resolves once every record handed over so far is committed (or reported as unwritable). */
+  committed(): Promise<void>;
+  readonly pendingCount: number;
+  close(): Promise<void>;
+}
+
+/** Journal lines of a data folder, one record per request id (the first line wins). */
+export function readJournals(dataDirectory: string): StoredRequestRecord[] {
+  const records: StoredRequestRecord[] = [];
+  const seen = new Set<string>();
+  for (const name of JOURNAL_FILE_NAMES) {
+    let text: string;
+    try {
+      text = readFileSync(join(dataDirectory, name), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        const record = JSON.parse(line) as StoredRequestRecord;
+        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
+        seen.add(record.id);
+        records.push(record);
+      } catch {
+        // A torn last line from the moment of the kill: its response never finished either.
+      }
+    }
+  }
+  return records;
+}
+
+/** Writes the journal lines whose request is not in PostgreSQL (without bodies); leaves the files alone. Returns how many. */
+export async function replayJournalsIntoPostgres(dataDirectory: string, pool: PostgresPool, priceBook: PriceBook): Promise<number> {
+  const records = readJournals(dataDirectory);
+  let replayed = 0;
+  for (let start = 0; start < records.length; start += 1000) {
+    const chunk = records.slice(start, start + 1000);
+    const logged = await loggedRequestIds(pool, chunk.map((record) => record.id));
+    const missing = chunk.filter((record) => !logged.has(record.id));
+    const result = await writeRequestsToPostgres(pool, missing, priceBook, false);
+    if (result.failed.length > 0) throw new Error(`${result.failed.length} journalled request(s) could not be written: ${result.failed[0]!.error.message}`);
+    replayed += result.written;
+  }
+  return replayed;
+}
+
+export async function openPostgresRequestLog(dataDirectory: string, pool: PostgresPool, options: PostgresRequestLogOptions = {}): Promise<PostgresRequestLog> {
+  let priceBook = createPriceBook(options.priceOverrides ?? {});
+  let storeBodies = options.storeBodies ?? true;
+  const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 50);
+  const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const replayed = await replayJournalsIntoPostgres(dataDirectory, pool, priceBook);
+  const journals = JOURNAL_FILE_NAMES.map((name) => {
+    const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
+    ftruncateSync(descriptor, 0);
+    return { descriptor, lastSequence: 0 };
+  });
+  let current = 0;
+  let sequence = 0;
+  let committedSequence = 0;
+  let queue: Array<{ record: StoredRequestRecord; sequence: number }> = [];
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<void> | null = null;
+  let journalsPinned = false;
+  let closed = false;
+  let reportedOffline = false;
+  let waiters: Array<{ sequence: number; resolve: () => void }> = [];
+
+  const settle = (): void => {
+    const ready = waiters.filter((waiter) => waiter.sequence <= committedSequence);
+    waiters = waiters.filter((waiter) => waiter.sequence > committedSequence);
+    for (const waiter of ready) waiter.resolve();
+  };
+
+  const committedUpTo = (last: number): void => {
+    committedSequence = Math.max(committedSequence, last);
+    const older = journals[1 - current]!;
+    if (!journalsPinned && older.lastSequence <= committedSequence) {
+      ftruncateSync(older.descriptor, 0);
+      older.lastSequence = 0;
+      if (journals[current]!.lastSequence > 0) current = 1 - current;
+    }
+    settle();
+  };
+
+  const schedule = (delay: number): void => {
+    if (timer || writing) return;
+    timer = setTimeout(() => {
+      timer = null;
+      void drain();
+    }, delay);
+    timer.unref();
+  };
+
+  async function drain(): Promise<void> {
+    if (writing) return writing;
+    writing = (async () => {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, maxBatchSize);
+        try {
+          const result = await writeRequestsToPostgres(pool, batch.map((entry) => entry.record), priceBook, storeBodies);
+          queue = queue.slice(batch.length);
+          if (reportedOffline) options.onError?.(new Error('PostgreSQL is reachable again; the requests kept meanwhile are written'));
+          reportedOffline = false;
+          if (result.failed.length > 0) {
+            journalsPinned = true;
+            for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
+          }
+          committedUpTo(batch[batch.length - 1]!.sequence);
+        } catch (error) {
+          if (!isConnectionError(error)) {
+            // Not the connection and not one record: keep the records journalled, drop them here.
+            journalsPinned = true;
+            queue = queue.slice(batch.length);
+            options.onError?.(new Error(`${batch.length} request(s) not logged (${(error as Error).message}); they stay in the journal`));
+            committedUpTo(batch[batch.length - 1]!.sequence);
+            continue;
+          }
+          if (!reportedOffline) options.onError?.(new Error(`PostgreSQL unreachable (${(error as Error).message}); requests are kept in the journal and retried`));
+          reportedOffline = true;
+          if (closed) return;
+          writing = null;
+          schedule(retryDelayMs);
+          return;
+        }
+      }
+    })();
+    const running = writing;
+    try {
+      await running;
+    } finally {
+      if (writing === running) writing = null;
+      if (queue.length > 0 && !closed) schedule(0);
+    }
+  }
+
+  const observer: RequestObserver = {
+    requestFinished(record) {
+      if (closed) return;
+      sequence += 1;
+      const journal = journals[current]!;
+      try {
+        writeSync(journal.descriptor, journalEntry(record));
+        journal.lastSequence = sequence;
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
+      queue.push({ record, sequence });
+      schedule(queue.length >= maxBatchSize ? 0 : flushIntervalMs);
+    },
+  };
+
+  return {
+    observer,
+    replayed,
+    setPriceOverrides(overrides) {
+      priceBook = createPriceBook(overrides);
+    },
+    setStoreBodies(value) {
+      storeBodies = value;
+    },
+    committed() {
+      if (committedSequence >= sequence) return Promise.resolve();
+      const target = sequence;
+      const promise = new Promise<void>((resolve) => waiters.push({ sequence: target, resolve }));
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
+      void drain();
+      return promise;
+    },
+    get pendingCount() {
+      return sequence - committedSequence;
+    },
+    async close() {
+      if (closed) return;
+      // Closed first: a last attempt that finds PostgreSQL gone schedules no retry.
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await drain();
+      const unwritten = queue.length > 0;
+      for (const journal of journals) {
+        if (!journalsPinned && !unwritten) ftruncateSync(journal.descriptor, 0);
+        closeSync(journal.descriptor);
+      }
+      // Whatever is left (PostgreSQL unreachable) stays journalled for the next start.
+      for (const waiter of waiters) waiter.resolve();
+      waiters = [];
+    },
+  };
+}
