@@ -205,3 +205,23 @@ describe('a thinking round trip to Gemini', () => {
     expect(signed[0].text).toBe(defaultGeminiReply('Think about the sky.'));
   });
 });
+
+describe('failures and cache usage, translated', () => {
+  it.each([GEMINI, OLLAMA])('a failure after the answer began is an Anthropic error event (%s)', async (model) => {
+    const events: string[] = [];
+    const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: 'user', content: 'x [error:midstream]' }] });
+    stream.on('streamEvent', (event) => events.push(event.type));
+    await expect(stream.finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+    expect(events[0]).toBe('message_start');
+    expect(events).not.toContain('message_stop');
+  });
+
+  it("Gemini's cached prompt tokens arrive as cache_read_input_tokens, outside input_tokens", async () => {
+    const message = await client.messages.create({ model: GEMINI, max_tokens: 100, messages: [{ role: 'user', content: 'a cached prompt with several words [cache]' }] });
+    const upstream = last(gemini.requests).body;
+    const usage = geminiUsageFor(upstream) as { promptTokenCount: number; cachedContentTokenCount: number };
+    expect(usage.cachedContentTokenCount).toBeGreaterThan(0);
+    expect(message.usage.cache_read_input_tokens).toBe(usage.cachedContentTokenCount);
+    expect(message.usage.input_tokens).toBe(usage.promptTokenCount - usage.cachedContentTokenCount);
+  });
+});
