@@ -16,6 +16,7 @@ import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
 import { registerMessages } from './routes/messages.js';
+import { registerResponses } from './routes/responses.js';
 import { sendError as sendOpenAIError } from './routes/send-error.js';
 import { anthropicErrorBody, sendAnthropicError } from './formats/anthropic-messages/errors.js';
 import { RequestRecorder } from './request-record.js';
@@ -287,6 +288,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.get('/health', { config: { public: true } }, async (_request, reply) => reply.send({ status: 'ok' }));
   registerChatCompletions(app, context);
   registerMessages(app, context);
+  registerResponses(app, context);
   registerEmbeddings(app, context);
   registerModels(app, context);
 

@@ -1,0 +1,212 @@
+/**
+ * A validated Responses request → the core request.
+ *
+ * - `instructions`, and system/developer messages before the first other item → `system`;
+ *   later ones → role `system` messages.
+ * - Input items: `message` (input_text / output_text / input_image / input_file parts),
+ *   `function_call`, `function_call_output`, `custom_tool_call` and its `_output`, `reasoning`
+ *   (summary text, encrypted content kept as OpenAI provider data). Consecutive assistant-side
+ *   items make one assistant turn, consecutive outputs one tool turn. Other items (hosted-tool
+ *   calls) are kept as native OpenAI parts.
+ * - Custom (freeform) tools, such as Codex's `apply_patch`, become function tools with one
+ *   string argument `input` (CUSTOM_INPUT_SCHEMA), so every upstream can call them; their
+ *   calls and outputs in the history are rewritten the same way, and the encoder turns a call
+ *   of such a tool back into a `custom_tool_call`.
+ * - Other top-level fields (store, include, previous_response_id …) are not forwarded.
+ * - Hosted tools (web_search, file_search …) are kept as hosted OpenAI tools: an upstream of
+ *   another family drops them with a recorded warning.
+ */
+import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
+import { mediaSource } from '../openai-chat/decode.js';
+import type { ResponsesRequestWire } from './schema.js';
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export const CUSTOM_INPUT_SCHEMA = { type: 'object', properties: { input: { type: 'string', description: 'The raw input to the tool.' } }, required: ['input'], additionalProperties: false };
+
+function textOf(part: Record<string, unknown>): string {
+  return typeof part.text === 'string' ? part.text : '';
+}
+
+function userParts(content: unknown): UserPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) return [];
+  const out: UserPart[] = [];
+  for (const part of content) {
+    if (!isRecord(part)) continue;
+    if (part.type === 'input_text' || part.type === 'output_text' || part.type === 'text') out.push({ type: 'text', text: textOf(part) });
+    else if (part.type === 'input_image' && typeof part.image_url === 'string') {
+      const image: UserPart = { type: 'image', source: mediaSource(part.image_url) };
+      if (part.detail === 'auto' || part.detail === 'low' || part.detail === 'high') image.detail = part.detail;
+      out.push(image);
+    } else if (part.type === 'input_image' && typeof part.file_id === 'string') out.push({ type: 'image', source: { kind: 'file-id', fileId: part.file_id } });
+    else if (part.type === 'input_file' && typeof part.file_data === 'string') out.push({ type: 'file', source: mediaSource(part.file_data), ...(typeof part.filename === 'string' ? { filename: part.filename } : {}) });
+    else if (part.type === 'input_file' && typeof part.file_id === 'string') out.push({ type: 'file', source: { kind: 'file-id', fileId: part.file_id } });
+    else out.push({ type: 'native', family: 'openai', kind: typeof part.type === 'string' ? part.type : 'unknown', value: part });
+  }
+  return out;
+}
+
+function instructionParts(content: unknown): TextPart[] {
+  return userParts(content).filter((part): part is TextPart => part.type === 'text');
+}
+
+function outputContent(output: unknown): ToolResultPart['content'] {
+  if (typeof output === 'string') return output;
+  if (!Array.isArray(output)) return output === undefined || output === null ? '' : JSON.stringify(output);
+  const parts: Exclude<ToolResultPart['content'], string> = [];
+  for (const part of userParts(output)) if (part.type === 'text' || part.type === 'image' || part.type === 'file') parts.push(part);
+  return parts;
+}
+
+interface Decoded {
+  system: TextPart[];
+  messages: CoreMessage[];
+}
+
+function decodeInput(input: ResponsesRequestWire['input']): Decoded {
+  const system: TextPart[] = [];
+  const messages: CoreMessage[] = [];
+  if (typeof input === 'string') return { system, messages: [{ role: 'user', content: [{ type: 'text', text: input }] }] };
+  let leading = true;
+  const assistant = (): AssistantPart[] => {
+    const last = messages[messages.length - 1];
+    if (last?.role === 'assistant') return last.content;
+    const turn: CoreMessage = { role: 'assistant', content: [] };
+    messages.push(turn);
+    return turn.content;
+  };
+  const tool = (part: ToolResultPart): void => {
+    const last = messages[messages.length - 1];
+    if (last?.role === 'tool') last.content.push(part);
+    else messages.push({ role: 'tool', content: [part] });
+  };
+  for (const item of input ?? []) {
+    const type = typeof item.type === 'string' ? item.type : 'message';
+    if (type === 'message' && (item.role === 'system' || item.role === 'developer')) {
+      const content = instructionParts(item.content);
+      if (leading) system.push(...content);
+      else messages.push(item.role === 'developer' ? { role: 'system', content, developer: true } : { role: 'system', content });
+      continue;
+    }
+    leading = false;
+    switch (type) {
+      case 'message':
+        if (item.role === 'assistant') {
+          const parts = assistant();
+          if (typeof item.content === 'string') parts.push({ type: 'text', text: item.content });
+          else if (Array.isArray(item.content))
+            for (const part of item.content) {
+              if (isRecord(part) && part.type === 'refusal' && typeof part.refusal === 'string') parts.push({ type: 'refusal', text: part.refusal });
+              else if (isRecord(part)) parts.push({ type: 'text', text: textOf(part) });
+            }
+        } else messages.push({ role: 'user', content: userParts(item.content) });
+        break;
+      case 'function_call':
+        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: String(item.name ?? ''), input: typeof item.arguments === 'string' ? item.arguments : '', kind: 'function' });
+        break;
+      case 'custom_tool_call':
+        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: String(item.name ?? ''), input: JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' }), kind: 'function' });
+        break;
+      case 'function_call_output':
+      case 'custom_tool_call_output':
+        tool({ type: 'tool-result', callId: String(item.call_id ?? ''), content: outputContent(item.output) });
+        break;
+      case 'reasoning': {
+        const summary = Array.isArray(item.summary) ? item.summary.filter(isRecord).map(textOf).join('\n\n') : '';
+        const part: AssistantPart = { type: 'reasoning', text: summary };
+        if (typeof item.encrypted_content === 'string') {
+          part.providerData = { family: 'openai', data: { encryptedContent: item.encrypted_content, id: item.id } };
+          if (summary === '') part.redacted = true;
+        }
+        if (summary !== '' || part.providerData) assistant().push(part);
+        break;
+      }
+      default:
+        assistant().push({ type: 'native', family: 'openai', kind: type, value: item });
+    }
+  }
+  return { system, messages };
+}
+
+function decodeTools(tools: ResponsesRequestWire['tools']): { tools: CoreTool[]; custom: Set<string> } {
+  const out: CoreTool[] = [];
+  const custom = new Set<string>();
+  for (const tool of tools ?? []) {
+    if (tool.type === 'function' && typeof tool.name === 'string') {
+      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name: tool.name, parameters: isRecord(tool.parameters) ? tool.parameters : null };
+      if (typeof tool.description === 'string') decoded.description = tool.description;
+      if (typeof tool.strict === 'boolean') decoded.strict = tool.strict;
+      out.push(decoded);
+    } else if (tool.type === 'custom' && typeof tool.name === 'string') {
+      custom.add(tool.name);
+      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name: tool.name, parameters: CUSTOM_INPUT_SCHEMA };
+      if (typeof tool.description === 'string') decoded.description = tool.description;
+      out.push(decoded);
+    } else {
+      out.push({ type: 'hosted', family: 'openai', kind: String(tool.type), value: tool });
+    }
+  }
+  return { tools: out, custom };
+}
+
+function decodeToolChoice(choice: unknown): CoreToolChoice | null {
+  if (choice === 'auto' || choice === 'none' || choice === 'required') return { type: choice };
+  if (isRecord(choice) && (choice.type === 'function' || choice.type === 'custom') && typeof choice.name === 'string') return { type: 'tool', name: choice.name };
+  return null;
+}
+
+function decodeTextFormat(text: ResponsesRequestWire['text']): ResponseFormat | null {
+  const format = isRecord(text) ? text.format : undefined;
+  if (!isRecord(format)) return null;
+  if (format.type === 'json_object') return { type: 'json_object' };
+  if (format.type === 'json_schema' && typeof format.name === 'string' && isRecord(format.schema)) {
+    const result: Extract<ResponseFormat, { type: 'json_schema' }> = { type: 'json_schema', name: format.name, schema: format.schema };
+    if (typeof format.description === 'string') result.description = format.description;
+    if (typeof format.strict === 'boolean') result.strict = format.strict;
+    return result;
+  }
+  return null;
+}
+
+const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+
+/** The request in core terms, and the names of its custom tools (for the encoder). */
+export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string> } {
+  const { system, messages } = decodeInput(wire.input);
+  if (typeof wire.instructions === 'string' && wire.instructions.length > 0) system.unshift({ type: 'text', text: wire.instructions });
+  const { tools, custom } = decodeTools(wire.tools);
+  const reasoning = isRecord(wire.reasoning) ? wire.reasoning : null;
+  const effort = reasoning && typeof reasoning.effort === 'string' && EFFORTS.has(reasoning.effort) ? (reasoning.effort as ReasoningEffort) : undefined;
+  const summary = reasoning && (reasoning.summary === 'auto' || reasoning.summary === 'concise' || reasoning.summary === 'detailed') ? reasoning.summary : undefined;
+  const core: CoreRequest = {
+    model: wire.model,
+    system,
+    messages,
+    tools,
+    toolChoice: decodeToolChoice(wire.tool_choice),
+    parallelToolCalls: typeof wire.parallel_tool_calls === 'boolean' ? wire.parallel_tool_calls : null,
+    maxOutputTokens: typeof wire.max_output_tokens === 'number' ? wire.max_output_tokens : null,
+    temperature: typeof wire.temperature === 'number' ? wire.temperature : null,
+    topP: typeof wire.top_p === 'number' ? wire.top_p : null,
+    topK: null,
+    stop: [],
+    seed: null,
+    presencePenalty: null,
+    frequencyPenalty: null,
+    choices: 1,
+    reasoning: effort === undefined && summary === undefined ? null : { enabled: effort !== 'none', ...(effort ? { effort } : {}), ...(summary ? { summary } : {}) },
+    responseFormat: decodeTextFormat(wire.text),
+    stream: wire.stream === true,
+    streamUsage: true,
+    user: typeof wire.user === 'string' ? wire.user : null,
+    metadata: isRecord(wire.metadata) ? wire.metadata : null,
+    promptCacheKey: typeof wire.prompt_cache_key === 'string' ? wire.prompt_cache_key : null,
+    // Responses-only fields (store, include, previous_response_id …) mean nothing to the
+    // chat-shaped upstreams this format is translated to; they are not forwarded.
+    extensions: null,
+  };
+  return { core, customTools: custom };
+}

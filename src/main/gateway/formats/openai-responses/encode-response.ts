@@ -1,0 +1,126 @@
+/**
+ * The core response → a Responses API `response` object: id `resp_…`, status `completed` (or
+ * `incomplete` with `incomplete_details.reason` when the output hit its limit), output items
+ * in the order the model produced them: `reasoning` (summary text), `message` with
+ * `output_text` (and `refusal`) parts, `function_call`, and `custom_tool_call` for a call of
+ * a custom tool (its `input` taken back out of the one-argument function it was sent as).
+ */
+import type { AssistantPart, CoreResponse, CoreUsage } from '../../../core/types.js';
+
+export interface ResponsesUsageWire {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+function count(value: number | null | undefined): number {
+  return typeof value === 'number' ? value : 0;
+}
+
+export function responsesUsage(usage: CoreUsage | null): ResponsesUsageWire | null {
+  if (!usage) return null;
+  const input = count(usage.inputTokens);
+  const output = count(usage.outputTokens);
+  return { input_tokens: input, input_tokens_details: { cached_tokens: count(usage.cachedInputTokens) }, output_tokens: output, output_tokens_details: { reasoning_tokens: count(usage.reasoningTokens) }, total_tokens: input + output };
+}
+
+export function responseId(requestId: string): string {
+  return `resp_${requestId.replace(/-/g, '')}`;
+}
+
+/** The `input` of a custom tool's call, from the one-argument JSON it was called with. */
+export function customInput(argumentsJson: string): string {
+  try {
+    const parsed = JSON.parse(argumentsJson) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { input?: unknown }).input === 'string') return (parsed as { input: string }).input;
+  } catch {
+    // Not JSON: the text as it is.
+  }
+  return argumentsJson;
+}
+
+export function toolCallItem(part: Extract<AssistantPart, { type: 'tool-call' }>, customTools: ReadonlySet<string>, itemId: string): Record<string, unknown> {
+  if (customTools.has(part.name)) return { type: 'custom_tool_call', id: itemId, status: 'completed', call_id: part.id, name: part.name, input: customInput(part.input) };
+  return { type: 'function_call', id: itemId, status: 'completed', call_id: part.id, name: part.name, arguments: part.input };
+}
+
+export function reasoningItem(text: string, itemId: string, encrypted?: unknown): Record<string, unknown> {
+  const item: Record<string, unknown> = { type: 'reasoning', id: itemId, summary: text.length > 0 ? [{ type: 'summary_text', text }] : [] };
+  if (typeof encrypted === 'string') item.encrypted_content = encrypted;
+  return item;
+}
+
+export function messageItem(itemId: string, content: Array<Record<string, unknown>>, status = 'completed'): Record<string, unknown> {
+  return { type: 'message', id: itemId, status, role: 'assistant', content };
+}
+
+export function outputText(text: string): Record<string, unknown> {
+  return { type: 'output_text', text, annotations: [], logprobs: [] };
+}
+
+/** Output items of an assistant turn. */
+export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<string>, id: string): Array<Record<string, unknown>> {
+  const items: Array<Record<string, unknown>> = [];
+  let message: Array<Record<string, unknown>> | null = null;
+  const nextId = (prefix: string): string => `${prefix}_${id}_${items.length}`;
+  for (const part of parts) {
+    if (part.type === 'text' || part.type === 'refusal') {
+      if (part.type === 'text' && part.text === '') continue;
+      if (!message) {
+        message = [];
+        items.push(messageItem(nextId('msg'), message));
+      }
+      message.push(part.type === 'text' ? outputText(part.text) : { type: 'refusal', refusal: part.text });
+      continue;
+    }
+    message = null;
+    if (part.type === 'reasoning') {
+      const encrypted = part.providerData?.family === 'openai' ? part.providerData.data.encryptedContent : undefined;
+      if (part.redacted && encrypted === undefined) continue;
+      items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
+    } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId('fc')));
+  }
+  return items;
+}
+
+export interface ResponseInit {
+  id: string;
+  model: string;
+  createdAt: number;
+  core: { temperature: number | null; topP: number | null; parallelToolCalls: boolean | null; maxOutputTokens: number | null; metadata: Record<string, string> | null; user: string | null };
+  instructions: string | null;
+}
+
+/** The response object around its output (also the stream's response.created / completed payloads). */
+export function responseObject(init: ResponseInit, status: 'in_progress' | 'completed' | 'incomplete' | 'failed', output: Array<Record<string, unknown>>, usage: ResponsesUsageWire | null, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: init.id,
+    object: 'response',
+    created_at: init.createdAt,
+    status,
+    error: null,
+    incomplete_details: status === 'incomplete' ? { reason: 'max_output_tokens' } : null,
+    instructions: init.instructions,
+    max_output_tokens: init.core.maxOutputTokens,
+    model: init.model,
+    output,
+    parallel_tool_calls: init.core.parallelToolCalls ?? true,
+    temperature: init.core.temperature,
+    tool_choice: 'auto',
+    tools: [],
+    top_p: init.core.topP,
+    metadata: init.core.metadata ?? {},
+    user: init.core.user,
+    usage,
+    ...extra,
+  };
+}
+
+export function encodeResponse(core: CoreResponse, init: ResponseInit, customTools: ReadonlySet<string>): Record<string, unknown> {
+  const choice = core.choices[0];
+  const output = outputItems(choice?.content ?? [], customTools, init.id.slice(5));
+  const status = choice?.finish?.unified === 'length' ? 'incomplete' : 'completed';
+  return responseObject({ ...init, model: core.model || init.model }, status, output, responsesUsage(core.usage));
+}

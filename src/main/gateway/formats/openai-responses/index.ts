@@ -1,0 +1,50 @@
+/**
+ * The OpenAI Responses API as a client format of the pipeline (`POST /v1/responses`). One
+ * format object per request (`responsesFormat()`): the encoders need what the request said
+ * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
+ * Translated through the core for every upstream (no same-format pass-through yet: the OpenAI
+ * adapter speaks chat completions).
+ */
+import { randomUUID } from 'node:crypto';
+import { Compile } from 'typebox/compile';
+import type { ClientFormat } from '../../pipeline/run.js';
+import { schemaError } from '../../request-validation.js';
+import { sendError } from '../../routes/send-error.js';
+import { decodeResponsesRequest } from './decode.js';
+import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
+import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
+import { ResponsesStreamEncoder } from './stream-encoder.js';
+
+const validator = Compile(ResponsesRequest);
+
+export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
+  if (validator.Check(body)) return body as ResponsesRequestWire;
+  throw schemaError(ResponsesRequest, validator.Errors(body), body);
+}
+
+export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
+  let customTools: ReadonlySet<string> = new Set();
+  let instructions: string | null = null;
+  let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
+  const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions });
+  return {
+    endpoint: '/v1/responses',
+    validate: validateResponsesRequest,
+    decode: (wire) => {
+      const decoded = decodeResponsesRequest(wire);
+      customTools = decoded.customTools;
+      instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
+      settings = decoded.core;
+      return decoded.core;
+    },
+    encodeResponse: (response) => encodeResponse(response, init(responseId(randomUUID()), response.model), customTools),
+    finishReasonOf: (encoded) => {
+      const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
+      if (!response) return null;
+      if (response.status === 'incomplete') return 'max_output_tokens';
+      return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
+    },
+    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(responseId(stream.requestId), stream.model), customTools),
+    sendError,
+  };
+}

@@ -1,0 +1,196 @@
+/**
+ * Core stream events → the Responses API's SSE events, each with its `sequence_number`:
+ *
+ *   response.created → response.in_progress → per output item, numbered from 0 in the order
+ *   blocks start: response.output_item.added →
+ *     text: response.content_part.added → response.output_text.delta* →
+ *           response.output_text.done → response.content_part.done
+ *     reasoning: response.reasoning_summary_part.added → response.reasoning_summary_text.delta* →
+ *           response.reasoning_summary_text.done → response.reasoning_summary_part.done
+ *     function call: response.function_call_arguments.delta* → response.function_call_arguments.done
+ *     custom tool call: one response.custom_tool_call_input.delta → .done at the end (its input
+ *           is taken out of the one-argument JSON the upstream streamed)
+ *   → response.output_item.done → response.completed (or response.incomplete) with usage.
+ *
+ * An error event → response.failed with the error, and the stream ends there.
+ */
+import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
+import type { FormatStreamEncoder } from '../../pipeline/run.js';
+import { openAIErrorBody } from '../openai-chat/errors.js';
+import { customInput, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type ResponseInit } from './encode-response.js';
+
+interface OpenItem {
+  index: number;
+  itemId: string;
+  block: CoreBlockStart;
+  text: string;
+}
+
+export class ResponsesStreamEncoder implements FormatStreamEncoder {
+  private sequence = 0;
+  private started = false;
+  private failed = false;
+  private usage: CoreUsage | null = null;
+  private finishValue: CoreFinish | null = null;
+  private readonly open = new Map<string, OpenItem>();
+  private readonly output: Array<Record<string, unknown> | undefined> = [];
+  private readonly response: ResponseInit;
+
+  constructor(
+    init: { requestId: string; model: string; core: CoreRequest },
+    response: ResponseInit,
+    private readonly customTools: ReadonlySet<string>,
+  ) {
+    this.response = { ...response, model: init.model };
+  }
+
+  private frame(type: string, payload: Record<string, unknown>): string {
+    return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...payload })}\n\n`;
+  }
+
+  private ensureStarted(): string {
+    if (this.started) return '';
+    this.started = true;
+    const response = responseObject(this.response, 'in_progress', [], null);
+    return this.frame('response.created', { response }) + this.frame('response.in_progress', { response });
+  }
+
+  encode(event: CoreStreamEvent): string {
+    if (this.failed) return '';
+    switch (event.type) {
+      case 'response-start':
+        if (event.model) this.response.model = event.model;
+        return this.ensureStarted();
+      case 'usage':
+        this.usage = event.usage;
+        return '';
+      case 'block-start':
+        return this.ensureStarted() + this.blockStart(event.block);
+      case 'block-delta':
+        return this.blockDelta(event);
+      case 'block-end':
+        return this.blockEnd(event.id, event.providerData);
+      case 'finish':
+        this.finishValue = event.finish;
+        return this.ensureStarted();
+      case 'error': {
+        this.failed = true;
+        const body = openAIErrorBody(event.error);
+        const response = responseObject(this.response, 'failed', this.items(), responsesUsage(this.usage), { error: { code: body.code ?? body.type, message: body.message } });
+        return this.ensureStarted() + this.frame('response.failed', { response });
+      }
+    }
+  }
+
+  private items(): Array<Record<string, unknown>> {
+    return this.output.filter((item): item is Record<string, unknown> => item !== undefined);
+  }
+
+  private blockStart(block: CoreBlockStart): string {
+    if (this.open.has(block.id) || block.kind === 'native') return '';
+    const index = this.output.length;
+    this.output.push(undefined);
+    const prefix = block.kind === 'tool-call' ? 'fc' : block.kind === 'reasoning' ? 'rs' : 'msg';
+    const itemId = `${prefix}_${this.response.id.slice(5)}_${index}`;
+    const open: OpenItem = { index, itemId, block, text: '' };
+    this.open.set(block.id, open);
+    const where = { item_id: itemId, output_index: index };
+    switch (block.kind) {
+      case 'text':
+      case 'refusal':
+        return (
+          this.frame('response.output_item.added', { output_index: index, item: messageItem(itemId, [], 'in_progress') }) +
+          this.frame('response.content_part.added', { ...where, content_index: 0, part: block.kind === 'text' ? outputText('') : { type: 'refusal', refusal: '' } })
+        );
+      case 'reasoning':
+        return (
+          this.frame('response.output_item.added', { output_index: index, item: reasoningItem('', itemId) }) +
+          (block.redacted ? '' : this.frame('response.reasoning_summary_part.added', { ...where, summary_index: 0, part: { type: 'summary_text', text: '' } }))
+        );
+      case 'tool-call': {
+        const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId);
+        return this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
+      }
+    }
+  }
+
+  private blockDelta(event: Extract<CoreStreamEvent, { type: 'block-delta' }>): string {
+    const open = this.open.get(event.id);
+    if (!open) return '';
+    const where = { item_id: open.itemId, output_index: open.index };
+    switch (open.block.kind) {
+      case 'text':
+        if (!event.text) return '';
+        open.text += event.text;
+        return this.frame('response.output_text.delta', { ...where, content_index: 0, delta: event.text, logprobs: [] });
+      case 'refusal':
+        if (!event.text) return '';
+        open.text += event.text;
+        return this.frame('response.refusal.delta', { ...where, content_index: 0, delta: event.text });
+      case 'reasoning':
+        if (!event.text || open.block.redacted) return '';
+        open.text += event.text;
+        return this.frame('response.reasoning_summary_text.delta', { ...where, summary_index: 0, delta: event.text });
+      case 'tool-call': {
+        if (!event.inputDelta) return '';
+        open.text += event.inputDelta;
+        if (this.customTools.has(open.block.name)) return '';
+        return this.frame('response.function_call_arguments.delta', { ...where, delta: event.inputDelta });
+      }
+      default:
+        return '';
+    }
+  }
+
+  private blockEnd(id: string, providerData: Extract<CoreStreamEvent, { type: 'block-end' }>['providerData']): string {
+    const open = this.open.get(id);
+    if (!open) return '';
+    this.open.delete(id);
+    const block = open.block;
+    const where = { item_id: open.itemId, output_index: open.index };
+    let out = '';
+    let item: Record<string, unknown>;
+    switch (block.kind) {
+      case 'text':
+      case 'refusal': {
+        const part = block.kind === 'text' ? outputText(open.text) : { type: 'refusal', refusal: open.text };
+        out += block.kind === 'text' ? this.frame('response.output_text.done', { ...where, content_index: 0, text: open.text, logprobs: [] }) : this.frame('response.refusal.done', { ...where, content_index: 0, refusal: open.text });
+        out += this.frame('response.content_part.done', { ...where, content_index: 0, part });
+        item = messageItem(open.itemId, [part]);
+        break;
+      }
+      case 'reasoning': {
+        const state = providerData ?? block.providerData;
+        const encrypted = state?.family === 'openai' ? state.data.encryptedContent : undefined;
+        if (!block.redacted) {
+          out += this.frame('response.reasoning_summary_text.done', { ...where, summary_index: 0, text: open.text });
+          out += this.frame('response.reasoning_summary_part.done', { ...where, summary_index: 0, part: { type: 'summary_text', text: open.text } });
+        }
+        item = reasoningItem(block.redacted ? '' : open.text, open.itemId, encrypted);
+        break;
+      }
+      case 'tool-call': {
+        item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: open.text, kind: 'function' }, this.customTools, open.itemId);
+        if (item.type === 'custom_tool_call') {
+          const input = customInput(open.text);
+          out += this.frame('response.custom_tool_call_input.delta', { ...where, delta: input });
+          out += this.frame('response.custom_tool_call_input.done', { ...where, input });
+        } else out += this.frame('response.function_call_arguments.done', { ...where, name: block.name, arguments: open.text });
+        break;
+      }
+      default:
+        return '';
+    }
+    this.output[open.index] = item;
+    return out + this.frame('response.output_item.done', { output_index: open.index, item });
+  }
+
+  finish(): string {
+    if (this.failed) return '';
+    let out = this.ensureStarted();
+    for (const open of [...this.open.values()].sort((a, b) => a.index - b.index)) out += this.blockEnd(open.block.id, undefined);
+    const incomplete = this.finishValue?.unified === 'length';
+    const response = responseObject(this.response, incomplete ? 'incomplete' : 'completed', this.items(), responsesUsage(this.usage));
+    return out + this.frame(incomplete ? 'response.incomplete' : 'response.completed', { response });
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * `POST /v1/responses` driven by the official `openai` SDK (`client.responses.create` and
+ * `client.responses.stream`), translated through the core to an Anthropic upstream (the strict
+ * Anthropic fake) and to an OpenAI chat upstream (the OpenAI fake): text, a function-call round
+ * trip, custom tools (Codex's apply_patch) as custom_tool_call, hosted tools dropped with a
+ * recorded warning, a Codex-shaped request, and errors in OpenAI's shape.
+ */
+import OpenAI from 'openai';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
+import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
+import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../../helpers.js';
+
+const ANTHROPIC_KEY = 'sk-ant-responses-0123456789';
+const WEATHER: OpenAI.Responses.FunctionTool = { type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false };
+const APPLY_PATCH: OpenAI.Responses.CustomTool = { type: 'custom', name: 'apply_patch', description: 'Apply a patch' };
+
+let anthropic: AnthropicFake;
+let openai: OpenAIFake;
+let gateway: TestGateway;
+let client: OpenAI;
+
+beforeAll(async () => {
+  [anthropic, openai] = await Promise.all([startAnthropicFake({ apiKey: ANTHROPIC_KEY }), startOpenAIFake({ flavor: 'openai' })]);
+  gateway = await startTestGateway({ environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.url, OPENAI_API_KEY: 'sk-openai-test-0123456789', OPENAI_BASE_URL: openai.url } });
+  client = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${gateway.origin}/v1`, maxRetries: 0 });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await Promise.all([anthropic?.close(), openai?.close()]);
+});
+
+const UPSTREAMS = [
+  { name: 'anthropic', model: 'claude-sonnet-4-5' },
+  { name: 'openai', model: 'gpt-4.1' },
+] as const;
+
+function lastBody(name: string): any {
+  const requests = name === 'anthropic' ? anthropic.requests : openai.requests;
+  return requests[requests.length - 1]!.body;
+}
+
+describe.each(UPSTREAMS)('to $name', ({ name, model }) => {
+  it('text: a completed response with output_text and usage', async () => {
+    const recorded = gateway.nextRecord();
+    const response = await client.responses.create({ model, instructions: 'Be terse.', input: 'Hello', max_output_tokens: 100 });
+    expect(response.object).toBe('response');
+    expect(response.id).toMatch(/^resp_/);
+    expect(response.status).toBe('completed');
+    expect(response.output_text).toBe(`Hello from ${name}! You said: Hello`);
+    expect(response.output.at(-1)).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `Hello from ${name}! You said: Hello` }] });
+    expect(response.usage!.input_tokens).toBeGreaterThan(0);
+    expect(response.usage!.output_tokens).toBeGreaterThan(0);
+    expect(response.usage!.total_tokens).toBe(response.usage!.input_tokens + response.usage!.output_tokens);
+    expect(response.usage!.input_tokens_details.cached_tokens).toBe(0);
+    const upstream = lastBody(name);
+    if (name === 'anthropic') expect(upstream.system).toEqual([{ type: 'text', text: 'Be terse.' }]);
+    else expect(upstream.messages[0]).toEqual({ role: 'system', content: 'Be terse.' });
+    const record = await recorded;
+    expect(record.endpoint).toBe('/v1/responses');
+    expect(record.provider).toBe(name);
+    expect(record.finishReason).toBe('stop');
+  });
+
+  it('a function-call round trip', async () => {
+    const first = await client.responses.create({ model, tools: [WEATHER], input: [{ role: 'user', content: [{ type: 'input_text', text: 'Weather? [tools]' }] }] });
+    const calls = first.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+    expect(calls.map((call) => [call.name, JSON.parse(call.arguments)])).toEqual([
+      ['get_weather', { city: 'Lisbon' }],
+      ['get_weather', { city: 'Porto' }],
+    ]);
+    const second = await client.responses.create({
+      model,
+      tools: [WEATHER],
+      input: [
+        { role: 'user', content: 'Weather? [tools]' },
+        ...first.output.filter((item) => item.type !== 'reasoning'),
+        ...calls.map((call, index) => ({ type: 'function_call_output' as const, call_id: call.call_id, output: index === 0 ? '21°C' : '18°C' })),
+      ] as OpenAI.Responses.ResponseInput,
+    });
+    expect(second.output_text).toBe('Tool results: 21°C; 18°C');
+    const upstream = lastBody(name);
+    if (name === 'anthropic') {
+      expect(upstream.messages.at(-2).content.filter((block: any) => block.type === 'tool_use').map((block: any) => block.input)).toEqual([{ city: 'Lisbon' }, { city: 'Porto' }]);
+      expect(upstream.messages.at(-1).content.map((block: any) => block.tool_use_id)).toEqual(calls.map((call) => call.call_id));
+    } else {
+      expect(upstream.messages.slice(-2).map((message: any) => [message.role, message.tool_call_id])).toEqual(calls.map((call) => ['tool', call.call_id]));
+    }
+  });
+
+  it('streams: the event sequence with sequence numbers, and finalResponse()', async () => {
+    const stream = client.responses.stream({ model, input: 'Stream please' });
+    const events: Array<{ type: string; sequence_number: number }> = [];
+    let text = '';
+    for await (const event of stream) {
+      events.push(event);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    const final = await stream.finalResponse();
+    expect(text).toBe(`Hello from ${name}! You said: Stream please`);
+    expect(final.output_text).toBe(text);
+    expect(final.status).toBe('completed');
+    expect(final.usage!.output_tokens).toBeGreaterThan(0);
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    const kinds = events.map((event) => event.type).filter((type, index, all) => type !== all[index - 1]);
+    expect(kinds).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+  });
+
+  it('streams a function call: arguments deltas and done', async () => {
+    const stream = client.responses.stream({ model, tools: [WEATHER], input: 'Weather? [tools]' });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    const final = await stream.finalResponse();
+    const calls = final.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+    expect(calls.map((call) => JSON.parse(call.arguments))).toEqual([{ city: 'Lisbon' }, { city: 'Porto' }]);
+    expect(types).toContain('response.function_call_arguments.delta');
+    expect(types.filter((type) => type === 'response.function_call_arguments.done')).toHaveLength(2);
+    expect(types.at(-1)).toBe('response.completed');
+  });
+
+  it('a custom tool (apply_patch) is called as custom_tool_call and replayed as a one-argument function', async () => {
+    const first = await client.responses.create({ model, tools: [APPLY_PATCH], input: 'Patch it [tools]' });
+    const sent = lastBody(name).tools[0];
+    const parameters = name === 'anthropic' ? sent.input_schema : sent.function.parameters;
+    expect(parameters.properties.input.type).toBe('string');
+    const call = first.output.find((item) => item.type === 'custom_tool_call') as OpenAI.Responses.ResponseCustomToolCall;
+    expect(call.name).toBe('apply_patch');
+    expect(typeof call.input).toBe('string');
+    await client.responses.create({
+      model,
+      tools: [APPLY_PATCH],
+      input: [
+        { role: 'user', content: 'Patch it' },
+        { type: 'custom_tool_call', call_id: 'call_patch', name: 'apply_patch', input: '*** Begin Patch\n*** End Patch' },
+        { type: 'custom_tool_call_output', call_id: 'call_patch', output: 'Done!' },
+      ],
+    });
+    const upstream = lastBody(name);
+    if (name === 'anthropic') {
+      expect(upstream.messages[1].content[0]).toMatchObject({ type: 'tool_use', id: 'call_patch', name: 'apply_patch', input: { input: '*** Begin Patch\n*** End Patch' } });
+      expect(upstream.messages[2].content[0]).toMatchObject({ type: 'tool_result', tool_use_id: 'call_patch', content: 'Done!' });
+    } else {
+      expect(JSON.parse(upstream.messages[1].tool_calls[0].function.arguments)).toEqual({ input: '*** Begin Patch\n*** End Patch' });
+      expect(upstream.messages[2]).toMatchObject({ role: 'tool', tool_call_id: 'call_patch', content: 'Done!' });
+    }
+  });
+});
+
+/** The capture's redaction left some property schemas as placeholder strings ("<description, 95 chars>"): made string schemas again. */
+function unredact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unredact);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'properties' && typeof inner === 'object' && inner !== null)
+      out[key] = Object.fromEntries(Object.entries(inner).map(([name, schema]) => [name, typeof schema === 'string' ? { type: 'string', description: schema } : unredact(schema)]));
+    else out[key] = unredact(inner);
+  }
+  return out;
+}
+
+describe('errors and Codex', () => {
+  it('bad input is a 400 in OpenAI shape naming the field', async () => {
+    const error = await client.responses.create({ model: 'gpt-4.1', input: 42 as unknown as string }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const body = (error as InstanceType<typeof OpenAI.BadRequestError>).error as { type: string; param: string };
+    expect(body.type).toBe('invalid_request_error');
+    expect(body.param).toBe('input');
+  });
+
+  it('a Codex-shaped request (captured) to Anthropic: hosted tools dropped with warnings, answered in text', async () => {
+    const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
+    const recorded = gateway.nextRecord();
+    const stream = client.responses.stream({ ...captured, model: 'claude-sonnet-4-5' });
+    for await (const _event of stream) {
+      // drained
+    }
+    const final = await stream.finalResponse();
+    expect(final.status).toBe('completed');
+    expect(final.output_text).toMatch(/^Hello from anthropic! You said: /);
+    const upstream = lastBody('anthropic');
+    expect(upstream.system.length).toBeGreaterThan(0);
+    expect(upstream.tools.map((tool: any) => tool.name)).toContain('exec_command');
+    const record = await recorded;
+    expect(record.warnings.map((warning) => warning.message).join('\n')).toContain('web_search');
+  });
+});
