@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
-import type { Usage } from '../../core/record.js';
+import type { RequestWarning, Usage } from '../../core/record.js';
 import { assertModelAllowed, type GatewayContext } from '../context.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
 import { GatewayError } from '../errors.js';
@@ -66,6 +66,8 @@ export interface ClientFormat<Wire> {
   finishReasonOf(encoded: unknown): string | null;
   /** A stream encoder for one response. */
   streamEncoder(init: { requestId: string; model: string; core: CoreRequest }): FormatStreamEncoder;
+  /** Warnings of the decode (request parts no upstream can take, left out), recorded with each attempt's. */
+  decodeWarnings?(): RequestWarning[];
   /** Sends an error in this format's shape (status, headers, body). */
   sendError(reply: FastifyReply, error: GatewayError): FastifyReply | void;
 }
@@ -125,7 +127,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
       signal: controller,
       prepare: (resolved) =>
         resolved.core.prepare(decoded, resolved.target, wire && resolved.core.nativeFormat === format.passthroughNative ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined),
-      onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, prepared.warnings),
+      onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(format.decodeWarnings?.() ?? []), ...prepared.warnings]),
     });
   } catch (error) {
     const gatewayError = attemptFailure(error, recorder, controller);

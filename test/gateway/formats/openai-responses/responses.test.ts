@@ -196,4 +196,33 @@ describe('errors and Codex', () => {
     const record = await recorded;
     expect(record.warnings.map((warning) => warning.message).join('\n')).toContain('web_search');
   });
+
+  it('the Codex-shaped request to an OpenAI chat upstream: hosted tools left out, functions sent', async () => {
+    const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
+    const recorded = gateway.nextRecord();
+    const response = await client.responses.create({ ...captured, model: 'gpt-4.1', stream: false } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    const warnings = (await recorded).warnings.map((warning) => warning.message).join('\n');
+    expect(warnings).toContain('web_search');
+    expect(warnings).toContain('namespace (multi_agent_v1)');
+    expect(response.status).toBe('completed');
+    const upstream = lastBody('openai');
+    expect(upstream.tools.every((tool: any) => tool.type === 'function')).toBe(true);
+    expect(upstream.tools.map((tool: any) => tool.function.name)).toContain('exec_command');
+  });
+
+  it('an upstream error mid-stream ends the stream with response.failed', async () => {
+    const response = await fetch(`${gateway.origin}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', input: 'Break [error:midstream]', stream: true }),
+    });
+    const text = await response.text();
+    const events = [...text.matchAll(/^event: (.+)$/gm)].map((match) => match[1]);
+    expect(events[0]).toBe('response.created');
+    expect(events.at(-1)).toBe('response.failed');
+    expect(events).not.toContain('response.completed');
+    const failed = JSON.parse(text.trim().split('\n').at(-1)!.slice('data: '.length));
+    expect(failed.response.status).toBe('failed');
+    expect(failed.response.error.message.length).toBeGreaterThan(0);
+  });
 });

@@ -13,10 +13,11 @@
  *   calls and outputs in the history are rewritten the same way, and the encoder turns a call
  *   of such a tool back into a `custom_tool_call`.
  * - Other top-level fields (store, include, previous_response_id …) are not forwarded.
- * - Hosted tools (web_search, file_search …) are kept as hosted OpenAI tools: an upstream of
- *   another family drops them with a recorded warning.
+ * - Hosted tools (web_search, file_search, namespace …) are dropped with a recorded warning:
+ *   every upstream gets a translated request (chat completions or Messages), none runs them.
  */
 import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
+import type { RequestWarning } from '../../../core/record.js';
 import { mediaSource } from '../openai-chat/decode.js';
 import type { ResponsesRequestWire } from './schema.js';
 
@@ -131,7 +132,7 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
   return { system, messages };
 }
 
-function decodeTools(tools: ResponsesRequestWire['tools']): { tools: CoreTool[]; custom: Set<string> } {
+function decodeTools(tools: ResponsesRequestWire['tools'], warnings: RequestWarning[]): { tools: CoreTool[]; custom: Set<string> } {
   const out: CoreTool[] = [];
   const custom = new Set<string>();
   for (const tool of tools ?? []) {
@@ -146,7 +147,7 @@ function decodeTools(tools: ResponsesRequestWire['tools']): { tools: CoreTool[];
       if (typeof tool.description === 'string') decoded.description = tool.description;
       out.push(decoded);
     } else {
-      out.push({ type: 'hosted', family: 'openai', kind: String(tool.type), value: tool });
+      warnings.push({ type: 'unsupported-parameter', parameter: 'tools', message: `tools: the hosted tool ${String(tool.type)}${typeof tool.name === 'string' ? ` (${tool.name})` : ''} dropped: no upstream of this gateway runs Responses hosted tools` });
     }
   }
   return { tools: out, custom };
@@ -174,10 +175,11 @@ function decodeTextFormat(text: ResponsesRequestWire['text']): ResponseFormat | 
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 /** The request in core terms, and the names of its custom tools (for the encoder). */
-export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string> } {
+export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string>; warnings: RequestWarning[] } {
+  const warnings: RequestWarning[] = [];
   const { system, messages } = decodeInput(wire.input);
   if (typeof wire.instructions === 'string' && wire.instructions.length > 0) system.unshift({ type: 'text', text: wire.instructions });
-  const { tools, custom } = decodeTools(wire.tools);
+  const { tools, custom } = decodeTools(wire.tools, warnings);
   const reasoning = isRecord(wire.reasoning) ? wire.reasoning : null;
   const effort = reasoning && typeof reasoning.effort === 'string' && EFFORTS.has(reasoning.effort) ? (reasoning.effort as ReasoningEffort) : undefined;
   const summary = reasoning && (reasoning.summary === 'auto' || reasoning.summary === 'concise' || reasoning.summary === 'detailed') ? reasoning.summary : undefined;
@@ -208,5 +210,5 @@ export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: Core
     // chat-shaped upstreams this format is translated to; they are not forwarded.
     extensions: null,
   };
-  return { core, customTools: custom };
+  return { core, customTools: custom, warnings };
 }

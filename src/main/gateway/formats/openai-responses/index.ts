@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
+import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
@@ -25,6 +26,7 @@ export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
 export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
+  let warnings: RequestWarning[] = [];
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions });
   return {
@@ -33,6 +35,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
     decode: (wire) => {
       const decoded = decodeResponsesRequest(wire);
       customTools = decoded.customTools;
+      warnings = decoded.warnings;
       instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
       settings = decoded.core;
       return decoded.core;
@@ -44,6 +47,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       if (response.status === 'incomplete') return 'max_output_tokens';
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
+    decodeWarnings: () => warnings,
     streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(responseId(stream.requestId), stream.model), customTools),
     sendError,
   };
