@@ -180,6 +180,13 @@ describe('errors and Codex', () => {
     expect(body.param).toBe('input');
   });
 
+  it('previous_response_id is refused with a 400 naming it (no stored responses)', async () => {
+    const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_123' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const body = (error as InstanceType<typeof OpenAI.BadRequestError>).error as { param: string; code: string };
+    expect(body).toMatchObject({ param: 'previous_response_id', code: 'unsupported_parameter' });
+  });
+
   it('a Codex-shaped request (captured) to Anthropic: hosted tools dropped with warnings, answered in text', async () => {
     const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
     const recorded = gateway.nextRecord();

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
+import { invalidRequest } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
 import { decodeResponsesRequest } from './decode.js';
@@ -19,8 +20,12 @@ import { ResponsesStreamEncoder } from './stream-encoder.js';
 const validator = Compile(ResponsesRequest);
 
 export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
-  if (validator.Check(body)) return body as ResponsesRequestWire;
-  throw schemaError(ResponsesRequest, validator.Errors(body), body);
+  if (!validator.Check(body)) throw schemaError(ResponsesRequest, validator.Errors(body), body);
+  const wire = body as ResponsesRequestWire;
+  // Stored responses would be needed to continue from one: refused plainly rather than answered without the history.
+  if (typeof wire.previous_response_id === 'string')
+    throw invalidRequest('previous_response_id is not supported: Switchyard does not store responses. Send the whole conversation in input.', 'previous_response_id', 'unsupported_parameter');
+  return wire;
 }
 
 export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
