@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
+import { THINKING_TEXT, startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../../helpers.js';
 
@@ -155,6 +155,31 @@ describe.each(UPSTREAMS)('to $name', ({ name, model }) => {
       expect(JSON.parse(upstream.messages[1].tool_calls[0].function.arguments)).toEqual({ input: '*** Begin Patch\n*** End Patch' });
       expect(upstream.messages[2]).toMatchObject({ role: 'tool', tool_call_id: 'call_patch', content: 'Done!' });
     }
+  });
+});
+
+describe('reasoning round trip to Anthropic', () => {
+  it.each([false, true])('thinking comes back as a reasoning item whose encrypted_content replays the signature (stream: %s)', async (streamed) => {
+    const params = { model: 'claude-sonnet-4-5', tools: [WEATHER], reasoning: { effort: 'medium' as const, summary: 'auto' as const }, include: ['reasoning.encrypted_content' as const], input: 'Weather? [tools] [thinking]' };
+    const first = streamed ? await client.responses.stream(params).finalResponse() : await client.responses.create(params);
+    const reasoning = first.output.find((item) => item.type === 'reasoning') as OpenAI.Responses.ResponseReasoningItem;
+    expect(reasoning.summary).toEqual([{ type: 'summary_text', text: THINKING_TEXT }]);
+    expect(reasoning.encrypted_content).toMatch(/^switchyard\.v1:/);
+    const calls = first.output.filter((item) => item.type === 'function_call') as OpenAI.Responses.ResponseFunctionToolCall[];
+    expect(calls).toHaveLength(2);
+    const second = await client.responses.create({
+      ...params,
+      input: [
+        { role: 'user', content: params.input },
+        ...first.output,
+        ...calls.map((call) => ({ type: 'function_call_output' as const, call_id: call.call_id, output: 'sunny' })),
+      ] as OpenAI.Responses.ResponseInput,
+    });
+    expect(second.output_text).toBe('Tool results: sunny; sunny');
+    // The strict fake checks the replayed thinking block's signature and text.
+    expect(anthropic.rejected.splice(0)).toEqual([]);
+    const thinking = lastBody('anthropic').messages[1].content[0];
+    expect(thinking).toMatchObject({ type: 'thinking', thinking: THINKING_TEXT });
   });
 });
 

@@ -5,7 +5,7 @@
  *   later ones → role `system` messages.
  * - Input items: `message` (input_text / output_text / input_image / input_file parts),
  *   `function_call`, `function_call_output`, `custom_tool_call` and its `_output`, `reasoning`
- *   (summary text, encrypted content kept as OpenAI provider data). Consecutive assistant-side
+ *   (summary text; encrypted_content back to the provider state it carries, see encode-response.ts). Consecutive assistant-side
  *   items make one assistant turn, consecutive outputs one tool turn. Other items (hosted-tool
  *   calls) are kept as native OpenAI parts.
  * - Custom (freeform) tools, such as Codex's `apply_patch`, become function tools with one
@@ -19,6 +19,7 @@
 import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../../core/record.js';
 import { mediaSource } from '../openai-chat/decode.js';
+import { providerDataOf } from './encode-response.js';
 import type { ResponsesRequestWire } from './schema.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -119,7 +120,7 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
         const summary = Array.isArray(item.summary) ? item.summary.filter(isRecord).map(textOf).join('\n\n') : '';
         const part: AssistantPart = { type: 'reasoning', text: summary };
         if (typeof item.encrypted_content === 'string') {
-          part.providerData = { family: 'openai', data: { encryptedContent: item.encrypted_content, id: item.id } };
+          part.providerData = providerDataOf(item.encrypted_content, item.id);
           if (summary === '') part.redacted = true;
         }
         if (summary !== '' || part.providerData) assistant().push(part);

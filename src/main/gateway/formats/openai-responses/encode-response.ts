@@ -5,7 +5,34 @@
  * `output_text` (and `refusal`) parts, `function_call`, and `custom_tool_call` for a call of
  * a custom tool (its `input` taken back out of the one-argument function it was sent as).
  */
-import type { AssistantPart, CoreResponse, CoreUsage } from '../../../core/types.js';
+import type { AssistantPart, CoreResponse, CoreUsage, ProviderData } from '../../../core/types.js';
+
+/** Marks reasoning state of another family (an Anthropic signature, a Gemini thought signature) carried in encrypted_content. */
+const CARRIED = 'switchyard.v1:';
+
+/**
+ * A reasoning part's provider state as the item's `encrypted_content`: OpenAI's own encrypted
+ * reasoning as it is; another family's state as an opaque token the decoder reads back, so a
+ * client that replays reasoning items (Codex) gives Claude its thinking signatures again.
+ */
+export function encryptedContentOf(state: ProviderData | undefined): string | undefined {
+  if (!state) return undefined;
+  if (state.family === 'openai') return typeof state.data.encryptedContent === 'string' ? state.data.encryptedContent : undefined;
+  return CARRIED + Buffer.from(JSON.stringify(state)).toString('base64');
+}
+
+/** `encrypted_content` of a replayed reasoning item → its provider state. */
+export function providerDataOf(encrypted: string, id: unknown): ProviderData {
+  if (encrypted.startsWith(CARRIED)) {
+    try {
+      const state = JSON.parse(Buffer.from(encrypted.slice(CARRIED.length), 'base64').toString('utf8')) as ProviderData;
+      if ((state.family === 'anthropic' || state.family === 'gemini') && typeof state.data === 'object' && state.data !== null) return state;
+    } catch {
+      // Not ours after all: kept as OpenAI's.
+    }
+  }
+  return { family: 'openai', data: { encryptedContent: encrypted, id } };
+}
 
 export interface ResponsesUsageWire {
   input_tokens: number;
@@ -46,9 +73,9 @@ export function toolCallItem(part: Extract<AssistantPart, { type: 'tool-call' }>
   return { type: 'function_call', id: itemId, status: 'completed', call_id: part.id, name: part.name, arguments: part.input };
 }
 
-export function reasoningItem(text: string, itemId: string, encrypted?: unknown): Record<string, unknown> {
+export function reasoningItem(text: string, itemId: string, encrypted?: string): Record<string, unknown> {
   const item: Record<string, unknown> = { type: 'reasoning', id: itemId, summary: text.length > 0 ? [{ type: 'summary_text', text }] : [] };
-  if (typeof encrypted === 'string') item.encrypted_content = encrypted;
+  if (encrypted !== undefined) item.encrypted_content = encrypted;
   return item;
 }
 
@@ -77,7 +104,7 @@ export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<str
     }
     message = null;
     if (part.type === 'reasoning') {
-      const encrypted = part.providerData?.family === 'openai' ? part.providerData.data.encryptedContent : undefined;
+      const encrypted = encryptedContentOf(part.providerData);
       if (part.redacted && encrypted === undefined) continue;
       items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
     } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId('fc')));

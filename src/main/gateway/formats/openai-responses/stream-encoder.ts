@@ -17,7 +17,7 @@
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
-import { customInput, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type ResponseInit } from './encode-response.js';
+import { customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type ResponseInit } from './encode-response.js';
 
 interface OpenItem {
   index: number;
@@ -161,7 +161,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
       }
       case 'reasoning': {
         const state = providerData ?? block.providerData;
-        const encrypted = state?.family === 'openai' ? state.data.encryptedContent : undefined;
+        const encrypted = encryptedContentOf(state);
         if (!block.redacted) {
           out += this.frame('response.reasoning_summary_text.done', { ...where, summary_index: 0, text: open.text });
           out += this.frame('response.reasoning_summary_part.done', { ...where, summary_index: 0, part: { type: 'summary_text', text: open.text } });
