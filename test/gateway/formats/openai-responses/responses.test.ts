@@ -205,6 +205,30 @@ describe('errors and Codex', () => {
     expect(body.param).toBe('input');
   });
 
+  it('unknown fields are tolerated; text.format json_schema and max_output_tokens reach the upstream', async () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+    const response = await client.responses.create({
+      model: 'gpt-4.1',
+      input: 'Hello',
+      max_output_tokens: 50,
+      text: { format: { type: 'json_schema', name: 'answer', schema, strict: true } },
+      truncation: 'auto',
+      service_tier: 'auto',
+      store: false,
+    });
+    expect(response.status).toBe('completed');
+    const upstream = lastBody('openai');
+    expect(upstream.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'answer', schema, strict: true } });
+    expect(upstream.max_completion_tokens ?? upstream.max_tokens).toBe(50);
+    expect(upstream.truncation).toBeUndefined();
+  });
+
+  it('max_output_tokens reached: status incomplete with the reason', async () => {
+    const response = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Long [length]', max_output_tokens: 5 });
+    expect(response.status).toBe('incomplete');
+    expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+
   it('previous_response_id is refused with a 400 naming it (no stored responses)', async () => {
     const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_123' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
