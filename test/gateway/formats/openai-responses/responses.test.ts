@@ -130,6 +130,17 @@ describe.each(UPSTREAMS)('to $name', ({ name, model }) => {
     expect(types.at(-1)).toBe('response.completed');
   });
 
+  it('streams a custom tool call: custom_tool_call_input events, the request tools echoed', async () => {
+    const stream = client.responses.stream({ model, tools: [APPLY_PATCH], input: 'Patch it [tools]' });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    const final = await stream.finalResponse();
+    expect(final.output.filter((item) => item.type === 'custom_tool_call').map((item) => (item as OpenAI.Responses.ResponseCustomToolCall).name)).toEqual(['apply_patch', 'apply_patch']);
+    expect(types.filter((type) => type === 'response.custom_tool_call_input.done')).toHaveLength(2);
+    expect(types).not.toContain('response.function_call_arguments.delta');
+    expect(final.tools).toEqual([APPLY_PATCH]);
+  });
+
   it('a custom tool (apply_patch) is called as custom_tool_call and replayed as a one-argument function', async () => {
     const first = await client.responses.create({ model, tools: [APPLY_PATCH], input: 'Patch it [tools]' });
     const sent = lastBody(name).tools[0];

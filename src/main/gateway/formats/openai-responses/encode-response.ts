@@ -118,6 +118,9 @@ export interface ResponseInit {
   createdAt: number;
   core: { temperature: number | null; topP: number | null; parallelToolCalls: boolean | null; maxOutputTokens: number | null; metadata: Record<string, string> | null; user: string | null };
   instructions: string | null;
+  /** The request's tools and tool_choice, echoed as the API does. */
+  tools: unknown[];
+  toolChoice: unknown;
 }
 
 /** The response object around its output (also the stream's response.created / completed payloads). */
@@ -135,8 +138,8 @@ export function responseObject(init: ResponseInit, status: 'in_progress' | 'comp
     output,
     parallel_tool_calls: init.core.parallelToolCalls ?? true,
     temperature: init.core.temperature,
-    tool_choice: 'auto',
-    tools: [],
+    tool_choice: init.toolChoice ?? 'auto',
+    tools: init.tools,
     top_p: init.core.topP,
     metadata: init.core.metadata ?? {},
     user: init.core.user,

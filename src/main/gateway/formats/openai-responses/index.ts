@@ -32,8 +32,10 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
+  let tools: unknown[] = [];
+  let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
-  const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions });
+  const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
   return {
     endpoint: '/v1/responses',
     validate: validateResponsesRequest,
@@ -41,6 +43,8 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       const decoded = decodeResponsesRequest(wire);
       customTools = decoded.customTools;
       warnings = decoded.warnings;
+      tools = wire.tools ?? [];
+      toolChoice = wire.tool_choice ?? 'auto';
       instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
       settings = decoded.core;
       return decoded.core;
