@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THINKING_TEXT, startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
+import { FUNCTION_ARGS, startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../../helpers.js';
 
@@ -18,18 +19,21 @@ const APPLY_PATCH: OpenAI.Responses.CustomTool = { type: 'custom', name: 'apply_
 
 let anthropic: AnthropicFake;
 let openai: OpenAIFake;
+let gemini: GeminiFake;
 let gateway: TestGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  [anthropic, openai] = await Promise.all([startAnthropicFake({ apiKey: ANTHROPIC_KEY }), startOpenAIFake({ flavor: 'openai' })]);
-  gateway = await startTestGateway({ environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.url, OPENAI_API_KEY: 'sk-openai-test-0123456789', OPENAI_BASE_URL: openai.url } });
+  [anthropic, openai, gemini] = await Promise.all([startAnthropicFake({ apiKey: ANTHROPIC_KEY }), startOpenAIFake({ flavor: 'openai' }), startGeminiFake({ apiKey: 'gem-key-0123456789' })]);
+  gateway = await startTestGateway({
+    environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.url, OPENAI_API_KEY: 'sk-openai-test-0123456789', OPENAI_BASE_URL: openai.url, GEMINI_API_KEY: 'gem-key-0123456789', GEMINI_BASE_URL: gemini.url },
+  });
   client = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${gateway.origin}/v1`, maxRetries: 0 });
 });
 
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all([anthropic?.close(), openai?.close()]);
+  await Promise.all([anthropic?.close(), openai?.close(), gemini?.close()]);
 });
 
 const UPSTREAMS = [
@@ -166,6 +170,20 @@ describe.each(UPSTREAMS)('to $name', ({ name, model }) => {
       expect(JSON.parse(upstream.messages[1].tool_calls[0].function.arguments)).toEqual({ input: '*** Begin Patch\n*** End Patch' });
       expect(upstream.messages[2]).toMatchObject({ role: 'tool', tool_call_id: 'call_patch', content: 'Done!' });
     }
+  });
+});
+
+describe('to Gemini', () => {
+  it.each([false, true])('text and a function call (stream: %s)', async (streamed) => {
+    const text = { model: 'gemini/gemini-2.5-flash', instructions: 'Be terse.', input: 'Hello' };
+    const answer = streamed ? await client.responses.stream(text).finalResponse() : await client.responses.create(text);
+    expect(answer.status).toBe('completed');
+    expect(answer.output_text).toBe('Hello from gemini! You said: Hello');
+    expect(answer.usage!.input_tokens).toBeGreaterThan(0);
+    const tools = { model: 'gemini/gemini-2.5-flash', tools: [WEATHER], input: 'Weather? [tools]' };
+    const called = streamed ? await client.responses.stream(tools).finalResponse() : await client.responses.create(tools);
+    const calls = called.output.flatMap((item) => (item.type === 'function_call' ? [JSON.parse(item.arguments)] : []));
+    expect(calls).toEqual(FUNCTION_ARGS);
   });
 });
 
