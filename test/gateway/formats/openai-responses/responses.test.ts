@@ -258,6 +258,12 @@ describe('errors and Codex', () => {
     expect(response.incomplete_details).toEqual({ reason: 'max_output_tokens' });
   });
 
+  it('a request without input is a 400 naming it', async () => {
+    const response = await fetch(`${gateway.origin}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${GATEWAY_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4.1', input: [] }) });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', param: 'input', code: 'missing_required_parameter' });
+  });
+
   it('previous_response_id is refused with a 400 naming it (no stored responses)', async () => {
     const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_123' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);

@@ -25,6 +25,7 @@ export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   // Stored responses would be needed to continue from one: refused plainly rather than answered without the history.
   if (typeof wire.previous_response_id === 'string')
     throw invalidRequest('previous_response_id is not supported: Switchyard does not store responses. Send the whole conversation in input.', 'previous_response_id', 'unsupported_parameter');
+  if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   return wire;
 }
 
