@@ -223,6 +223,32 @@ describe('response cache, Anthropic messages', () => {
   });
 });
 
+describe('response cache, OpenAI Responses', () => {
+  it('the same prompt through /v1/responses hits the entry chat completions made, JSON and streamed', async () => {
+    const prompt = fresh('responses');
+    const before = chatCalls();
+    const first = await chat(on, prompt);
+    expect(first.cache).toBe('miss');
+    const answer = first.data.choices[0]!.message.content;
+    const json = await on.gateway.client().responses.create({ model: 'gpt-4.1', max_output_tokens: 100, input: prompt }).withResponse();
+    expect(json.response.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(json.data.output_text).toBe(answer);
+    expect(json.data.usage?.output_tokens).toBe(first.data.usage!.completion_tokens);
+    const streamed = await on.gateway.client().responses.create({ model: 'gpt-4.1', max_output_tokens: 100, input: prompt, stream: true }).withResponse();
+    expect(streamed.response.headers.get('x-switchyard-cache')).toBe('hit');
+    const types: string[] = [];
+    let text = '';
+    for await (const event of streamed.data) {
+      types.push(event.type);
+      if (event.type === 'response.output_text.delta') text += event.delta;
+    }
+    expect(types[0]).toBe('response.created');
+    expect(types.at(-1)).toBe('response.completed');
+    expect(text).toBe(answer);
+    expect(chatCalls()).toBe(before + 1);
+  });
+});
+
 describe('per request control', () => {
   it('off skips the cache, refresh asks the upstream and stores its answer', async () => {
     const prompt = fresh('control');
