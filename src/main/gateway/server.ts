@@ -282,7 +282,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
-    return sendError(reply, new GatewayError(404, `Unknown request URL: ${request.method} ${path}. Switchyard serves /v1/chat/completions, /v1/messages, /v1/embeddings and /v1/models.`, { code: 'unknown_url' }));
+    return sendError(reply, new GatewayError(404, `Unknown request URL: ${request.method} ${path}. Switchyard serves /v1/chat/completions, /v1/messages, /v1/responses, /v1/embeddings and /v1/models.`, { code: 'unknown_url' }));
   });
 
   app.get('/health', { config: { public: true } }, async (_request, reply) => reply.send({ status: 'ok' }));
