@@ -59,7 +59,8 @@ export function digestGatewayKey(key: string): Buffer {
   return createHash('sha256').update(key).digest();
 }
 
-interface Row {
+/** A gateway_keys row as both engines store it (SQLite and PostgreSQL). */
+export interface GatewayKeyRow {
   id: string;
   name: string;
   prefix: string;
@@ -87,24 +88,28 @@ function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
-function entryOf(row: Row): Entry {
+/** A stored row as the key's record (tags and model list read leniently). */
+export function gatewayKeyRecordOf(row: GatewayKeyRow): GatewayKeyRecord {
   const tags = parseJson<Array<{ key: string; value: string }>>(row.tags_json, []).filter(
     (tag) => typeof tag?.key === 'string' && typeof tag?.value === 'string',
   );
   const models = parseJson<string[] | null>(row.allowed_models_json, null);
-  const allowedModels = Array.isArray(models) && models.length > 0 ? models.filter((model) => typeof model === 'string') : null;
-  const record: GatewayKeyRecord = {
+  return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
     tags,
-    allowedModels,
+    allowedModels: Array.isArray(models) && models.length > 0 ? models.filter((model) => typeof model === 'string') : null,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
   };
-  return { digest: Buffer.from(row.key_digest), record, identity: { id: row.id, name: row.name, tags, allowedModels } };
+}
+
+function entryOf(row: GatewayKeyRow): Entry {
+  const record = gatewayKeyRecordOf(row);
+  return { digest: Buffer.from(row.key_digest), record, identity: { id: row.id, name: row.name, tags: record.tags, allowedModels: record.allowedModels } };
 }
 
 export function isUsable(record: GatewayKeyRecord, now: number): boolean {
@@ -241,7 +246,7 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     // Read before the rows: a commit in between is then seen again by the next catchUp().
     const version = this.statements.dataVersion.get() as number;
     const fingerprint = this.fingerprint();
-    const rows = this.statements.all.all() as Row[];
+    const rows = this.statements.all.all() as GatewayKeyRow[];
     const byDigest = new Map<string, Entry>();
     const byId = new Map<string, Entry>();
     for (const row of rows) {

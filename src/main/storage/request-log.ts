@@ -21,19 +21,20 @@
  * worker thread, so a large batch never holds the gateway's event loop; records cross
  * with one postMessage per turn of the event loop.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { RequestObserver } from '../core/record.js';
-import type { RequestRecord } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
+import { JOURNAL_FILE_NAMES, JournalPair, readJournals } from './journal-pair.js';
+import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
 import { cloneableBodies, recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
-export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b.jsonl'] as const;
+export { JOURNAL_FILE_NAMES, journalEntry } from './journal-pair.js';
 
 export interface RequestLogOptions {
   priceOverrides?: PriceOverrides;
@@ -45,28 +46,9 @@ export interface RequestLogOptions {
   workerUrl?: URL;
 }
 
-export interface RequestLog {
+export interface RequestLog extends RequestLogSink {
   /** A connection of the main thread's own, for the app's reads. */
   database: SqliteDatabase;
-  observer: RequestObserver;
-  /** Records written from the journal at open. */
-  replayed: number;
-  setPriceOverrides(overrides: PriceOverrides): void;
-  setStoreBodies(storeBodies: boolean): void;
-  /** Resolves once every record handed over so far is committed. */
-  committed(): Promise<void>;
-  /** Records handed over and not yet committed. */
-  readonly pendingCount: number;
-  close(): Promise<void>;
-}
-
-/** The record without bodies: what must survive a kill. Never throws (a raw usage too deep to serialise is dropped). */
-export function journalEntry(record: StoredRequestRecord): string {
-  try {
-    return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
-  } catch (error) {
-    return JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n';
-  }
 }
 
 /**
@@ -78,28 +60,7 @@ export function journalEntry(record: StoredRequestRecord): string {
  */
 export function replayJournals(dataDirectory: string, database: SqliteDatabase, options: Pick<RequestLogOptions, 'priceOverrides'> = {}): number {
   const exists = database.prepare('SELECT 1 FROM requests WHERE id = ?').pluck();
-  const missing: RequestRecord[] = [];
-  const seen = new Set<string>();
-  for (const name of JOURNAL_FILE_NAMES) {
-    const file = join(dataDirectory, name);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      try {
-        const record = JSON.parse(line) as RequestRecord;
-        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
-        seen.add(record.id);
-        if (exists.get(record.id) === undefined) missing.push(record);
-      } catch {
-        // A torn last line from the moment of the kill: its response never finished either.
-      }
-    }
-  }
+  const missing = readJournals(dataDirectory).filter((record) => exists.get(record.id) === undefined);
   if (missing.length === 0) return 0;
   const writer = createRequestWriter(database, {
     priceBook: createPriceBook(options.priceOverrides ?? {}),
@@ -141,12 +102,7 @@ export function replayJournalsForReading(dataDirectory: string, options: Pick<Re
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
   const database = openDatabase(dataDirectory);
   const replayed = replayJournals(dataDirectory, database, options);
-  const journals = JOURNAL_FILE_NAMES.map((name) => {
-    const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
-    ftruncateSync(descriptor, 0);
-    return { descriptor, lastSequence: 0 };
-  });
-  let current = 0;
+  const journals = JournalPair.open(dataDirectory);
 
   const worker: Worker = startWorker(options.workerUrl ?? workerEntryUrl('request-writer-worker-entry', import.meta.url), {
     dataDirectory,
@@ -156,13 +112,9 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   }, [],
   // A small young generation: the writer's garbage is short-lived batches, and memory counts on a desktop.
   { maxYoungGenerationSizeMb: 8 });
-  let sequence = 0;
-  let committedSequence = 0;
   let outbox: StoredRequestRecord[] = [];
   let scheduled = false;
-  let waiters: Array<{ sequence: number; resolve: () => void }> = [];
   let closed: Promise<void> | null = null;
-  let journalsPinned = false;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
   /**
@@ -185,7 +137,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
         post({ type: 'records', records: [recordWithoutBodies(record, unstorableReason(error))], lastSequence: recordSequence });
         return;
       } catch (again) {
-        journalsPinned = true;
+        journals.pinned = true;
         options.onError?.(new Error(`request ${String(record.id)} could not reach the writer (${(again as Error)?.message ?? String(again)}); it stays in the journal`));
       }
     }
@@ -197,10 +149,10 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     const records = outbox;
     outbox = [];
     try {
-      post({ type: 'records', records, lastSequence: sequence });
+      post({ type: 'records', records, lastSequence: journals.sequence });
     } catch {
       // Nothing was sent: one record cannot be cloned. Send each alone so it costs no other.
-      const first = sequence - records.length + 1;
+      const first = journals.sequence - records.length + 1;
       records.forEach((record, index) => sendOne(record, first + index));
     }
   };
@@ -213,18 +165,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     if (reply.type !== 'committed') return;
     // A record the writer had to drop (disk full, a lock held too long) lives only in the
     // journal now: keep every journal line until the next start replays them.
-    if (!reply.complete) journalsPinned = true;
-    committedSequence = Math.max(committedSequence, reply.lastSequence);
-    // The older journal holds only committed records: empty it and write there next.
-    const older = journals[1 - current]!;
-    if (!journalsPinned && older.lastSequence <= committedSequence) {
-      ftruncateSync(older.descriptor, 0);
-      older.lastSequence = 0;
-      if (journals[current]!.lastSequence > 0) current = 1 - current;
-    }
-    const ready = waiters.filter((waiter) => waiter.sequence <= committedSequence);
-    waiters = waiters.filter((waiter) => waiter.sequence > committedSequence);
-    for (const waiter of ready) waiter.resolve();
+    if (!reply.complete) journals.pinned = true;
+    journals.committedUpTo(reply.lastSequence);
   });
   worker.on('error', (error) => options.onError?.(error));
   // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
@@ -233,14 +175,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   const observer: RequestObserver = {
     requestFinished(record) {
       if (closed) return;
-      sequence += 1;
-      const journal = journals[current]!;
-      try {
-        writeSync(journal.descriptor, journalEntry(record));
-        journal.lastSequence = sequence;
-      } catch (error) {
-        options.onError?.(error as Error);
-      }
+      journals.append(record, options.onError);
       outbox.push(record);
       if (!scheduled) {
         scheduled = true;
@@ -257,13 +192,12 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     setStoreBodies: (storeBodies) => post({ type: 'store-bodies', storeBodies }),
     committed() {
       sendOutbox();
-      if (committedSequence >= sequence) return Promise.resolve();
-      const target = sequence;
-      post({ type: 'flush', lastSequence: target });
-      return new Promise((resolve) => waiters.push({ sequence: target, resolve }));
+      if (journals.pending === 0) return Promise.resolve();
+      post({ type: 'flush', lastSequence: journals.sequence });
+      return journals.allCommitted();
     },
     get pendingCount() {
-      return sequence - committedSequence;
+      return journals.pending;
     },
     close() {
       closed ??= (async () => {
@@ -278,10 +212,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
           post({ type: 'close' });
         });
         await worker.terminate();
-        for (const journal of journals) {
-          if (!journalsPinned) ftruncateSync(journal.descriptor, 0);
-          closeSync(journal.descriptor);
-        }
+        journals.close();
         database.close();
       })();
       return closed;

@@ -21,7 +21,9 @@ import {
   GatewayKeyError,
   digestGatewayKey,
   generateGatewayKey,
+  gatewayKeyRecordOf,
   isUsable,
+  type GatewayKeyRow,
   normaliseCreateRequest,
 } from '../gateway-keys.js';
 import type { GatewayKeyStore } from '../store.js';
@@ -29,44 +31,6 @@ import type { PostgresPool } from './connection.js';
 
 const MAXIMUM_TOKEN_LENGTH = 256;
 const HAS_KEYS_REFRESH_MS = 5_000;
-
-interface Row {
-  id: string;
-  name: string;
-  prefix: string;
-  key_digest: Buffer;
-  tags_json: string;
-  allowed_models_json: string | null;
-  created_at: number;
-  last_used_at: number | null;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-function parseJson<T>(text: string | null, fallback: T): T {
-  if (text === null) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
-}
-
-function recordOf(row: Row): GatewayKeyRecord {
-  const tags = parseJson<Array<{ key: string; value: string }>>(row.tags_json, []).filter((tag) => typeof tag?.key === 'string' && typeof tag?.value === 'string');
-  const models = parseJson<string[] | null>(row.allowed_models_json, null);
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    tags,
-    allowedModels: Array.isArray(models) && models.length > 0 ? models.filter((model) => typeof model === 'string') : null,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-  };
-}
 
 export interface PostgresGatewayKeyOptions {
   now?: () => number;
@@ -144,7 +108,7 @@ export class PostgresGatewayKeyManager implements GatewayKeyStore {
     const now = this.now();
     const normalised = normaliseCreateRequest(request, now);
     const key = generateGatewayKey();
-    const { rows } = await this.pool.query<Row>(
+    const { rows } = await this.pool.query<GatewayKeyRow>(
       `INSERT INTO gateway_keys (id, name, prefix, key_digest, tags_json, allowed_models_json, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
       [
@@ -159,13 +123,13 @@ export class PostgresGatewayKeyManager implements GatewayKeyStore {
       ],
     );
     this.usableKeys = true;
-    return { key, record: recordOf(rows[0]!) };
+    return { key, record: gatewayKeyRecordOf(rows[0]!) };
   }
 
   async list(): Promise<GatewayKeyRecord[]> {
-    const { rows } = await this.pool.query<Row>('SELECT * FROM gateway_keys ORDER BY created_at DESC, id');
+    const { rows } = await this.pool.query<GatewayKeyRow>('SELECT * FROM gateway_keys ORDER BY created_at DESC, id');
     return rows.map((row) => {
-      const record = recordOf(row);
+      const record = gatewayKeyRecordOf(row);
       const used = this.used.get(record.id);
       if (used !== undefined && (record.lastUsedAt === null || used > record.lastUsedAt)) record.lastUsedAt = used;
       return record;
@@ -199,14 +163,14 @@ export class PostgresGatewayKeyManager implements GatewayKeyStore {
   async verify(token: string): Promise<GatewayKeyIdentity | null> {
     if (token.length > MAXIMUM_TOKEN_LENGTH || !token.startsWith(GATEWAY_KEY_PREFIX)) return null;
     const candidate = digestGatewayKey(token);
-    const { rows } = await this.pool.query<Row>({
+    const { rows } = await this.pool.query<GatewayKeyRow>({
       name: 'switchyard-verify-gateway-key',
       text: 'SELECT * FROM gateway_keys WHERE key_digest = $1',
       values: [candidate],
     });
     const row = rows[0];
     if (!row || !timingSafeEqual(Buffer.from(row.key_digest), candidate)) return null;
-    const record = recordOf(row);
+    const record = gatewayKeyRecordOf(row);
     const now = this.now();
     if (!isUsable(record, now)) return null;
     this.used.set(record.id, now);

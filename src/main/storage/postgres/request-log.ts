@@ -15,11 +15,10 @@
  * second; requests keep being answered. Records PostgreSQL refuses even one by one
  * (hostile content) are reported and their journal lines kept for the next start.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
 import type { RequestObserver } from '../../core/record.js';
 import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
-import { JOURNAL_FILE_NAMES, journalEntry } from '../request-log.js';
+import { JournalPair, readJournals } from '../journal-pair.js';
+import type { RequestLogSink } from '../store.js';
 import type { StoredRequestRecord } from '../stored-record.js';
 import type { PostgresPool } from './connection.js';
 import { isConnectionError, loggedRequestIds, writeRequestsToPostgres } from './request-writer.js';
@@ -36,43 +35,8 @@ export interface PostgresRequestLogOptions {
   onError?: (error: Error) => void;
 }
 
-export interface PostgresRequestLog {
-  observer: RequestObserver;
-  /** Records written from the journal at open. */
-  replayed: number;
-  setPriceOverrides(overrides: PriceOverrides): void;
-  setStoreBodies(storeBodies: boolean): void;
-  /** Resolves once every record handed over so far is committed (or reported as unwritable). */
-  committed(): Promise<void>;
-  readonly pendingCount: number;
-  close(): Promise<void>;
-}
-
-/** Journal lines of a data folder, one record per request id (the first line wins). */
-export function readJournals(dataDirectory: string): StoredRequestRecord[] {
-  const records: StoredRequestRecord[] = [];
-  const seen = new Set<string>();
-  for (const name of JOURNAL_FILE_NAMES) {
-    let text: string;
-    try {
-      text = readFileSync(join(dataDirectory, name), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      try {
-        const record = JSON.parse(line) as StoredRequestRecord;
-        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
-        seen.add(record.id);
-        records.push(record);
-      } catch {
-        // A torn last line from the moment of the kill: its response never finished either.
-      }
-    }
-  }
-  return records;
-}
+/** The PostgreSQL request log: the same sink as SQLite's; `committed()` also resolves for records reported as unwritable. */
+export type PostgresRequestLog = RequestLogSink;
 
 /** Writes the journal lines whose request is not in PostgreSQL (without bodies); leaves the files alone. Returns how many. */
 export async function replayJournalsIntoPostgres(dataDirectory: string, pool: PostgresPool, priceBook: PriceBook): Promise<number> {
@@ -96,38 +60,12 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const replayed = await replayJournalsIntoPostgres(dataDirectory, pool, priceBook);
-  const journals = JOURNAL_FILE_NAMES.map((name) => {
-    const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
-    ftruncateSync(descriptor, 0);
-    return { descriptor, lastSequence: 0 };
-  });
-  let current = 0;
-  let sequence = 0;
-  let committedSequence = 0;
+  const journals = JournalPair.open(dataDirectory);
   let queue: Array<{ record: StoredRequestRecord; sequence: number }> = [];
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> | null = null;
-  let journalsPinned = false;
   let closed = false;
   let reportedOffline = false;
-  let waiters: Array<{ sequence: number; resolve: () => void }> = [];
-
-  const settle = (): void => {
-    const ready = waiters.filter((waiter) => waiter.sequence <= committedSequence);
-    waiters = waiters.filter((waiter) => waiter.sequence > committedSequence);
-    for (const waiter of ready) waiter.resolve();
-  };
-
-  const committedUpTo = (last: number): void => {
-    committedSequence = Math.max(committedSequence, last);
-    const older = journals[1 - current]!;
-    if (!journalsPinned && older.lastSequence <= committedSequence) {
-      ftruncateSync(older.descriptor, 0);
-      older.lastSequence = 0;
-      if (journals[current]!.lastSequence > 0) current = 1 - current;
-    }
-    settle();
-  };
 
   const schedule = (delay: number): void => {
     if (timer || writing) return;
@@ -149,17 +87,17 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
           if (reportedOffline) options.onError?.(new Error('PostgreSQL is reachable again; the requests kept meanwhile are written'));
           reportedOffline = false;
           if (result.failed.length > 0) {
-            journalsPinned = true;
+            journals.pinned = true;
             for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
           }
-          committedUpTo(batch[batch.length - 1]!.sequence);
+          journals.committedUpTo(batch[batch.length - 1]!.sequence);
         } catch (error) {
           if (!isConnectionError(error)) {
             // Not the connection and not one record: keep the records journalled, drop them here.
-            journalsPinned = true;
+            journals.pinned = true;
             queue = queue.slice(batch.length);
             options.onError?.(new Error(`${batch.length} request(s) not logged (${(error as Error).message}); they stay in the journal`));
-            committedUpTo(batch[batch.length - 1]!.sequence);
+            journals.committedUpTo(batch[batch.length - 1]!.sequence);
             continue;
           }
           if (!reportedOffline) options.onError?.(new Error(`PostgreSQL unreachable (${(error as Error).message}); requests are kept in the journal and retried`));
@@ -183,14 +121,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const observer: RequestObserver = {
     requestFinished(record) {
       if (closed) return;
-      sequence += 1;
-      const journal = journals[current]!;
-      try {
-        writeSync(journal.descriptor, journalEntry(record));
-        journal.lastSequence = sequence;
-      } catch (error) {
-        options.onError?.(error as Error);
-      }
+      const sequence = journals.append(record, options.onError);
       queue.push({ record, sequence });
       schedule(queue.length >= maxBatchSize ? 0 : flushIntervalMs);
     },
@@ -206,9 +137,8 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       storeBodies = value;
     },
     committed() {
-      if (committedSequence >= sequence) return Promise.resolve();
-      const target = sequence;
-      const promise = new Promise<void>((resolve) => waiters.push({ sequence: target, resolve }));
+      if (journals.pending === 0) return Promise.resolve();
+      const promise = journals.allCommitted();
       if (timer) {
         clearTimeout(timer);
         timer = null;
@@ -217,7 +147,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       return promise;
     },
     get pendingCount() {
-      return sequence - committedSequence;
+      return journals.pending;
     },
     async close() {
       if (closed) return;
@@ -226,14 +156,8 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       if (timer) clearTimeout(timer);
       timer = null;
       await drain();
-      const unwritten = queue.length > 0;
-      for (const journal of journals) {
-        if (!journalsPinned && !unwritten) ftruncateSync(journal.descriptor, 0);
-        closeSync(journal.descriptor);
-      }
       // Whatever is left (PostgreSQL unreachable) stays journalled for the next start.
-      for (const waiter of waiters) waiter.resolve();
-      waiters = [];
+      journals.close(queue.length > 0);
     },
   };
 }

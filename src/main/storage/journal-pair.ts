@@ -1,0 +1,121 @@
+/**
+ * The request log's two journal files, shared by the SQLite and PostgreSQL logs: each
+ * finished request is appended (one JSON line, written synchronously, before it is
+ * acknowledged to anyone) to the current file; once the store has committed everything in
+ * the older file, that file is emptied and becomes the next one written. A record the
+ * store could not take pins the journals: nothing is emptied until the next start replays
+ * them. Sequences number the records handed over, so waiters can be told when their
+ * records are committed.
+ */
+import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
+
+/** Journal files of a data folder; the log alternates between the two. */
+export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b.jsonl'] as const;
+
+/** The record without bodies: what must survive a kill. Never throws (a raw usage too deep to serialise is dropped). */
+export function journalEntry(record: StoredRequestRecord): string {
+  try {
+    return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
+  } catch (error) {
+    return JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n';
+  }
+}
+
+/** Journal lines of a data folder, one record per request id (the first line wins). */
+export function readJournals(dataDirectory: string): StoredRequestRecord[] {
+  const records: StoredRequestRecord[] = [];
+  const seen = new Set<string>();
+  for (const name of JOURNAL_FILE_NAMES) {
+    let text: string;
+    try {
+      text = readFileSync(join(dataDirectory, name), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line.length === 0) continue;
+      try {
+        const record = JSON.parse(line) as StoredRequestRecord;
+        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
+        seen.add(record.id);
+        records.push(record);
+      } catch {
+        // A torn last line from the moment of the kill: its response never finished either.
+      }
+    }
+  }
+  return records;
+}
+
+export class JournalPair {
+  /** The last sequence handed over, and the last committed by the store. */
+  sequence = 0;
+  committedSequence = 0;
+  /** Set when a record lives only in the journal: the files are kept whole until the next start. */
+  pinned = false;
+  private current = 0;
+  private waiters: Array<{ sequence: number; resolve: () => void }> = [];
+
+  private constructor(private readonly journals: Array<{ descriptor: number; lastSequence: number }>) {}
+
+  /** Opens (and empties: the caller has replayed them) both journal files. */
+  static open(dataDirectory: string): JournalPair {
+    return new JournalPair(
+      JOURNAL_FILE_NAMES.map((name) => {
+        const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
+        ftruncateSync(descriptor, 0);
+        return { descriptor, lastSequence: 0 };
+      }),
+    );
+  }
+
+  /** Journals one finished request; returns its sequence. A failed write is reported, the record still counted. */
+  append(record: StoredRequestRecord, onError?: (error: Error) => void): number {
+    this.sequence += 1;
+    const journal = this.journals[this.current]!;
+    try {
+      writeSync(journal.descriptor, journalEntry(record));
+      journal.lastSequence = this.sequence;
+    } catch (error) {
+      onError?.(error as Error);
+    }
+    return this.sequence;
+  }
+
+  /** The store has committed every record up to `last`: the older journal, all committed, is emptied and written next. */
+  committedUpTo(last: number): void {
+    this.committedSequence = Math.max(this.committedSequence, last);
+    const older = this.journals[1 - this.current]!;
+    if (!this.pinned && older.lastSequence <= this.committedSequence) {
+      ftruncateSync(older.descriptor, 0);
+      older.lastSequence = 0;
+      if (this.journals[this.current]!.lastSequence > 0) this.current = 1 - this.current;
+    }
+    const ready = this.waiters.filter((waiter) => waiter.sequence <= this.committedSequence);
+    this.waiters = this.waiters.filter((waiter) => waiter.sequence > this.committedSequence);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /** Resolves once everything handed over so far is committed. */
+  allCommitted(): Promise<void> {
+    if (this.committedSequence >= this.sequence) return Promise.resolve();
+    const target = this.sequence;
+    return new Promise((resolve) => this.waiters.push({ sequence: target, resolve }));
+  }
+
+  get pending(): number {
+    return this.sequence - this.committedSequence;
+  }
+
+  /** Closes both files, emptied unless `keep` (or pinned: what they hold is replayed at the next start); releases every waiter. */
+  close(keep = false): void {
+    for (const journal of this.journals) {
+      if (!this.pinned && !keep) ftruncateSync(journal.descriptor, 0);
+      closeSync(journal.descriptor);
+    }
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+  }
+}
