@@ -6,15 +6,14 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../src/main/headless.js';
+import type { RunningGateway } from '../../src/main/headless.js';
+import { startAppGateway } from '../app-gateway.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
-import { MemoryKeytar } from '../secrets/keychain-under-test.js';
-import { KeychainProviderKeyManager } from '../../src/main/secrets/keychain.js';
 
 let openai: OpenAIFake;
 let anthropic: AnthropicFake;
@@ -44,26 +43,12 @@ function tempDir(prefix: string): string {
 }
 
 async function start(limits: unknown[], dataDir = tempDir('switchyard-limits-'), extra: Record<string, unknown> = {}): Promise<{ gateway: RunningGateway; key: string; dataDir: string }> {
-  const configFile = join(dataDir, 'limits-config.json');
-  writeFileSync(configFile, JSON.stringify({ limits, retries: { maxRetries: 0 }, ...extra }));
-  const gateway = await startGateway({
-    providerKeys: await KeychainProviderKeyManager.open(new MemoryKeytar(), { service: `switchyard-limits-${process.pid}`, refreshIntervalMs: 0 }),
+  const { gateway, key } = await startAppGateway({
     dataDir,
-    configFile,
-    host: '127.0.0.1',
-    port: 0,
-    environment: {
-      OPENAI_BASE_URL: openai.url,
-      OPENAI_API_KEY: 'sk-openai-limits-test',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      ANTHROPIC_API_KEY: 'sk-ant-limits-test',
-      OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-      LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-      SWITCHYARD_RUNTIME_DIR: join(tempDir('sy-limits-run-'), 'run'),
-    },
+    config: { limits, ...extra },
+    environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-openai-limits-test', ANTHROPIC_BASE_URL: anthropic.url, ANTHROPIC_API_KEY: 'sk-ant-limits-test' },
   });
   running = gateway;
-  const key = (await gateway.application.services['gateway-keys.create']({ name: 'default-key' })).key;
   return { gateway, key, dataDir };
 }
 

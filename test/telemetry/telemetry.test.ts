@@ -5,15 +5,14 @@
  * carry content only when asked; metrics arrive; the trace id is in the log; a dead
  * collector costs the request nothing; without telemetry nothing is sent.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../../src/main/headless.js';
-import { KeychainProviderKeyManager } from '../../src/main/secrets/keychain.js';
+import type { RunningGateway } from '../../src/main/headless.js';
+import { startAppGateway } from '../app-gateway.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../fakes/otlp-receiver.js';
-import { MemoryKeytar } from '../secrets/keychain-under-test.js';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
@@ -36,24 +35,7 @@ afterAll(async () => {
 async function start(config: Record<string, unknown>, environment: NodeJS.ProcessEnv = {}, existing?: string): Promise<{ gateway: RunningGateway; key: string; dataDir: string }> {
   const dataDir = existing ?? mkdtempSync(join(tmpdir(), 'switchyard-otel-'));
   if (!existing) directories.push(dataDir);
-  const configFile = join(dataDir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ retries: { maxRetries: 0 }, ...config }));
-  const gateway = await startGateway({
-    providerKeys: await KeychainProviderKeyManager.open(new MemoryKeytar(), { service: `switchyard-otel-${process.pid}`, refreshIntervalMs: 0 }),
-    dataDir,
-    configFile,
-    host: '127.0.0.1',
-    port: 0,
-    environment: {
-      OPENAI_BASE_URL: openai.url,
-      OPENAI_API_KEY: 'sk-otel-test',
-      OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-      LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-      SWITCHYARD_RUNTIME_DIR: join(dataDir, 'run'),
-      ...environment,
-    },
-  });
-  const key = (await gateway.application.services['gateway-keys.create']({ name: `otel-${directories.length}-${Date.now()}` })).key;
+  const { gateway, key } = await startAppGateway({ dataDir, config, environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-otel-test', ...environment } });
   return { gateway, key, dataDir };
 }
 
