@@ -5,21 +5,14 @@
  */
 import type { CacheView } from '../../shared/contract.js';
 import type { ResponseCache } from '../gateway/policies/response-cache.js';
-import type { SqliteDatabase } from '../storage/database.js';
+import type { AnalyticsClient } from '../storage/analytics-worker.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 
 const THIRTY_DAYS_MS = 30 * 86_400_000;
 
-function loggedSavings(database: SqliteDatabase, since: number): { hits: number; saved: number } {
-  const row = database
-    .prepare('SELECT COUNT(*) AS hits, COALESCE(SUM(cache_savings_nano_usd), 0) AS saved FROM requests WHERE started_at >= ? AND cache_hit = 1')
-    .get(since) as { hits: number; saved: number };
-  return { hits: Number(row.hits), saved: Number(row.saved) };
-}
-
-export async function cacheView(cache: ResponseCache, database: SqliteDatabase, now = Date.now()): Promise<CacheView> {
-  const stats = await cache.stats();
-  const logged = loggedSavings(database, now - THIRTY_DAYS_MS);
+export async function cacheView(cache: ResponseCache, analytics: AnalyticsClient, now = Date.now()): Promise<CacheView> {
+  // From the analytics rollups, off the main thread (the UI asks every few seconds).
+  const [stats, logged] = await Promise.all([cache.stats(), analytics.summary({ from: now - THIRTY_DAYS_MS, to: now })]);
   return {
     enabled: stats.enabled,
     ttlSeconds: stats.ttlSeconds,
@@ -29,8 +22,8 @@ export async function cacheView(cache: ResponseCache, database: SqliteDatabase, 
     maxBytes: stats.maxBytes,
     hits: stats.hits,
     misses: stats.misses,
-    loggedHits30d: logged.hits,
-    savedNanoUsd30d: logged.saved,
+    loggedHits30d: logged.cacheHits,
+    savedNanoUsd30d: logged.cacheSavingsNanoUsd,
   };
 }
 
@@ -38,11 +31,11 @@ export function createCacheService(context: ServiceContext): Pick<OperationHandl
   return {
     'cache.get': async () => {
       await context.requestLog.committed();
-      return cacheView(context.cache, context.database);
+      return cacheView(context.cache, context.analytics());
     },
     'cache.clear': async () => {
       await context.cache.clear();
-      return cacheView(context.cache, context.database);
+      return cacheView(context.cache, context.analytics());
     },
   };
 }

@@ -125,10 +125,14 @@ export class LimitsPolicy implements Policy {
     this.rules = rules;
   }
 
-  async before(call: PolicyCall): Promise<PolicyDecision> {
+  before(call: PolicyCall): PolicyDecision | Promise<PolicyDecision> {
     if (this.rules.length === 0) return undefined;
     const matching = this.rules.filter((rule) => ruleMatches(rule, call));
     if (matching.length === 0) return undefined;
+    return this.check(call, matching);
+  }
+
+  private async check(call: PolicyCall, matching: LimitRule[]): Promise<PolicyDecision> {
     const now = this.now();
 
     for (const rule of matching) {

@@ -57,12 +57,16 @@ export class ResponseCache implements Policy {
     return this.config.enabled ? 'use' : 'off';
   }
 
-  async before(call: PolicyCall): Promise<PolicyDecision> {
+  before(call: PolicyCall): PolicyDecision | Promise<PolicyDecision> {
     const mode = this.mode(call);
     if (mode === 'off') {
       call.replyHeaders[CACHE_HEADER] = 'off';
-      return;
+      return undefined;
     }
+    return this.lookUp(call, mode);
+  }
+
+  private async lookUp(call: PolicyCall, mode: Exclude<Mode, 'off'>): Promise<PolicyDecision> {
     const key = cacheKey(call.core, call.byokKey);
     if (mode === 'use') {
       const cached = await this.store.get(key);
