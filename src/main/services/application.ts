@@ -147,10 +147,18 @@ export function createApplication(options: ApplicationOptions): Application {
   const cache = new ResponseCache(config.cache);
   // OpenTelemetry only when asked for (the config file or OTEL_EXPORTER_OTLP_*): the SDK is not even loaded otherwise.
   const telemetryConfig = resolveTelemetryConfig(config.telemetry, environment);
+  let server: { address: string; port: number } | null = null;
+  let serverOrigin: string | null = null;
   const telemetry = telemetryConfig.enabled
     ? new TelemetryPolicy(telemetryConfig, startTelemetry(telemetryConfig), () => {
-        const origin = context.runtime.origin ? new URL(context.runtime.origin) : null;
-        return origin ? { address: origin.hostname, port: Number(origin.port) } : null;
+        // The address the gateway listens on, parsed once per origin (the desktop may restart it elsewhere).
+        const origin = context.runtime.origin;
+        if (origin !== serverOrigin) {
+          serverOrigin = origin;
+          const url = origin ? new URL(origin) : null;
+          server = url ? { address: url.hostname, port: Number(url.port) } : null;
+        }
+        return server;
       })
     : null;
   const context: ServiceContext = {

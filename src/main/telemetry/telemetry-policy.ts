@@ -13,7 +13,7 @@
 import type { Context, Counter, Histogram, Meter, Span, Tracer } from '@opentelemetry/api';
 import type { RequestRecord } from '../core/record.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../gateway/pipeline/policy.js';
-import { attemptAttributes, contentAttributes, operationName, requestAttributes, responseAttributes, type Attributes } from './genai-attributes.js';
+import { attemptAttributes, contentAttributes, operationName, providerName, requestAttributes, responseAttributes, type Attributes } from './genai-attributes.js';
 import type { TelemetryConfig } from './telemetry-config.js';
 
 interface Instruments {
@@ -169,7 +169,7 @@ export class TelemetryPolicy implements Policy {
   private count(record: Readonly<RequestRecord>, operation: string): void {
     const meters = this.meters;
     if (!meters) return;
-    const base: Attributes = { 'gen_ai.operation.name': operation, 'gen_ai.provider.name': responseAttributes(record)['gen_ai.provider.name']! };
+    const base: Attributes = { 'gen_ai.operation.name': operation, 'gen_ai.provider.name': providerName(record.provider) };
     if (record.requestedModel) base['gen_ai.request.model'] = record.requestedModel;
     if (record.resolvedModel) base['gen_ai.response.model'] = record.resolvedModel;
     const failed = record.status !== 'success';
