@@ -27,6 +27,7 @@ import { createAnalyticsClient, type AnalyticsClient } from '../storage/analytic
 import { databasePath } from '../storage/database.js';
 import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
 import { openRequestLog } from '../storage/request-log.js';
+import { afterCommit, sqliteStoredResponses, type StoredResponses } from '../storage/stored-responses.js';
 import { createAppServices, type OperationHandlers } from './app-services.js';
 import { CircuitNotices } from './circuit-notices.js';
 import { EventHub } from './event-hub.js';
@@ -73,6 +74,8 @@ export interface Application {
   reliability: Reliability;
   /** The gateway's pipeline policies (limits and budgets, the response cache). */
   policies: Policy[];
+  /** Stored Responses answers, for previous_response_id and GET /v1/responses/{id}. */
+  responses: StoredResponses;
   services: OperationHandlers;
   events: EventHub;
   context: ServiceContext;
@@ -97,6 +100,8 @@ export function createApplication(options: ApplicationOptions): Application {
     onError: (error) => process.stderr.write(`switchyard: request log: ${error.message}\n`),
   });
   const database = requestLog.database;
+  // Responses answers are found again in the log, once it has committed the one just given.
+  const responses = afterCommit(sqliteStoredResponses(database), requestLog);
   let priceBook: PriceBook = createPriceBook(priceOverrides);
 
   const environmentSecrets = new EnvironmentSecretStore(config.providers, environment);
@@ -229,6 +234,7 @@ export function createApplication(options: ApplicationOptions): Application {
     reliability,
     // Limits first: a cached answer is still a request the limits count (at no cost).
     policies: telemetry ? [telemetry, limits, cache] : [limits, cache],
+    responses,
     services,
     events,
     context,

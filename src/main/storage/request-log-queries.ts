@@ -194,15 +194,7 @@ export function getRequest(database: SqliteDatabase, id: string): StoredRequestD
   const attempts = database
     .prepare('SELECT attempt_index, provider, model, started_at, ended_at, latency_ms, http_status, status, error_type, error_message FROM attempts WHERE request_seq = ? ORDER BY attempt_index')
     .all(row.seq) as AttemptRow[];
-  const bodies = database.prepare('SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?').get(row.seq) as
-    | { request_json: string | null; upstream_request_json: string | null; response_json: string | null }
-    | undefined;
-  const messageByHash = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
-  const lookup = (hash: string): unknown => {
-    const json = messageByHash.get(Buffer.from(hash, 'hex')) as string | undefined;
-    return json === undefined ? { $missing: hash } : (JSON.parse(json) as unknown);
-  };
-  const restore = (json: string | null | undefined): unknown => (json ? restoreMessages(JSON.parse(json) as unknown, lookup) : null);
+  const bodies = storedBodies(database, row.seq);
   return {
     summary: summaryOfRow(row),
     finishReason: row.finish_reason,
@@ -221,11 +213,26 @@ export function getRequest(database: SqliteDatabase, id: string): StoredRequestD
       errorType: attempt.error_type,
       errorMessage: attempt.error_message,
     })),
-    requestBody: restore(bodies?.request_json),
-    upstreamRequestBody: restore(bodies?.upstream_request_json),
-    responseBody: restore(bodies?.response_json),
-    bodiesAvailable: bodies !== undefined,
+    requestBody: bodies?.request ?? null,
+    upstreamRequestBody: bodies?.upstream ?? null,
+    responseBody: bodies?.response ?? null,
+    bodiesAvailable: bodies !== null,
   };
+}
+
+/** One request's stored bodies, messages restored from their content-addressed rows; null when none were kept. */
+export function storedBodies(database: SqliteDatabase, seq: number): { request: unknown; upstream: unknown; response: unknown } | null {
+  const bodies = database.prepare('SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?').get(seq) as
+    | { request_json: string | null; upstream_request_json: string | null; response_json: string | null }
+    | undefined;
+  if (!bodies) return null;
+  const messageByHash = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
+  const lookup = (hash: string): unknown => {
+    const json = messageByHash.get(Buffer.from(hash, 'hex')) as string | undefined;
+    return json === undefined ? { $missing: hash } : (JSON.parse(json) as unknown);
+  };
+  const restore = (json: string | null): unknown => (json ? restoreMessages(JSON.parse(json) as unknown, lookup) : null);
+  return { request: restore(bodies.request_json), upstream: restore(bodies.upstream_request_json), response: restore(bodies.response_json) };
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */
