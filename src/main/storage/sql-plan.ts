@@ -35,16 +35,20 @@ export interface SqlDialect {
   engine: 'sqlite' | 'postgres';
   /** `[{"key":…,"value":…}]` for the tags of request `r` (text; `[]` when none). */
   tagsJson: string;
+  /** SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same. */
+  like: 'LIKE' | 'ILIKE';
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
   engine: 'sqlite',
   tagsJson: "(SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq)",
+  like: 'LIKE',
 };
 
 export const POSTGRES_DIALECT: SqlDialect = {
   engine: 'postgres',
   tagsJson: "(SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value)), '[]')::text FROM request_tags t WHERE t.request_seq = r.seq)",
+  like: 'ILIKE',
 };
 
 const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
