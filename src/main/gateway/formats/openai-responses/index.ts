@@ -2,8 +2,9 @@
  * The OpenAI Responses API as a client format of the pipeline (`POST /v1/responses`). One
  * format object per request (`responsesFormat()`): the encoders need what the request said
  * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
- * Translated through the core for every upstream (no same-format pass-through yet: the OpenAI
- * adapter speaks chat completions).
+ * Translated through the core for every upstream but OpenAI, which serves the Responses API
+ * itself: there the client's body passes through as it is (but for the model name, and
+ * previous_response_id written out as the conversation it continues) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
@@ -42,8 +43,23 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
+  // A pass-through stream's own final response object (OpenAI's), for the log.
+  let upstreamFinal: Record<string, unknown> | null = null;
   return {
     endpoint: '/v1/responses',
+    // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
+    passthroughNative: 'openai-responses',
+    passthroughStream: true,
+    passthroughEvent: (event) => {
+      if (event.event !== 'response.completed' && event.event !== 'response.incomplete') return;
+      try {
+        const response = (JSON.parse(event.data) as { response?: unknown }).response;
+        if (typeof response === 'object' && response !== null) upstreamFinal = response as Record<string, unknown>;
+      } catch {
+        // Not JSON: the stream translator reports it.
+      }
+    },
+    encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
     validate: validateResponsesRequest,
     resolve: (wire, request) => withPreviousResponses(wire, responses, request.gatewayKey),
     responseIdOf: (encoded) => {
