@@ -52,6 +52,8 @@ export interface ClientFormat<Wire> {
    * stored response gets its conversation written in); the client's own body is what is logged.
    */
   resolve?(wire: Wire, request: FastifyRequest): Promise<Wire>;
+  /** The conversation the resolved request continues in the log (a continued Responses response's), if any. */
+  conversationId?(): string | null;
   /** The id a client may later refer to the answer by (a Responses `resp_…`), recorded in the log. */
   responseIdOf?(encoded: unknown): string | null;
   /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
@@ -123,6 +125,8 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     const sent = format.validate(request.body);
     recorder.started(sent as { model?: unknown; stream?: unknown; user?: unknown });
     const body = format.resolve ? await format.resolve(sent, request) : sent;
+    // A client's own conversation header still wins.
+    recorder.record.conversationId ??= format.conversationId?.() ?? null;
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {

@@ -45,6 +45,8 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
   // A pass-through stream's own final response object (OpenAI's), for the log.
   let upstreamFinal: Record<string, unknown> | null = null;
+  // The log's conversation of the response a previous_response_id continues.
+  let continuedConversation: string | null = null;
   return {
     endpoint: '/v1/responses',
     // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
@@ -61,7 +63,12 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
     },
     encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
     validate: validateResponsesRequest,
-    resolve: (wire, request) => withPreviousResponses(wire, responses, request.gatewayKey),
+    resolve: async (wire, request) => {
+      const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
+      continuedConversation = resolved.conversationId;
+      return resolved.wire;
+    },
+    conversationId: () => continuedConversation,
     responseIdOf: (encoded) => {
       const found = (encoded as { id?: unknown } | null)?.id;
       return typeof found === 'string' ? found : null;
