@@ -67,7 +67,7 @@ export interface ClientFormat<Wire> {
    * Only for a format whose stream encoder would add nothing of its own (ids, pings).
    */
   passthroughStream?: boolean;
-  /** Sees each upstream event of a pass-through stream as it goes by (the Responses format keeps OpenAI's final response for the log). */
+  /** Sees each upstream event a pass-through stream forwards, as it goes by (the Responses format keeps OpenAI's final response for the log). */
   passthroughEvent?(event: SseEvent): void;
   /** The response to send (and log) for a core response. */
   encodeResponse(response: CoreResponse): unknown;
@@ -231,9 +231,9 @@ async function streamToClient<Wire>(
     let out = '';
     for (const sseEvent of events) {
       if (passthrough) {
-        format.passthroughEvent?.(sseEvent);
         let errorFrame = '';
         for (const event of translator.push(sseEvent)) errorFrame += note(event);
+        if (!failure) format.passthroughEvent?.(sseEvent);
         // An event that failed (the upstream's error, or one that cannot be read) is answered by the format's error event.
         out += failure ? errorFrame : sseEvent.raw ?? '';
       } else {

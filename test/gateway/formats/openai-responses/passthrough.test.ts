@@ -153,10 +153,16 @@ describe('to OpenAI: pass-through', () => {
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).error).toMatchObject({ code: 'rate_limit_exceeded' });
     const stream = await client.responses.create({ model: 'gpt-4.1', input: 'Break [error:midstream]', stream: true });
-    const types: string[] = [];
-    for await (const event of stream) types.push(event.type);
-    expect(types[0]).toBe('response.created');
-    expect(types.at(-1)).toBe('response.failed');
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    // OpenAI's events as they came, then the failure continuing the same stream: one beginning, one id, numbers in order.
+    expect(events.filter((event) => event.type === 'response.created')).toHaveLength(1);
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_event, index) => index));
+    const created = events[0] as OpenAI.Responses.ResponseCreatedEvent;
+    const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+    expect(failed.type).toBe('response.failed');
+    expect(failed.response.id).toBe(created.response.id);
+    expect(failed.response.error).toMatchObject({ code: 'server_error' });
   });
 });
 

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
+import type { SseEvent } from '../../sse/decoder.js';
 import { invalidRequest } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
@@ -29,6 +30,17 @@ export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   return wire;
 }
 
+/** The `response` object of a Responses stream event, if it has one. */
+function upstreamResponse(event: SseEvent): Record<string, unknown> | null {
+  try {
+    const response = (JSON.parse(event.data) as { response?: unknown }).response;
+    return typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : null;
+  } catch {
+    // Not JSON: the stream translator reports it.
+    return null;
+  }
+}
+
 /**
  * The format for one request. `responses`: where stored responses are found (the request log),
  * for `previous_response_id`; null when the gateway keeps none.
@@ -45,6 +57,9 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
   // A pass-through stream's own final response object (OpenAI's), for the log.
   let upstreamFinal: Record<string, unknown> | null = null;
+  let upstreamId: string | null = null;
+  let upstreamEvents = 0;
+  let encoder: ResponsesStreamEncoder | null = null;
   // The log's conversation of the response a previous_response_id continues.
   let continuedConversation: string | null = null;
   return {
@@ -53,13 +68,13 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
     passthroughNative: 'openai-responses',
     passthroughStream: true,
     passthroughEvent: (event) => {
-      if (event.event !== 'response.completed' && event.event !== 'response.incomplete') return;
-      try {
-        const response = (JSON.parse(event.data) as { response?: unknown }).response;
-        if (typeof response === 'object' && response !== null) upstreamFinal = response as Record<string, unknown>;
-      } catch {
-        // Not JSON: the stream translator reports it.
+      upstreamEvents += 1;
+      if (event.event === 'response.created') {
+        const created = upstreamResponse(event)?.id;
+        upstreamId = typeof created === 'string' ? created : null;
       }
+      else if (event.event === 'response.completed' || event.event === 'response.incomplete') upstreamFinal = upstreamResponse(event);
+      encoder?.continueUpstream(upstreamId, upstreamEvents);
     },
     encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
     validate: validateResponsesRequest,
@@ -91,7 +106,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
     decodeWarnings: () => warnings,
-    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(id, stream.model), customTools),
+    streamEncoder: (stream) => (encoder = new ResponsesStreamEncoder(stream, init(id, stream.model), customTools)),
     sendError,
   };
 }
