@@ -9,6 +9,7 @@ import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
+import { conversationIdFromHeaders } from '../storage/conversation-id.js';
 
 const MAX_TAGS = 32;
 
@@ -106,8 +107,8 @@ export class RequestRecorder {
       finishReason: null,
       gatewayKeyId: request.gatewayKey?.id ?? null,
       user: headerString(headers['x-user-id']),
-      // Claude Code names its session in a header of its own.
-      conversationId: headerString(headers['x-conversation-id']) ?? headerString(headers['x-claude-code-session-id']),
+      // Claude Code and Codex name their sessions in headers of their own.
+      conversationId: conversationIdFromHeaders(headers),
       tags,
       requestBody: null,
       upstreamRequestBody: null,

@@ -27,6 +27,8 @@ export interface StoredResponse {
   createdAt: number;
   /** The gateway key the response was made with (responses are not shared across keys). */
   gatewayKeyId: string | null;
+  /** The conversation the response belongs to in the log (a continuation joins it). */
+  conversationId: string | null;
 }
 
 export interface StoredResponses {
@@ -44,12 +46,13 @@ interface ResponseRow {
   resolved_model: string | null;
   started_at: number;
   gateway_key_id: string | null;
+  conversation_id: string | null;
 }
 
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
   const byId = database.prepare(
-    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id FROM requests
+    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
      WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
   );
   return {
@@ -64,6 +67,7 @@ export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses
         model: row.resolved_model ?? row.requested_model,
         createdAt: row.started_at,
         gatewayKeyId: row.gateway_key_id,
+        conversationId: row.conversation_id,
       };
     },
   };

@@ -44,9 +44,10 @@ export async function findResponse(store: StoredResponses | null, responseId: st
   return found;
 }
 
-/** Every item the conversation up to and including `responseId` consists of: inputs and outputs, oldest first. */
-async function conversationItems(store: StoredResponses | null, responseId: string, identity: GatewayKeyIdentity | null): Promise<Item[]> {
+/** Every item the conversation up to and including `responseId` consists of (inputs and outputs, oldest first), and the log's conversation. */
+async function conversationItems(store: StoredResponses | null, responseId: string, identity: GatewayKeyIdentity | null): Promise<{ items: Item[]; conversationId: string | null }> {
   const turns: Item[][] = [];
+  let conversationId: string | null = null;
   const seen = new Set<string>();
   let id: string | null = responseId;
   while (id !== null) {
@@ -61,20 +62,25 @@ async function conversationItems(store: StoredResponses | null, responseId: stri
         'previous_response_without_bodies',
       );
     }
+    if (turns.length === 0) conversationId = stored.conversationId;
     turns.push([...inputAsItems(stored.requestBody.input), ...(Array.isArray(stored.responseBody.output) ? stored.responseBody.output.filter(isRecord) : [])]);
     id = typeof stored.requestBody.previous_response_id === 'string' ? stored.requestBody.previous_response_id : null;
   }
-  return turns.reverse().flat();
+  return { items: turns.reverse().flat(), conversationId };
 }
 
 /**
  * The request with its previous responses written into `input` and `previous_response_id`
- * removed; the request itself when it names none.
+ * removed (the request itself when it names none), and the conversation it continues.
  */
-export async function withPreviousResponses(wire: ResponsesRequestWire, store: StoredResponses | null, identity: GatewayKeyIdentity | null): Promise<ResponsesRequestWire> {
-  if (typeof wire.previous_response_id !== 'string') return wire;
+export async function withPreviousResponses(
+  wire: ResponsesRequestWire,
+  store: StoredResponses | null,
+  identity: GatewayKeyIdentity | null,
+): Promise<{ wire: ResponsesRequestWire; conversationId: string | null }> {
+  if (typeof wire.previous_response_id !== 'string') return { wire, conversationId: null };
   if (!store) throw invalidRequest('previous_response_id cannot be used: this gateway keeps no responses (it runs without a request log). Send the whole conversation in input.', 'previous_response_id', 'previous_response_not_found');
-  const history = await conversationItems(store, wire.previous_response_id, identity);
+  const { items, conversationId } = await conversationItems(store, wire.previous_response_id, identity);
   const { previous_response_id: _continued, ...rest } = wire;
-  return { ...rest, input: [...history, ...inputAsItems(wire.input)] };
+  return { wire: { ...rest, input: [...items, ...inputAsItems(wire.input)] }, conversationId };
 }
