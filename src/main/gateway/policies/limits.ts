@@ -29,7 +29,7 @@ const MONTH_WINDOW_MS = 32 * 86_400_000;
 const PENDING_LIMIT = 100_000;
 
 /** Spend already in the request log for the requests a rule matches, since an instant (nano-dollars). */
-export type SpendHistory = (match: LimitRule['match'], since: number) => number;
+export type SpendHistory = (match: LimitRule['match'], since: number) => number | Promise<number>;
 
 /** What a finished request counts for: billed tokens and exact cost (nano-dollars). */
 export type RecordAccounting = (record: Readonly<RequestRecord>) => { tokens: number; costNanoUsd: number };
@@ -232,7 +232,7 @@ export class LimitsPolicy implements Policy {
     const key = this.periodKey(rule, kind, period);
     if (this.seeded.has(key)) return key;
     this.seeded.add(key);
-    const spent = this.spendHistory?.(rule.match, period.start) ?? 0;
+    const spent = (await this.spendHistory?.(rule.match, period.start)) ?? 0;
     if (spent > 0) await this.counters.add(key, spent, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start);
     return key;
   }
