@@ -91,7 +91,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   let app: FastifyInstance | null = null;
   try {
     // The application's breakers and gates, so the services (Providers screen, admin API) see the live state.
-    app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies });
+    app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies, responses: application.responses });
     if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
     await app.listen({ host: config.host, port: options.port ?? config.port });
   } catch (error) {

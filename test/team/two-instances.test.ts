@@ -132,6 +132,23 @@ describe.skipIf(postgresUnavailable !== null)(`two serve instances on one Postgr
     expect(detail.requestBody.messages[0]!.content).toBe('through the second');
     const summary = await admin<{ current: { requests: number } }>(second.origin, 'analytics.summary', { from: Date.now() - 3_600_000, to: Date.now() + 1 });
     expect(summary.current.requests).toBe(2);
+
+    // A Responses answer given by one instance is continued by the other (previous_response_id).
+    const responses = async (origin: string, body: unknown): Promise<{ status: number; json: { id?: string; error?: unknown } }> => {
+      const response = await fetch(`${origin}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as { id?: string } };
+    };
+    const opened = await responses(first.origin, { model: 'gpt-4.1-mini', input: 'remember the word teal' });
+    expect(opened.status).toBe(200);
+    const continued = await responses(second.origin, { model: 'gpt-4.1-mini', previous_response_id: opened.json.id, input: 'which word?' });
+    expect(continued.status, JSON.stringify(continued.json)).toBe(200);
+    const unknown = await responses(second.origin, { model: 'gpt-4.1-mini', previous_response_id: 'resp_unknown', input: 'which word?' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json)).toContain('previous_response_not_found');
     await Promise.all([stop(first), stop(second)]);
   }, 90_000);
 

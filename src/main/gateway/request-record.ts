@@ -168,7 +168,11 @@ export class RequestRecorder {
     this.record.attemptsDetail = attempts;
   }
 
+  /** The id the answer can be referred to by later (set by a format that keeps responses). */
+  responseIdOf: ((responseBody: unknown) => string | null) | null = null;
+
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {
+    if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;

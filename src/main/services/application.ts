@@ -28,6 +28,7 @@ import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
 import { openRequestLog } from '../storage/request-log.js';
 import type { TeamStore } from '../storage/postgres/team-store.js';
 import { sqliteRequestLogReader, type RequestLogSink } from '../storage/store.js';
+import { afterCommit, sqliteStoredResponses, type StoredResponses } from '../storage/stored-responses.js';
 import { createAppServices, type OperationHandlers } from './app-services.js';
 import { CircuitNotices } from './circuit-notices.js';
 import { EventHub } from './event-hub.js';
@@ -79,6 +80,8 @@ export interface Application {
   reliability: Reliability;
   /** The gateway's pipeline policies (limits and budgets, the response cache). */
   policies: Policy[];
+  /** Stored Responses answers, for previous_response_id and GET /v1/responses/{id}. */
+  responses: StoredResponses;
   services: OperationHandlers;
   events: EventHub;
   context: ServiceContext;
@@ -113,6 +116,8 @@ export function createApplication(options: ApplicationOptions): Application {
   }
   const database = sqliteLog?.database ?? null;
   const reader = team?.reader ?? sqliteRequestLogReader(database!, false);
+  // Responses answers are found again in the log, once it has committed the one just given.
+  const responses = afterCommit(team?.responses ?? sqliteStoredResponses(database!), requestLog);
   let priceBook: PriceBook = createPriceBook(priceOverrides);
 
   const environmentSecrets = new EnvironmentSecretStore(config.providers, environment);
@@ -248,6 +253,7 @@ export function createApplication(options: ApplicationOptions): Application {
     reliability,
     // Limits first: a cached answer is still a request the limits count (at no cost).
     policies: telemetry ? [telemetry, limits, cache] : [limits, cache],
+    responses,
     services,
     events,
     context,

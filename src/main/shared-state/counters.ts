@@ -36,6 +36,17 @@ export interface SharedCounters {
   add(key: string, amount: number, windowMs: number, at: number): Promise<void>;
   /** The window total of a key at `now`. */
   read(key: string, windowMs: number, now: number): Promise<number>;
+  /**
+   * Adds `amount()` to a key once: the first call for a key adds it, later calls (from this
+   * instance or, shared, from any other) do nothing until the key is cleared or the store has
+   * lost it. A budget's period starts from the spend the request log already holds this way.
+   */
+  seedOnce(key: string, windowMs: number, at: number, amount: () => number | Promise<number>): Promise<void>;
   /** Removes every counter whose key starts with the prefix (a rule was changed or removed). */
   clear(prefix: string): Promise<void>;
+  /**
+   * Why the last operation could not use the shared store and counted in this process only
+   * (a warning for the request's log record), or null when it used it. Only fallbacks say so.
+   */
+  fallbackWarning?(): string | null;
 }

@@ -24,6 +24,7 @@ const SWEEP_EVERY = 1024;
 export class InProcessCounters implements SharedCounters {
   private readonly counters = new Map<string, Counter>();
   private operations = 0;
+  private readonly seeded = new Set<string>();
 
   consume(charges: readonly CounterCharge[], now: number): Promise<ConsumeResult> {
     return Promise.resolve(this.consumeNow(charges, now));
@@ -38,8 +39,16 @@ export class InProcessCounters implements SharedCounters {
     return Promise.resolve(this.total(key, windowMs, now));
   }
 
+  async seedOnce(key: string, windowMs: number, at: number, amount: () => number | Promise<number>): Promise<void> {
+    if (this.seeded.has(key)) return;
+    this.seeded.add(key);
+    const value = await amount();
+    if (value !== 0) this.insert(this.counter(key, windowMs, at), at, value);
+  }
+
   clear(prefix: string): Promise<void> {
     for (const key of [...this.counters.keys()]) if (key.startsWith(prefix)) this.counters.delete(key);
+    for (const key of [...this.seeded]) if (key.startsWith(prefix)) this.seeded.delete(key);
     return Promise.resolve();
   }
 

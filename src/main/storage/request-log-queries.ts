@@ -211,25 +211,7 @@ export function* getRequestPlan(dialect: SqlDialect, id: string): Plan<StoredReq
     'SELECT attempt_index, provider, model, started_at, ended_at, latency_ms, http_status, status, error_type, error_message FROM attempts WHERE request_seq = ? ORDER BY attempt_index',
     row.seq,
   );
-  const [bodies] = yield* rowsOf<{ request_json: string | null; upstream_request_json: string | null; response_json: string | null }>(
-    'SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?',
-    row.seq,
-  );
-  // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
-  const parsed = [bodies?.request_json, bodies?.upstream_request_json, bodies?.response_json].map((json) => (json ? (JSON.parse(json) as unknown) : null));
-  const hashes = new Set<string>();
-  for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
-  const contentByHash = new Map<string, unknown>();
-  if (hashes.size > 0) {
-    const list = [...hashes];
-    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
-      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(list.length)})`,
-      ...list.map((hash) => Buffer.from(hash, 'hex')),
-    );
-    for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
-  }
-  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
-  const [requestBody, upstreamRequestBody, responseBody] = parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
+  const bodies = yield* storedBodiesPlan(row.seq);
   return {
     summary: summaryOfRow(row),
     finishReason: row.finish_reason,
@@ -248,11 +230,46 @@ export function* getRequestPlan(dialect: SqlDialect, id: string): Plan<StoredReq
       errorType: attempt.error_type,
       errorMessage: attempt.error_message,
     })),
-    requestBody,
-    upstreamRequestBody,
-    responseBody,
-    bodiesAvailable: bodies !== undefined,
+    requestBody: bodies?.request ?? null,
+    upstreamRequestBody: bodies?.upstream ?? null,
+    responseBody: bodies?.response ?? null,
+    bodiesAvailable: bodies !== null,
   };
+}
+
+/** One request's stored bodies, messages restored from their content-addressed rows; null when none were kept. */
+export function storedBodies(database: SqliteDatabase, seq: number): StoredBodies | null {
+  return runOnSqlite(database, storedBodiesPlan(seq));
+}
+
+export interface StoredBodies {
+  request: unknown;
+  upstream: unknown;
+  response: unknown;
+}
+
+export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
+  const [bodies] = yield* rowsOf<{ request_json: string | null; upstream_request_json: string | null; response_json: string | null }>(
+    'SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?',
+    seq,
+  );
+  if (!bodies) return null;
+  // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
+  const parsed = [bodies.request_json, bodies.upstream_request_json, bodies.response_json].map((json) => (json ? (JSON.parse(json) as unknown) : null));
+  const hashes = new Set<string>();
+  for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
+  const contentByHash = new Map<string, unknown>();
+  if (hashes.size > 0) {
+    const list = [...hashes];
+    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
+      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(list.length)})`,
+      ...list.map((hash) => Buffer.from(hash, 'hex')),
+    );
+    for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
+  }
+  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
+  const [request, upstream, response] = parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
+  return { request, upstream, response };
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */

@@ -1,7 +1,38 @@
-/** The in-process response-cache store (LRU by entries and bytes, TTL on an injected clock) and the cache section of the config. */
-import { describe, expect, it } from 'vitest';
+/**
+ * Both response-cache stores, one suite (LRU by entries and bytes, TTL on an injected clock):
+ * in process and in a throwaway Redis. And the cache section of the config.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../../../src/main/gateway/config.js';
-import { MemoryResponseCacheStore, type CachedAnswer } from '../../../src/main/gateway/policies/cache-store.js';
+import { MemoryResponseCacheStore, type CachedAnswer, type MemoryCacheOptions, type ResponseCacheStore } from '../../../src/main/gateway/policies/cache-store.js';
+import { RedisResponseCacheStore } from '../../../src/main/shared-state/redis-cache-store.js';
+import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../../helpers/throwaway-redis.js';
+
+let redis: ThrowawayRedis | null = null;
+const clients: Redis[] = [];
+let namespaces = 0;
+
+beforeAll(async () => {
+  if (!redisUnavailable) redis = await startThrowawayRedis();
+});
+
+afterAll(async () => {
+  for (const client of clients) client.disconnect();
+  await redis?.stop();
+});
+
+function redisStore(options: MemoryCacheOptions): ResponseCacheStore {
+  const client = new Redis(redis!.url, { maxRetriesPerRequest: 0 });
+  clients.push(client);
+  namespaces += 1;
+  return new RedisResponseCacheStore(client, { ...options, namespace: `cache-test-${namespaces}:` });
+}
+
+const implementations: Array<[string, (options: MemoryCacheOptions) => ResponseCacheStore, string | null]> = [
+  ['in process', (options) => new MemoryResponseCacheStore(options), null],
+  ['Redis', redisStore, redisUnavailable],
+];
 
 const answer = (text: string): CachedAnswer => ({
   response: { id: null, model: 'm', created: 0, choices: [{ index: 0, content: [{ type: 'text', text }], finish: { unified: 'stop', raw: 'stop' } }], usage: null },
@@ -11,9 +42,13 @@ const answer = (text: string): CachedAnswer => ({
 });
 const size = (text: string): number => JSON.stringify(answer(text).response).length;
 
-describe('MemoryResponseCacheStore', () => {
+describe.each(implementations)('ResponseCacheStore %s', (_name, create, unavailable) => {
+  if (unavailable) {
+    it.skip(`needs redis-server: ${unavailable}`, () => undefined);
+    return;
+  }
   it('evicts the least recently used entry once over its byte bound', async () => {
-    const store = new MemoryResponseCacheStore({ maxEntries: 100, maxBytes: size('aaaa') * 2 + 1 });
+    const store = create({ maxEntries: 100, maxBytes: size('aaaa') * 2 + 1 });
     await store.set('a', answer('aaaa'), 1000);
     await store.set('b', answer('bbbb'), 1000);
     expect(await store.get('a')).not.toBeNull();
@@ -24,22 +59,49 @@ describe('MemoryResponseCacheStore', () => {
   });
 
   it('does not keep an answer larger than the whole cache', async () => {
-    const store = new MemoryResponseCacheStore({ maxEntries: 10, maxBytes: 10 });
+    const store = create({ maxEntries: 10, maxBytes: 10 });
     await store.set('big', answer('x'.repeat(100)), 1000);
     expect(await store.stats()).toMatchObject({ entries: 0, bytes: 0 });
   });
 
   it('expires entries by the injected clock and replaces an entry set again', async () => {
     let now = 0;
-    const store = new MemoryResponseCacheStore({ maxEntries: 10, maxBytes: 1e6, now: () => now });
-    await store.set('k', answer('one'), 100);
-    await store.set('k', answer('two'), 100);
+    const store = create({ maxEntries: 10, maxBytes: 1e6, now: () => now });
+    // Redis also expires by its own clock (PX): a TTL far longer than the test keeps that out of the way.
+    await store.set('k', answer('one'), 100_000);
+    await store.set('k', answer('two'), 100_000);
     expect((await store.stats()).entries).toBe(1);
-    now = 99;
+    now = 99_999;
     expect((await store.get('k'))?.response.choices[0]!.content).toEqual([{ type: 'text', text: 'two' }]);
-    now = 100;
+    now = 100_000;
     expect(await store.get('k')).toBeNull();
     expect(await store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
+  it('evicts the least recently used entry past its entry bound and clears everything', async () => {
+    const store = create({ maxEntries: 2, maxBytes: 1e6 });
+    await store.set('a', answer('a'), 60_000);
+    await store.set('b', answer('b'), 60_000);
+    await store.get('a');
+    await store.set('c', answer('c'), 60_000);
+    expect(await store.get('b')).toBeNull();
+    expect(await store.get('a')).toMatchObject({ provider: 'p', model: 'm' });
+    await store.delete('a');
+    expect(await store.stats()).toMatchObject({ entries: 1, bytes: size('c'), maxEntries: 2 });
+    await store.clear();
+    expect(await store.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    expect(await store.get('c')).toBeNull();
+  });
+});
+
+describe('RedisResponseCacheStore', () => {
+  it.skipIf(redisUnavailable !== null)('shares answers between two connections (two gateway instances) and lets Redis expire them by itself', async () => {
+    const options = { maxEntries: 10, maxBytes: 1e6, namespace: 'cache-shared:' };
+    const [first, second] = [new Redis(redis!.url), new Redis(redis!.url)];
+    clients.push(first, second);
+    await new RedisResponseCacheStore(first, options).set('k', answer('shared'), 60_000);
+    expect((await new RedisResponseCacheStore(second, options).get('k'))?.response.choices[0]!.content).toEqual([{ type: 'text', text: 'shared' }]);
+    expect(await first.pttl('cache-shared:entry:k')).toBeGreaterThan(0);
   });
 });
 

@@ -47,6 +47,13 @@ export interface ClientFormat<Wire> {
   endpoint: string;
   /** Checks the parsed JSON body; throws a 400 GatewayError naming the field. */
   validate(body: unknown): Wire;
+  /**
+   * What the request stands for, when that takes a lookup (a Responses request that continues a
+   * stored response gets its conversation written in); the client's own body is what is logged.
+   */
+  resolve?(wire: Wire, request: FastifyRequest): Promise<Wire>;
+  /** The id a client may later refer to the answer by (a Responses `resp_…`), recorded in the log. */
+  responseIdOf?(encoded: unknown): string | null;
   /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
   decode(wire: Wire, headers?: FastifyRequest['headers']): CoreRequest;
   /** The upstream native format that takes this format's body as it is, if any. */
@@ -96,6 +103,7 @@ export function describeAttempt(reply: FastifyReply, attempt: AttemptSuccess, re
 /** Runs one model call through the pipeline and answers it in the client's format. */
 export async function runPipeline<Wire>(context: GatewayContext, format: ClientFormat<Wire>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
   const recorder = new RequestRecorder(context, request, format.endpoint);
+  if (format.responseIdOf) recorder.responseIdOf = format.responseIdOf;
   reply.header('x-switchyard-request-id', recorder.id);
   let core: CoreRequest;
   let attempt: AttemptSuccess;
@@ -103,8 +111,9 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
   const controller = abortOnClientClose(reply);
   if (context.policies.length > 0) recorder.onFinish = (record) => call && policiesAfter(context.policies, call, record);
   try {
-    const body = format.validate(request.body);
-    recorder.started(body as { model?: unknown; stream?: unknown; user?: unknown });
+    const sent = format.validate(request.body);
+    recorder.started(sent as { model?: unknown; stream?: unknown; user?: unknown });
+    const body = format.resolve ? await format.resolve(sent, request) : sent;
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {

@@ -90,8 +90,6 @@ export class LimitsPolicy implements Policy {
   private readonly timeZone: () => string;
   private readonly now: () => number;
   private readonly pending = new Map<string, PendingCall>();
-  /** Budget counters already read from the log in this process. */
-  private readonly seeded = new Set<string>();
 
   constructor(options: LimitsPolicyOptions) {
     this.rules = options.rules;
@@ -120,7 +118,6 @@ export class LimitsPolicy implements Policy {
       const key = ruleKey(rule);
       if (kept.has(key)) continue;
       await this.counters.clear(`${key}:`);
-      for (const seededKey of [...this.seeded]) if (seededKey.startsWith(`${key}:`)) this.seeded.delete(seededKey);
     }
     this.rules = rules;
   }
@@ -228,12 +225,14 @@ export class LimitsPolicy implements Policy {
     return this.counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));
   }
 
+  /**
+   * A period's counter starts from the spend the log holds, once per counter: once per process
+   * in process, once for all instances when the counters are shared (Redis), and again when a
+   * shared store lost its data (a Redis restarted without persistence).
+   */
   private async seed(rule: LimitRule, kind: 'day' | 'month', period: Period): Promise<string> {
     const key = this.periodKey(rule, kind, period);
-    if (this.seeded.has(key)) return key;
-    this.seeded.add(key);
-    const spent = (await this.spendHistory?.(rule.match, period.start)) ?? 0;
-    if (spent > 0) await this.counters.add(key, spent, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start);
+    await this.counters.seedOnce(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start, () => this.spendHistory?.(rule.match, period.start) ?? 0);
     return key;
   }
 

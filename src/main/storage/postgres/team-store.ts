@@ -12,6 +12,7 @@
 import type { PriceOverrides } from '../../pricing/catalog.js';
 import type { AnalyticsClient } from '../analytics-worker.js';
 import { postgresAnalytics, postgresRequestLogReader, type GatewayKeyStore, type RequestLogReader, type RequestLogSink } from '../store.js';
+import { postgresStoredResponses, type StoredResponses } from '../stored-responses.js';
 import { createPostgresPool, describeDatabaseUrl, isPostgresUrl, type PostgresPool } from './connection.js';
 import { PostgresGatewayKeyManager } from './gateway-keys.js';
 import { migratePostgres } from './migrations.js';
@@ -69,6 +70,8 @@ export interface TeamStore {
   gatewayKeys: GatewayKeyStore;
   reader: RequestLogReader;
   analytics: AnalyticsClient;
+  /** Responses answers for previous_response_id, whichever instance gave them. */
+  responses: StoredResponses;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ export async function openTeamStore(url: string, dataDirectory: string, options:
       gatewayKeys,
       reader: postgresRequestLogReader(pool),
       analytics: postgresAnalytics(pool),
+      responses: postgresStoredResponses(pool),
       async close() {
         await log.close();
         await gatewayKeys.close();

@@ -264,11 +264,12 @@ describe('errors and Codex', () => {
     expect(((await response.json()) as { error: unknown }).error).toMatchObject({ type: 'invalid_request_error', param: 'input', code: 'missing_required_parameter' });
   });
 
-  it('previous_response_id is refused with a 400 naming it (no stored responses)', async () => {
+  it('previous_response_id on a gateway without a request log is a 400 naming it', async () => {
     const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_123' }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    const body = (error as InstanceType<typeof OpenAI.BadRequestError>).error as { param: string; code: string };
-    expect(body).toMatchObject({ param: 'previous_response_id', code: 'unsupported_parameter' });
+    const body = (error as InstanceType<typeof OpenAI.BadRequestError>).error as { param: string; code: string; message: string };
+    expect(body).toMatchObject({ param: 'previous_response_id', code: 'previous_response_not_found' });
+    expect(body.message).toContain('keeps no responses');
   });
 
   it('a Codex-shaped request (captured) to Anthropic: hosted tools dropped with warnings, answered in text', async () => {

@@ -16,20 +16,25 @@ import { decodeResponsesRequest } from './decode.js';
 import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
+import { withPreviousResponses } from './previous-response.js';
+import type { StoredResponses } from '../../../storage/stored-responses.js';
 
 const validator = Compile(ResponsesRequest);
 
 export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   if (!validator.Check(body)) throw schemaError(ResponsesRequest, validator.Errors(body), body);
   const wire = body as ResponsesRequestWire;
-  // Stored responses would be needed to continue from one: refused plainly rather than answered without the history.
-  if (typeof wire.previous_response_id === 'string')
-    throw invalidRequest('previous_response_id is not supported: Switchyard does not store responses. Send the whole conversation in input.', 'previous_response_id', 'unsupported_parameter');
   if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   return wire;
 }
 
-export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
+/**
+ * The format for one request. `responses`: where stored responses are found (the request log),
+ * for `previous_response_id`; null when the gateway keeps none.
+ */
+export function responsesFormat(responses: StoredResponses | null = null): ClientFormat<ResponsesRequestWire> {
+  // One id for the JSON answer, the stream and the log, so GET /v1/responses/{id} finds what the client got.
+  const id = responseId(randomUUID());
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
@@ -40,6 +45,11 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
   return {
     endpoint: '/v1/responses',
     validate: validateResponsesRequest,
+    resolve: (wire, request) => withPreviousResponses(wire, responses, request.gatewayKey),
+    responseIdOf: (encoded) => {
+      const found = (encoded as { id?: unknown } | null)?.id;
+      return typeof found === 'string' ? found : null;
+    },
     decode: (wire) => {
       const decoded = decodeResponsesRequest(wire);
       customTools = decoded.customTools;
@@ -50,7 +60,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       settings = decoded.core;
       return decoded.core;
     },
-    encodeResponse: (response) => encodeResponse(response, init(responseId(randomUUID()), response.model), customTools),
+    encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
       if (!response) return null;
@@ -58,7 +68,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
     decodeWarnings: () => warnings,
-    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(responseId(stream.requestId), stream.model), customTools),
+    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(id, stream.model), customTools),
     sendError,
   };
 }

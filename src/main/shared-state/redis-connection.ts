@@ -1,0 +1,130 @@
+/**
+ * The one Redis connection of a `serve` instance (plus a second one for pub/sub, which a
+ * subscribed connection needs to itself), set up so that a dead Redis costs milliseconds:
+ * no offline queue (a command while disconnected fails at once), no retries of a command,
+ * short connect and command timeouts, and reconnection in the background forever, so the
+ * gateway uses Redis again as soon as it is back. Callers read `usable` before each use
+ * and fall back to in-process state when it is false.
+ */
+import { Redis, type RedisOptions } from 'ioredis';
+
+export interface RedisLinkStatus {
+  /** The URL with any password masked. */
+  url: string;
+  state: 'connected' | 'unreachable';
+  /** Epoch ms of the last change of state. */
+  since: number;
+  lastError: string | null;
+}
+
+export interface RedisLinkOptions {
+  /** Connect timeout and command timeout (ms, default 500 and 250). */
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  /** Called when the link goes up or down. */
+  onChange?(status: RedisLinkStatus): void;
+}
+
+/** `redis://user:secret@host:6379/0` → `redis://user:***@host:6379/0`: a URL fit for logs and the UI. */
+export function maskRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://(unparseable URL)';
+  }
+}
+
+/** Checks a URL given in SWITCHYARD_REDIS_URL or --redis-url; the message names what is wrong. */
+export function validateRedisUrl(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `the Redis URL is not a URL (expected redis://host:port or rediss://…)`;
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') return `the Redis URL must start with redis:// or rediss://, not ${parsed.protocol}//`;
+  return null;
+}
+
+export class RedisLink {
+  readonly client: Redis;
+  private status: RedisLinkStatus;
+  private readonly subscribers: Redis[] = [];
+  private readonly options: RedisLinkOptions;
+  private readonly url: string;
+  private closed = false;
+
+  constructor(url: string, options: RedisLinkOptions = {}) {
+    this.url = url;
+    this.options = options;
+    this.status = { url: maskRedisUrl(url), state: 'unreachable', since: Date.now(), lastError: 'connecting' };
+    this.client = new Redis(url, this.clientOptions());
+    this.client.on('ready', () => this.change('connected', null));
+    this.client.on('error', (error: Error) => {
+      this.status.lastError = error.message;
+    });
+    this.client.on('close', () => this.change('unreachable', this.status.lastError ?? 'connection closed'));
+  }
+
+  private clientOptions(): RedisOptions {
+    return {
+      connectTimeout: this.options.connectTimeoutMs ?? 500,
+      commandTimeout: this.options.commandTimeoutMs ?? 250,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      // Try again soon, then every second: the gateway is back on Redis within a second of its return.
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+      // A command never waits for a reconnection (no offline queue); this only quiets ioredis.
+      reconnectOnError: () => false,
+    };
+  }
+
+  /** True while connected: callers use Redis, else their in-process fallback. */
+  get usable(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  current(): RedisLinkStatus {
+    return { ...this.status };
+  }
+
+  /** Resolves once connected or after `timeoutMs`, whichever is first (a gateway starts either way). */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.usable) return true;
+    return new Promise((resolve) => {
+      const done = (value: boolean): void => {
+        clearTimeout(timer);
+        this.client.off('ready', onReady);
+        resolve(value);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(this.usable), timeoutMs);
+      timer.unref?.();
+      this.client.on('ready', onReady);
+    });
+  }
+
+  /** A connection of its own for SUBSCRIBE (it resubscribes by itself after a reconnection). */
+  subscriber(): Redis {
+    // A subscribed connection may queue its SUBSCRIBE until connected: it is not on any request's path.
+    const connection = new Redis(this.url, { ...this.clientOptions(), enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    connection.on('error', () => {
+      // Reported through the main connection's status; this one only reconnects.
+    });
+    this.subscribers.push(connection);
+    return connection;
+  }
+
+  private change(state: RedisLinkStatus['state'], error: string | null): void {
+    if (this.closed || this.status.state === state) return;
+    this.status = { ...this.status, state, since: Date.now(), lastError: error };
+    this.options.onChange?.(this.current());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const connection of [this.client, ...this.subscribers]) connection.disconnect();
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * SharedCounters in Redis, for several `serve` instances: one Lua script per operation, so
+ * a check and its add run inside Redis as one step and 25 requests spread over any number of
+ * instances against a limit of 10 let exactly 10 through.
+ *
+ * The window is exact, as in process: a counter is a sorted set of the milliseconds it was
+ * charged at (member and score both the time) beside a hash from each millisecond to the sum
+ * charged then, so entries of one millisecond merge and a negative correction lands on the
+ * entry it corrects. The hash also keeps the longest window the key was used with (`w`,
+ * entries older than it are pruned) and whether a budget was seeded from the log (`s`).
+ * Both keys expire once their window has passed, so an abandoned counter cleans itself up.
+ *
+ * Numbers leave the scripts as strings: Redis would truncate a Lua number reply to an
+ * integer, and `%.17g` keeps every digit of a nano-dollar sum.
+ */
+import type { Redis } from 'ioredis';
+import type { ConsumeResult, CounterCharge, SharedCounters } from './counters.js';
+
+/** Functions the scripts share (prepended to each). */
+const LUA_COMMON = `
+local function fmt(x) return string.format('%.17g', x) end
+local CHUNK = 500
+local function prune(z, h, now, window)
+  local w = math.max(tonumber(redis.call('HGET', h, 'w') or '0') or 0, window)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', fmt(now - w))
+  for i = 1, #old, CHUNK do redis.call('HDEL', h, unpack(old, i, math.min(i + CHUNK - 1, #old))) end
+  if #old > 0 then redis.call('ZREMRANGEBYSCORE', z, '-inf', fmt(now - w)) end
+  return w
+end
+local function entries(z, h, now, window)
+  local times = redis.call('ZRANGEBYSCORE', z, '(' .. fmt(now - window), fmt(now))
+  local amounts = {}
+  for i = 1, #times, CHUNK do
+    local chunk = redis.call('HMGET', h, unpack(times, i, math.min(i + CHUNK - 1, #times)))
+    for j = 1, #chunk do amounts[#amounts + 1] = tonumber(chunk[j]) or 0 end
+  end
+  return times, amounts
+end
+local function total(z, h, now, window)
+  local _, amounts = entries(z, h, now, window)
+  local sum = 0
+  for i = 1, #amounts do sum = sum + amounts[i] end
+  return sum
+end
+local function add(z, h, at, amount, window)
+  redis.call('HINCRBYFLOAT', h, fmt(at), fmt(amount))
+  redis.call('ZADD', z, fmt(at), fmt(at))
+  local w = math.max(tonumber(redis.call('HGET', h, 'w') or '0') or 0, window)
+  redis.call('HSET', h, 'w', fmt(w))
+  local ttl = math.max(redis.call('PTTL', h), w)
+  redis.call('PEXPIRE', h, ttl)
+  redis.call('PEXPIRE', z, ttl)
+end
+`;
+
+/** KEYS: sorted set and hash of each charge. ARGV: now, then amount, limit, windowMs per charge. */
+const CONSUME = `${LUA_COMMON}
+local now = tonumber(ARGV[1])
+local n = #KEYS / 2
+local totals = {}
+for i = 1, n do
+  local z, h, window = KEYS[2 * i - 1], KEYS[2 * i], tonumber(ARGV[3 * i + 1])
+  prune(z, h, now, window)
+  totals[i] = total(z, h, now, window)
+end
+local function reply(allowed, refused, retry)
+  local out = { allowed, tostring(refused), fmt(retry) }
+  for i = 1, n do out[#out + 1] = fmt(totals[i]) end
+  return out
+end
+for i = 1, n do
+  local amount, limit, window = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  if totals[i] + amount > limit then
+    if amount > limit then return reply('0', i - 1, 0) end
+    local times, amounts = entries(KEYS[2 * i - 1], KEYS[2 * i], now, window)
+    local left = totals[i]
+    for j = 1, #times do
+      left = left - amounts[j]
+      if left + amount <= limit then return reply('0', i - 1, math.max(1, tonumber(times[j]) + window - now)) end
+    end
+    return reply('0', i - 1, window)
+  end
+end
+for i = 1, n do
+  local amount, window = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i + 1])
+  add(KEYS[2 * i - 1], KEYS[2 * i], now, amount, window)
+  totals[i] = totals[i] + amount
+end
+return reply('1', -1, 0)
+`;
+
+/** KEYS: sorted set, hash. ARGV: amount, windowMs, at. */
+const ADD = `${LUA_COMMON}
+add(KEYS[1], KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[1]), tonumber(ARGV[2]))
+return 1
+`;
+
+/** KEYS: sorted set, hash. ARGV: windowMs, now. */
+const READ = `${LUA_COMMON}
+return fmt(total(KEYS[1], KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[1])))
+`;
+
+/** KEYS: sorted set, hash. ARGV: amount, windowMs, at. Adds only for the first seeder. */
+const SEED = `${LUA_COMMON}
+if redis.call('HSETNX', KEYS[2], 's', '1') == 0 then return 0 end
+local amount, window, at = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+if amount ~= 0 then
+  add(KEYS[1], KEYS[2], at, amount, window)
+else
+  redis.call('PEXPIRE', KEYS[2], math.max(redis.call('PTTL', KEYS[2]), window))
+end
+return 1
+`;
+
+type ScriptArgument = string | number;
+
+interface CounterScripts {
+  switchyardCountersConsume(keyCount: number, ...keysAndArguments: ScriptArgument[]): Promise<string[]>;
+  /** These three take their two keys first (numberOfKeys is fixed). */
+  switchyardCountersAdd(...keysAndArguments: ScriptArgument[]): Promise<number>;
+  switchyardCountersRead(...keysAndArguments: ScriptArgument[]): Promise<string>;
+  switchyardCountersSeed(...keysAndArguments: ScriptArgument[]): Promise<number>;
+}
+
+/** A glob that matches exactly the keys starting with `prefix` (SCAN MATCH). */
+export function globForPrefix(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+}
+
+/** Deletes every key matching the glob, a SCAN page at a time (never KEYS: it blocks the server). */
+export async function deleteMatching(redis: Redis, glob: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', glob, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+export interface RedisCountersOptions {
+  /** Prefix of every key this store writes (default `switchyard:counters:`). */
+  namespace?: string;
+}
+
+export class RedisSharedCounters implements SharedCounters {
+  private readonly redis: Redis & CounterScripts;
+  private readonly namespace: string;
+  /** Keys known to be seeded in Redis; forgotten on every (re)connection, when Redis may have lost its data. */
+  private readonly seeded = new Set<string>();
+
+  constructor(redis: Redis, options: RedisCountersOptions = {}) {
+    this.namespace = options.namespace ?? 'switchyard:counters:';
+    redis.defineCommand('switchyardCountersConsume', { lua: CONSUME });
+    redis.defineCommand('switchyardCountersAdd', { lua: ADD, numberOfKeys: 2 });
+    redis.defineCommand('switchyardCountersRead', { lua: READ, numberOfKeys: 2 });
+    redis.defineCommand('switchyardCountersSeed', { lua: SEED, numberOfKeys: 2 });
+    this.redis = redis as Redis & CounterScripts;
+    redis.on('ready', () => this.seeded.clear());
+  }
+
+  private keys(key: string): [string, string] {
+    return [`${this.namespace}${key}|z`, `${this.namespace}${key}|h`];
+  }
+
+  async consume(charges: readonly CounterCharge[], now: number): Promise<ConsumeResult> {
+    if (charges.length === 0) return { allowed: true, counts: [], refused: -1, retryAfterMs: 0 };
+    const keys = charges.flatMap((charge) => this.keys(charge.key));
+    const values = charges.flatMap((charge) => [charge.amount, charge.limit, charge.windowMs]);
+    const reply = await this.redis.switchyardCountersConsume(keys.length, ...keys, now, ...values);
+    const [allowed, refused, retryAfter, ...counts] = reply;
+    return { allowed: allowed === '1', refused: Number(refused), retryAfterMs: Number(retryAfter), counts: counts.map(Number) };
+  }
+
+  async add(key: string, amount: number, windowMs: number, at: number): Promise<void> {
+    await this.redis.switchyardCountersAdd(...this.keys(key), amount, windowMs, at);
+  }
+
+  async read(key: string, windowMs: number, now: number): Promise<number> {
+    return Number(await this.redis.switchyardCountersRead(...this.keys(key), windowMs, now));
+  }
+
+  async seedOnce(key: string, windowMs: number, at: number, amount: () => number | Promise<number>): Promise<void> {
+    if (this.seeded.has(key)) return;
+    const [sortedSet, hash] = this.keys(key);
+    // Most calls find the seed there already: one HEXISTS, and the log is not read.
+    if ((await this.redis.hexists(hash, 's')) === 0) await this.redis.switchyardCountersSeed(sortedSet, hash, await amount(), windowMs, at);
+    this.seeded.add(key);
+  }
+
+  async clear(prefix: string): Promise<void> {
+    for (const key of [...this.seeded]) if (key.startsWith(prefix)) this.seeded.delete(key);
+    await deleteMatching(this.redis, globForPrefix(`${this.namespace}${prefix}`));
+  }
+}
