@@ -13,7 +13,9 @@
  * lookup right after an answer is never lost.
  */
 import type { SqliteDatabase } from './database.js';
-import { storedBodies } from './request-log-queries.js';
+import type { PostgresPool } from './postgres/connection.js';
+import { storedBodiesPlan } from './request-log-queries.js';
+import { rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
 export interface StoredResponse {
@@ -49,26 +51,49 @@ interface ResponseRow {
   conversation_id: string | null;
 }
 
-/** The SQLite request log as the response store. */
-export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
-  const byId = database.prepare(
+/** The response with this id (its latest successful row) and its bodies, on either store. */
+export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
+  const [row] = yield* rowsOf<ResponseRow>(
     `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
      WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
+    responseId,
   );
+  if (!row) return null;
+  const bodies = yield* storedBodiesPlan(row.seq);
+  return {
+    responseId,
+    requestBody: objectOrNull(bodies?.request),
+    responseBody: objectOrNull(bodies?.response),
+    model: row.resolved_model ?? row.requested_model,
+    createdAt: Number(row.started_at),
+    gatewayKeyId: row.gateway_key_id,
+    conversationId: row.conversation_id,
+  };
+}
+
+/** The SQLite request log as the response store. */
+export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
+  return { find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)) };
+}
+
+/** How often, and how long apart, PostgreSQL is asked again for a response another instance may not have committed yet. */
+const OTHER_INSTANCE_RETRIES = 6;
+const OTHER_INSTANCE_RETRY_MS = 50;
+
+/**
+ * The shared PostgreSQL log as the response store: a response given by one instance
+ * continues on any other. Behind a load balancer the next turn may reach another instance
+ * before the one that answered has committed (its writer batches every 50 ms, and commits
+ * a Responses answer at once), so an id not found is asked for again for up to ~300 ms.
+ */
+export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INSTANCE_RETRIES): StoredResponses {
   return {
     async find(responseId) {
-      const row = byId.get(responseId) as ResponseRow | undefined;
-      if (!row) return null;
-      const bodies = storedBodies(database, row.seq);
-      return {
-        responseId,
-        requestBody: objectOrNull(bodies?.request),
-        responseBody: objectOrNull(bodies?.response),
-        model: row.resolved_model ?? row.requested_model,
-        createdAt: row.started_at,
-        gatewayKeyId: row.gateway_key_id,
-        conversationId: row.conversation_id,
-      };
+      for (let attempt = 0; ; attempt += 1) {
+        const found = await runOnPostgres(pool, storedResponsePlan(responseId));
+        if (found || attempt >= retries) return found;
+        await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
+      }
     },
   };
 }

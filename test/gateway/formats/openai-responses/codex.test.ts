@@ -80,7 +80,7 @@ async function codexTurn(session: string, prompt: string, opening = '<environmen
 
 async function conversationOf(requestId: string): Promise<string | null> {
   await gateway.application.context.requestLog.committed();
-  const row = gateway.application.context.database.prepare('SELECT conversation_id FROM requests WHERE id = ?').get(requestId) as { conversation_id: string | null } | undefined;
+  const row = gateway.application.context.database!.prepare('SELECT conversation_id FROM requests WHERE id = ?').get(requestId) as { conversation_id: string | null } | undefined;
   return row?.conversation_id ?? null;
 }
 
