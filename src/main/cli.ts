@@ -35,9 +35,12 @@ serve flags:
   --data-dir D      Folder for Switchyard's data (default ${defaultDataDir()}).
   --config FILE     JSON config file: providers, aliases, allowed hosts and origins.
   --no-auth         Accept requests without a gateway key (not recommended).
+  --redis-url URL   Share limits, budgets, the response cache and circuit breakers with other
+                    instances through Redis (redis://host:6379; default SWITCHYARD_REDIS_URL).
 
 Environment:
   SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
+  SWITCHYARD_REDIS_URL                redis://… shared by several serve instances (see --redis-url).
   SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API, at least 16 characters (default: a new one per start).
   OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
   XAI_API_KEY, XAI_BASE_URL           xAI (base URL includes /v1).
@@ -61,6 +64,7 @@ async function serve(argv: string[]): Promise<void> {
         'data-dir': { type: 'string' },
         config: { type: 'string' },
         'no-auth': { type: 'boolean' },
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -90,6 +94,7 @@ async function serve(argv: string[]): Promise<void> {
       dataDir,
       configFile: values.config ? resolve(values.config) : undefined,
       auth: noAuth ? false : undefined,
+      redisUrl: values['redis-url'],
     });
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);

@@ -28,6 +28,8 @@ export interface StartOptions {
   admin?: { token: string; rendererDir: string | null };
   /** Provider keys (default: the OS keychain, or environment keys only when there is none). Tests pass an in-memory one. */
   providerKeys?: ProviderKeyManager;
+  /** `--redis-url` (else SWITCHYARD_REDIS_URL from the environment). */
+  redisUrl?: string;
 }
 
 export interface RunningGateway {
@@ -41,6 +43,8 @@ export interface RunningGateway {
   keySourceDescription: string | null;
   close(): Promise<void>;
 }
+
+const REDIS_START_WAIT_MS = 2_000;
 
 export function formatOrigin(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
@@ -61,10 +65,13 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       overrides: { host: options.host, port: options.port, auth: options.auth },
       environment: options.environment,
       observers: options.observers,
+      redisUrl: options.redisUrl,
     });
   const { config, secrets, auth } = application;
   let app: FastifyInstance | null = null;
   try {
+    // Redis, when configured, gets a moment to connect; a gateway starts without it (and says so) all the same.
+    await application.context.sharedState.ready(REDIS_START_WAIT_MS);
     // The application's breakers and gates, so the services (Providers screen, admin API) see the live state.
     app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies });
     if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });

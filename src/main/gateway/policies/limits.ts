@@ -16,6 +16,7 @@
  */
 import type { RequestRecord } from '../../core/record.js';
 import type { SharedCounters, CounterCharge } from '../../shared-state/counters.js';
+import { recordFallbackWarning } from '../../shared-state/redis-fallback.js';
 import { estimateInputTokens } from '../../storage/usage-estimate.js';
 import { GatewayError } from '../errors.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../pipeline/policy.js';
@@ -134,6 +135,7 @@ export class LimitsPolicy implements Policy {
 
     for (const rule of matching) {
       const refusal = await this.budgetRefusal(rule, now);
+      recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
       if (refusal) return { refuse: refusal };
     }
 
@@ -144,6 +146,8 @@ export class LimitsPolicy implements Policy {
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
     const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
+    // Redis unreachable: counted by this instance alone, and the log says so.
+    recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
     if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);
