@@ -16,10 +16,11 @@ const redisBinary = findBinary(['redis-server', '/usr/bin/redis-server', '/usr/s
 
 export const redisUnavailable: string | null = redisBinary ? null : 'redis-server is not installed; .ci/run installs the Debian package `redis-server`';
 
-export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
+/** `port`: start on this one (a Redis restarted where the gateways expect it); default a free one. */
+export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {
   if (!redisBinary) throw new Error(redisUnavailable ?? 'no redis-server');
   const folder = temporaryFolder('switchyard-redis-');
-  const port = await freeLoopbackPort();
+  const port = options.port ?? (await freeLoopbackPort());
   const child = spawnAs(null, redisBinary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', folder]);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -26,6 +26,8 @@ export interface RedisBreakerOptions {
   openMs: () => number;
 }
 
+const CATCH_UP_ATTEMPTS = 5;
+
 export class RedisBreakerSync {
   private readonly instance = randomUUID();
   private readonly namespace: string;
@@ -34,6 +36,7 @@ export class RedisBreakerSync {
   private subscriber: Redis | null = null;
   /** True while adopting another instance's change, whose onChange must not be published back. */
   private applying = false;
+  private closed = false;
 
   constructor(
     private readonly link: RedisLink,
@@ -88,22 +91,28 @@ export class RedisBreakerSync {
     }
   }
 
-  /** The circuits open right now, stored by whichever instance opened them. */
+  /** The circuits open right now, stored by whichever instance opened them (a few tries: a busy Redis may time a command out). */
   private async catchUp(): Promise<void> {
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.link.client.scan(cursor, 'MATCH', `${this.namespace}open:*`, 'COUNT', 200);
-        cursor = next;
-        if (keys.length === 0) continue;
-        for (const text of await this.link.client.mget(...keys)) if (text) this.receive(text);
-      } while (cursor !== '0');
-    } catch {
-      // Not connected after all: the next reconnection catches up.
+    for (let attempt = 0; attempt < CATCH_UP_ATTEMPTS && !this.closed; attempt += 1) {
+      try {
+        let cursor = '0';
+        do {
+          const [next, keys] = await this.link.client.scan(cursor, 'MATCH', `${this.namespace}open:*`, 'COUNT', 200);
+          cursor = next;
+          if (keys.length === 0) continue;
+          for (const text of await this.link.client.mget(...keys)) if (text) this.receive(text);
+        } while (cursor !== '0');
+        return;
+      } catch {
+        // Not connected after all (the next reconnection catches up), or a command timed out: again soon.
+        if (!this.link.usable) return;
+        await new Promise((resolve) => setTimeout(resolve, 200).unref());
+      }
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.subscriber?.disconnect();
   }
 }

@@ -18,7 +18,7 @@ export interface RedisLinkStatus {
 }
 
 export interface RedisLinkOptions {
-  /** Connect timeout and command timeout (ms, default 500 and 250). */
+  /** Connect timeout and command timeout (ms, default 1000 and 500). */
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   /** Called when the link goes up or down. */
@@ -77,8 +77,9 @@ export class RedisLink {
 
   private clientOptions(): RedisOptions {
     return {
-      connectTimeout: this.options.connectTimeoutMs ?? 500,
-      commandTimeout: this.options.commandTimeoutMs ?? 250,
+      connectTimeout: this.options.connectTimeoutMs ?? 1000,
+      // Only a Redis that hangs costs this (a closed or refused connection fails at once), and then once a second.
+      commandTimeout: this.options.commandTimeoutMs ?? 500,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       // Try again soon, then every second: the gateway is back on Redis within a second of its return.

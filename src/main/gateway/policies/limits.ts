@@ -134,7 +134,9 @@ export class LimitsPolicy implements Policy {
     const now = this.now();
 
     for (const rule of matching) {
+      if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) continue;
       const refusal = await this.budgetRefusal(rule, now);
+      // Redis unreachable: counted by this instance alone, and the log says so.
       recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
       if (refusal) return { refuse: refusal };
     }
@@ -146,8 +148,7 @@ export class LimitsPolicy implements Policy {
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
     const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
-    // Redis unreachable: counted by this instance alone, and the log says so.
-    recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
+    if (result) recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
     if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);

@@ -1,0 +1,172 @@
+/**
+ * Two gateway instances sharing one Redis, each started as `serve` starts it (its own data
+ * folder): a limit counted exactly across both, a cache hit on one for an answer the other
+ * gave, a circuit opened on one seen by the other, and Redis going away (requests still
+ * answered, each record saying it was counted alone; the status says so) and coming back on
+ * the same port (shared again).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningGateway } from '../../src/main/headless.js';
+import { startAppGateway } from '../app-gateway.js';
+import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
+import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
+
+const API_KEY = 'sk-openai-team-redis';
+let openai: OpenAIFake;
+let redis: ThrowawayRedis | null = null;
+const folders: string[] = [];
+let running: RunningGateway[] = [];
+
+beforeAll(async () => {
+  openai = await startOpenAIFake({ apiKey: API_KEY });
+});
+
+afterEach(async () => {
+  for (const gateway of running) await gateway.close();
+  running = [];
+  await redis?.stop();
+  redis = null;
+});
+
+afterAll(async () => {
+  await openai?.close();
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+interface Instance {
+  gateway: RunningGateway;
+  key: string;
+}
+
+/** Two instances on one Redis, with the same config; the key of each is its own (each has its own data folder). */
+async function startPair(config: Record<string, unknown>): Promise<[Instance, Instance]> {
+  redis = await startThrowawayRedis();
+  const start = async (): Promise<Instance> => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-team-redis-'));
+    folders.push(dataDir);
+    const { gateway, key } = await startAppGateway({
+      dataDir,
+      config,
+      environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: API_KEY, SWITCHYARD_REDIS_URL: redis!.url },
+    });
+    running.push(gateway);
+    return { gateway, key };
+  };
+  return [await start(), await start()];
+}
+
+let probe = 0;
+async function chat(instance: Instance, text = `team redis probe ${++probe}`, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  const response = await fetch(`${instance.gateway.origin}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${instance.key}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] }),
+  });
+  return { status: response.status, headers: response.headers, body: await response.json() };
+}
+
+async function warningsOf(instance: Instance, id: string): Promise<string[]> {
+  await instance.gateway.application.context.requestLog.committed();
+  const detail = await instance.gateway.application.services['requests.get']({ id });
+  return (detail?.warnings ?? []).map((warning) => warning.message);
+}
+
+/** Waits (bounded) until the condition holds; the assertion that follows says what was expected. */
+async function eventually(condition: () => boolean | Promise<boolean>, attempts = 100): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt += 1) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe.skipIf(redisUnavailable !== null)('two gateways sharing one Redis', () => {
+  it('counts a limit exactly across both: 25 simultaneous requests split over two instances against 10 per minute, 10 pass', async () => {
+    const [first, second] = await startPair({ limits: [{ match: {}, requestsPerMinute: 10 }] });
+    const before = openai.requests.length;
+    const results = await Promise.all(Array.from({ length: 25 }, (_, index) => chat(index % 2 === 0 ? first : second)));
+    expect(results.filter((result) => result.status === 200)).toHaveLength(10);
+    const refused = results.filter((result) => result.status === 429);
+    expect(refused).toHaveLength(15);
+    expect(refused[0]!.body.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_exceeded' });
+    expect(openai.requests.length - before).toBe(10);
+    // Both instances served some of the 10 and both see the shared count.
+    for (const instance of [first, second]) {
+      const view = await instance.gateway.application.services['limits.get'](undefined);
+      expect(view.usage[0]!.requestsThisMinute).toBe(10);
+      expect(view.sharedState).toMatchObject({ backend: 'redis', state: 'connected', url: redis!.url });
+    }
+  });
+
+  it('answers on instance B from the cache an answer instance A gave', async () => {
+    const [first, second] = await startPair({ cache: { enabled: true, ttlSeconds: 600 } });
+    const text = `cache across instances ${Date.now()}`;
+    const given = await chat(first, text);
+    expect(given.status).toBe(200);
+    expect(given.headers.get('x-switchyard-cache')).toBe('miss');
+    const before = openai.requests.length;
+    // The store is written after the answer: B asks until it is there (bounded).
+    let hit = await chat(second, text);
+    for (let attempt = 0; attempt < 20 && hit.headers.get('x-switchyard-cache') !== 'hit'; attempt += 1) hit = await chat(second, text);
+    expect(hit.headers.get('x-switchyard-cache')).toBe('hit');
+    expect(hit.body.choices[0].message.content).toBe(given.body.choices[0].message.content);
+    expect(openai.requests.length - before).toBeLessThanOrEqual(1);
+    expect((await second.gateway.application.services['cache.get'](undefined)).entries).toBe(1);
+  });
+
+  it('opens on B a circuit opened on A, without B calling the failing upstream', async () => {
+    const [first, second] = await startPair({ circuitBreaker: { failureThreshold: 2, openSeconds: 120 } });
+    for (let index = 0; index < 2; index += 1) expect((await chat(first, `[error:500] breaker ${index}`)).status).toBe(500);
+    const open = (instance: Instance): boolean => instance.gateway.application.reliability.breakers.snapshot().some((circuit) => circuit.provider === 'openai' && circuit.model === null && circuit.state === 'open');
+    expect(open(first)).toBe(true);
+    await eventually(() => open(second));
+    expect(open(second)).toBe(true);
+    const before = openai.requests.length;
+    const refused = await chat(second);
+    expect(refused.status).toBe(503);
+    expect(openai.requests.length).toBe(before);
+    // A third instance started now reads the open circuit from Redis.
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-team-redis-'));
+    folders.push(dataDir);
+    const third = await startAppGateway({ dataDir, config: { circuitBreaker: { failureThreshold: 2, openSeconds: 120 } }, environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: API_KEY, SWITCHYARD_REDIS_URL: redis!.url } });
+    running.push(third.gateway);
+    await eventually(() => open(third));
+    expect(open(third)).toBe(true);
+    // Closing it on A (Providers → reset) closes it on B too.
+    await first.gateway.application.services['providers.reset-circuits']({ provider: 'openai' });
+    await eventually(() => !open(second));
+    expect(open(second)).toBe(false);
+    expect((await chat(second)).status).toBe(200);
+  });
+
+  it('keeps answering while Redis is down, each record saying so, and shares again once Redis is back on its port', async () => {
+    const [first, second] = await startPair({ limits: [{ match: {}, requestsPerMinute: 3 }] });
+    const port = redis!.port;
+    expect((await chat(first)).status).toBe(200);
+    await redis!.stop();
+    await eventually(() => !first.gateway.application.context.sharedState.status().state.startsWith('connected'));
+    const status = (await first.gateway.application.services['gateway.status'](undefined)).sharedState;
+    expect(status).toMatchObject({ backend: 'redis', state: 'unreachable' });
+    expect(status!.message).toMatch(/unreachable.*counted by this instance alone/);
+    expect((await first.gateway.application.services['limits.get'](undefined)).sharedState.state).toBe('unreachable');
+
+    // Each instance now counts alone: 3 per minute on each, so 3 pass on B although A used one before.
+    const down = await Promise.all([chat(second), chat(second), chat(second), chat(second)]);
+    expect(down.map((result) => result.status).sort()).toEqual([200, 200, 200, 429]);
+    const answered = down.find((result) => result.status === 200)!;
+    expect(answered.headers.get('x-switchyard-warnings')).toBe('1');
+    const id = answered.headers.get('x-switchyard-request-id')!;
+    expect(await warningsOf(second, id)).toEqual([expect.stringMatching(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\/?\) is unreachable: limits and budgets were counted by this gateway instance alone/)]);
+
+    // Back on the same port (empty: it kept nothing): both use it again, and count together.
+    redis = await startThrowawayRedis({ port });
+    await eventually(() => first.gateway.application.context.sharedState.status().state === 'connected' && second.gateway.application.context.sharedState.status().state === 'connected');
+    expect(second.gateway.application.context.sharedState.status().state).toBe('connected');
+    const again = await Promise.all([chat(first), chat(second), chat(first), chat(second)]);
+    expect(again.map((result) => result.status).sort()).toEqual([200, 200, 200, 429]);
+    const shared = again.find((result) => result.status === 200)!;
+    expect(shared.headers.get('x-switchyard-warnings')).toBeNull();
+  });
+});
