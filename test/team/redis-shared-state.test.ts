@@ -100,6 +100,20 @@ describe.skipIf(redisUnavailable !== null)('two gateways sharing one Redis', () 
     }
   });
 
+  it("counts budget spend across both at once: A's spend refuses B's next request, though B's own log is empty", async () => {
+    // Each instance has its own SQLite log here, so only Redis can tell B what A spent.
+    const [first, second] = await startPair({ limits: [{ match: {}, usdPerDay: 0.000001 }] });
+    expect((await chat(first)).status).toBe(200);
+    const spentOn = async (instance: Instance): Promise<number> => (await instance.gateway.application.services['limits.get'](undefined)).usage[0]!.spentTodayNanoUsd;
+    // The spend is added once the answer is written: B asks until it is there (bounded).
+    await eventually(async () => (await spentOn(second)) > 0);
+    expect(await spentOn(second)).toBeGreaterThan(1000);
+    expect(await spentOn(second)).toBe(await spentOn(first));
+    const refused = await chat(second);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toMatchObject({ code: 'budget_exceeded' });
+  });
+
   it('answers on instance B from the cache an answer instance A gave', async () => {
     const [first, second] = await startPair({ cache: { enabled: true, ttlSeconds: 600 } });
     const text = `cache across instances ${Date.now()}`;
@@ -142,7 +156,7 @@ describe.skipIf(redisUnavailable !== null)('two gateways sharing one Redis', () 
   });
 
   it('keeps answering while Redis is down, each record saying so, and shares again once Redis is back on its port', async () => {
-    const [first, second] = await startPair({ limits: [{ match: {}, requestsPerMinute: 3 }] });
+    const [first, second] = await startPair({ limits: [{ match: {}, requestsPerMinute: 3 }], cache: { enabled: true } });
     const port = redis!.port;
     expect((await chat(first)).status).toBe(200);
     await redis!.stop();
@@ -154,19 +168,51 @@ describe.skipIf(redisUnavailable !== null)('two gateways sharing one Redis', () 
 
     // Each instance now counts alone: 3 per minute on each, so 3 pass on B although A used one before.
     const down = await Promise.all([chat(second), chat(second), chat(second), chat(second)]);
-    expect(down.map((result) => result.status).sort()).toEqual([200, 200, 200, 429]);
+    expect(down.map((result) => result.status).sort(), `while down: ${JSON.stringify(down.map((result) => [result.status, result.headers.get('x-switchyard-warnings')]))}`).toEqual([200, 200, 200, 429]);
     const answered = down.find((result) => result.status === 200)!;
-    expect(answered.headers.get('x-switchyard-warnings')).toBe('1');
+    expect(answered.headers.get('x-switchyard-warnings')).toBe('2');
+    expect(answered.headers.get('x-switchyard-cache')).toBe('miss');
     const id = answered.headers.get('x-switchyard-request-id')!;
-    expect(await warningsOf(second, id)).toEqual([expect.stringMatching(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\/?\) is unreachable: limits and budgets were counted by this gateway instance alone/)]);
+    expect(await warningsOf(second, id)).toEqual([
+      expect.stringMatching(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\) is unreachable: limits and budgets were counted by this gateway instance alone/),
+      expect.stringMatching(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\) is unreachable: the response cache was this gateway instance's own/),
+    ]);
+    // The fallback cache still answers a repeat on the same instance.
+    const repeated = await chat(first, 'asked twice while Redis is down');
+    expect((await chat(first, 'asked twice while Redis is down')).headers.get('x-switchyard-cache')).toBe(repeated.status === 200 ? 'hit' : 'miss');
 
     // Back on the same port (empty: it kept nothing): both use it again, and count together.
     redis = await startThrowawayRedis({ port });
     await eventually(() => first.gateway.application.context.sharedState.status().state === 'connected' && second.gateway.application.context.sharedState.status().state === 'connected');
     expect(second.gateway.application.context.sharedState.status().state).toBe('connected');
     const again = await Promise.all([chat(first), chat(second), chat(first), chat(second)]);
-    expect(again.map((result) => result.status).sort()).toEqual([200, 200, 200, 429]);
+    expect(again.map((result) => result.status).sort(), `back: ${JSON.stringify(again.map((result) => [result.status, result.headers.get('x-switchyard-warnings')]))}`).toEqual([200, 200, 200, 429]);
+    expect((await first.gateway.application.services['limits.get'](undefined)).usage[0]!.requestsThisMinute).toBe(3);
     const shared = again.find((result) => result.status === 200)!;
     expect(shared.headers.get('x-switchyard-warnings')).toBeNull();
+  });
+});
+
+describe('the Redis URL', () => {
+  it('is refused at start, naming the variable, when it is not redis:// (and the desktop app ignores it)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-team-redis-'));
+    folders.push(dataDir);
+    await expect(startAppGateway({ dataDir, environment: { SWITCHYARD_REDIS_URL: 'http://127.0.0.1:6379' } })).rejects.toThrow(/SWITCHYARD_REDIS_URL: the Redis URL must start with redis:\/\/ or rediss:\/\//);
+  });
+
+  it('with nothing listening: the gateway starts and answers at once, in process, saying Redis is unreachable', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-team-redis-'));
+    folders.push(dataDir);
+    const { gateway, key } = await startAppGateway({
+      dataDir,
+      config: { limits: [{ match: {}, requestsPerMinute: 1 }] },
+      environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: API_KEY, SWITCHYARD_REDIS_URL: 'redis://:secret-password@127.0.0.1:9' },
+    });
+    running.push(gateway);
+    const status = gateway.application.context.sharedState.status();
+    expect(status).toMatchObject({ backend: 'redis', state: 'unreachable', url: 'redis://:***@127.0.0.1:9' });
+    expect(JSON.stringify(await gateway.application.services['gateway.status'](undefined))).not.toContain('secret-password');
+    const results = [await chat({ gateway, key }), await chat({ gateway, key })];
+    expect(results.map((result) => result.status)).toEqual([200, 429]);
   });
 });
