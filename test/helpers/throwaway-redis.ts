@@ -9,6 +9,8 @@ export interface ThrowawayRedis {
   /** `redis://127.0.0.1:port` */
   url: string;
   port: number;
+  /** The server's process id (a test may SIGSTOP it: a Redis that hangs instead of closing). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -42,10 +44,12 @@ export async function startThrowawayRedis(options: { port?: number } = {}): Prom
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (child.exitCode === null) {
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
         await exited;
       }

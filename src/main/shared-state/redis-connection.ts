@@ -105,7 +105,9 @@ export class RedisLink {
 
   current(): RedisLinkStatus {
     const state = this.usable ? 'connected' : 'unreachable';
-    return { ...this.status, state, since: state === this.status.state ? this.status.since : this.suspendedUntil - SUSPEND_MS };
+    if (state === this.status.state) return { ...this.status };
+    // Suspended after a failed command while the connection stays up (or a change not yet told by an event).
+    return { ...this.status, state, since: this.suspendedUntil > 0 ? this.suspendedUntil - SUSPEND_MS : Date.now() };
   }
 
   /** Resolves once connected or after `timeoutMs`, whichever is first (a gateway starts either way). */
