@@ -46,7 +46,9 @@ export interface SharedCounters {
   clear(prefix: string): Promise<void>;
   /**
    * Why the last operation could not use the shared store and counted in this process only
-   * (a warning for the request's log record), or null when it used it. Only fallbacks say so.
+   * (a warning for the request's log record), or null when it used it. Ask right after the
+   * operation: in steady state (Redis up, or down) it is exact; only a request racing a change may
+   * be told wrong. Only fallbacks implement it.
    */
   fallbackWarning?(): string | null;
 }

@@ -31,6 +31,8 @@ export interface ResponseCacheStore {
   delete(key: string): Promise<void>;
   clear(): Promise<void>;
   stats(): Promise<CacheStoreStats>;
+  /** Why the last operation used this instance's own store instead of the shared one (a warning for the log), or null. */
+  fallbackWarning?(): string | null;
 }
 
 export interface MemoryCacheOptions {

@@ -16,6 +16,7 @@
  */
 import type { RequestRecord } from '../../core/record.js';
 import type { SharedCounters, CounterCharge } from '../../shared-state/counters.js';
+import { recordFallbackWarning } from '../../shared-state/redis-fallback.js';
 import { estimateInputTokens } from '../../storage/usage-estimate.js';
 import { GatewayError } from '../errors.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../pipeline/policy.js';
@@ -133,7 +134,10 @@ export class LimitsPolicy implements Policy {
     const now = this.now();
 
     for (const rule of matching) {
+      if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) continue;
       const refusal = await this.budgetRefusal(rule, now);
+      // Redis unreachable: counted by this instance alone, and the log says so.
+      recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
       if (refusal) return { refuse: refusal };
     }
 
@@ -144,6 +148,7 @@ export class LimitsPolicy implements Policy {
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
     const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
+    if (result) recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
     if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);

@@ -11,6 +11,7 @@
 import type { CoreResponse } from '../../core/types.js';
 import type { CacheConfig } from '../config.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../pipeline/policy.js';
+import { recordFallbackWarning } from '../../shared-state/redis-fallback.js';
 import { cacheKey } from './cache-key.js';
 import { MemoryResponseCacheStore, type CacheStoreStats, type ResponseCacheStore } from './cache-store.js';
 
@@ -70,6 +71,7 @@ export class ResponseCache implements Policy {
     const key = cacheKey(call.core, call.byokKey);
     if (mode === 'use') {
       const cached = await this.store.get(key);
+      recordFallbackWarning(call.record, this.store.fallbackWarning?.());
       if (cached) {
         this.hits += 1;
         call.replyHeaders[CACHE_HEADER] = 'hit';
