@@ -18,9 +18,10 @@
  * (--keep leaves the database in the temporary directory for inspection.)
  *
  * With --postgres the same rows go into PostgreSQL through the team writer (batches of
- * 4,096, one transaction each, rollups maintained by the writer) and the same dashboard
- * queries are timed there (1 and 2 only): on SWITCHYARD_DATABASE_URL when set (its tables
- * must be empty), else on a throwaway server started here (the test helper; PostgreSQL's
+ * 4,096, one transaction each, rollups maintained by the writer) and into a SQLite log
+ * beside it, and each dashboard query is timed on both in turn (1 and 2 only), so a
+ * busy machine slows both alike: on SWITCHYARD_DATABASE_URL when set (its tables must
+ * be empty), else on a throwaway server started here (the test helper; PostgreSQL's
  * binaries must be installed).
  */
 import { randomUUID } from 'node:crypto';
@@ -342,8 +343,12 @@ async function main(): Promise<void> {
   else fs.rmSync(directory, { recursive: true, force: true });
 }
 
-/** 1 and 2 on PostgreSQL: the team writer fills it, the same plans answer the dashboards. */
+/** 1 and 2 on PostgreSQL and SQLite side by side: the writers fill both, the same plans answer the dashboards. */
 async function postgresMain(): Promise<void> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
+  const database = openDatabase(directory);
+  const sqliteWriter = createRequestWriter(database, { flushIntervalMs: 60_000, maxBatchSize: 4096 });
+  let sqliteSeconds = 0;
   const given = process.env.SWITCHYARD_DATABASE_URL;
   const throwaway = given ? null : await (await import('../test/helpers/throwaway-postgres.js')).startThrowawayPostgres();
   const url = given ?? throwaway!.url;
@@ -360,6 +365,10 @@ async function postgresMain(): Promise<void> {
     for (let first = 0; first < rowCount; first += fillBatchSize) {
       const batch: StoredRequestRecord[] = [];
       for (let index = first; index < Math.min(rowCount, first + fillBatchSize); index += 1) batch.push(makeRecord(index));
+      const sqliteStart = performance.now();
+      for (const record of batch) sqliteWriter.enqueue(record);
+      sqliteWriter.flush();
+      sqliteSeconds += (performance.now() - sqliteStart) / 1000;
       const result = await writeRequestsToPostgres(pool, batch, priceBook, true);
       if (result.failed.length > 0) throw new Error(`rows refused: ${result.failed[0]!.error.message}`);
       if (performance.now() - lastReport > 10_000) {
@@ -367,7 +376,8 @@ async function postgresMain(): Promise<void> {
         console.log(`  … ${(first + batch.length).toLocaleString('en-US')} rows in ${((lastReport - fillStart) / 1000).toFixed(0)} s`);
       }
     }
-    const fillSeconds = (performance.now() - fillStart) / 1000;
+    const fillSeconds = (performance.now() - fillStart) / 1000 - sqliteSeconds;
+    sqliteWriter.close();
     await pool.query('VACUUM ANALYZE');
     const size = (await pool.query<{ size: number }>('SELECT pg_database_size(current_database()) AS size')).rows[0]!.size / 1024 / 1024;
     const rollupRows = (await pool.query<{ count: number }>('SELECT count(*) AS count FROM rollup_hourly')).rows[0]!.count;
@@ -377,24 +387,34 @@ async function postgresMain(): Promise<void> {
     console.log(
       `   ${rowCount.toLocaleString('en-US')} rows in ${fillSeconds.toFixed(1)} s = ${Math.round(rowCount / fillSeconds).toLocaleString('en-US')} rows/s (bodies and messages stored)`,
     );
-    console.log(`   database ${size.toFixed(0)} MB, ${rollupRows.toLocaleString('en-US')} rollup rows\n`);
+    console.log(`   PostgreSQL: database ${size.toFixed(0)} MB, ${rollupRows.toLocaleString('en-US')} rollup rows`);
+    console.log(`   SQLite beside it: ${Math.round(rowCount / sqliteSeconds).toLocaleString('en-US')} rows/s\n`);
 
     const analytics = postgresAnalytics(pool);
+    const local = createAnalytics(database);
     await analytics.summary(ranges['24h'] as TimeRange); // connections up, plans cached
-    console.log(`2. Dashboard queries, ${RUNS} runs each (ms, from the gateway's process, PostgreSQL on this machine)`);
-    console.log(`   ${'query'.padEnd(42)} ${'p50'.padStart(9)} ${'max'.padStart(9)}`);
+    console.log(`2. Dashboard queries, ${RUNS} runs each, SQLite (main thread) and PostgreSQL (from the gateway's process, server on this machine) in turn (ms)`);
+    console.log(`   ${'query'.padEnd(42)} ${'SQLite p50'.padStart(11)} ${'max'.padStart(7)} ${'PG p50'.padStart(9)} ${'max'.padStart(7)}`);
     for (const [name, run] of dashboardQueries(longest?.requests ?? 0)) {
-      const times: number[] = [];
+      const onSqlite: number[] = [];
+      const onPostgres: number[] = [];
       for (let attempt = 0; attempt < RUNS; attempt += 1) {
-        const begin = performance.now();
+        let begin = performance.now();
+        run(local);
+        onSqlite.push(performance.now() - begin);
+        begin = performance.now();
         await run(analytics);
-        times.push(performance.now() - begin);
+        onPostgres.push(performance.now() - begin);
       }
-      console.log(`   ${name.padEnd(42)} ${format(percentile(times, 0.5)).padStart(9)} ${format(Math.max(...times)).padStart(9)}`);
+      console.log(
+        `   ${name.padEnd(42)} ${format(percentile(onSqlite, 0.5)).padStart(11)} ${format(Math.max(...onSqlite)).padStart(7)} ${format(percentile(onPostgres, 0.5)).padStart(9)} ${format(Math.max(...onPostgres)).padStart(7)}`,
+      );
     }
   } finally {
     await pool.end();
     await throwaway?.stop();
+    database.close();
+    fs.rmSync(directory, { recursive: true, force: true });
   }
 }
 

@@ -10,12 +10,13 @@
  * the same fake, for the side-by-side ratio. Nothing of Portkey is kept in this repository.
  */
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
+import { children, startChild } from './children.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
 import { OpenAIChatStreamEncoder } from '../src/main/gateway/formats/openai-chat/stream-encoder.js';
 import { OpenAICompatibleStreamTranslator } from '../src/main/gateway/providers/openai-compatible/stream.js';
@@ -25,29 +26,6 @@ const root = join(import.meta.dirname, '..');
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 8);
 const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
 const KEY = 'sy-bench-key';
-const children: ChildProcess[] = [];
-
-function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; readyMs: number }> {
-  const started = performance.now();
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (data: Buffer): void => {
-      output += data.toString();
-      const match = ready.exec(output);
-      if (match) {
-        child.stdout!.off('data', onData);
-        resolve({ child, match, readyMs: performance.now() - started });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (data: Buffer) => {
-      if (/error/i.test(data.toString())) process.stderr.write(data);
-    });
-    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${output}`)));
-  });
-}
 
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 

@@ -12,6 +12,7 @@
  * booleans as numbers, double-quoted camelCase aliases and "user". Where the engines
  * really differ (building a JSON array), the plan asks its `SqlDialect`.
  */
+import { createHash } from 'node:crypto';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
 
@@ -91,6 +92,22 @@ export function postgresText(sql: string): string {
   return text;
 }
 
+const preparedNames = new Map<string, string>();
+
+/**
+ * A named (prepared) statement for each distinct text, so PostgreSQL parses and plans it
+ * once per connection; beyond a few hundred texts (IN lists of every length) unnamed ones.
+ */
+function postgresQuery(sql: string, parameters: readonly unknown[]): { name?: string; text: string; values: unknown[] } {
+  const text = postgresText(sql);
+  let name = preparedNames.get(text);
+  if (name === undefined && parameters.length <= 32 && preparedNames.size < 300) {
+    name = `switchyard-plan-${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    preparedNames.set(text, name);
+  }
+  return name === undefined ? { text, values: [...parameters] } : { name, text, values: [...parameters] };
+}
+
 /** Runs a plan on PostgreSQL; a plan of several statements reads one snapshot. */
 export async function runOnPostgres<Result>(pool: PostgresPool, plan: Plan<Result>): Promise<Result> {
   let step = plan.next();
@@ -99,15 +116,17 @@ export async function runOnPostgres<Result>(pool: PostgresPool, plan: Plan<Resul
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     while (!step.done) {
-      const result = await client.query(postgresText(step.value.sql), step.value.parameters as unknown[]);
+      const result = await client.query(postgresQuery(step.value.sql, step.value.parameters));
       step = plan.next(result.rows as Row[]);
     }
-    await client.query('COMMIT');
-    return step.value;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
     client.release();
+    throw error;
   }
+  // A read-only transaction's COMMIT cannot fail: not waited for. The connection's own
+  // queue sends it before anything the pool's next user asks of this connection.
+  client.query('COMMIT').catch(() => undefined);
+  client.release();
+  return step.value;
 }
