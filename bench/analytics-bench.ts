@@ -16,6 +16,12 @@
  *
  * Run: npx tsx bench/analytics-bench.ts [rows] [--keep]
  * (--keep leaves the database in the temporary directory for inspection.)
+ *
+ * With --postgres the same rows go into PostgreSQL through the team writer (batches of
+ * 4,096, one transaction each, rollups maintained by the writer) and the same dashboard
+ * queries are timed there (1 and 2 only): on SWITCHYARD_DATABASE_URL when set (its tables
+ * must be empty), else on a throwaway server started here (the test helper; PostgreSQL's
+ * binaries must be installed).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +30,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createAnalytics, type TimeRange } from '../src/main/storage/analytics.js';
+import { createPriceBook } from '../src/main/pricing/catalog.js';
+import { createPostgresPool } from '../src/main/storage/postgres/connection.js';
+import { migratePostgres } from '../src/main/storage/postgres/migrations.js';
+import { writeRequestsToPostgres } from '../src/main/storage/postgres/request-writer.js';
+import { postgresAnalytics } from '../src/main/storage/store.js';
 import { createAnalyticsClient, type AnalyticsClient } from '../src/main/storage/analytics-worker.js';
 import { databasePath, openDatabase } from '../src/main/storage/database.js';
 import { createRequestWriter } from '../src/main/storage/request-writer.js';
@@ -40,6 +51,7 @@ const REQUESTS_PER_SECOND = 200;
 const argumentsList = process.argv.slice(2);
 const rowCount = Number(argumentsList.find((argument) => /^\d+$/.test(argument)) ?? 1_000_000);
 const keep = argumentsList.includes('--keep');
+const onPostgres = argumentsList.includes('--postgres');
 
 // Deterministic pseudo-random numbers so runs are comparable.
 let seed = 12_345;
@@ -146,6 +158,32 @@ function makeRecord(index: number): StoredRequestRecord {
   };
 }
 
+// 2. Dashboard queries. Ranges end "now" (not on an hour) so raw edge rows are read too.
+const ranges: Record<string, TimeRange> = {
+  '24h': { from: now - DAY, to: now },
+  '7d': { from: now - 7 * DAY, to: now },
+  '30d': { from: now - 30 * DAY, to: now },
+  '90d': { from: start, to: now + 1 },
+};
+type Query = [string, (analytics: ReturnType<typeof createAnalytics> | AnalyticsClient) => unknown];
+
+function dashboardQueries(longestTurns: number): Query[] {
+  return [
+    ['summary 24h', (analytics) => analytics.summary(ranges['24h'] as TimeRange)],
+    ['summary 30d', (analytics) => analytics.summary(ranges['30d'] as TimeRange)],
+    ['summary 90d (all rows)', (analytics) => analytics.summary(ranges['90d'] as TimeRange)],
+    ['timeSeries 7d by hour (New York)', (analytics) => analytics.timeSeries(ranges['7d'] as TimeRange, 'hour', TIME_ZONE)],
+    ['timeSeries 90d by day (New York)', (analytics) => analytics.timeSeries(ranges['90d'] as TimeRange, 'day', TIME_ZONE)],
+    ['breakdown 30d by model', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'model')],
+    ['breakdown 30d by provider', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'provider')],
+    ['breakdown 30d by tag', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'tag')],
+    ['breakdown 30d by key', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'key')],
+    ['breakdown 90d by user', (analytics) => analytics.breakdown(ranges['90d'] as TimeRange, 'user')],
+    ['listConversations 30d (50)', (analytics) => analytics.listConversations(ranges['30d'] as TimeRange, 50, 0)],
+    [`conversation (longest, ${longestTurns} turns)`, (analytics) => analytics.conversation(longestConversation)],
+  ];
+}
+
 async function main(): Promise<void> {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-'));
   const database = openDatabase(directory);
@@ -181,28 +219,7 @@ async function main(): Promise<void> {
   );
   console.log(`   database ${fileMegabytes.toFixed(0)} MB, ${rollupRows.toLocaleString('en-US')} rollup rows\n`);
 
-  // 2. Dashboard queries. Ranges end "now" (not on an hour) so raw edge rows are read too.
-  const ranges: Record<string, TimeRange> = {
-    '24h': { from: now - DAY, to: now },
-    '7d': { from: now - 7 * DAY, to: now },
-    '30d': { from: now - 30 * DAY, to: now },
-    '90d': { from: start, to: now + 1 },
-  };
-  type Query = [string, (analytics: ReturnType<typeof createAnalytics> | AnalyticsClient) => unknown];
-  const queries: Query[] = [
-    ['summary 24h', (analytics) => analytics.summary(ranges['24h'] as TimeRange)],
-    ['summary 30d', (analytics) => analytics.summary(ranges['30d'] as TimeRange)],
-    ['summary 90d (all rows)', (analytics) => analytics.summary(ranges['90d'] as TimeRange)],
-    ['timeSeries 7d by hour (New York)', (analytics) => analytics.timeSeries(ranges['7d'] as TimeRange, 'hour', TIME_ZONE)],
-    ['timeSeries 90d by day (New York)', (analytics) => analytics.timeSeries(ranges['90d'] as TimeRange, 'day', TIME_ZONE)],
-    ['breakdown 30d by model', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'model')],
-    ['breakdown 30d by provider', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'provider')],
-    ['breakdown 30d by tag', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'tag')],
-    ['breakdown 30d by key', (analytics) => analytics.breakdown(ranges['30d'] as TimeRange, 'key')],
-    ['breakdown 90d by user', (analytics) => analytics.breakdown(ranges['90d'] as TimeRange, 'user')],
-    ['listConversations 30d (50)', (analytics) => analytics.listConversations(ranges['30d'] as TimeRange, 50, 0)],
-    [`conversation (longest, ${longestTurns} turns)`, (analytics) => analytics.conversation(longestConversation)],
-  ];
+  const queries = dashboardQueries(longestTurns);
   const analytics = createAnalytics(database);
   const client = createAnalyticsClient(databasePath(directory));
   await client.summary(ranges['24h'] as TimeRange); // start-up
@@ -325,4 +342,61 @@ async function main(): Promise<void> {
   else fs.rmSync(directory, { recursive: true, force: true });
 }
 
-await main();
+/** 1 and 2 on PostgreSQL: the team writer fills it, the same plans answer the dashboards. */
+async function postgresMain(): Promise<void> {
+  const given = process.env.SWITCHYARD_DATABASE_URL;
+  const throwaway = given ? null : await (await import('../test/helpers/throwaway-postgres.js')).startThrowawayPostgres();
+  const url = given ?? throwaway!.url;
+  const pool = createPostgresPool(url, { max: 4 });
+  try {
+    await migratePostgres(pool);
+    const version = (await pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
+    console.log(`Switchyard analytics benchmark on PostgreSQL ${version}: ${rowCount.toLocaleString('en-US')} requests over ${SPAN_DAYS} days`);
+    console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})${throwaway ? ', a throwaway server (fsync off)' : ''}\n`);
+    const priceBook = createPriceBook();
+    const fillBatchSize = 4096;
+    const fillStart = performance.now();
+    let lastReport = fillStart;
+    for (let first = 0; first < rowCount; first += fillBatchSize) {
+      const batch: StoredRequestRecord[] = [];
+      for (let index = first; index < Math.min(rowCount, first + fillBatchSize); index += 1) batch.push(makeRecord(index));
+      const result = await writeRequestsToPostgres(pool, batch, priceBook, true);
+      if (result.failed.length > 0) throw new Error(`rows refused: ${result.failed[0]!.error.message}`);
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        console.log(`  … ${(first + batch.length).toLocaleString('en-US')} rows in ${((lastReport - fillStart) / 1000).toFixed(0)} s`);
+      }
+    }
+    const fillSeconds = (performance.now() - fillStart) / 1000;
+    await pool.query('VACUUM ANALYZE');
+    const size = (await pool.query<{ size: number }>('SELECT pg_database_size(current_database()) AS size')).rows[0]!.size / 1024 / 1024;
+    const rollupRows = (await pool.query<{ count: number }>('SELECT count(*) AS count FROM rollup_hourly')).rows[0]!.count;
+    const longest = (await pool.query<{ id: string; requests: number }>('SELECT id, requests FROM conversations ORDER BY requests DESC LIMIT 1')).rows[0];
+    longestConversation = longest?.id ?? longestConversation;
+    console.log('1. Writing');
+    console.log(
+      `   ${rowCount.toLocaleString('en-US')} rows in ${fillSeconds.toFixed(1)} s = ${Math.round(rowCount / fillSeconds).toLocaleString('en-US')} rows/s (bodies and messages stored)`,
+    );
+    console.log(`   database ${size.toFixed(0)} MB, ${rollupRows.toLocaleString('en-US')} rollup rows\n`);
+
+    const analytics = postgresAnalytics(pool);
+    await analytics.summary(ranges['24h'] as TimeRange); // connections up, plans cached
+    console.log(`2. Dashboard queries, ${RUNS} runs each (ms, from the gateway's process, PostgreSQL on this machine)`);
+    console.log(`   ${'query'.padEnd(42)} ${'p50'.padStart(9)} ${'max'.padStart(9)}`);
+    for (const [name, run] of dashboardQueries(longest?.requests ?? 0)) {
+      const times: number[] = [];
+      for (let attempt = 0; attempt < RUNS; attempt += 1) {
+        const begin = performance.now();
+        await run(analytics);
+        times.push(performance.now() - begin);
+      }
+      console.log(`   ${name.padEnd(42)} ${format(percentile(times, 0.5)).padStart(9)} ${format(Math.max(...times)).padStart(9)}`);
+    }
+  } finally {
+    await pool.end();
+    await throwaway?.stop();
+  }
+}
+
+if (onPostgres) await postgresMain();
+else await main();

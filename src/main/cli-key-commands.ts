@@ -27,6 +27,10 @@ import { EnvironmentSecretStore, maskSecret } from './secrets/secret-store.js';
 import { SettingsStore } from './services/settings-store.js';
 import { databasePath, openDatabase } from './storage/database.js';
 import { GatewayKeyError, SqliteGatewayKeyManager, isUsable } from './storage/gateway-keys.js';
+import { describeDatabaseUrl } from './storage/postgres/connection.js';
+import { PostgresGatewayKeyManager } from './storage/postgres/gateway-keys.js';
+import { connectPostgres, databaseUrlFrom, StorageStartError } from './storage/postgres/team-store.js';
+import { sqliteGatewayKeyStore, type GatewayKeyStore } from './storage/store.js';
 import type { GatewayKeyRecord } from './services/key-managers.js';
 
 export interface CommandIO {
@@ -72,7 +76,8 @@ Commands:
   list                Prefix, name, tags, created, last used, expiry, status.  [--json]
   revoke <id|prefix>  Refuse the key from now on (a running gateway from its next request).
 
-Flags: --data-dir D (default ${defaultDataDir()}).
+Flags: --data-dir D (default ${defaultDataDir()}), or --database-url postgres://… (or
+SWITCHYARD_DATABASE_URL) for the keys several \`switchyard serve\` instances share.
 `;
 
 export class CommandError extends Error {
@@ -424,7 +429,7 @@ async function keysTest(io: CommandIO, flags: Parsed['flags'], positionals: stri
 
 // ─── gateway-keys ──────────────────────────────────────────────────────────────────────
 
-const GATEWAY_KEYS_FLAGS: FlagSpec = { 'data-dir': 'string', name: 'string', tag: 'strings', model: 'strings', expires: 'string', json: 'boolean', help: 'boolean' };
+const GATEWAY_KEYS_FLAGS: FlagSpec = { 'data-dir': 'string', 'database-url': 'string', name: 'string', tag: 'strings', model: 'strings', expires: 'string', json: 'boolean', help: 'boolean' };
 
 /** `30d`, `12h`, `90m`, `2w`, `1y` from now; an ISO date or date-time; or epoch milliseconds. Must be in the future. */
 export function parseExpiry(value: string, now: number): number {
@@ -450,11 +455,30 @@ export function parseTagFlag(value: string): { key: string; value: string } {
   return { key, value: colon === -1 ? '' : value.slice(colon + 1).trim() };
 }
 
-function openKeyDatabase(flags: Parsed['flags'], io: CommandIO, create: boolean) {
+/**
+ * The keys' store: a team's PostgreSQL with --database-url / SWITCHYARD_DATABASE_URL,
+ * else the data folder's SQLite (null when there is none and `create` is false).
+ */
+async function openKeyStore(flags: Parsed['flags'], io: CommandIO, create: boolean): Promise<{ where: string; store: GatewayKeyStore | null; close(): Promise<void> }> {
+  const url = databaseUrlFrom(flags['database-url'] as string | undefined, io.environment);
+  if (url) {
+    const pool = await connectPostgres(url, { max: 2 });
+    const store = await PostgresGatewayKeyManager.open(pool, { flushIntervalMs: 0, hasKeysRefreshMs: 0 });
+    return {
+      where: describeDatabaseUrl(url),
+      store,
+      close: async () => {
+        await store.close();
+        await pool.end();
+      },
+    };
+  }
   const dataDir = resolve((flags['data-dir'] as string | undefined) ?? defaultDataDir(io.environment));
-  if (!create && !existsSync(databasePath(dataDir))) return { dataDir, database: null };
+  if (!create && !existsSync(databasePath(dataDir))) return { where: dataDir, store: null, close: async () => {} };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  return { dataDir, database: openDatabase(dataDir) };
+  const database = openDatabase(dataDir);
+  const store = sqliteGatewayKeyStore(new SqliteGatewayKeyManager(database, { refreshIntervalMs: 0, flushIntervalMs: 0 }), () => database.close());
+  return { where: dataDir, store, close: async () => store.close() };
 }
 
 export async function runGatewayKeys(argv: string[], io: CommandIO = defaultIO()): Promise<number> {
@@ -477,31 +501,28 @@ export async function runGatewayKeys(argv: string[], io: CommandIO = defaultIO()
         const tags = ((flags.tag as string[] | undefined) ?? []).map(parseTagFlag);
         const models = ((flags.model as string[] | undefined) ?? []).flatMap((model) => model.split(',')).map((model) => model.trim()).filter(Boolean);
         const expiresAt = typeof flags.expires === 'string' ? parseExpiry(flags.expires, now) : null;
-        const { database } = openKeyDatabase(flags, io, true);
-        const manager = new SqliteGatewayKeyManager(database!, { refreshIntervalMs: 0, flushIntervalMs: 0 });
+        const { store, close } = await openKeyStore(flags, io, true);
         try {
-          const { key, record } = manager.createSync({ name: flags.name, tags, allowedModels: models, expiresAt });
+          const { key, record } = await store!.create({ name: flags.name, tags, allowedModels: models, expiresAt });
           note(io, `created gateway key "${record.name}" (id ${record.id}, prefix ${record.prefix})`);
           note(io, `  tags: ${formatTags(record) || 'none'}; models: ${record.allowedModels?.join(', ') ?? 'all'}; expires: ${record.expiresAt ? formatTime(record.expiresAt) : 'never'}`);
           write(io.stdout, key);
           note(io, 'copy the key now: you will not see it again (only its SHA-256 digest is stored). Clients send it as "Authorization: Bearer <key>".');
           return 0;
         } finally {
-          manager.close();
-          database!.close();
+          await close();
         }
       }
       case 'list': {
         if (positionals.length > 0) throw new CommandError('gateway-keys list takes no arguments');
-        const { dataDir, database } = openKeyDatabase(flags, io, false);
-        if (!database) {
+        const { where, store, close } = await openKeyStore(flags, io, false);
+        if (!store) {
           if (flags.json) write(io.stdout, '[]');
-          else write(io.stdout, `no gateway keys (no Switchyard data in ${dataDir})`);
+          else write(io.stdout, `no gateway keys (no Switchyard data in ${where})`);
           return 0;
         }
-        const manager = new SqliteGatewayKeyManager(database, { refreshIntervalMs: 0, flushIntervalMs: 0 });
         try {
-          const records = manager.listSync();
+          const records = await store.list();
           if (flags.json) {
             write(io.stdout, JSON.stringify(records.map((record) => ({ ...record, status: statusOf(record, now) })), null, 2));
           } else if (records.length === 0) {
@@ -522,28 +543,25 @@ export async function runGatewayKeys(argv: string[], io: CommandIO = defaultIO()
           }
           return 0;
         } finally {
-          manager.close();
-          database.close();
+          await close();
         }
       }
       case 'revoke': {
         if (positionals.length !== 1) throw new CommandError('gateway-keys revoke takes one key: its id, the start of its id, or its prefix (sy-…)');
-        const { dataDir, database } = openKeyDatabase(flags, io, false);
-        if (!database) throw new CommandError(`no gateway keys (no Switchyard data in ${dataDir})`, 1);
-        const manager = new SqliteGatewayKeyManager(database, { refreshIntervalMs: 0, flushIntervalMs: 0 });
+        const { where, store, close } = await openKeyStore(flags, io, false);
+        if (!store) throw new CommandError(`no gateway keys (no Switchyard data in ${where})`, 1);
         try {
-          const record = manager.find(positionals[0]!);
+          const record = await store.find(positionals[0]!);
           if (!record) throw new CommandError(`no gateway key matches "${positionals[0]!.slice(0, 60)}"; see switchyard gateway-keys list`, 1);
           if (record.revokedAt !== null) {
             write(io.stdout, `switchyard: "${record.name}" (${record.prefix}…) was already revoked on ${formatTime(record.revokedAt)}.`);
             return 0;
           }
-          manager.revokeSync(record.id);
+          await store.revokeKey(record.id);
           write(io.stdout, `switchyard: revoked "${record.name}" (${record.prefix}…); a running gateway refuses it from its next request.`);
           return 0;
         } finally {
-          manager.close();
-          database.close();
+          await close();
         }
       }
       default:
@@ -588,7 +606,7 @@ async function run(io: CommandIO, action: () => Promise<number>): Promise<number
       note(io, error.message);
       return error.exitCode;
     }
-    if (error instanceof KeychainUnavailableError || error instanceof InvalidProviderKeyError || error instanceof GatewayKeyError) {
+    if (error instanceof KeychainUnavailableError || error instanceof InvalidProviderKeyError || error instanceof GatewayKeyError || error instanceof StorageStartError) {
       note(io, error.message);
       return 1;
     }

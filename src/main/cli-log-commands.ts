@@ -2,6 +2,8 @@
  * `switchyard export` and `switchyard usage`: read the request log of a data folder (the
  * gateway may be running; SQLite's WAL lets both read) and print it as JSON lines / CSV, or
  * as a readable usage table. Requests still only in the journal are written first.
+ * With --database-url (or SWITCHYARD_DATABASE_URL) they read the log several `serve`
+ * instances share in PostgreSQL instead (each instance replays its own journal there).
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -10,7 +12,9 @@ import { databasePath, openReadOnlyDatabase, type SqliteDatabase } from './stora
 import { replayJournalsForReading } from './storage/request-log.js';
 import { priceOverridesOf } from './services/settings-service.js';
 import { SETTINGS_FILE_NAME, SettingsStore } from './services/settings-store.js';
-import { exportRequests, formatUsageTable, usageTable, type UsageGrouping } from './storage/export.js';
+import { formatUsageTable, type UsageGrouping } from './storage/export.js';
+import { connectPostgres, databaseUrlFrom } from './storage/postgres/team-store.js';
+import { postgresRequestLogReader, sqliteRequestLogReader, type RequestLogReader } from './storage/store.js';
 import { defaultDataDir } from './paths.js';
 
 export class UsageError extends Error {
@@ -46,41 +50,52 @@ export function openLogForReading(dataDirFlag: string | undefined, warn: (messag
   return openReadOnlyDatabase(file);
 }
 
+/** The log to read: the team's PostgreSQL when a URL is given, else the data folder's SQLite. */
+async function openReader(dataDirFlag: string | undefined, databaseUrlFlag: string | undefined): Promise<RequestLogReader> {
+  const url = databaseUrlFrom(databaseUrlFlag, process.env);
+  if (!url) return sqliteRequestLogReader(openLogForReading(dataDirFlag));
+  const pool = await connectPostgres(url, { max: 2 });
+  const reader = postgresRequestLogReader(pool);
+  return { ...reader, close: () => pool.end() };
+}
+
+const LOG_FLAGS = { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } } as const;
+
 export async function runExport(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, format: { type: 'string', default: 'jsonl' }, since: { type: 'string' }, until: { type: 'string' } },
+    options: { ...LOG_FLAGS, format: { type: 'string', default: 'jsonl' } },
     strict: true,
   });
   const format = values.format;
   if (format !== 'jsonl' && format !== 'csv') throw new UsageError(`--format must be jsonl or csv, got "${format}"`);
   const since = parseTime(values.since, '--since');
   const until = parseTime(values.until, '--until');
-  const database = openLogForReading(values['data-dir']);
+  const reader = await openReader(values['data-dir'], values['database-url']);
   try {
-    await exportRequests(database, { format, since, until }, process.stdout);
+    await reader.exportRequests({ format, since, until }, process.stdout);
   } finally {
-    database.close();
+    await reader.close();
   }
 }
 
 const GROUPINGS: readonly UsageGrouping[] = ['model', 'provider', 'tag', 'user', 'day'];
 
-export function runUsage(argv: string[]): void {
+export async function runUsage(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, by: { type: 'string', default: 'model' }, since: { type: 'string' }, until: { type: 'string' } },
+    options: { ...LOG_FLAGS, by: { type: 'string', default: 'model' } },
     strict: true,
   });
   const by = values.by as UsageGrouping;
   if (!GROUPINGS.includes(by)) throw new UsageError(`--by must be one of ${GROUPINGS.join(', ')}; got "${values.by}"`);
   const since = parseTime(values.since, '--since');
   const until = parseTime(values.until, '--until');
-  const database = openLogForReading(values['data-dir']);
+  const reader = await openReader(values['data-dir'], values['database-url']);
   try {
-    const rows = usageTable(database, by, { since, until });
+    const rows = await reader.usageTable(by, { since, until });
     process.stdout.write(rows.length === 0 ? 'no requests in this range\n' : formatUsageTable(rows, by) + '\n');
   } finally {
-    database.close();
+    await reader.close();
   }
 }

@@ -12,6 +12,7 @@ import { startGateway } from './headless.js';
 import { defaultDataDir } from './paths.js';
 import { runExport, runUsage, UsageError } from './cli-log-commands.js';
 import { runGatewayKeys, runKeys } from './cli-key-commands.js';
+import { databaseUrlFrom, StorageStartError } from './storage/postgres/team-store.js';
 
 const VERSION = '0.1.0';
 
@@ -21,8 +22,8 @@ Usage: switchyard <command> [flags]
 
 Commands:
   serve       Run the gateway without a window.
-  export      Print the request log: --format jsonl|csv [--since T] [--until T] [--data-dir D]
-  usage       Print a usage table: --by model|provider|tag|user|day [--since T] [--until T] [--data-dir D]
+  export      Print the request log: --format jsonl|csv [--since T] [--until T] [--data-dir D | --database-url U]
+  usage       Print a usage table: --by model|provider|tag|user|day [--since T] [--until T] [--data-dir D | --database-url U]
               (T: 2026-11-01, an ISO date-time, epoch ms, or a span such as 24h or 7d)
   keys        Provider keys in the OS keychain: set|list|delete|test <provider> (switchyard keys help)
   gateway-keys  Keys clients send: create --name N|list|revoke <id> (switchyard gateway-keys help)
@@ -34,12 +35,15 @@ serve flags:
   --port P          Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).
   --data-dir D      Folder for Switchyard's data (default ${defaultDataDir()}).
   --config FILE     JSON config file: providers, aliases, allowed hosts and origins.
+  --database-url U  A team's PostgreSQL (postgres://user:password@host:5432/db) for the request
+                    log and gateway keys, shared by several instances (default: SQLite in --data-dir).
   --no-auth         Accept requests without a gateway key (not recommended).
   --redis-url URL   Share limits, budgets, the response cache and circuit breakers with other
                     instances through Redis (redis://host:6379; default SWITCHYARD_REDIS_URL).
 
 Environment:
   SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
+  SWITCHYARD_DATABASE_URL             Same as --database-url (for serve, export, usage, gateway-keys).
   SWITCHYARD_REDIS_URL                redis://… shared by several serve instances (see --redis-url).
   SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API, at least 16 characters (default: a new one per start).
   OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
@@ -63,6 +67,7 @@ async function serve(argv: string[]): Promise<void> {
         port: { type: 'string' },
         'data-dir': { type: 'string' },
         config: { type: 'string' },
+        'database-url': { type: 'string' },
         'no-auth': { type: 'boolean' },
         'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -82,6 +87,12 @@ async function serve(argv: string[]): Promise<void> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0–65535, got "${values.port}"`);
   }
   const noAuth = values['no-auth'] === true;
+  let databaseUrl: string | null = null;
+  try {
+    databaseUrl = databaseUrlFrom(values['database-url'], process.env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
   const adminToken = adminTokenFromEnvironment(process.env, (message) => process.stderr.write(`switchyard: WARNING: ${message}\n`));
   const rendererDir = findRendererDirectory();
@@ -94,10 +105,11 @@ async function serve(argv: string[]): Promise<void> {
       dataDir,
       configFile: values.config ? resolve(values.config) : undefined,
       auth: noAuth ? false : undefined,
+      databaseUrl,
       redisUrl: values['redis-url'],
     });
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.message);
+    if (error instanceof ConfigError || error instanceof StorageStartError) fail(error.message);
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE') fail(`port ${port ?? DEFAULT_PORT} is already in use; pick another with --port (or --port 0 for a free one)`);
     if (code === 'EACCES') fail(`not allowed to listen on ${values.host ?? DEFAULT_HOST}:${port ?? DEFAULT_PORT}`);
@@ -118,7 +130,9 @@ async function serve(argv: string[]): Promise<void> {
           : `no key (set ${provider.apiKeyEnv} or run \`switchyard keys set ${provider.id}\`)`;
     return `  ${provider.id.padEnd(10)} ${provider.baseUrl}  ${state}`;
   });
-  process.stdout.write(`switchyard: data folder ${dataDir}\nswitchyard: providers\n${providers.join('\n')}\n`);
+  process.stdout.write(`switchyard: data folder ${dataDir}\n`);
+  if (gateway.databaseDescription) process.stdout.write(`switchyard: request log and gateway keys in PostgreSQL ${gateway.databaseDescription} (this instance's journal in the data folder)\n`);
+  process.stdout.write(`switchyard: providers\n${providers.join('\n')}\n`);
   if (gateway.keySourceDescription) process.stdout.write(`switchyard: ${gateway.keySourceDescription}\n`);
   // The token rides in the URL fragment, which browsers never send, so it stays out of logs.
   if (rendererDir) process.stdout.write(`switchyard: UI ${adminUiUrl(gateway.origin, adminToken)}\n`);
@@ -167,9 +181,9 @@ export async function main(argv: string[]): Promise<void> {
     case 'usage':
       try {
         if (command === 'export') await runExport(rest);
-        else runUsage(rest);
+        else await runUsage(rest);
       } catch (error) {
-        if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((error as Error).message);
+        if (error instanceof UsageError || error instanceof StorageStartError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((error as Error).message);
         throw error;
       }
       return;

@@ -4,6 +4,7 @@
  * (services/application.ts); the admin API and UI when asked; listen; report.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerAdmin } from './admin/admin-routes.js';
 import { readConfigFile, type GatewayConfig } from './gateway/config.js';
@@ -13,6 +14,9 @@ import type { SecretStore } from './secrets/secret-store.js';
 import { createApplication, type Application } from './services/application.js';
 import { describeProviderKeyStore, openProviderKeyStore } from './secrets/keychain.js';
 import type { ProviderKeyManager } from './services/key-managers.js';
+import { priceOverridesOf } from './services/settings-service.js';
+import { SETTINGS_FILE_NAME, SettingsStore } from './services/settings-store.js';
+import { openTeamStore, type TeamStore } from './storage/postgres/team-store.js';
 
 export interface StartOptions {
   host?: string;
@@ -28,6 +32,12 @@ export interface StartOptions {
   admin?: { token: string; rendererDir: string | null };
   /** Provider keys (default: the OS keychain, or environment keys only when there is none). Tests pass an in-memory one. */
   providerKeys?: ProviderKeyManager;
+  /**
+   * A team's PostgreSQL (postgres://…, already checked by storage/postgres/team-store.ts
+   * databaseUrlFrom): the request log and gateway keys live there; null or absent: SQLite
+   * in the data folder. Ignored when `application` is given.
+   */
+  databaseUrl?: string | null;
   /** `--redis-url` (else SWITCHYARD_REDIS_URL from the environment). */
   redisUrl?: string;
 }
@@ -41,6 +51,8 @@ export interface RunningGateway {
   origin: string;
   /** Where provider keys come from, one line for the user (null when the caller brought the application). */
   keySourceDescription: string | null;
+  /** The team's PostgreSQL (password hidden) when the log is there, else null. */
+  databaseDescription: string | null;
   close(): Promise<void>;
 }
 
@@ -55,31 +67,45 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const ownsApplication = options.application === undefined;
   // Provider keys: the OS keychain when there is one, else the environment only (said once, at start).
   const keyStore = options.application || options.providerKeys ? null : await openProviderKeyStore({ environment: options.environment ?? process.env });
-  const application =
-    options.application ??
-    createApplication({
-      providerKeys: options.providerKeys ?? keyStore ?? undefined,
-      dataDirectory: options.dataDir,
-      mode: 'headless',
-      configFile: options.configFile ? readConfigFile(options.configFile) : undefined,
-      overrides: { host: options.host, port: options.port, auth: options.auth },
-      environment: options.environment,
-      observers: options.observers,
-      redisUrl: options.redisUrl,
-    });
+  // The store, chosen once: a team's PostgreSQL when a URL is given, else SQLite in the data folder.
+  let team: TeamStore | null = null;
+  if (ownsApplication && options.databaseUrl) {
+    const stored = SettingsStore.read(join(options.dataDir, SETTINGS_FILE_NAME));
+    team = await openTeamStore(options.databaseUrl, options.dataDir, { priceOverrides: priceOverridesOf(stored.priceOverrides) });
+  }
+  let application: Application;
+  try {
+    application =
+      options.application ??
+      createApplication({
+        store: team ?? undefined,
+        providerKeys: options.providerKeys ?? keyStore ?? undefined,
+        dataDirectory: options.dataDir,
+        mode: 'headless',
+        configFile: options.configFile ? readConfigFile(options.configFile) : undefined,
+        overrides: { host: options.host, port: options.port, auth: options.auth },
+        environment: options.environment,
+        observers: options.observers,
+        redisUrl: options.redisUrl,
+      });
+  } catch (error) {
+    await team?.close();
+    throw error;
+  }
   const { config, secrets, auth } = application;
   let app: FastifyInstance | null = null;
   try {
     // Redis, when configured, gets a moment to connect; a gateway starts without it (and says so) all the same.
     await application.context.sharedState.ready(REDIS_START_WAIT_MS);
     // The application's breakers and gates, so the services (Providers screen, admin API) see the live state.
-    app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies });
+    app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies, responses: application.responses });
     if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });
     await app.listen({ host: config.host, port: options.port ?? config.port });
   } catch (error) {
     // Nothing started may be left running: the request log's writer, timers, the database.
     await app?.close();
     if (ownsApplication) await application.close();
+    await team?.close();
     throw error;
   }
   const gateway = app;
@@ -94,12 +120,14 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     application,
     origin,
     keySourceDescription: keyStore ? describeProviderKeyStore(keyStore) : null,
+    databaseDescription: team?.description ?? null,
     close: async () => {
       try {
         await gateway.close();
       } finally {
         application.gatewayStopped(null);
         if (ownsApplication) await application.close();
+        await team?.close();
       }
     },
   };

@@ -206,7 +206,8 @@ describe('hostile request bodies', () => {
   });
 
   it('every /v1 request, hostile or not, has its record in the log', async () => {
-    const { requestLog, database } = gateway.application.context;
+    const { requestLog } = gateway.application.context;
+    const database = gateway.application.context.database!;
     await requestLog.committed();
     const stored = database.prepare("SELECT count(*) FROM requests WHERE endpoint LIKE '/v1/%'").pluck().get();
     expect(stored).toBe(v1Requests);
@@ -263,7 +264,8 @@ describe('a hostile upstream answer', () => {
     }
     const health = await rawRequest(gateway.origin, { path: '/health' });
     expect(health.status).toBe(200);
-    const { requestLog, database } = gateway.application.context;
+    const { requestLog } = gateway.application.context;
+    const database = gateway.application.context.database!;
     await requestLog.committed();
     expect(database.prepare('SELECT count(*) FROM requests').pluck().get()).toBe(3);
     // The deep answer could not cross to the writer thread: the response body is cut, with a note; the request's is kept.

@@ -18,6 +18,7 @@ import type { RetryConfig } from './routing/retry-policy.js';
 export type { RequestObserver, RequestStart } from '../core/record.js';
 import type { RequestObserver } from '../core/record.js';
 import type { Policy } from './pipeline/policy.js';
+import type { StoredResponses } from '../storage/stored-responses.js';
 
 /** What keeps one failing upstream from failing the gateway: retries, breakers, concurrency gates. */
 export interface Reliability {
@@ -43,6 +44,8 @@ export interface GatewayContext {
   observers: RequestObserver[];
   /** The pipeline's policies, in order (limits, cache, tracing); empty by default. */
   policies: Policy[];
+  /** Where Responses answers are found again (the request log); null when the gateway keeps none. */
+  responses: StoredResponses | null;
 }
 
 export interface ResolvedTarget {

@@ -9,6 +9,7 @@ import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
+import { conversationIdFromHeaders } from '../storage/conversation-id.js';
 
 const MAX_TAGS = 32;
 
@@ -106,8 +107,8 @@ export class RequestRecorder {
       finishReason: null,
       gatewayKeyId: request.gatewayKey?.id ?? null,
       user: headerString(headers['x-user-id']),
-      // Claude Code names its session in a header of its own.
-      conversationId: headerString(headers['x-conversation-id']) ?? headerString(headers['x-claude-code-session-id']),
+      // Claude Code and Codex name their sessions in headers of their own.
+      conversationId: conversationIdFromHeaders(headers),
       tags,
       requestBody: null,
       upstreamRequestBody: null,
@@ -168,7 +169,11 @@ export class RequestRecorder {
     this.record.attemptsDetail = attempts;
   }
 
+  /** The id the answer can be referred to by later (set by a format that keeps responses). */
+  responseIdOf: ((responseBody: unknown) => string | null) | null = null;
+
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {
+    if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;

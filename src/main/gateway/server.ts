@@ -21,6 +21,7 @@ import { sendError as sendOpenAIError } from './routes/send-error.js';
 import { anthropicErrorBody, sendAnthropicError } from './formats/anthropic-messages/errors.js';
 import { RequestRecorder } from './request-record.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+import type { StoredResponses } from '../storage/stored-responses.js';
 import { redactSecrets } from '../secrets/redact.js';
 import { redactGatewayError } from '../secrets/redacting-adapter.js';
 
@@ -43,6 +44,8 @@ export interface GatewayDeps {
   reliability?: Reliability;
   /** Policies every model call passes (limits, cache, tracing). */
   policies?: Policy[];
+  /** Stored Responses answers (previous_response_id, GET /v1/responses/{id}); none when not given. */
+  responses?: StoredResponses;
 }
 
 const CORS_ALLOWED_HEADERS = 'authorization, content-type, x-api-key, x-tags, x-switchyard-tags, x-conversation-id, x-user-id, x-provider-api-key, openai-organization, openai-project, x-stainless-os, x-stainless-lang, x-stainless-package-version, x-stainless-runtime, x-stainless-runtime-version, x-stainless-arch, x-stainless-retry-count, x-stainless-timeout';
@@ -178,7 +181,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const catalog = new ModelCatalog(config.providers, deps.secrets, upstream.fetchJson, config.modelListTtlMs);
   const router = new ModelRouter(config, catalog);
   const reliability = deps.reliability ?? createReliability(config);
-  const context: GatewayContext = { config, reliability, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [], policies: deps.policies ?? [] };
+  const context: GatewayContext = { config, reliability, auth: deps.auth, secrets: deps.secrets, router, catalog, upstream, observers: deps.observers ?? [], policies: deps.policies ?? [], responses: deps.responses ?? null };
   const hosts = new HostPolicy(config.host, config.allowedHosts);
   const origins = new OriginPolicy(config.allowedOrigins);
 

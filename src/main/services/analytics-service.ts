@@ -8,7 +8,6 @@ import type { AnalyticsRange, BreakdownDimensionName, MetricsSnapshot, TimeSerie
 import type { MetricsView } from '../storage/analytics.js';
 import { listGatewayKeys } from './gateway-key-service.js';
 import { OperationError } from './operation-error.js';
-import { hourlyCostByModel } from '../storage/request-log-queries.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 
 const MAXIMUM_SERIES = 8;
@@ -89,7 +88,7 @@ export function createAnalyticsService(
       const series = readSeriesInput(input);
       const points = await context.analytics().timeSeries({ from: series.from, to: series.to }, series.bucket, series.timeZone);
       const bucketStarts = points.map((point) => point.bucketStart);
-      const hourly = hourlyCostByModel(context.database, series.from, series.to);
+      const hourly = await context.log.hourlyCostByModel(series.from, series.to);
       const totals = new Map<string, number>();
       for (const models of hourly.values()) for (const [model, cost] of models) totals.set(model, (totals.get(model) ?? 0) + cost);
       const ranked = [...totals.entries()].filter(([, cost]) => cost > 0).sort((left, right) => right[1] - left[1]).map(([model]) => model);

@@ -18,7 +18,6 @@ import { startTelemetry, TelemetryPolicy } from '../telemetry/telemetry-policy.j
 import { ConfigError } from '../gateway/config.js';
 import { validateRedisUrl } from '../shared-state/redis-connection.js';
 import { createSharedState } from '../shared-state/shared-state.js';
-import { spendSince } from '../storage/limit-spend.js';
 import { costOfRecord } from '../storage/record-cost.js';
 import type { StoredRequestRecord } from '../storage/stored-record.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
@@ -29,6 +28,9 @@ import { createAnalyticsClient, type AnalyticsClient } from '../storage/analytic
 import { databasePath } from '../storage/database.js';
 import { SqliteGatewayKeyManager } from '../storage/gateway-keys.js';
 import { openRequestLog } from '../storage/request-log.js';
+import type { TeamStore } from '../storage/postgres/team-store.js';
+import { sqliteRequestLogReader, type RequestLogSink } from '../storage/store.js';
+import { afterCommit, sqliteStoredResponses, type StoredResponses } from '../storage/stored-responses.js';
 import { createAppServices, type OperationHandlers } from './app-services.js';
 import { CircuitNotices } from './circuit-notices.js';
 import { EventHub } from './event-hub.js';
@@ -60,6 +62,11 @@ export interface ApplicationOptions {
   providerKeys?: ProviderKeyManager;
   /** Default: storage's SqliteGatewayKeyManager on the request log's database (hashed keys that survive restarts). */
   gatewayKeys?: GatewayKeyManager;
+  /**
+   * A team's PostgreSQL (`serve --database-url`): the request log, gateway keys and every
+   * read of them live there instead of SQLite in the data folder. The caller opened it and closes it.
+   */
+  store?: TeamStore;
   /** The analytics worker's script when not beside the bundle. */
   analyticsWorkerUrl?: URL;
   /** Node flags for the analytics worker (the desktop shell loads its native-module hook this way). */
@@ -77,6 +84,8 @@ export interface Application {
   reliability: Reliability;
   /** The gateway's pipeline policies (limits and budgets, the response cache). */
   policies: Policy[];
+  /** Stored Responses answers, for previous_response_id and GET /v1/responses/{id}. */
+  responses: StoredResponses;
   services: OperationHandlers;
   events: EventHub;
   context: ServiceContext;
@@ -99,18 +108,31 @@ export function createApplication(options: ApplicationOptions): Application {
 
   const priceOverrides = priceOverridesOf(settings.get().priceOverrides);
   const retention = settings.retention();
-  const requestLog = openRequestLog(options.dataDirectory, {
-    priceOverrides,
-    storeBodies: retention.storeBodies,
-    onError: (error) => process.stderr.write(`switchyard: request log: ${error.message}\n`),
-  });
-  const database = requestLog.database;
+  const team = options.store ?? null;
+  const sqliteLog = team
+    ? null
+    : openRequestLog(options.dataDirectory, {
+        priceOverrides,
+        storeBodies: retention.storeBodies,
+        onError: (error) => process.stderr.write(`switchyard: request log: ${error.message}\n`),
+      });
+  const requestLog: RequestLogSink = team?.requestLog ?? sqliteLog!;
+  // Set again: an instance's settings (settings.json in its data folder) apply to what it writes.
+  if (team) {
+    requestLog.setPriceOverrides(priceOverrides);
+    requestLog.setStoreBodies(retention.storeBodies);
+  }
+  const database = sqliteLog?.database ?? null;
+  const reader = team?.reader ?? sqliteRequestLogReader(database!, false);
+  // Responses answers are found again in the log, once it has committed the one just given.
+  const responses = afterCommit(team?.responses ?? sqliteStoredResponses(database!), requestLog);
   let priceBook: PriceBook = createPriceBook(priceOverrides);
 
   const environmentSecrets = new EnvironmentSecretStore(config.providers, environment);
   const providerKeys = options.providerKeys ?? new MemoryProviderKeyManager();
-  const ownGatewayKeys = options.gatewayKeys ? null : new SqliteGatewayKeyManager(database, { onError: (message) => process.stderr.write(`switchyard: ${message}\n`) });
-  const gatewayKeys: GatewayKeyManager = options.gatewayKeys ?? (ownGatewayKeys as GatewayKeyManager);
+  const ownGatewayKeys =
+    options.gatewayKeys || team ? null : new SqliteGatewayKeyManager(database!, { onError: (message) => process.stderr.write(`switchyard: ${message}\n`) });
+  const gatewayKeys: GatewayKeyManager = options.gatewayKeys ?? team?.gatewayKeys ?? (ownGatewayKeys as GatewayKeyManager);
   const secrets = new LayeredSecretStore([providerKeys, environmentSecrets]);
   const auth = new AppGatewayAuth(gatewayKeys, environment.SWITCHYARD_API_KEY);
   // The desktop app's first start makes a first gateway key, shown once by the first-run dialog.
@@ -123,6 +145,7 @@ export function createApplication(options: ApplicationOptions): Application {
 
   let analytics: AnalyticsClient | null = null;
   const analyticsClient = (): AnalyticsClient => {
+    if (team) return team.analytics;
     analytics ??= createAnalyticsClient(databasePath(options.dataDirectory), {
       ...(options.analyticsWorkerUrl ? { workerUrl: options.analyticsWorkerUrl } : {}),
       ...(options.analyticsExecArgv ? { execArgv: options.analyticsExecArgv } : {}),
@@ -159,7 +182,7 @@ export function createApplication(options: ApplicationOptions): Application {
       const cacheHit = (record as StoredRequestRecord).cacheHit === true;
       return { tokens: cacheHit ? 0 : cost.usage.inputTokens + cost.usage.outputTokens, costNanoUsd: cost.costNanoUsd };
     },
-    spendHistory: (match, since) => spendSince(database, match, since),
+    spendHistory: (match, since) => reader.spendSince(match, since),
   });
   // Always present: a request may ask for the cache with `x-switchyard-cache: on` when the config leaves it off.
   const cache = new ResponseCache(config.cache, { store: sharedState.cacheStore(config.cache) });
@@ -191,6 +214,7 @@ export function createApplication(options: ApplicationOptions): Application {
     firstRunKey,
     auth,
     database,
+    log: reader,
     requestLog,
     analytics: analyticsClient,
     priceBook: () => priceBook,
@@ -248,6 +272,7 @@ export function createApplication(options: ApplicationOptions): Application {
     reliability,
     // Limits first: a cached answer is still a request the limits count (at no cost).
     policies: telemetry ? [telemetry, limits, cache] : [limits, cache],
+    responses,
     services,
     events,
     context,
@@ -278,7 +303,8 @@ export function createApplication(options: ApplicationOptions): Application {
       ownGatewayKeys?.close();
       await analytics?.close();
       await upstream.close();
-      await requestLog.close();
+      // A team store is its opener's to close (after the gateway stopped writing into it).
+      await sqliteLog?.close();
       await telemetry?.shutdown();
       await sharedState.close();
     },

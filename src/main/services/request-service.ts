@@ -8,7 +8,6 @@ import type { RequestDetail, RequestFilters, RequestSummary } from '../../shared
 import { matchesFilters } from '../../shared/request-filters.js';
 import { summaryOfRecord } from './live-request-tracker.js';
 import { requireString } from './operation-error.js';
-import { getRequest, listRequests, requestFacets } from '../storage/request-log-queries.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 import { listGatewayKeys } from './gateway-key-service.js';
 
@@ -23,7 +22,7 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
       const limit = Math.max(1, Math.min(MAXIMUM_PAGE, Math.floor(input?.limit ?? DEFAULT_PAGE)));
       const before = typeof input?.before === 'number' ? input.before : undefined;
       const onlyLive = (filters.status ?? []).length > 0 && (filters.status ?? []).every((status) => status === 'in-flight');
-      const stored = onlyLive ? { items: [], hasMore: false } : listRequests(context.database, filters, limit, before);
+      const stored = onlyLive ? { items: [], hasMore: false } : await context.log.listRequests(filters, limit, before);
       if (before !== undefined) return stored;
       // Newest first: in flight, then finished but perhaps not written yet, then the log.
       const seen = new Set(stored.items.map((item) => item.id));
@@ -41,7 +40,7 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
     'requests.get': async (input): Promise<RequestDetail | null> => {
       const id = requireString(input?.id, 'id', { maximumLength: 200 });
       const extras = context.tracker.extras(id);
-      const stored = getRequest(context.database, id);
+      const stored = await context.log.getRequest(id);
       if (stored) {
         return {
           ...stored.summary,
@@ -79,7 +78,7 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
       };
     },
     'requests.facets': async () => {
-      const facets = requestFacets(context.database, Date.now() - 30 * 24 * 3600_000);
+      const facets = await context.log.requestFacets(Date.now() - 30 * 24 * 3600_000);
       const keys = await listGatewayKeys(context);
       const names = new Map(keys.map((key) => [key.id, key.name]));
       names.set('playground', 'Playground');

@@ -17,7 +17,7 @@ import type { PriceBook, PriceOverrides } from '../pricing/catalog.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { AnalyticsClient } from '../storage/analytics-worker.js';
 import type { SqliteDatabase } from '../storage/database.js';
-import type { RequestLog } from '../storage/request-log.js';
+import type { RequestLogReader, RequestLogSink } from '../storage/store.js';
 import type { EventHub } from './event-hub.js';
 import type { FirstRunKey } from './first-run-key.js';
 import type { AppGatewayAuth } from './gateway-auth.js';
@@ -55,9 +55,12 @@ export interface ServiceContext {
   /** The desktop app's first gateway key, held until the renderer takes it once. */
   firstRunKey: FirstRunKey;
   auth: AppGatewayAuth;
-  database: SqliteDatabase;
+  /** The SQLite log's own connection (retention); null when the log is in a team's PostgreSQL. */
+  database: SqliteDatabase | null;
+  /** Every read of the request log, on whichever store holds it. */
+  log: RequestLogReader;
   /** The request log's writer side (a worker thread): settings it takes, and a wait for what was handed over. */
-  requestLog: Pick<RequestLog, 'setStoreBodies' | 'committed'>;
+  requestLog: Pick<RequestLogSink, 'setStoreBodies' | 'committed'>;
   analytics: () => AnalyticsClient;
   priceBook: () => PriceBook;
   setPriceOverrides(overrides: PriceOverrides): void;

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { PriceOverrideView, RetentionSettingsView, SettingsUpdate, SettingsView, TelemetrySettingsView } from '../../shared/contract.js';
 import { parsePriceOverrides, type PriceOverrides } from '../pricing/catalog.js';
-import { exportRequests } from '../storage/export.js';
 import { applyRetention } from '../storage/retention.js';
 import { checkTelemetryEntry } from '../telemetry/telemetry-config.js';
 import { OperationError, isRecord } from './operation-error.js';
@@ -137,6 +136,8 @@ function readTelemetry(value: unknown): NonNullable<StoredSettings['telemetry']>
 export async function runRetention(context: ServiceContext): Promise<{ requestsDeleted: number; bodiesDeleted: number; usedBytesAfter: number }> {
   const retention = context.settings.retention();
   await context.requestLog.committed();
+  // A team's PostgreSQL log is shared by every instance: no instance trims it on its own (see docs/team.md).
+  if (!context.database) return { requestsDeleted: 0, bodiesDeleted: 0, usedBytesAfter: 0 };
   const result = applyRetention(context.database, {
     maximumAgeDays: retention.maximumAgeDays,
     bodyMaximumAgeDays: retention.bodyMaximumAgeDays,
@@ -194,7 +195,7 @@ export function createSettingsService(context: ServiceContext): Pick<OperationHa
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       const path = join(folder, `switchyard-requests-${stamp}.${format}`);
       const stream = createWriteStream(path, { mode: 0o600 });
-      const requests = await exportRequests(context.database, { format, since: input?.from, until: input?.to }, stream);
+      const requests = await context.log.exportRequests({ format, since: input?.from, until: input?.to }, stream);
       stream.end();
       await finished(stream);
       return { path, requests };

@@ -18,7 +18,8 @@
  * These functions are synchronous: call them through the analytics worker from the gateway.
  */
 import { formatNanoUsd } from '../pricing/cost.js';
-import type { SqliteDatabase, SqliteStatement } from './database.js';
+import type { SqliteDatabase } from './database.js';
+import { rowsOf, runOnSqlite, type Plan } from './sql-plan.js';
 import { LATENCY_BUCKET_UPPER_BOUNDS_MS, histogramQuantile } from './latency-histogram.js';
 import {
   DAY_MS,
@@ -163,9 +164,9 @@ const LATENCY_BUCKET_SQL = `CASE ${LATENCY_BUCKET_UPPER_BOUNDS_MS.slice(0, -1)
   .join(' ')} ELSE ${LATENCY_BUCKET_UPPER_BOUNDS_MS.length - 1} END`;
 
 const RAW_AGGREGATES = [
-  'count(*) AS requests',
-  "total(r.status = 'error') AS errors",
-  "total(r.status = 'cancelled') AS cancelled",
+  'count(*) AS "requests"',
+  `coalesce(sum(CASE WHEN r.status = 'error' THEN 1 ELSE 0 END), 0) AS "errors"`,
+  `coalesce(sum(CASE WHEN r.status = 'cancelled' THEN 1 ELSE 0 END), 0) AS "cancelled"`,
   ...(
     [
       ['inputTokens', 'input_tokens'],
@@ -174,24 +175,24 @@ const RAW_AGGREGATES = [
       ['outputTokens', 'output_tokens'],
       ['reasoningTokens', 'reasoning_tokens'],
     ] as const
-  ).map(([alias, column]) => `total(CASE WHEN r.cache_hit = 0 THEN r.${column} ELSE 0 END) AS ${alias}`),
-  'total(r.cost_nano_usd) AS costNanoUsd',
-  'total(r.priced = 0) AS unpricedRequests',
-  'total(r.usage_estimated) AS estimatedRequests',
-  'total(r.cache_hit) AS cacheHits',
-  'total(r.cache_savings_nano_usd) AS cacheSavingsNanoUsd',
-  'total(r.cache_read_savings_nano_usd) AS cacheReadSavingsNanoUsd',
-  'total(r.latency_ms) AS latencySumMs',
-  'max(r.latency_ms) AS latencyMaxMs',
-  'total(r.time_to_first_token_ms) AS timeToFirstTokenSumMs',
-  'count(r.time_to_first_token_ms) AS timeToFirstTokenCount',
+  ).map(([alias, column]) => `coalesce(sum(CASE WHEN r.cache_hit = 0 THEN r.${column} ELSE 0 END), 0) AS "${alias}"`),
+  'coalesce(sum(r.cost_nano_usd), 0) AS "costNanoUsd"',
+  'coalesce(sum(CASE WHEN r.priced = 0 THEN 1 ELSE 0 END), 0) AS "unpricedRequests"',
+  'coalesce(sum(r.usage_estimated), 0) AS "estimatedRequests"',
+  'coalesce(sum(r.cache_hit), 0) AS "cacheHits"',
+  'coalesce(sum(r.cache_savings_nano_usd), 0) AS "cacheSavingsNanoUsd"',
+  'coalesce(sum(r.cache_read_savings_nano_usd), 0) AS "cacheReadSavingsNanoUsd"',
+  'coalesce(sum(r.latency_ms), 0) AS "latencySumMs"',
+  'max(r.latency_ms) AS "latencyMaxMs"',
+  'coalesce(sum(r.time_to_first_token_ms), 0) AS "timeToFirstTokenSumMs"',
+  'count(r.time_to_first_token_ms) AS "timeToFirstTokenCount"',
 ].join(', ');
 
 const RAW_GROUP_EXPRESSIONS: Record<RollupDimension, { value: string; detail: string; join: string }> = {
   total: { value: "''", detail: "''", join: '' },
   model: { value: "coalesce(r.resolved_model, r.requested_model, '')", detail: "coalesce(r.provider, '')", join: '' },
   key: { value: "coalesce(r.gateway_key_id, '')", detail: "''", join: '' },
-  user: { value: "coalesce(r.user, '')", detail: "''", join: '' },
+  user: { value: `coalesce(r."user", '')`, detail: "''", join: '' },
   tag: { value: 't.key', detail: 't.value', join: 'JOIN request_tags t ON t.request_seq = r.seq' },
 };
 
@@ -250,46 +251,22 @@ function validateRange(range: TimeRange): void {
   }
 }
 
-interface Statements {
-  rollup: Record<RollupGranularity, Map<RollupDimension, SqliteStatement>>;
-  totalByLocalBucket: SqliteStatement;
-  raw: Map<RollupDimension, SqliteStatement>;
-  rawByMinute: SqliteStatement;
-}
-
-const statementCache = new WeakMap<SqliteDatabase, Statements>();
 const DIMENSIONS: readonly RollupDimension[] = ['total', 'model', 'key', 'user', 'tag'];
+const ROLLUP_SELECT = rollupAggregateSelect();
+const rollupSql = (table: string): string =>
+  `SELECT value, detail, ${ROLLUP_SELECT} FROM ${table} WHERE dimension = ? AND period_start >= ? AND period_start < ? GROUP BY value, detail`;
+const ROLLUP_SQL: Record<RollupGranularity, string> = { hour: rollupSql(ROLLUP_TABLES.hour), day: rollupSql(ROLLUP_TABLES.day) };
+// Buckets in SQL, one constant offset at a time: only one row per bucket reaches JavaScript.
+const TOTAL_BY_LOCAL_BUCKET_SQL = `SELECT (period_start + CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS local_bucket,
+         min(period_start) AS first_period, ${ROLLUP_SELECT}
+  FROM ${ROLLUP_TABLES.hour}
+  WHERE dimension = 'total' AND period_start >= ? AND period_start < ? GROUP BY 1`;
+const RAW_SQL = new Map(DIMENSIONS.map((dimension) => [dimension, rawGroupSql(dimension)]));
+const COUNT_ROWS_SQL = 'SELECT count(*) AS "count" FROM requests WHERE started_at >= ? AND started_at < ?';
 
-function statementsFor(database: SqliteDatabase): Statements {
-  let statements = statementCache.get(database);
-  if (!statements) {
-    const select = rollupAggregateSelect();
-    const rollupStatements = (table: string): Map<RollupDimension, SqliteStatement> =>
-      new Map(
-        DIMENSIONS.map((dimension) => [
-          dimension,
-          database.prepare(
-            `SELECT value, detail, ${select} FROM ${table}
-             WHERE dimension = ? AND period_start >= ? AND period_start < ? GROUP BY value, detail`,
-          ),
-        ]),
-      );
-    statements = {
-      rollup: { hour: rollupStatements(ROLLUP_TABLES.hour), day: rollupStatements(ROLLUP_TABLES.day) },
-      // Buckets in SQL, one constant offset at a time: only one row per bucket reaches JavaScript.
-      totalByLocalBucket: database.prepare(
-        // Parameters arrive as REAL; cast so the division is an integer one.
-        `SELECT (period_start + CAST(@offset AS INTEGER)) / CAST(@size AS INTEGER) AS local_bucket,
-                min(period_start) AS first_period, ${select}
-         FROM ${ROLLUP_TABLES.hour}
-         WHERE dimension = 'total' AND period_start >= @from AND period_start < @to GROUP BY 1`,
-      ),
-      raw: new Map(DIMENSIONS.map((dimension) => [dimension, database.prepare(rawGroupSql(dimension))])),
-      rawByMinute: database.prepare(RAW_BY_MINUTE_SQL),
-    };
-    statementCache.set(database, statements);
-  }
-  return statements;
+function* countRows(from: number, to: number): Plan<number> {
+  const rows = yield* rowsOf<{ count: number }>(COUNT_ROWS_SQL, from, to);
+  return Number(rows[0]?.count ?? 0);
 }
 
 /**
@@ -297,15 +274,14 @@ function statementsFor(database: SqliteDatabase): Statements {
  * hour holds no rows, which is always the case for a range ending now: then the edge
  * costs nothing, however busy the current hour is.
  */
-function resolveEdges(database: SqliteDatabase, parts: RangeParts): RangeParts {
+function* resolveEdges(parts: RangeParts): Plan<RangeParts> {
   if (parts.raw.length === 0) return parts;
-  const countRows = database.prepare('SELECT count(*) FROM requests WHERE started_at >= ? AND started_at < ?').pluck();
   const raw: TimeRange[] = [];
   const hours = [...parts.hours];
   for (const edge of parts.raw) {
     const hour = Math.floor(edge.from / HOUR_MS) * HOUR_MS;
     const sameHour = edge.to <= hour + HOUR_MS;
-    const outside = sameHour ? (countRows.get(hour, edge.from) as number) + (countRows.get(edge.to, hour + HOUR_MS) as number) : 1;
+    const outside = sameHour ? (yield* countRows(hour, edge.from)) + (yield* countRows(edge.to, hour + HOUR_MS)) : 1;
     if (outside === 0) hours.push({ from: hour, to: hour + HOUR_MS });
     else raw.push(edge);
   }
@@ -358,8 +334,7 @@ function splitRange(range: TimeRange, useDays: boolean): RangeParts {
 }
 
 /** Metrics per (value, detail) of one rollup dimension over a range. */
-function aggregateByDimension(database: SqliteDatabase, range: TimeRange, dimension: RollupDimension) {
-  const statements = statementsFor(database);
+function* aggregateByDimension(range: TimeRange, dimension: RollupDimension): Plan<Map<string, { value: string; detail: string; metrics: RollupMetrics }>> {
   const groups = new Map<string, { value: string; detail: string; metrics: RollupMetrics }>();
   const groupFor = (value: string, detail: string) => {
     const key = `${value}\u0000${detail}`;
@@ -370,35 +345,30 @@ function aggregateByDimension(database: SqliteDatabase, range: TimeRange, dimens
     }
     return group;
   };
-  const parts = resolveEdges(database, splitRange(range, true));
+  const parts = yield* resolveEdges(splitRange(range, true));
   const rollupReads: Array<[RollupGranularity, TimeRange]> = [
     ...(parts.days ? [['day', parts.days] as [RollupGranularity, TimeRange]] : []),
     ...parts.hours.map((hours): [RollupGranularity, TimeRange] => ['hour', hours]),
   ];
   for (const [granularity, part] of rollupReads) {
-    const rows = statements.rollup[granularity].get(dimension)?.all(dimension, part.from, part.to) as Array<Record<string, unknown>>;
+    const rows = yield* rowsOf(ROLLUP_SQL[granularity], dimension, part.from, part.to);
     for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromAggregateRow(row));
   }
   for (const edge of parts.raw) {
-    const rows = statements.raw.get(dimension)?.all(edge.from, edge.to) as Array<Record<string, unknown>>;
+    const rows = yield* rowsOf(RAW_SQL.get(dimension)!, edge.from, edge.to);
     for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromRawRow(row));
   }
   return groups;
 }
 
-/** Runs several statements against one snapshot of the database. */
-function inSnapshot<Result>(database: SqliteDatabase, body: () => Result): Result {
-  return database.inTransaction ? body() : database.transaction(body)();
-}
-
 export function summary(database: SqliteDatabase, range: TimeRange): Summary {
-  validateRange(range);
-  return inSnapshot(database, () => summaryIn(database, range));
+  return runOnSqlite(database, summaryPlan(range));
 }
 
-function summaryIn(database: SqliteDatabase, range: TimeRange): Summary {
+export function* summaryPlan(range: TimeRange): Plan<Summary> {
+  validateRange(range);
   const total = emptyMetrics();
-  for (const group of aggregateByDimension(database, range, 'total').values()) mergeMetrics(total, group.metrics);
+  for (const group of (yield* aggregateByDimension(range, 'total')).values()) mergeMetrics(total, group.metrics);
   return { range: { from: range.from, to: range.to }, ...viewOf(total) };
 }
 
@@ -407,11 +377,11 @@ function summaryIn(database: SqliteDatabase, range: TimeRange): Summary {
  * an IANA name (default UTC); see time-zone-buckets.ts for how offsets are applied.
  */
 export function timeSeries(database: SqliteDatabase, range: TimeRange, bucket: BucketSize, timeZone = 'UTC'): TimeSeriesPoint[] {
-  validateRange(range);
-  return inSnapshot(database, () => timeSeriesIn(database, range, bucket, timeZone));
+  return runOnSqlite(database, timeSeriesPlan(range, bucket, timeZone));
 }
 
-function timeSeriesIn(database: SqliteDatabase, range: TimeRange, bucket: BucketSize, timeZone: string): TimeSeriesPoint[] {
+export function* timeSeriesPlan(range: TimeRange, bucket: BucketSize, timeZone = 'UTC'): Plan<TimeSeriesPoint[]> {
+  validateRange(range);
   const bucketer = new TimeZoneBucketer(range.from, range.to, timeZone, bucket);
   const buckets = bucketer.bucketsBetween(range.from, range.to);
   const metricsByStart = new Map<number, RollupMetrics>();
@@ -425,22 +395,16 @@ function timeSeriesIn(database: SqliteDatabase, range: TimeRange, bucket: Bucket
     }
     return metrics;
   };
-  const statements = statementsFor(database);
-  const parts = resolveEdges(database, splitRange(range, false));
+  const parts = yield* resolveEdges(splitRange(range, false));
   for (const hours of parts.hours) {
     for (const segment of bucketer.segmentsBetween(hours.from, hours.to)) {
-      const rows = statements.totalByLocalBucket.all({
-        offset: segment.offsetMs,
-        size: bucketer.nominalSize,
-        from: segment.start,
-        to: segment.end,
-      }) as Array<Record<string, unknown>>;
+      const rows = yield* rowsOf(TOTAL_BY_LOCAL_BUCKET_SQL, segment.offsetMs, bucketer.nominalSize, segment.start, segment.end);
       // Any hour of the group identifies its local bucket; the first one is at hand.
       for (const row of rows) mergeMetrics(metricsFor(Number(row.first_period)), metricsFromAggregateRow(row));
     }
   }
   for (const edge of parts.raw) {
-    const rows = statements.rawByMinute.all(edge.from, edge.to) as Array<Record<string, unknown>>;
+    const rows = yield* rowsOf(RAW_BY_MINUTE_SQL, edge.from, edge.to);
     for (const row of rows) mergeMetrics(metricsFor(Number(row.minute) * 60_000), metricsFromRawRow(row));
   }
   return [...metricsByStart.entries()]
@@ -450,8 +414,12 @@ function timeSeriesIn(database: SqliteDatabase, range: TimeRange, bucket: Bucket
 
 /** Metrics per model (with provider), provider, tag (key:value), gateway key or user; most expensive first. */
 export function breakdown(database: SqliteDatabase, range: TimeRange, by: BreakdownDimension): BreakdownRow[] {
+  return runOnSqlite(database, breakdownPlan(range, by));
+}
+
+export function* breakdownPlan(range: TimeRange, by: BreakdownDimension): Plan<BreakdownRow[]> {
   validateRange(range);
-  const groups = inSnapshot(database, () => aggregateByDimension(database, range, DIMENSION_FOR_BREAKDOWN[by]));
+  const groups = yield* aggregateByDimension(range, DIMENSION_FOR_BREAKDOWN[by]);
   const merged = new Map<string, { value: string; detail: string; metrics: RollupMetrics }>();
   for (const group of groups.values()) {
     // A provider breakdown folds the model rows by their provider.
@@ -518,16 +486,19 @@ function conversationItem(row: ConversationRow): ConversationListItem {
  * the whole conversation (all its turns still in the log), not only the range.
  */
 export function listConversations(database: SqliteDatabase, range: TimeRange, limit = 50, offset = 0): ConversationList {
+  return runOnSqlite(database, listConversationsPlan(range, limit, offset));
+}
+
+export function* listConversationsPlan(range: TimeRange, limit = 50, offset = 0): Plan<ConversationList> {
   validateRange(range);
   const pageSize = Math.max(1, Math.min(1000, Math.floor(limit)));
-  const rows = database
-    .prepare(
-      `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
-              cost_nano_usd, unpriced_requests, last_model
-       FROM conversations WHERE last_started_at >= ? AND last_started_at < ?
-       ORDER BY last_started_at DESC, id LIMIT ? OFFSET ?`,
-    )
-    .all(range.from, range.to, pageSize + 1, Math.max(0, Math.floor(offset))) as ConversationRow[];
+  const rows = yield* rowsOf<ConversationRow>(
+    `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+            cost_nano_usd, unpriced_requests, last_model
+     FROM conversations WHERE last_started_at >= ? AND last_started_at < ?
+     ORDER BY last_started_at DESC, id LIMIT ? OFFSET ?`,
+    range.from, range.to, pageSize + 1, Math.max(0, Math.floor(offset)),
+  );
   return { conversations: rows.slice(0, pageSize).map(conversationItem), hasMore: rows.length > pageSize };
 }
 
@@ -558,43 +529,55 @@ interface TurnRow {
 
 /** One conversation with its turns in order (at most `maximumTurns`, the latest ones), or null when unknown. */
 export function conversation(database: SqliteDatabase, id: string, maximumTurns = 500): ConversationDetail | null {
-  return inSnapshot(database, () => conversationIn(database, id, maximumTurns));
+  return runOnSqlite(database, conversationPlan(id, maximumTurns));
 }
 
-function conversationIn(database: SqliteDatabase, id: string, maximumTurns: number): ConversationDetail | null {
-  const head = database
-    .prepare(
-      `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
-              cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
-    )
-    .get(id) as ConversationRow | undefined;
+export function* conversationPlan(id: string, maximumTurns = 500): Plan<ConversationDetail | null> {
+  const [head] = yield* rowsOf<ConversationRow>(
+    `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+            cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
+    id,
+  );
   if (!head) return null;
   const turnRows = (
-    database
-      .prepare(
-        `SELECT seq, id, started_at, ended_at, endpoint, resolved_model, requested_model, provider, status, http_status,
-                error_message, input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens,
-                reasoning_tokens, cost_nano_usd, priced, usage_estimated, cache_hit, latency_ms, time_to_first_token_ms
-         FROM requests WHERE conversation_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
-      )
-      .all(id, Math.max(1, maximumTurns)) as TurnRow[]
+    yield* rowsOf<TurnRow>(
+      `SELECT seq, id, started_at, ended_at, endpoint, resolved_model, requested_model, provider, status, http_status,
+              error_message, input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens,
+              reasoning_tokens, cost_nano_usd, priced, usage_estimated, cache_hit, latency_ms, time_to_first_token_ms
+       FROM requests WHERE conversation_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
+      id, Math.max(1, maximumTurns),
+    )
   ).reverse();
-  const referencesStatement = database.prepare(
-    'SELECT part, message_id FROM request_messages WHERE request_seq = ? AND part IN (0, 2) ORDER BY part, position',
-  );
-  const contentStatement = database.prepare('SELECT content_json FROM messages WHERE id = ?').pluck();
+  // Every referenced message's content in one statement per turn batch.
+  const referencesBySeq = new Map<number, Array<{ part: number; message_id: number }>>();
   const contentById = new Map<number, unknown>();
-  const contentOf = (messageId: number): unknown => {
-    if (!contentById.has(messageId)) {
-      const json = contentStatement.get(messageId) as string | undefined;
-      contentById.set(messageId, json === undefined ? null : (JSON.parse(json) as unknown));
+  if (turnRows.length > 0) {
+    const seqs = turnRows.map((row) => row.seq);
+    const references = yield* rowsOf<{ request_seq: number; part: number; message_id: number }>(
+      `SELECT request_seq, part, message_id FROM request_messages
+       WHERE request_seq IN (${seqs.map(() => '?').join(', ')}) AND part IN (0, 2) ORDER BY request_seq, part, position`,
+      ...seqs,
+    );
+    for (const reference of references) {
+      const list = referencesBySeq.get(Number(reference.request_seq)) ?? [];
+      list.push({ part: reference.part, message_id: Number(reference.message_id) });
+      referencesBySeq.set(Number(reference.request_seq), list);
     }
-    return contentById.get(messageId);
-  };
+    const messageIds = [...new Set(references.map((reference) => Number(reference.message_id)))];
+    for (let start = 0; start < messageIds.length; start += 500) {
+      const chunk = messageIds.slice(start, start + 500);
+      const contents = yield* rowsOf<{ id: number; content_json: string }>(
+        `SELECT id, content_json FROM messages WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+        ...chunk,
+      );
+      for (const content of contents) contentById.set(Number(content.id), JSON.parse(content.content_json) as unknown);
+    }
+  }
+  const contentOf = (messageId: number): unknown => contentById.get(messageId) ?? null;
   const seen = new Set<number>();
   let previousSequence: number[] = [];
   const turns = turnRows.map((row): ConversationTurn => {
-    const references = referencesStatement.all(row.seq) as Array<{ part: number; message_id: number }>;
+    const references = referencesBySeq.get(Number(row.seq)) ?? [];
     const requestMessageIds = references.filter((reference) => reference.part === 0).map((reference) => reference.message_id);
     const responseMessageIds = references.filter((reference) => reference.part === 2).map((reference) => reference.message_id);
     // Usually a turn resends the previous turn's messages and reply, then adds to them; when the

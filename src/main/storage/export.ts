@@ -8,8 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { formatNanoUsd } from '../pricing/cost.js';
-import { breakdown, timeSeries, type MetricsView } from './analytics.js';
+import { breakdownPlan, timeSeriesPlan, type MetricsView } from './analytics.js';
 import type { SqliteDatabase } from './database.js';
+import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
 export type ExportFormat = 'jsonl' | 'csv';
 
@@ -177,31 +178,42 @@ function write(writable: Writable, chunk: string): Promise<void> {
   });
 }
 
+/** One page of the export, oldest first, after (afterStartedAt, afterId). */
+function* exportPagePlan(dialect: SqlDialect, since: number, until: number, afterStartedAt: number, afterId: string): Plan<ExportRow[]> {
+  return yield* rowsOf<ExportRow>(
+    `SELECT r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider, r.status,
+            r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens,
+            r.cache_write_input_tokens, r.output_tokens, r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd,
+            r.priced, r.cache_hit, r.cache_savings_nano_usd, r.latency_ms, r.time_to_first_token_ms, r.attempts, r.finish_reason,
+            r.gateway_key_id, r."user", r.conversation_id, ${dialect.tagsJson} AS tags_json
+     FROM requests r
+     WHERE r.started_at >= ? AND r.started_at < ? AND (r.started_at > ? OR (r.started_at = ? AND r.id > ?))
+     ORDER BY r.started_at, r.id LIMIT ?`,
+    since, until, afterStartedAt, afterStartedAt, afterId, PAGE_SIZE,
+  );
+}
+
+/** How an export reads its pages: one plan at a time on whichever store. */
+export type PlanRunner = <Result>(plan: Plan<Result>) => Result | Promise<Result>;
+
 /**
  * Streams requests to `writable` (which is not ended), paging by (started_at, id) so no
  * statement stays open across awaits and the writer can keep writing meanwhile.
  * Returns the number of requests written.
  */
 export async function exportRequests(database: SqliteDatabase, options: ExportOptions, writable: Writable): Promise<number> {
+  return exportRequestsWith((plan) => runOnSqlite(database, plan), SQLITE_DIALECT, options, writable);
+}
+
+export async function exportRequestsWith(run: PlanRunner, dialect: SqlDialect, options: ExportOptions, writable: Writable): Promise<number> {
   const since = options.since ?? Number.MIN_SAFE_INTEGER;
   const until = options.until ?? Number.MAX_SAFE_INTEGER;
-  const page = database.prepare(
-    `SELECT r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider, r.status,
-            r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens,
-            r.cache_write_input_tokens, r.output_tokens, r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd,
-            r.priced, r.cache_hit, r.cache_savings_nano_usd, r.latency_ms, r.time_to_first_token_ms, r.attempts, r.finish_reason,
-            r.gateway_key_id, r.user, r.conversation_id,
-            (SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq) AS tags_json
-     FROM requests r
-     WHERE r.started_at >= ? AND r.started_at < ? AND (r.started_at > ? OR (r.started_at = ? AND r.id > ?))
-     ORDER BY r.started_at, r.id LIMIT ?`,
-  );
   if (options.format === 'csv') await write(writable, `${EXPORT_FIELDS.join(',')}\n`);
   let afterStartedAt = Number.MIN_SAFE_INTEGER;
   let afterId = '';
   let count = 0;
   for (;;) {
-    const rows = page.all(since, until, afterStartedAt, afterStartedAt, afterId, PAGE_SIZE) as ExportRow[];
+    const rows = await run(exportPagePlan(dialect, since, until, afterStartedAt, afterId));
     if (rows.length === 0) break;
     let chunk = '';
     for (const row of rows) {
@@ -262,20 +274,24 @@ function usageRow(group: string, view: MetricsView): UsageRow {
 
 /** Usage grouped for the CLI's table, from the rollups (fast on any log size). */
 export function usageTable(database: SqliteDatabase, by: UsageGrouping, options: UsageTableOptions = {}): UsageRow[] {
+  return runOnSqlite(database, usageTablePlan(by, options));
+}
+
+export function* usageTablePlan(by: UsageGrouping, options: UsageTableOptions = {}): Plan<UsageRow[]> {
   let from = options.since;
   if (from === undefined) {
-    const oldest = database.prepare('SELECT min(started_at) AS oldest FROM requests').get() as { oldest: number | null };
-    from = oldest.oldest ?? Date.now();
+    const [oldest] = yield* rowsOf<{ oldest: number | null }>('SELECT min(started_at) AS oldest FROM requests');
+    from = oldest?.oldest === null || oldest?.oldest === undefined ? Date.now() : Number(oldest.oldest);
   }
   const to = options.until ?? Math.max(Date.now(), from) + 1;
   const range = { from, to };
   if (by === 'day') {
     const timeZone = options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-    return timeSeries(database, range, 'day', timeZone)
+    return (yield* timeSeriesPlan(range, 'day', timeZone))
       .filter((point) => point.requests > 0)
       .map((point) => usageRow(point.label, point));
   }
-  return breakdown(database, range, by).map((row) => usageRow(row.label, row));
+  return (yield* breakdownPlan(range, by)).map((row) => usageRow(row.label, row));
 }
 
 /** Renders usage rows as an aligned plain-text table with a total line. */

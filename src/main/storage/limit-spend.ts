@@ -4,6 +4,7 @@
  * exact cost each row was stored with, summed; by the started_at index.
  */
 import type { SqliteDatabase } from './database.js';
+import { rowsOf, runOnSqlite, type Plan } from './sql-plan.js';
 
 export interface SpendMatch {
   key: string | null;
@@ -12,21 +13,24 @@ export interface SpendMatch {
 }
 
 export function spendSince(database: SqliteDatabase, match: SpendMatch, since: number): number {
-  const conditions = ['r.started_at >= @since'];
-  const parameters: Record<string, string | number> = { since };
+  return runOnSqlite(database, spendSincePlan(match, since));
+}
+
+export function* spendSincePlan(match: SpendMatch, since: number): Plan<number> {
+  const conditions = ['r.started_at >= ?'];
+  const parameters: Array<string | number> = [since];
   if (match.key !== null) {
-    conditions.push('r.gateway_key_id IN (SELECT id FROM gateway_keys WHERE name = @keyName)');
-    parameters.keyName = match.key;
+    conditions.push('r.gateway_key_id IN (SELECT id FROM gateway_keys WHERE name = ?)');
+    parameters.push(match.key);
   }
   if (match.user !== null) {
-    conditions.push('r.user = @user');
-    parameters.user = match.user;
+    conditions.push('r."user" = ?');
+    parameters.push(match.user);
   }
   if (match.tag !== null) {
-    conditions.push('EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND t.key = @tagKey AND t.value = @tagValue)');
-    parameters.tagKey = match.tag.key;
-    parameters.tagValue = match.tag.value;
+    conditions.push('EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND t.key = ? AND t.value = ?)');
+    parameters.push(match.tag.key, match.tag.value);
   }
-  const total = database.prepare(`SELECT COALESCE(SUM(r.cost_nano_usd), 0) FROM requests r WHERE ${conditions.join(' AND ')}`).pluck().get(parameters);
-  return Number(total ?? 0);
+  const [row] = yield* rowsOf<{ total: number | null }>(`SELECT coalesce(sum(r.cost_nano_usd), 0) AS total FROM requests r WHERE ${conditions.join(' AND ')}`, ...parameters);
+  return Number(row?.total ?? 0);
 }

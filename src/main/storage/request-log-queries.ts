@@ -10,6 +10,7 @@
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
 import { restoreMessages } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
+import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
 interface RequestRow {
   seq: number;
@@ -45,12 +46,14 @@ interface RequestRow {
   trace_id: string | null;
 }
 
-const SELECT_REQUEST = `SELECT r.seq, r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider,
+function selectRequest(dialect: SqlDialect): string {
+  return `SELECT r.seq, r.id, r.started_at, r.ended_at, r.endpoint, r.requested_model, r.resolved_model, r.provider,
   r.status, r.http_status, r.error_type, r.error_message, r.stream, r.input_tokens, r.cached_input_tokens, r.output_tokens,
   r.reasoning_tokens, r.usage_estimated, r.cost_nano_usd, r.priced, r.cache_hit, r.time_to_first_token_ms, r.latency_ms,
-  r.attempts, r.finish_reason, r.gateway_key_id, r.user, r.conversation_id, r.warnings_json, r.trace_id,
-  (SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq) AS tags_json
+  r.attempts, r.finish_reason, r.gateway_key_id, r."user", r.conversation_id, r.warnings_json, r.trace_id,
+  ${dialect.tagsJson} AS tags_json
   FROM requests r`;
+}
 
 function summaryOfRow(row: RequestRow): RequestSummary {
   const warnings = row.warnings_json ? (JSON.parse(row.warnings_json) as unknown[]) : [];
@@ -92,7 +95,7 @@ function placeholders(count: number): string {
 }
 
 /** SQL conditions and parameters for the inspector's filters. */
-export function filterConditions(filters: RequestFilters): { where: string[]; parameters: unknown[] } {
+export function filterConditions(filters: RequestFilters, dialect: SqlDialect = SQLITE_DIALECT): { where: string[]; parameters: unknown[] } {
   const where: string[] = [];
   const parameters: unknown[] = [];
   const statuses = (filters.status ?? []).filter((status) => status !== 'in-flight');
@@ -140,25 +143,34 @@ export function filterConditions(filters: RequestFilters): { where: string[]; pa
     const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
     where.push(
       `(r.id LIKE ?1 ESCAPE '\\' OR r.requested_model LIKE ?1 ESCAPE '\\' OR r.resolved_model LIKE ?1 ESCAPE '\\' OR r.provider LIKE ?1 ESCAPE '\\'
-        OR r.endpoint LIKE ?1 ESCAPE '\\' OR r.error_message LIKE ?1 ESCAPE '\\' OR r.user LIKE ?1 ESCAPE '\\'
-        OR EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND (t.key || ':' || t.value) LIKE ?1 ESCAPE '\\'))`.replace(
-        /\?1/g,
-        '?',
-      ),
+        OR r.endpoint LIKE ?1 ESCAPE '\\' OR r.error_message LIKE ?1 ESCAPE '\\' OR r."user" LIKE ?1 ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM request_tags t WHERE t.request_seq = r.seq AND (t.key || ':' || t.value) LIKE ?1 ESCAPE '\\'))`
+        .replace(/\?1/g, '?')
+        // SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE does the same.
+        .replace(/ LIKE /g, ` ${dialect.like} `),
     );
     for (let index = 0; index < 8; index += 1) parameters.push(pattern);
   }
   return { where, parameters };
 }
 
-export function listRequests(database: SqliteDatabase, filters: RequestFilters, limit: number, before?: number): { items: RequestSummary[]; hasMore: boolean } {
-  const { where, parameters } = filterConditions(filters);
+export interface RequestPage {
+  items: RequestSummary[];
+  hasMore: boolean;
+}
+
+export function listRequests(database: SqliteDatabase, filters: RequestFilters, limit: number, before?: number): RequestPage {
+  return runOnSqlite(database, listRequestsPlan(SQLITE_DIALECT, filters, limit, before));
+}
+
+export function* listRequestsPlan(dialect: SqlDialect, filters: RequestFilters, limit: number, before?: number): Plan<RequestPage> {
+  const { where, parameters } = filterConditions(filters, dialect);
   if (before !== undefined) {
     where.push('r.started_at < ?');
     parameters.push(before);
   }
-  const sql = `${SELECT_REQUEST} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id DESC LIMIT ?`;
-  const rows = database.prepare(sql).all(...parameters, limit + 1) as RequestRow[];
+  const sql = `${selectRequest(dialect)} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id DESC LIMIT ?`;
+  const rows = yield* rowsOf<RequestRow>(sql, ...parameters, limit + 1);
   return { items: rows.slice(0, limit).map(summaryOfRow), hasMore: rows.length > limit };
 }
 
@@ -189,20 +201,17 @@ interface AttemptRow {
 }
 
 export function getRequest(database: SqliteDatabase, id: string): StoredRequestDetail | null {
-  const row = database.prepare(`${SELECT_REQUEST} WHERE r.id = ?`).get(id) as RequestRow | undefined;
+  return runOnSqlite(database, getRequestPlan(SQLITE_DIALECT, id));
+}
+
+export function* getRequestPlan(dialect: SqlDialect, id: string): Plan<StoredRequestDetail | null> {
+  const [row] = yield* rowsOf<RequestRow>(`${selectRequest(dialect)} WHERE r.id = ?`, id);
   if (!row) return null;
-  const attempts = database
-    .prepare('SELECT attempt_index, provider, model, started_at, ended_at, latency_ms, http_status, status, error_type, error_message FROM attempts WHERE request_seq = ? ORDER BY attempt_index')
-    .all(row.seq) as AttemptRow[];
-  const bodies = database.prepare('SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?').get(row.seq) as
-    | { request_json: string | null; upstream_request_json: string | null; response_json: string | null }
-    | undefined;
-  const messageByHash = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
-  const lookup = (hash: string): unknown => {
-    const json = messageByHash.get(Buffer.from(hash, 'hex')) as string | undefined;
-    return json === undefined ? { $missing: hash } : (JSON.parse(json) as unknown);
-  };
-  const restore = (json: string | null | undefined): unknown => (json ? restoreMessages(JSON.parse(json) as unknown, lookup) : null);
+  const attempts = yield* rowsOf<AttemptRow>(
+    'SELECT attempt_index, provider, model, started_at, ended_at, latency_ms, http_status, status, error_type, error_message FROM attempts WHERE request_seq = ? ORDER BY attempt_index',
+    row.seq,
+  );
+  const bodies = yield* storedBodiesPlan(row.seq);
   return {
     summary: summaryOfRow(row),
     finishReason: row.finish_reason,
@@ -221,18 +230,65 @@ export function getRequest(database: SqliteDatabase, id: string): StoredRequestD
       errorType: attempt.error_type,
       errorMessage: attempt.error_message,
     })),
-    requestBody: restore(bodies?.request_json),
-    upstreamRequestBody: restore(bodies?.upstream_request_json),
-    responseBody: restore(bodies?.response_json),
-    bodiesAvailable: bodies !== undefined,
+    requestBody: bodies?.request ?? null,
+    upstreamRequestBody: bodies?.upstream ?? null,
+    responseBody: bodies?.response ?? null,
+    bodiesAvailable: bodies !== null,
   };
 }
 
+/** One request's stored bodies, messages restored from their content-addressed rows; null when none were kept. */
+export function storedBodies(database: SqliteDatabase, seq: number): StoredBodies | null {
+  return runOnSqlite(database, storedBodiesPlan(seq));
+}
+
+export interface StoredBodies {
+  request: unknown;
+  upstream: unknown;
+  response: unknown;
+}
+
+export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
+  const [bodies] = yield* rowsOf<{ request_json: string | null; upstream_request_json: string | null; response_json: string | null }>(
+    'SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?',
+    seq,
+  );
+  if (!bodies) return null;
+  // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
+  const parsed = [bodies.request_json, bodies.upstream_request_json, bodies.response_json].map((json) => (json ? (JSON.parse(json) as unknown) : null));
+  const hashes = new Set<string>();
+  for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
+  const contentByHash = new Map<string, unknown>();
+  if (hashes.size > 0) {
+    const list = [...hashes];
+    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
+      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(list.length)})`,
+      ...list.map((hash) => Buffer.from(hash, 'hex')),
+    );
+    for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
+  }
+  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
+  const [request, upstream, response] = parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
+  return { request, upstream, response };
+}
+
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */
-export function requestFacets(database: SqliteDatabase, since: number): { providers: string[]; models: string[]; tags: string[]; gatewayKeyIds: string[] } {
-  const rows = database
-    .prepare("SELECT DISTINCT dimension, value, detail FROM rollup_daily WHERE period_start >= ? AND dimension IN ('model', 'tag', 'key')")
-    .all(since - 24 * 3600_000) as Array<{ dimension: string; value: string; detail: string }>;
+export interface RequestFacets {
+  providers: string[];
+  models: string[];
+  tags: string[];
+  gatewayKeyIds: string[];
+}
+
+export function requestFacets(database: SqliteDatabase, since: number): RequestFacets {
+  return runOnSqlite(database, requestFacetsPlan(since));
+}
+
+export function* requestFacetsPlan(since: number): Plan<RequestFacets> {
+  const rows = yield* rowsOf<{ dimension: string; value: string; detail: string }>(
+    "SELECT DISTINCT dimension, value, detail FROM rollup_daily WHERE period_start >= ? AND dimension IN ('model', 'tag', 'key')",
+    since - 24 * 3600_000,
+  );
   const providers = new Set<string>();
   const models = new Set<string>();
   const tags = new Set<string>();
@@ -255,6 +311,10 @@ const HOUR_MS = 3600_000;
  * hours at the edges from raw rows. Returns hour start → model → nano-dollars.
  */
 export function hourlyCostByModel(database: SqliteDatabase, from: number, to: number): Map<number, Map<string, number>> {
+  return runOnSqlite(database, hourlyCostByModelPlan(from, to));
+}
+
+export function* hourlyCostByModelPlan(from: number, to: number): Plan<Map<number, Map<string, number>>> {
   const result = new Map<number, Map<string, number>>();
   const add = (hour: number, model: string, cost: number): void => {
     let models = result.get(hour);
@@ -268,19 +328,19 @@ export function hourlyCostByModel(database: SqliteDatabase, from: number, to: nu
   const lastFullHourEnd = Math.floor(to / HOUR_MS) * HOUR_MS;
   const rawRanges: Array<[number, number]> = [];
   if (firstFullHour < lastFullHourEnd) {
-    const rows = database
-      .prepare("SELECT period_start, value, sum(cost_nano_usd) AS cost FROM rollup_hourly WHERE dimension = 'model' AND period_start >= ? AND period_start < ? GROUP BY period_start, value")
-      .all(firstFullHour, lastFullHourEnd) as Array<{ period_start: number; value: string; cost: number }>;
-    for (const row of rows) add(row.period_start, row.value || '(unknown)', row.cost);
+    const rows = yield* rowsOf<{ period_start: number; value: string; cost: number }>(
+      "SELECT period_start, value, sum(cost_nano_usd) AS cost FROM rollup_hourly WHERE dimension = 'model' AND period_start >= ? AND period_start < ? GROUP BY period_start, value",
+      firstFullHour,
+      lastFullHourEnd,
+    );
+    for (const row of rows) add(Number(row.period_start), row.value || '(unknown)', Number(row.cost));
     if (from < firstFullHour) rawRanges.push([from, firstFullHour]);
     if (lastFullHourEnd < to) rawRanges.push([lastFullHourEnd, to]);
   } else rawRanges.push([from, to]);
-  const raw = database.prepare(
-    `SELECT (started_at / ${HOUR_MS}) * ${HOUR_MS} AS hour, coalesce(resolved_model, requested_model, '') AS model, sum(cost_nano_usd) AS cost
-     FROM requests WHERE started_at >= ? AND started_at < ? GROUP BY 1, 2`,
-  );
+  const raw = `SELECT (started_at / ${HOUR_MS}) * ${HOUR_MS} AS hour, coalesce(resolved_model, requested_model, '') AS model, sum(cost_nano_usd) AS cost
+     FROM requests WHERE started_at >= ? AND started_at < ? GROUP BY 1, 2`;
   for (const [start, end] of rawRanges) {
-    for (const row of raw.all(start, end) as Array<{ hour: number; model: string; cost: number }>) add(row.hour, row.model || '(unknown)', row.cost);
+    for (const row of yield* rowsOf<{ hour: number; model: string; cost: number }>(raw, start, end)) add(Number(row.hour), row.model || '(unknown)', Number(row.cost));
   }
   return result;
 }

@@ -141,7 +141,7 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
   const conversationId =
     record.conversationId ??
-    deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user) });
+    deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user), endpoint: record.endpoint });
   const cacheHit = record.cacheHit === true;
   const model = record.resolvedModel ?? record.requestedModel;
   const latencyMs = nonNegativeInteger(record.latencyMs);

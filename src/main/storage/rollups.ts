@@ -247,9 +247,9 @@ export function rebuildDailyRollup(database: SqliteDatabase, day: number): void 
 /** SQL select list that sums rollup rows into the metric columns, aliased as in ROLLUP_SUM_FIELDS. */
 export function rollupAggregateSelect(): string {
   return [
-    ...ROLLUP_SUM_FIELDS.map(([field, column]) => `sum(${column}) AS ${field}`),
-    'max(latency_max_ms) AS latencyMaxMs',
-    ...LATENCY_BUCKET_COLUMNS.map((column, index) => `sum(${column}) AS bucket${index}`),
+    ...ROLLUP_SUM_FIELDS.map(([field, column]) => `sum(${column}) AS "${field}"`),
+    'max(latency_max_ms) AS "latencyMaxMs"',
+    ...LATENCY_BUCKET_COLUMNS.map((column, index) => `sum(${column}) AS "bucket${index}"`),
   ].join(', ');
 }
 

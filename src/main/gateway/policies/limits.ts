@@ -30,7 +30,7 @@ const MONTH_WINDOW_MS = 32 * 86_400_000;
 const PENDING_LIMIT = 100_000;
 
 /** Spend already in the request log for the requests a rule matches, since an instant (nano-dollars). */
-export type SpendHistory = (match: LimitRule['match'], since: number) => number;
+export type SpendHistory = (match: LimitRule['match'], since: number) => number | Promise<number>;
 
 /** What a finished request counts for: billed tokens and exact cost (nano-dollars). */
 export type RecordAccounting = (record: Readonly<RequestRecord>) => { tokens: number; costNanoUsd: number };

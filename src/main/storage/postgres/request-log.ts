@@ -68,7 +68,12 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   let reportedOffline = false;
 
   const schedule = (delay: number): void => {
-    if (timer || writing) return;
+    if (writing) return;
+    if (timer) {
+      if (delay > 0) return;
+      clearTimeout(timer);
+      timer = null;
+    }
     timer = setTimeout(() => {
       timer = null;
       void drain();
@@ -123,7 +128,8 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       if (closed) return;
       const sequence = journals.append(record, options.onError);
       queue.push({ record, sequence });
-      schedule(queue.length >= maxBatchSize ? 0 : flushIntervalMs);
+      // A Responses answer is committed at once: its next turn may reach another instance.
+      schedule(queue.length >= maxBatchSize || record.responseId ? 0 : flushIntervalMs);
     },
   };
 

@@ -12,9 +12,11 @@
  *   string argument `input` (CUSTOM_INPUT_SCHEMA), so every upstream can call them; their
  *   calls and outputs in the history are rewritten the same way, and the encoder turns a call
  *   of such a tool back into a `custom_tool_call`.
- * - Other top-level fields (store, include, previous_response_id …) are not forwarded.
+ * - Other top-level fields (store, include …) are not forwarded; previous_response_id was
+ *   written out into `input` before (previous-response.ts).
  * - Hosted tools (web_search, file_search, namespace …) are dropped with a recorded warning:
- *   every upstream gets a translated request (chat completions or Messages), none runs them.
+ *   a translated request (chat completions, Messages, Gemini) has no way to run them. (OpenAI
+ *   gets the client's body as it is instead, and no decode warnings: see index.ts.)
  */
 import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../../core/record.js';
@@ -207,8 +209,8 @@ export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: Core
     user: typeof wire.user === 'string' ? wire.user : null,
     metadata: isRecord(wire.metadata) ? wire.metadata : null,
     promptCacheKey: typeof wire.prompt_cache_key === 'string' ? wire.prompt_cache_key : null,
-    // Responses-only fields (store, include, previous_response_id …) mean nothing to the
-    // chat-shaped upstreams this format is translated to; they are not forwarded.
+    // Responses-only fields (store, include …) mean nothing to the upstreams this format is
+    // translated to; they are not forwarded (OpenAI gets the body as it is).
     extensions: null,
   };
   return { core, customTools: custom, warnings };

@@ -2,13 +2,15 @@
  * The OpenAI Responses API as a client format of the pipeline (`POST /v1/responses`). One
  * format object per request (`responsesFormat()`): the encoders need what the request said
  * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
- * Translated through the core for every upstream (no same-format pass-through yet: the OpenAI
- * adapter speaks chat completions).
+ * Translated through the core for every upstream but OpenAI, which serves the Responses API
+ * itself: there the client's body passes through as it is (but for the model name, and
+ * previous_response_id written out as the conversation it continues) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
+import type { SseEvent } from '../../sse/decoder.js';
 import { invalidRequest } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
@@ -16,20 +18,36 @@ import { decodeResponsesRequest } from './decode.js';
 import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
+import { withPreviousResponses } from './previous-response.js';
+import type { StoredResponses } from '../../../storage/stored-responses.js';
 
 const validator = Compile(ResponsesRequest);
 
 export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   if (!validator.Check(body)) throw schemaError(ResponsesRequest, validator.Errors(body), body);
   const wire = body as ResponsesRequestWire;
-  // Stored responses would be needed to continue from one: refused plainly rather than answered without the history.
-  if (typeof wire.previous_response_id === 'string')
-    throw invalidRequest('previous_response_id is not supported: Switchyard does not store responses. Send the whole conversation in input.', 'previous_response_id', 'unsupported_parameter');
   if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   return wire;
 }
 
-export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
+/** The `response` object of a Responses stream event, if it has one. */
+function upstreamResponse(event: SseEvent): Record<string, unknown> | null {
+  try {
+    const response = (JSON.parse(event.data) as { response?: unknown }).response;
+    return typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : null;
+  } catch {
+    // Not JSON: the stream translator reports it.
+    return null;
+  }
+}
+
+/**
+ * The format for one request. `responses`: where stored responses are found (the request log),
+ * for `previous_response_id`; null when the gateway keeps none.
+ */
+export function responsesFormat(responses: StoredResponses | null = null): ClientFormat<ResponsesRequestWire> {
+  // One id for the JSON answer, the stream and the log, so GET /v1/responses/{id} finds what the client got.
+  const id = responseId(randomUUID());
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
@@ -37,9 +55,39 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
+  // A pass-through stream's own final response object (OpenAI's), for the log.
+  let upstreamFinal: Record<string, unknown> | null = null;
+  let upstreamId: string | null = null;
+  let upstreamEvents = 0;
+  let encoder: ResponsesStreamEncoder | null = null;
+  // The log's conversation of the response a previous_response_id continues.
+  let continuedConversation: string | null = null;
   return {
     endpoint: '/v1/responses',
+    // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
+    passthroughNative: 'openai-responses',
+    passthroughStream: true,
+    passthroughEvent: (event) => {
+      upstreamEvents += 1;
+      if (event.event === 'response.created') {
+        const created = upstreamResponse(event)?.id;
+        upstreamId = typeof created === 'string' ? created : null;
+      }
+      else if (event.event === 'response.completed' || event.event === 'response.incomplete') upstreamFinal = upstreamResponse(event);
+      encoder?.continueUpstream(upstreamId, upstreamEvents);
+    },
+    encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
     validate: validateResponsesRequest,
+    resolve: async (wire, request) => {
+      const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
+      continuedConversation = resolved.conversationId;
+      return resolved.wire;
+    },
+    conversationId: () => continuedConversation,
+    responseIdOf: (encoded) => {
+      const found = (encoded as { id?: unknown } | null)?.id;
+      return typeof found === 'string' ? found : null;
+    },
     decode: (wire) => {
       const decoded = decodeResponsesRequest(wire);
       customTools = decoded.customTools;
@@ -50,7 +98,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       settings = decoded.core;
       return decoded.core;
     },
-    encodeResponse: (response) => encodeResponse(response, init(responseId(randomUUID()), response.model), customTools),
+    encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
       if (!response) return null;
@@ -58,7 +106,7 @@ export function responsesFormat(): ClientFormat<ResponsesRequestWire> {
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
     decodeWarnings: () => warnings,
-    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(responseId(stream.requestId), stream.model), customTools),
+    streamEncoder: (stream) => (encoder = new ResponsesStreamEncoder(stream, init(id, stream.model), customTools)),
     sendError,
   };
 }

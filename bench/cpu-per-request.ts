@@ -1,0 +1,119 @@
+/**
+ * CPU time the full gateway spends per request (all its threads: event loop, request-log
+ * writer, GC), from /proc — steadier than req/s on a machine shared with other work.
+ * `npx tsx bench/cpu-per-request.ts [json|stream] [requests]`; with SWITCHYARD_BENCH_PROFILE=<dir>
+ * the gateway runs under `--cpu-prof` and leaves its profiles there.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+
+const root = join(import.meta.dirname, '..');
+const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
+const total = Number(process.argv[3] ?? 20000);
+const KEY = 'sy-bench-key';
+const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
+const children: ChildProcess[] = [];
+
+function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = ready.exec(output);
+      if (match) resolve({ child, match });
+    });
+    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
+  });
+}
+
+/** utime + stime of each thread of a process (by thread name), in ms. */
+function threadCpuMs(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}#${task}`;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      threads.set(name, (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
+}
+
+function cpuMs(pid: number): number {
+  let total = 0;
+  for (const value of threadCpuMs(pid).values()) total += value;
+  return total;
+}
+
+async function drive(port: number, count: number, connections: number): Promise<void> {
+  const client = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next++ < count) {
+        const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+        await response.body.arrayBuffer();
+        if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+      }
+    }),
+  );
+  await client.close();
+}
+
+async function main(): Promise<void> {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const fake = await start(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
+  const fakePort = Number(fake.match[1]);
+  const dataDirectory = join(root, '.bench', 'cpu-data');
+  rmSync(dataDirectory, { recursive: true, force: true });
+  const profile = process.env.SWITCHYARD_BENCH_PROFILE;
+  const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare' or 'core' to measure a baseline instead
+  const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, ['--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
+    process.execPath,
+    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), join(root, 'bin', 'switchyard.js'), 'serve', '--port', '0', '--data-dir', dataDirectory],
+    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  );
+  const port = Number(gateway.match[1]);
+  const pid = gateway.child.pid!;
+  await drive(port, 2000, 10); // warm-up
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const before = cpuMs(pid);
+  const threadsBefore = threadCpuMs(pid);
+  const started = performance.now();
+  await drive(port, total, 10);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the writer commit the tail
+  const used = cpuMs(pid) - before;
+  const byThread = [...threadCpuMs(pid)]
+    .map(([name, value]) => [name, value - (threadsBefore.get(name) ?? 0)] as const)
+    .filter(([, value]) => value > 0)
+    .reduce((sums, [name, value]) => sums.set(name, (sums.get(name) ?? 0) + value), new Map<string, number>());
+  const elapsed = performance.now() - started;
+  const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  process.stdout.write(`${mode}: ${total} requests, gateway CPU ${used} ms = ${((used * 1000) / total).toFixed(1)} µs/request (${(total / (elapsed / 1000)).toFixed(0)} req/s wall), peak RSS ${peakRssMb.toFixed(0)} MB\n  by thread (µs/request): ${[...byThread].map(([name, value]) => `${name} ${((value * 1000) / total).toFixed(0)}`).join(', ')}\n`);
+  gateway.child.removeAllListeners('exit');
+  await new Promise<void>((resolve) => {
+    gateway.child.once('exit', () => resolve());
+    gateway.child.kill('SIGTERM');
+  });
+}
+
+main()
+  .catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) {
+      child.removeAllListeners('exit');
+      child.kill('SIGTERM');
+    }
+  });

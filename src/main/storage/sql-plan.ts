@@ -1,0 +1,113 @@
+/**
+ * Read queries written once for both stores. A query function is a generator (a "plan")
+ * that yields the statements it needs and receives their rows; one runner executes it on
+ * SQLite synchronously (prepared statements, cached per connection, one read transaction
+ * so every statement sees one snapshot), another on PostgreSQL asynchronously (one
+ * REPEATABLE READ, read-only transaction: the same guarantee). So the analytics and
+ * inspector logic (which rollup rows, which raw edges, how they merge) exists once, and
+ * the desktop app keeps its synchronous calls.
+ *
+ * The SQL is the subset both engines read alike: `?` placeholders (numbered for
+ * PostgreSQL here), `coalesce(sum(…), 0)` rather than SQLite's total(), CASE rather than
+ * booleans as numbers, double-quoted camelCase aliases and "user". Where the engines
+ * really differ (building a JSON array), the plan asks its `SqlDialect`.
+ */
+import type { SqliteDatabase, SqliteStatement } from './database.js';
+import type { PostgresPool } from './postgres/connection.js';
+
+export type Row = Record<string, unknown>;
+
+export interface PlannedQuery {
+  sql: string;
+  parameters: readonly unknown[];
+}
+
+/** A read: yields statements, receives their rows, returns the result. */
+export type Plan<Result> = Generator<PlannedQuery, Result, Row[]>;
+
+/** One statement's rows, inside a plan: `const rows = yield* rowsOf<MyRow>(sql, a, b)`. */
+export function* rowsOf<T = Row>(sql: string, ...parameters: unknown[]): Generator<PlannedQuery, T[], Row[]> {
+  return (yield { sql, parameters }) as T[];
+}
+
+/** What differs between the engines' SQL. */
+export interface SqlDialect {
+  engine: 'sqlite' | 'postgres';
+  /** `[{"key":…,"value":…}]` for the tags of request `r` (text; `[]` when none). */
+  tagsJson: string;
+  /** SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same. */
+  like: 'LIKE' | 'ILIKE';
+}
+
+export const SQLITE_DIALECT: SqlDialect = {
+  engine: 'sqlite',
+  tagsJson: "(SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq)",
+  like: 'LIKE',
+};
+
+export const POSTGRES_DIALECT: SqlDialect = {
+  engine: 'postgres',
+  tagsJson: "(SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value)), '[]')::text FROM request_tags t WHERE t.request_seq = r.seq)",
+  like: 'ILIKE',
+};
+
+const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+
+function sqliteStatement(database: SqliteDatabase, sql: string): SqliteStatement {
+  let statements = statementCache.get(database);
+  if (!statements) {
+    statements = new Map();
+    statementCache.set(database, statements);
+  }
+  let statement = statements.get(sql);
+  if (!statement) {
+    statement = database.prepare(sql);
+    // Plans with a variable number of `?` (IN lists) make many texts: keep only the first few hundred.
+    if (statements.size < 300) statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/** Runs a plan on SQLite in one read transaction (or the caller's). */
+export function runOnSqlite<Result>(database: SqliteDatabase, plan: Plan<Result>): Result {
+  const body = (): Result => {
+    let step = plan.next();
+    while (!step.done) step = plan.next(sqliteStatement(database, step.value.sql).all(...step.value.parameters) as Row[]);
+    return step.value;
+  };
+  return database.inTransaction ? body() : database.transaction(body)();
+}
+
+const numbered = new Map<string, string>();
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the shared SQL has no `?` inside literals). */
+export function postgresText(sql: string): string {
+  let text = numbered.get(sql);
+  if (text === undefined) {
+    let index = 0;
+    text = sql.replace(/\?/g, () => `$${(index += 1)}`);
+    if (numbered.size < 1000) numbered.set(sql, text);
+  }
+  return text;
+}
+
+/** Runs a plan on PostgreSQL; a plan of several statements reads one snapshot. */
+export async function runOnPostgres<Result>(pool: PostgresPool, plan: Plan<Result>): Promise<Result> {
+  let step = plan.next();
+  if (step.done) return step.value;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    while (!step.done) {
+      const result = await client.query(postgresText(step.value.sql), step.value.parameters as unknown[]);
+      step = plan.next(result.rows as Row[]);
+    }
+    await client.query('COMMIT');
+    return step.value;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

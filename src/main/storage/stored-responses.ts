@@ -1,0 +1,111 @@
+/**
+ * Responses kept for later reference (`previous_response_id`, `GET /v1/responses/{id}`): the
+ * request log is the store. A Responses answer's log row carries its `response_id`; its
+ * stored bodies are the client's request and the response the client got.
+ *
+ * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
+ * the log on the main thread's connection (one indexed row and its bodies); a PostgreSQL one
+ * only needs `find`.
+ *
+ * The writer commits off the response path (a worker thread, in batches), so a response the
+ * client just received may not be in the store yet when its next turn arrives:
+ * `afterCommit` asks the store again once the log has committed what it was handed, so a
+ * lookup right after an answer is never lost.
+ */
+import type { SqliteDatabase } from './database.js';
+import type { PostgresPool } from './postgres/connection.js';
+import { storedBodiesPlan } from './request-log-queries.js';
+import { rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
+import type { RequestLogSink } from './store.js';
+
+export interface StoredResponse {
+  responseId: string;
+  /** The client's request body as it came (it may name its own previous_response_id); null when the log keeps no bodies. */
+  requestBody: Record<string, unknown> | null;
+  /** The response object the client got; null when the log keeps no bodies. */
+  responseBody: Record<string, unknown> | null;
+  /** The model that answered (else the one asked for). */
+  model: string | null;
+  createdAt: number;
+  /** The gateway key the response was made with (responses are not shared across keys). */
+  gatewayKeyId: string | null;
+  /** The conversation the response belongs to in the log (a continuation joins it). */
+  conversationId: string | null;
+}
+
+export interface StoredResponses {
+  /** The response with this id, or null when the store has none. */
+  find(responseId: string): Promise<StoredResponse | null>;
+}
+
+function objectOrNull(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+interface ResponseRow {
+  seq: number;
+  requested_model: string | null;
+  resolved_model: string | null;
+  started_at: number;
+  gateway_key_id: string | null;
+  conversation_id: string | null;
+}
+
+/** The response with this id (its latest successful row) and its bodies, on either store. */
+export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
+  const [row] = yield* rowsOf<ResponseRow>(
+    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
+     WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
+    responseId,
+  );
+  if (!row) return null;
+  const bodies = yield* storedBodiesPlan(row.seq);
+  return {
+    responseId,
+    requestBody: objectOrNull(bodies?.request),
+    responseBody: objectOrNull(bodies?.response),
+    model: row.resolved_model ?? row.requested_model,
+    createdAt: Number(row.started_at),
+    gatewayKeyId: row.gateway_key_id,
+    conversationId: row.conversation_id,
+  };
+}
+
+/** The SQLite request log as the response store. */
+export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
+  return { find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)) };
+}
+
+/** How often, and how long apart, PostgreSQL is asked again for a response another instance may not have committed yet. */
+const OTHER_INSTANCE_RETRIES = 6;
+const OTHER_INSTANCE_RETRY_MS = 50;
+
+/**
+ * The shared PostgreSQL log as the response store: a response given by one instance
+ * continues on any other. Behind a load balancer the next turn may reach another instance
+ * before the one that answered has committed (its writer batches every 50 ms, and commits
+ * a Responses answer at once), so an id not found is asked for again for up to ~300 ms.
+ */
+export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INSTANCE_RETRIES): StoredResponses {
+  return {
+    async find(responseId) {
+      for (let attempt = 0; ; attempt += 1) {
+        const found = await runOnPostgres(pool, storedResponsePlan(responseId));
+        if (found || attempt >= retries) return found;
+        await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
+      }
+    },
+  };
+}
+
+/** The store, asked once more after the log committed what it holds when an id is not found at first. */
+export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'committed' | 'pendingCount'>): StoredResponses {
+  return {
+    async find(responseId) {
+      const found = await store.find(responseId);
+      if (found || log.pendingCount === 0) return found;
+      await log.committed();
+      return store.find(responseId);
+    },
+  };
+}
