@@ -104,10 +104,11 @@ describe.each(implementations)('SharedCounters %s', (_name, create, unavailable)
     expect(await counters.consume([{ key: 'many', amount: 1, limit: 10, windowMs: MINUTE }], 100_000 + 2 * MINUTE)).toMatchObject({ allowed: true, counts: [1] });
   });
 
-  it('leaves out entries later than now and windows shorter than the key was used with', async () => {
+  it('counts entries later than now (reordered requests, another clock) and leaves out what a shorter window does not cover', async () => {
     const counters = fresh();
     await counters.add('later', 5, MINUTE, 10_000);
-    expect(await counters.consume([{ key: 'later', amount: 1, limit: 10, windowMs: MINUTE }], 5_000)).toMatchObject({ allowed: true, counts: [1] });
+    expect(await counters.consume([{ key: 'later', amount: 1, limit: 10, windowMs: MINUTE }], 5_000)).toMatchObject({ allowed: true, counts: [6] });
+    expect(await counters.consume([{ key: 'later', amount: 5, limit: 10, windowMs: MINUTE }], 4_000)).toMatchObject({ allowed: false, counts: [6] });
     expect(await counters.read('later', MINUTE, 10_000)).toBe(6);
     await counters.add('two-windows', 3, MINUTE, 1_000);
     expect(await counters.consume([{ key: 'two-windows', amount: 1, limit: 1, windowMs: 1_000 }], 2_500)).toMatchObject({ allowed: true, counts: [1] });

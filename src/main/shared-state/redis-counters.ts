@@ -46,28 +46,24 @@ local function prune(z, h, now, window)
   redis.call('HINCRBYFLOAT', h, 'sum', fmt(-removed))
   return w
 end
-local function scan_total(z, h, low, high)
+local function scan_total(z, h, low)
   local sum = 0
-  local top = high == math.huge and '+inf' or fmt(high)
-  for _, amount in ipairs(amounts_of(h, redis.call('ZRANGEBYSCORE', z, '(' .. fmt(low), top))) do sum = sum + amount end
+  for _, amount in ipairs(amounts_of(h, redis.call('ZRANGEBYSCORE', z, '(' .. fmt(low), '+inf'))) do sum = sum + amount end
   return sum
 end
--- The window total at now. After prune(now), every entry held is later than now - w.
+-- The window total at now: every entry later than now - window (later than now too: see counters.ts).
+-- After prune(now), every entry held is later than now - w, so for the key's own window it is the sum.
 local function total(z, h, now, window, pruned)
   local w = tonumber(redis.call('HGET', h, 'w') or '0') or 0
-  if pruned and window >= w then
-    local sum = tonumber(redis.call('HGET', h, 'sum') or '0') or 0
-    if redis.call('ZCOUNT', z, '(' .. fmt(now), '+inf') == 0 then return sum end
-    return sum - scan_total(z, h, now, math.huge)
-  end
-  return scan_total(z, h, now - window, now)
+  if pruned and window >= w then return tonumber(redis.call('HGET', h, 'sum') or '0') or 0 end
+  return scan_total(z, h, now - window)
 end
 -- How long until enough of the oldest entries leave the window for the charge to fit, read oldest first and only as far as needed.
 local function time_to_fit(z, h, now, window, amount, limit, current)
   local left = current
   local offset = 0
   while true do
-    local times = redis.call('ZRANGEBYSCORE', z, '(' .. fmt(now - window), fmt(now), 'LIMIT', offset, 100)
+    local times = redis.call('ZRANGEBYSCORE', z, '(' .. fmt(now - window), '+inf', 'LIMIT', offset, 100)
     if #times == 0 then return window end
     local amounts = amounts_of(h, times)
     for j = 1, #times do
