@@ -52,26 +52,28 @@ describe.skipIf(redisUnavailable !== null)('the fallback around Redis', () => {
     const link = new RedisLink(redis!.url, { commandTimeoutMs: 200 });
     links.push(link);
     expect(await link.ready(5_000)).toBe(true);
-    const counters = new FallbackCounters(link, new RedisSharedCounters(link.client, { namespace: 'fallback-test:' }), new InProcessCounters());
-    const cache = new FallbackCacheStore(link, new RedisResponseCacheStore(link.client, { maxEntries: 10, maxBytes: 1e6, namespace: 'fallback-cache:' }), new MemoryResponseCacheStore({ maxEntries: 10, maxBytes: 1e6 }));
+    // What each operation was told, as a request's record would be.
+    const notices: string[] = [];
+    const counters = FallbackCounters.over(link, new RedisSharedCounters(link.client, { namespace: 'fallback-test:' }), new InProcessCounters()).noticing((warning) => notices.push(warning));
+    const cache = FallbackCacheStore.over(link, new RedisResponseCacheStore(link.client, { maxEntries: 10, maxBytes: 1e6, namespace: 'fallback-cache:' }), new MemoryResponseCacheStore({ maxEntries: 10, maxBytes: 1e6 })).noticing((warning) => notices.push(warning));
     const charge = [{ key: 'rpm', amount: 1, limit: 5, windowMs: MINUTE }];
 
     expect(await counters.consume(charge, Date.now())).toMatchObject({ allowed: true, counts: [1] });
-    expect(counters.fallbackWarning()).toBeNull();
     await cache.set('shared', answer, MINUTE);
-    expect(cache.fallbackWarning()).toBeNull();
+    expect(notices).toEqual([]);
 
     process.kill(redis!.pid, 'SIGSTOP');
     try {
       // The first command times out, and the instance counts alone (its own counter starts empty).
       expect(await counters.consume(charge, Date.now())).toMatchObject({ allowed: true, counts: [1] });
-      expect(counters.fallbackWarning()).toMatch(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\) is unreachable: limits and budgets were counted by this gateway instance alone/);
+      expect(notices).toEqual([expect.stringMatching(/^Redis \(redis:\/\/127\.0\.0\.1:\d+\) is unreachable: limits and budgets were counted by this gateway instance alone/)]);
       expect(link.usable).toBe(false);
       expect(link.current()).toMatchObject({ state: 'unreachable', lastError: expect.stringMatching(/timed out/i) });
       // Skipped while suspended: answered from this instance's own state, without asking Redis.
       expect(await counters.consume(charge, Date.now())).toMatchObject({ allowed: true, counts: [2] });
       expect(await cache.get('shared')).toBeNull();
-      expect(cache.fallbackWarning()).toMatch(/the response cache was this gateway instance's own/);
+      expect(notices).toHaveLength(3);
+      expect(notices[2]).toMatch(/the response cache was this gateway instance's own/);
     } finally {
       process.kill(redis!.pid, 'SIGCONT');
     }
@@ -82,18 +84,23 @@ describe.skipIf(redisUnavailable !== null)('the fallback around Redis', () => {
     // Redis kept its count and the answer; the command that timed out was still in its socket and
     // counted once Redis woke (so a hang over-counts by what was in flight, never under-counts).
     expect(await counters.consume(charge, Date.now())).toMatchObject({ allowed: true, counts: [3] });
-    expect(counters.fallbackWarning()).toBeNull();
     expect((await cache.get('shared'))?.model).toBe('m');
+    expect(notices).toHaveLength(3);
   });
 
   it('falls back at once when nothing listens, and says unreachable', async () => {
     const link = new RedisLink('redis://127.0.0.1:9');
     links.push(link);
     expect(await link.ready(300)).toBe(false);
-    const counters = new FallbackCounters(link, new RedisSharedCounters(link.client), new InProcessCounters());
+    const shared = FallbackCounters.over(link, new RedisSharedCounters(link.client), new InProcessCounters());
+    const notices: string[] = [];
+    const counters = shared.noticing((warning) => notices.push(warning));
     expect(await counters.consume([{ key: 'k', amount: 1, limit: 1, windowMs: MINUTE }], 1_000)).toMatchObject({ allowed: true });
     expect(await counters.consume([{ key: 'k', amount: 1, limit: 1, windowMs: MINUTE }], 1_001)).toMatchObject({ allowed: false });
-    expect(counters.fallbackWarning()).toMatch(/is unreachable/);
+    expect(notices).toEqual([expect.stringMatching(/is unreachable/), expect.stringMatching(/is unreachable/)]);
+    // Operations made without a notice (a request's correction after the fact) fall back silently.
+    expect(await shared.read('k', MINUTE, 1_002)).toBe(1);
+    expect(notices).toHaveLength(2);
     expect(link.current()).toMatchObject({ state: 'unreachable', url: 'redis://127.0.0.1:9' });
   });
 });

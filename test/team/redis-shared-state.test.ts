@@ -50,7 +50,8 @@ async function startPair(config: Record<string, unknown>): Promise<[Instance, In
     const { gateway, key } = await startAppGateway({
       dataDir,
       config,
-      environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: API_KEY, SWITCHYARD_REDIS_URL: redis!.url },
+      // Generous: on a busy test machine a blocked event loop must not turn a slow answer into a fallback.
+      environment: { OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: API_KEY, SWITCHYARD_REDIS_URL: redis!.url, SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS: '5000' },
     });
     running.push(gateway);
     return { gateway, key };
@@ -198,6 +199,7 @@ describe('the Redis URL', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-team-redis-'));
     folders.push(dataDir);
     await expect(startAppGateway({ dataDir, environment: { SWITCHYARD_REDIS_URL: 'http://127.0.0.1:6379' } })).rejects.toThrow(/SWITCHYARD_REDIS_URL: the Redis URL must start with redis:\/\/ or rediss:\/\//);
+    await expect(startAppGateway({ dataDir, environment: { SWITCHYARD_REDIS_URL: 'redis://127.0.0.1:6379', SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS: 'soon' } })).rejects.toThrow(/SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS must be a whole number/);
   });
 
   it('with nothing listening: the gateway starts and answers at once, in process, saying Redis is unreachable', async () => {

@@ -105,6 +105,7 @@ export function createApplication(options: ApplicationOptions): Application {
   const redisUrl = options.mode === 'headless' ? (options.redisUrl ?? environment.SWITCHYARD_REDIS_URL)?.trim() || null : null;
   const redisProblem = redisUrl ? validateRedisUrl(redisUrl) : null;
   if (redisProblem) throw new ConfigError(`${options.redisUrl ? '--redis-url' : 'SWITCHYARD_REDIS_URL'}: ${redisProblem}`);
+  const redisCommandTimeoutMs = redisUrl ? redisTimeout(environment.SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS) : undefined;
 
   const priceOverrides = priceOverridesOf(settings.get().priceOverrides);
   const retention = settings.retention();
@@ -165,6 +166,7 @@ export function createApplication(options: ApplicationOptions): Application {
   // Chosen once, here: in process, or Redis (falling back to in process while it is unreachable).
   const sharedState = createSharedState({
     redisUrl,
+    commandTimeoutMs: redisCommandTimeoutMs,
     onChange: () => statusChanged(),
     log: (message) => process.stderr.write(`switchyard: ${message}\n`),
   });
@@ -309,6 +311,14 @@ export function createApplication(options: ApplicationOptions): Application {
       await sharedState.close();
     },
   };
+}
+
+/** SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS: how long a Redis command may take before the instance falls back (default 500). */
+function redisTimeout(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new ConfigError(`SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000, got "${value}"`);
+  return ms;
 }
 
 async function safely(action: () => Promise<unknown>): Promise<void> {

@@ -35,6 +35,8 @@ export interface SharedState {
 export interface SharedStateOptions {
   /** redis://… to share through Redis; null or empty for in-process state. */
   redisUrl: string | null | undefined;
+  /** How long a Redis command may take before the instance falls back (ms, default 500). */
+  commandTimeoutMs?: number;
   /** Redis went away or came back (the gateway's status reaches the UI). */
   onChange?(status: SharedStateStatus): void;
   /** One line for the operator (stderr). */
@@ -73,20 +75,21 @@ export function createSharedState(options: SharedStateOptions): SharedState {
     };
   }
   const link = new RedisLink(url, {
+    commandTimeoutMs: options.commandTimeoutMs,
     onChange(status) {
       const described = describeRedis(status);
       options.log?.(described.message);
       options.onChange?.(described);
     },
   });
-  const counters = new FallbackCounters(link, new RedisSharedCounters(link.client), new InProcessCounters());
+  const counters = FallbackCounters.over(link, new RedisSharedCounters(link.client), new InProcessCounters());
   let breakers: RedisBreakerSync | null = null;
   return {
     backend: 'redis',
     counters,
     cacheStore: (config) => {
       const bounds = { maxEntries: config.maxEntries, maxBytes: config.maxBytes };
-      return new FallbackCacheStore(link, new RedisResponseCacheStore(link.client, bounds), new MemoryResponseCacheStore(bounds));
+      return FallbackCacheStore.over(link, new RedisResponseCacheStore(link.client, bounds), new MemoryResponseCacheStore(bounds));
     },
     shareBreakers(own, openMs) {
       breakers = new RedisBreakerSync(link, { openMs });

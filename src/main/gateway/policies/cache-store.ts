@@ -31,8 +31,8 @@ export interface ResponseCacheStore {
   delete(key: string): Promise<void>;
   clear(): Promise<void>;
   stats(): Promise<CacheStoreStats>;
-  /** Why the last operation used this instance's own store instead of the shared one (a warning for the log), or null. */
-  fallbackWarning?(): string | null;
+  /** The same store, calling `notice` when an operation through it used this instance's own store instead of the shared one. */
+  noticing?(notice: (warning: string) => void): ResponseCacheStore;
 }
 
 export interface MemoryCacheOptions {

@@ -132,12 +132,12 @@ export class LimitsPolicy implements Policy {
 
   private async check(call: PolicyCall, matching: LimitRule[]): Promise<PolicyDecision> {
     const now = this.now();
+    // Redis unreachable: this instance counts alone, and the request's record says so.
+    const counters = this.counters.noticing?.((warning) => recordFallbackWarning(call.record, warning)) ?? this.counters;
 
     for (const rule of matching) {
       if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) continue;
-      const refusal = await this.budgetRefusal(rule, now);
-      // Redis unreachable: counted by this instance alone, and the log says so.
-      recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
+      const refusal = await this.budgetRefusal(rule, now, counters);
       if (refusal) return { refuse: refusal };
     }
 
@@ -147,8 +147,7 @@ export class LimitsPolicy implements Policy {
       if (rule.requestsPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:rpm`, amount: 1, limit: rule.requestsPerMinute, windowMs: MINUTE_MS, rule, kind: 'requests' });
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
-    const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
-    if (result) recordFallbackWarning(call.record, this.counters.fallbackWarning?.());
+    const result = charges.length === 0 ? null : await counters.consume(charges, now);
     if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);
@@ -204,13 +203,13 @@ export class LimitsPolicy implements Policy {
     return views;
   }
 
-  private async budgetRefusal(rule: LimitRule, now: number): Promise<GatewayError | null> {
+  private async budgetRefusal(rule: LimitRule, now: number, counters: SharedCounters): Promise<GatewayError | null> {
     if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) return null;
     const timeZone = this.timeZone();
     for (const [kind, budget] of [['day', rule.usdPerDayNano], ['month', rule.usdPerMonthNano]] as const) {
       if (budget === null) continue;
       const period = kind === 'day' ? dayPeriod(now, timeZone) : monthPeriod(now, timeZone);
-      const spent = await this.spent(rule, kind, period, now);
+      const spent = await this.spent(rule, kind, period, now, counters);
       if (spent < budget) continue;
       const when = kind === 'day' ? 'today' : 'this month';
       const resets = kind === 'day' ? 'at midnight' : 'on the first of next month';
@@ -225,9 +224,9 @@ export class LimitsPolicy implements Policy {
   }
 
   /** A period's spend, read from the log the first time this process needs it. */
-  private async spent(rule: LimitRule, kind: 'day' | 'month', period: Period, now: number): Promise<number> {
-    const key = await this.seed(rule, kind, period);
-    return this.counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));
+  private async spent(rule: LimitRule, kind: 'day' | 'month', period: Period, now: number, counters = this.counters): Promise<number> {
+    const key = await this.seed(rule, kind, period, counters);
+    return counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));
   }
 
   /**
@@ -235,9 +234,9 @@ export class LimitsPolicy implements Policy {
    * in process, once for all instances when the counters are shared (Redis), and again when a
    * shared store lost its data (a Redis restarted without persistence).
    */
-  private async seed(rule: LimitRule, kind: 'day' | 'month', period: Period): Promise<string> {
+  private async seed(rule: LimitRule, kind: 'day' | 'month', period: Period, counters = this.counters): Promise<string> {
     const key = this.periodKey(rule, kind, period);
-    await this.counters.seedOnce(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start, () => this.spendHistory?.(rule.match, period.start) ?? 0);
+    await counters.seedOnce(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start, () => this.spendHistory?.(rule.match, period.start) ?? 0);
     return key;
   }
 

@@ -70,8 +70,9 @@ export class ResponseCache implements Policy {
   private async lookUp(call: PolicyCall, mode: Exclude<Mode, 'off'>): Promise<PolicyDecision> {
     const key = cacheKey(call.core, call.byokKey);
     if (mode === 'use') {
-      const cached = await this.store.get(key);
-      recordFallbackWarning(call.record, this.store.fallbackWarning?.());
+      // Redis unreachable: this instance's own store answers, and the request's record says so.
+      const store = this.store.noticing?.((warning) => recordFallbackWarning(call.record, warning)) ?? this.store;
+      const cached = await store.get(key);
       if (cached) {
         this.hits += 1;
         call.replyHeaders[CACHE_HEADER] = 'hit';
