@@ -15,7 +15,8 @@ import type { StoredRequestRecord } from '../src/main/storage/stored-record.js';
 const total = Number(process.argv[2] ?? 20000);
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-writer-bench-'));
 const database = openDatabase(directory);
-const writer = createRequestWriter(database, { flushIntervalMs: 0 });
+const batch = Number(process.argv[3] ?? 256);
+const writer = createRequestWriter(database, { flushIntervalMs: 0, maxBatchSize: batch });
 
 function record(index: number): StoredRequestRecord {
   const startedAt = Date.now();
@@ -61,8 +62,8 @@ const rounds: number[] = [];
 for (let round = 0; round < 6; round++) {
   const records = Array.from({ length: total }, (_, index) => record(index));
   const cpuBefore = process.cpuUsage();
-  for (let start = 0; start < records.length; start += 256) {
-    for (const item of records.slice(start, start + 256)) writer.enqueue(item);
+  for (let start = 0; start < records.length; start += batch) {
+    for (const item of records.slice(start, start + batch)) writer.enqueue(item);
     writer.flush();
   }
   const cpu = process.cpuUsage(cpuBefore);

@@ -8,7 +8,7 @@
  * user message (and scope) share an id. Passing a `scope` (e.g. gateway key and user)
  * keeps different clients apart.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './content-addressing.js';
 
 export interface ConversationIdInput {
@@ -85,9 +85,8 @@ export function deriveConversationId(input: ConversationIdInput): string | null 
     }
   }
   if (firstUser === null) return null;
-  const hash = createHash('sha256');
-  hash.update(`scope:${input.scope ?? ''}\n`);
-  for (const part of systemParts) hash.update(`system:${part}\n`);
-  hash.update(`user:${firstUser}\n`);
-  return `c_${hash.digest('hex').slice(0, 24)}`;
+  let text = `scope:${input.scope ?? ''}\n`;
+  for (const part of systemParts) text += `system:${part}\n`;
+  text += `user:${firstUser}\n`;
+  return `c_${hash('sha256', text, 'hex').slice(0, 24)}`;
 }

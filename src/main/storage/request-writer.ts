@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -222,8 +222,9 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   let bodies: PreparedRequest['bodies'] = null;
   let conversationTitle: string | null = null;
   if (storeBodies) {
-    const request = addressRequestBody(record.requestBody);
-    const upstream = addressRequestBody(record.upstreamRequestBody);
+    const memo: AddressedMessages = new Map();
+    const request = addressRequestBody(record.requestBody, memo);
+    const upstream = addressRequestBody(record.upstreamRequestBody, memo);
     const response = addressResponseBody(record.responseBody);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
