@@ -61,6 +61,12 @@ export interface ClientFormat<Wire> {
   /** The upstream native format that takes this format's body as it is, if any. */
   passthroughNative?: string;
   /**
+   * What of the decoded request reaches a `passthroughNative` upstream and can change its answer
+   * but is not in the core request (Responses hosted tools, `include` …): part of the response
+   * cache key. Null when there is none.
+   */
+  nativeExtras?(): Record<string, unknown> | null;
+  /**
    * Streams from a `passthroughNative` upstream are forwarded as the upstream's own SSE bytes,
    * event by event as they arrive (still decoded to core events for usage, the log and the
    * inspector); errors, the gateway's or the upstream's, still end with this format's error event.
@@ -130,7 +136,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
-      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), replyHeaders: {}, response: null };
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), nativeExtras: format.nativeExtras?.() ?? null, replyHeaders: {}, response: null };
       const decision = await policiesBefore(context.policies, call);
       for (const [name, value] of Object.entries(call.replyHeaders)) reply.header(name, value);
       if (decision && 'refuse' in decision) throw decision.refuse;

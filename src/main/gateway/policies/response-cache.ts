@@ -68,7 +68,7 @@ export class ResponseCache implements Policy {
   }
 
   private async lookUp(call: PolicyCall, mode: Exclude<Mode, 'off'>): Promise<PolicyDecision> {
-    const key = cacheKey(call.core, call.byokKey);
+    const key = cacheKey(call.core, call.byokKey, call.nativeExtras ? { endpoint: call.endpoint, fields: call.nativeExtras } : null);
     if (mode === 'use') {
       const cached = await this.store.get(key);
       recordFallbackWarning(call.record, this.store.fallbackWarning?.());

@@ -14,7 +14,7 @@ import type { SseEvent } from '../../sse/decoder.js';
 import { invalidRequest } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
-import { decodeResponsesRequest } from './decode.js';
+import { decodeResponsesRequest, nativeExtras } from './decode.js';
 import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
@@ -51,6 +51,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
+  let extras: Record<string, unknown> | null = null;
   let tools: unknown[] = [];
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
@@ -96,8 +97,10 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       toolChoice = wire.tool_choice ?? 'auto';
       instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
       settings = decoded.core;
+      extras = nativeExtras(wire);
       return decoded.core;
     },
+    nativeExtras: () => extras,
     encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
