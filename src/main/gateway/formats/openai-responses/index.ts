@@ -3,15 +3,16 @@
  * format object per request (`responsesFormat()`): the encoders need what the request said
  * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
  * Translated through the core for every upstream but OpenAI, which serves the Responses API
- * itself: there the client's body passes through as it is (but for the model name, and
- * previous_response_id written out as the conversation it continues) and OpenAI's bytes come back.
+ * itself: there the client's body passes through as it is (but for the model name, and a
+ * previous_response_id the log holds written out as the conversation it continues; one it does
+ * not hold is left for OpenAI) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
 import type { SseEvent } from '../../sse/decoder.js';
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, type GatewayError } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
 import { decodeResponsesRequest, nativeExtras } from './decode.js';
@@ -63,6 +64,8 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let encoder: ResponsesStreamEncoder | null = null;
   // The log's conversation of the response a previous_response_id continues.
   let continuedConversation: string | null = null;
+  // Set when previous_response_id names a response only OpenAI may know (see previous-response.ts).
+  let passthroughOnly: GatewayError | null = null;
   return {
     endpoint: '/v1/responses',
     // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
@@ -82,8 +85,10 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
     resolve: async (wire, request) => {
       const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
       continuedConversation = resolved.conversationId;
+      passthroughOnly = resolved.passthroughOnly;
       return resolved.wire;
     },
+    passthroughOnly: () => passthroughOnly,
     conversationId: () => continuedConversation,
     responseIdOf: (encoded) => {
       const found = (encoded as { id?: unknown } | null)?.id;
