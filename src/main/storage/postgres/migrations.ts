@@ -158,7 +158,15 @@ CREATE TABLE gateway_keys (
 );
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo];
+/** Responses answers deleted by their client, as SQLite's migration 4: the log row stays, the id is found no more. */
+const migrationThree = `
+CREATE TABLE deleted_responses (
+  response_id TEXT PRIMARY KEY,
+  deleted_at BIGINT NOT NULL
+);
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns

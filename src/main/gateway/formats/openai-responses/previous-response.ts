@@ -15,7 +15,7 @@
  * API itself (OpenAI, pass-through) to resolve — OpenAI's own error if it does not know it
  * either — and a translated upstream answers the 400 (`passthroughOnly`). An id the log knows
  * but this caller may not continue (another gateway key's) is a 400 whatever the upstream, so
- * one key cannot reach another's conversation through OpenAI's copy.
+ * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one.
  */
 import type { GatewayKeyIdentity } from '../../access.js';
 import { GatewayError, invalidRequest } from '../../errors.js';
@@ -41,10 +41,10 @@ function notFound(responseId: string): GatewayError {
   return invalidRequest(`Previous response with id '${responseId}' not found.`, 'previous_response_id', 'previous_response_not_found');
 }
 
-/** The stored response if `identity` may see it, else null. */
+/** The stored response if `identity` may see it (and its client has not deleted it), else null. */
 function visibleTo(found: StoredResponse | null, identity: GatewayKeyIdentity | null): StoredResponse | null {
   // Responses belong to the gateway key that made them; without keys (auth off) all are one user's.
-  if (!found || (identity && found.gatewayKeyId !== null && found.gatewayKeyId !== identity.id)) return null;
+  if (!found || found.deletedAt !== null || (identity && found.gatewayKeyId !== null && found.gatewayKeyId !== identity.id)) return null;
   return found;
 }
 
@@ -85,6 +85,16 @@ async function conversationItems(store: StoredResponses, responseId: string, ide
     id = typeof stored.requestBody.previous_response_id === 'string' ? stored.requestBody.previous_response_id : null;
   }
   return { items: turns.reverse().flat(), conversationId };
+}
+
+/** The items of the conversation `responseId` continues (its own inputs and outputs included), or null when they cannot be written out. */
+export async function continuedItems(store: StoredResponses, responseId: string, identity: GatewayKeyIdentity | null): Promise<Item[] | null> {
+  try {
+    return (await conversationItems(store, responseId, identity)).items;
+  } catch (error) {
+    if (error instanceof NotInLog || error instanceof GatewayError) return null;
+    throw error;
+  }
 }
 
 export interface ResolvedRequest {
