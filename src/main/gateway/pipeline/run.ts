@@ -61,6 +61,18 @@ export interface ClientFormat<Wire> {
   /** The upstream native format that takes this format's body as it is, if any. */
   passthroughNative?: string;
   /**
+   * What of the decoded request reaches a `passthroughNative` upstream and can change its answer
+   * but is not in the core request (Responses hosted tools, `include` …): part of the response
+   * cache key. Null when there is none.
+   */
+  nativeExtras?(): Record<string, unknown> | null;
+  /**
+   * Set when the request can only go to a `passthroughNative` upstream (a Responses
+   * previous_response_id the log does not hold, which OpenAI may know): the error every other
+   * upstream answers with, before any call.
+   */
+  passthroughOnly?(): GatewayError | null;
+  /**
    * Streams from a `passthroughNative` upstream are forwarded as the upstream's own SSE bytes,
    * event by event as they arrive (still decoded to core events for usage, the log and the
    * inspector); errors, the gateway's or the upstream's, still end with this format's error event.
@@ -142,7 +154,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
-      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), replyHeaders: {}, response: null };
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), nativeExtras: format.nativeExtras?.() ?? null, replyHeaders: {}, response: null };
       const decision = await policiesBefore(context.policies, call);
       for (const [name, value] of Object.entries(call.replyHeaders)) reply.header(name, value);
       if (decision && 'refuse' in decision) throw decision.refuse;
@@ -159,8 +171,12 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
       byokKey: byokKey(request),
       identity: request.gatewayKey,
       signal: controller,
-      prepare: (resolved) =>
-        resolved.core.prepare(decoded, resolved.target, wire && speaksNatively(format, resolved) ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined),
+      prepare: (resolved) => {
+        const native = wire !== undefined && speaksNatively(format, resolved);
+        const refusal = native ? null : (format.passthroughOnly?.() ?? null);
+        if (refusal) throw refusal;
+        return resolved.core.prepare(decoded, resolved.target, native ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined);
+      },
       // The decode's warnings are about the translation: none when the body passes through.
       onAttempt: (resolved, prepared) =>
         recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(speaksNatively(format, resolved) ? [] : (format.decodeWarnings?.() ?? [])), ...prepared.warnings]),

@@ -68,7 +68,7 @@ export class ResponseCache implements Policy {
   }
 
   private async lookUp(call: PolicyCall, mode: Exclude<Mode, 'off'>): Promise<PolicyDecision> {
-    const key = cacheKey(call.core, call.byokKey);
+    const key = cacheKey(call.core, call.byokKey, call.nativeExtras ? { endpoint: call.endpoint, fields: call.nativeExtras } : null);
     if (mode === 'use') {
       // Redis unreachable: this instance's own store answers, and the request's record says so.
       const store = this.store.noticing?.((warning) => recordFallbackWarning(call.record, warning)) ?? this.store;

@@ -3,18 +3,19 @@
  * format object per request (`responsesFormat()`): the encoders need what the request said
  * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
  * Translated through the core for every upstream but OpenAI, which serves the Responses API
- * itself: there the client's body passes through as it is (but for the model name, and
- * previous_response_id written out as the conversation it continues) and OpenAI's bytes come back.
+ * itself: there the client's body passes through as it is (but for the model name, and a
+ * previous_response_id the log holds written out as the conversation it continues; one it does
+ * not hold is left for OpenAI) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
 import type { SseEvent } from '../../sse/decoder.js';
-import { invalidRequest } from '../../errors.js';
+import { invalidRequest, type GatewayError } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
-import { decodeResponsesRequest } from './decode.js';
+import { decodeResponsesRequest, nativeExtras } from './decode.js';
 import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
@@ -51,6 +52,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
+  let extras: Record<string, unknown> | null = null;
   let tools: unknown[] = [];
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
@@ -62,6 +64,8 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let encoder: ResponsesStreamEncoder | null = null;
   // The log's conversation of the response a previous_response_id continues.
   let continuedConversation: string | null = null;
+  // Set when previous_response_id names a response only OpenAI may know (see previous-response.ts).
+  let passthroughOnly: GatewayError | null = null;
   return {
     endpoint: '/v1/responses',
     // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
@@ -81,8 +85,10 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
     resolve: async (wire, request) => {
       const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
       continuedConversation = resolved.conversationId;
+      passthroughOnly = resolved.passthroughOnly;
       return resolved.wire;
     },
+    passthroughOnly: () => passthroughOnly,
     conversationId: () => continuedConversation,
     responseIdOf: (encoded) => {
       const found = (encoded as { id?: unknown } | null)?.id;
@@ -96,8 +102,10 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       toolChoice = wire.tool_choice ?? 'auto';
       instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
       settings = decoded.core;
+      extras = nativeExtras(wire);
       return decoded.core;
     },
+    nativeExtras: () => extras,
     encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
