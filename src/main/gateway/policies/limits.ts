@@ -12,7 +12,9 @@
  * time it is needed (spend survives restarts), then kept by adding each request's cost.
  *
  * The policy depends only on SharedCounters, so a shared implementation (Redis) can serve
- * several gateway instances.
+ * several gateway instances: then a period is read from the log once for all of them, and
+ * each request's cost is seen by every instance at once. While Redis is unreachable the
+ * counters fall back to this instance's own and the request's record carries a warning.
  */
 import type { RequestRecord } from '../../core/record.js';
 import type { SharedCounters, CounterCharge } from '../../shared-state/counters.js';
@@ -223,7 +225,7 @@ export class LimitsPolicy implements Policy {
     return `${ruleKey(rule)}:${kind}:${period.label}`;
   }
 
-  /** A period's spend, read from the log the first time this process needs it. */
+  /** A period's spend: seeded from the log the first time it is needed (see `seed`), then counted. */
   private async spent(rule: LimitRule, kind: 'day' | 'month', period: Period, now: number, counters = this.counters): Promise<number> {
     const key = await this.seed(rule, kind, period, counters);
     return counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));

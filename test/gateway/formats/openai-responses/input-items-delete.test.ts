@@ -150,5 +150,9 @@ describe('DELETE /v1/responses/{id}', () => {
     expect(refused.body.error).toMatchObject({ type: 'invalid_request_error', code: 'response_not_found' });
     expect((await client.responses.retrieve(response.id)).id).toBe(response.id);
     expect((await raw('DELETE', '/v1/responses/resp_never_made')).status).toBe(404);
+    // A client that sends a JSON content type with no body (curl -H 'Content-Type: application/json' -X DELETE) is served too.
+    const typed = await fetch(`${gateway.origin}/v1/responses/${response.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' } });
+    expect(typed.status).toBe(200);
+    expect(await typed.json()).toEqual({ id: response.id, object: 'response', deleted: true });
   });
 });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
+import { GATEWAY_KEY, startTestGateway } from '../../../helpers.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
 
 const OPENAI_KEY = 'sk-openai-previous-0123456789';
@@ -109,5 +110,28 @@ describe('a previous_response_id the log does not hold', () => {
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'previous_response_not_found' });
     expect(responsesCalls()).toBe(before);
+  });
+});
+
+describe('a gateway without a request log', () => {
+  it('hands every previous_response_id to OpenAI; another upstream is a 400 saying no responses are kept; nothing to list or delete', async () => {
+    const bare = await startTestGateway({ environment: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.url, XAI_API_KEY: 'xai-key-0123456789', XAI_BASE_URL: xai.url } });
+    try {
+      const bareClient = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${bare.origin}/v1`, maxRetries: 0 });
+      const first = await direct.responses.create({ model: 'gpt-4.1', input: 'Kept at OpenAI' });
+      const second = await bareClient.responses.create({ model: 'gpt-4.1', previous_response_id: first.id, input: 'Go on' });
+      expect(openai.requests.at(-1)!.body.previous_response_id).toBe(first.id);
+      expect(second.previous_response_id).toBe(first.id);
+      const before = xai.requests.length;
+      const error = await bareClient.responses.create({ model: 'grok-4', previous_response_id: first.id, input: 'Go on' }).catch((caught: unknown) => caught);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ param: 'previous_response_id', code: 'previous_response_not_found' });
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toContain('keeps no responses');
+      expect(xai.requests.length).toBe(before);
+      expect(await bareClient.responses.inputItems.list(second.id).catch((caught: unknown) => caught)).toBeInstanceOf(OpenAI.NotFoundError);
+      expect(await bareClient.responses.delete(second.id).catch((caught: unknown) => caught)).toBeInstanceOf(OpenAI.NotFoundError);
+    } finally {
+      await bare.close();
+    }
   });
 });
