@@ -58,14 +58,14 @@ function freePort(): Promise<number> {
   });
 }
 
-async function load(port: number, body: string, connections: number, headers: Headers = HEADERS): Promise<Throughput> {
+async function load(port: number, body: string, connections: number, headers: Headers = HEADERS, duration = DURATION_SECONDS): Promise<Throughput> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     method: 'POST',
     headers,
     body,
     connections,
-    duration: DURATION_SECONDS,
+    duration,
     pipelining: 1,
   });
   return {
@@ -77,19 +77,58 @@ async function load(port: number, body: string, connections: number, headers: He
   };
 }
 
-/** Sequential requests on one keep-alive connection, timed with a microsecond clock. */
-async function latency(port: number, body: string, count: number, headers: Headers = HEADERS): Promise<{ p50: number; p99: number }> {
-  const client = new Client(`http://127.0.0.1:${port}`, { keepAliveTimeout: 60_000 });
-  const samples: number[] = [];
-  for (let index = 0; index < count + 200; index++) {
-    const started = performance.now();
-    const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
-    await response.body.arrayBuffer();
-    if (index >= 200) samples.push(performance.now() - started);
+type Target = { name: string; port: number; headers?: Headers };
+/** Throughput slices per target (BENCH_ROUNDS, default 4), taken in turn: a burst of other work on a shared machine then falls on every target alike. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 4));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Every target's throughput at 10 connections, in interleaved slices adding up to DURATION_SECONDS each. */
+async function loadInterleaved(targets: Target[], body: string): Promise<Record<string, Throughput>> {
+  const slices = new Map<string, Throughput[]>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) slices.get(target.name)!.push(await load(target.port, body, 10, target.headers, DURATION_SECONDS / ROUNDS));
   }
-  await client.close();
-  samples.sort((a, b) => a - b);
-  return { p50: samples[Math.floor(samples.length * 0.5)]!, p99: samples[Math.floor(samples.length * 0.99)]! };
+  const results: Record<string, Throughput> = {};
+  for (const [name, measured] of slices) {
+    results[name] = {
+      requestsPerSecond: measured.reduce((sum, slice) => sum + slice.requestsPerSecond, 0) / measured.length,
+      p50: median(measured.map((slice) => slice.p50)),
+      p99: median(measured.map((slice) => slice.p99)),
+      errors: measured.reduce((sum, slice) => sum + slice.errors, 0),
+      non2xx: measured.reduce((sum, slice) => sum + slice.non2xx, 0),
+    };
+  }
+  return results;
+}
+
+/**
+ * Sequential requests on one keep-alive connection per target, timed with a microsecond
+ * clock, the targets taking turns request by request (so the machine's other work lands on
+ * all of them alike); the first 200 of each warm up.
+ */
+async function latencyInterleaved(targets: Target[], body: string, count: number): Promise<Record<string, { p50: number; p99: number }>> {
+  const clients = targets.map((target) => new Client(`http://127.0.0.1:${target.port}`, { keepAliveTimeout: 60_000 }));
+  const samples: number[][] = targets.map(() => []);
+  for (let index = 0; index < count + 200; index++) {
+    for (let turn = 0; turn < targets.length; turn++) {
+      const which = (index + turn) % targets.length;
+      const started = performance.now();
+      const response = await clients[which]!.request({ path: '/v1/chat/completions', method: 'POST', headers: targets[which]!.headers ?? HEADERS, body });
+      await response.body.arrayBuffer();
+      if (index >= 200) samples[which]!.push(performance.now() - started);
+    }
+  }
+  await Promise.all(clients.map((client) => client.close()));
+  const results: Record<string, { p50: number; p99: number }> = {};
+  targets.forEach((target, which) => {
+    const sorted = samples[which]!.sort((a, b) => a - b);
+    results[target.name] = { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! };
+  });
+  return results;
 }
 
 function residentMb(pid: number): number {
@@ -182,7 +221,7 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`fake upstream :${fakePort}  bare proxy :${barePort}  gateway :${gatewayPort}  (${DURATION_SECONDS}s per run)\n`);
-  const targets: Array<{ name: string; port: number; headers?: Headers }> = [
+  const targets: Target[] = [
     { name: 'direct (fake upstream)', port: fakePort },
     { name: 'bare Node proxy', port: barePort },
     { name: 'minimal Fastify+undici', port: minimalPort },
@@ -200,12 +239,11 @@ async function main(): Promise<void> {
     ['json', CHAT_BODY],
     ['stream', STREAM_BODY],
   ] as const) {
+    // Warm the connection pools and the JIT before measuring.
+    for (const target of targets) await autocannon({ url: `http://127.0.0.1:${target.port}/v1/chat/completions`, method: 'POST', headers: target.headers ?? HEADERS, body, connections: 10, duration: 2 });
+    results[mode] = await loadInterleaved(targets, body);
     for (const target of targets) {
-      // Warm the connection pools and the JIT before measuring.
-      await autocannon({ url: `http://127.0.0.1:${target.port}/v1/chat/completions`, method: 'POST', headers: target.headers ?? HEADERS, body, connections: 10, duration: 2 });
-      const result = await load(target.port, body, 10, target.headers);
-      results[mode] ??= {};
-      results[mode]![target.name] = result;
+      const result = results[mode]![target.name]!;
       process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} ${fmt(result.requestsPerSecond)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}  non-2xx ${result.non2xx}\n`);
     }
   }
@@ -216,10 +254,9 @@ async function main(): Promise<void> {
     ['json', CHAT_BODY],
     ['stream', STREAM_BODY],
   ] as const) {
+    latencies[mode] = await latencyInterleaved(targets, body, LATENCY_REQUESTS);
     for (const target of targets) {
-      const measured = await latency(target.port, body, LATENCY_REQUESTS, target.headers);
-      latencies[mode] ??= {};
-      latencies[mode]![target.name] = measured;
+      const measured = latencies[mode]![target.name]!;
       process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p99 ${fmt(measured.p99, 3)} ms\n`);
     }
   }
@@ -255,7 +292,7 @@ async function main(): Promise<void> {
   const report = [
     `# Benchmark run ${new Date().toISOString()}`,
     '',
-    `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}; load generator (autocannon), fake upstream, bare proxy and gateway share it. ${DURATION_SECONDS} s per throughput run at 10 connections; latency from ${LATENCY_REQUESTS} sequential requests on 1 keep-alive connection.`,
+    `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end; load generator (autocannon), fake upstream, bare proxy and gateway share it. ${DURATION_SECONDS} s per target at 10 connections, in ${ROUNDS} interleaved slices; latency from ${LATENCY_REQUESTS} sequential requests per target on 1 keep-alive connection each, the targets taking turns.`,
     '',
     '| mode | direct req/s | bare proxy req/s | minimal Fastify+undici req/s | gateway core, no log req/s | full gateway req/s | Portkey req/s | full / Portkey | core / bare | full / bare | core added p50 / p99 (1 conn) | full added p50 / p99 (1 conn) | bare proxy added p50 / p99 (1 conn) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',

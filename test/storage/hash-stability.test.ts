@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addressRequestBody, messageHash } from '../../src/main/storage/content-addressing.js';
+import { addressRequestBody, messageHash, redactSecrets } from '../../src/main/storage/content-addressing.js';
 import { deriveConversationId } from '../../src/main/storage/conversation-id.js';
 
 describe('stored hashes', () => {
@@ -30,5 +30,17 @@ describe('stored hashes', () => {
     const body = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }] };
     const expected = createHash('sha256').update('scope:key\u0000user\n').update('system:"Be brief."\n').update('user:"Hi"\n').digest('hex').slice(0, 24);
     expect(deriveConversationId({ body, scope: 'key\u0000user' })).toBe(`c_${expected}`);
+  });
+
+  it('redact credential members at any depth, copying only what changes', () => {
+    const clean = { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] };
+    expect(redactSecrets(clean)).toBe(clean);
+    const tools = [{ name: 'a' }, { name: 'b', headers: { Authorization: 'Bearer sk-live', accept: 'json' } }];
+    const body = { tools, nested: [[{ 'X-Api-Key': 'k' }]], keep: clean };
+    const redacted = redactSecrets(body) as typeof body & { nested: Array<Array<Record<string, string>>> };
+    expect(redacted).toEqual({ tools: [{ name: 'a' }, { name: 'b', headers: { Authorization: '[redacted]', accept: 'json' } }], nested: [[{ 'X-Api-Key': '[redacted]' }]], keep: clean });
+    expect(redacted.tools[0]).toBe(tools[0]);
+    expect(redacted.keep).toBe(clean);
+    expect(tools[1]!.headers!.Authorization).toBe('Bearer sk-live');
   });
 });
