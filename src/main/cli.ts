@@ -38,10 +38,13 @@ serve flags:
   --database-url U  A team's PostgreSQL (postgres://user:password@host:5432/db) for the request
                     log and gateway keys, shared by several instances (default: SQLite in --data-dir).
   --no-auth         Accept requests without a gateway key (not recommended).
+  --redis-url URL   Share limits, budgets, the response cache and circuit breakers with other
+                    instances through Redis (redis://host:6379; default SWITCHYARD_REDIS_URL).
 
 Environment:
   SWITCHYARD_API_KEY                  The gateway key clients must send (Authorization: Bearer …).
   SWITCHYARD_DATABASE_URL             Same as --database-url (for serve, export, usage, gateway-keys).
+  SWITCHYARD_REDIS_URL                redis://… shared by several serve instances (see --redis-url).
   SWITCHYARD_ADMIN_TOKEN              The token for the UI at /ui and the admin API, at least 16 characters (default: a new one per start).
   OPENAI_API_KEY, OPENAI_BASE_URL     OpenAI (base URL includes /v1).
   XAI_API_KEY, XAI_BASE_URL           xAI (base URL includes /v1).
@@ -66,6 +69,7 @@ async function serve(argv: string[]): Promise<void> {
         config: { type: 'string' },
         'database-url': { type: 'string' },
         'no-auth': { type: 'boolean' },
+        'redis-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -102,6 +106,7 @@ async function serve(argv: string[]): Promise<void> {
       configFile: values.config ? resolve(values.config) : undefined,
       auth: noAuth ? false : undefined,
       databaseUrl,
+      redisUrl: values['redis-url'],
     });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof StorageStartError) fail(error.message);

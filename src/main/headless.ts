@@ -38,6 +38,8 @@ export interface StartOptions {
    * in the data folder. Ignored when `application` is given.
    */
   databaseUrl?: string | null;
+  /** `--redis-url` (else SWITCHYARD_REDIS_URL from the environment). */
+  redisUrl?: string;
 }
 
 export interface RunningGateway {
@@ -53,6 +55,8 @@ export interface RunningGateway {
   databaseDescription: string | null;
   close(): Promise<void>;
 }
+
+const REDIS_START_WAIT_MS = 2_000;
 
 export function formatOrigin(host: string, port: number): string {
   return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
@@ -82,6 +86,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
         overrides: { host: options.host, port: options.port, auth: options.auth },
         environment: options.environment,
         observers: options.observers,
+        redisUrl: options.redisUrl,
       });
   } catch (error) {
     await team?.close();
@@ -90,6 +95,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config, secrets, auth } = application;
   let app: FastifyInstance | null = null;
   try {
+    // Redis, when configured, gets a moment to connect; a gateway starts without it (and says so) all the same.
+    await application.context.sharedState.ready(REDIS_START_WAIT_MS);
     // The application's breakers and gates, so the services (Providers screen, admin API) see the live state.
     app = buildGateway({ config, auth, secrets, observers: application.observers, reliability: application.reliability, policies: application.policies, responses: application.responses });
     if (options.admin) registerAdmin(app, { services: application.services, events: application.events, token: options.admin.token, rendererDir: options.admin.rendererDir });

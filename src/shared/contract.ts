@@ -20,6 +20,8 @@ export interface GatewayStatus {
   authRequired: boolean;
   /** Requests started and not yet finished. */
   inFlight: number;
+  /** Where limits, the cache and breakers keep their state (absent where nothing told). */
+  sharedState?: SharedStateStatus;
 }
 
 export interface AppInformation {
@@ -591,6 +593,22 @@ export interface LimitsView {
   timeZone: string;
   day: string;
   month: string;
+  /** Where the counters live: this instance, or Redis shared by several (and whether it is reachable). */
+  sharedState: SharedStateStatus;
+}
+
+/** Where limits, budgets, the response cache and circuit breakers keep their state (`serve --redis-url`). */
+export interface SharedStateStatus {
+  backend: 'in-process' | 'redis';
+  /** `in-process`: no Redis configured; `unreachable`: Redis configured but down, each instance counting alone. */
+  state: 'in-process' | 'connected' | 'unreachable';
+  /** The Redis URL with any password masked, or null. */
+  url: string | null;
+  /** Epoch ms of the last change of state, or null. */
+  since: number | null;
+  lastError: string | null;
+  /** One line for Settings. */
+  message: string;
 }
 
 /** Events main pushes to the renderer. */

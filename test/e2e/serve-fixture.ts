@@ -30,6 +30,8 @@ const root = resolve(import.meta.dirname, '../..');
 export interface ServeOptions {
   /** Written as the config file given with --config. */
   config?: Record<string, unknown>;
+  /** More environment for the gateway (SWITCHYARD_REDIS_URL …). */
+  environment?: NodeJS.ProcessEnv;
 }
 
 export async function serveApp(options: ServeOptions = {}): Promise<ServedApp> {
@@ -59,6 +61,7 @@ export async function serveApp(options: ServeOptions = {}): Promise<ServedApp> {
     XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR,
     XDG_DATA_HOME: process.env.XDG_DATA_HOME,
     SWITCHYARD_KEYCHAIN_SERVICE: `switchyard-e2e-${process.pid}`,
+    ...options.environment,
   };
   const configArguments: string[] = [];
   if (options.config) {

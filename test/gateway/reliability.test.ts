@@ -139,6 +139,29 @@ describe('circuit breakers', () => {
     expect(breakers.allow('anthropic', 'claude-opus-4-1')).toBe(true);
     expect(breakers.snapshot()).toEqual([]);
   });
+
+  it("adopts another instance's open and closed circuits, not its half-open ones, and tells onChange", () => {
+    let now = 5_000;
+    const changes: string[] = [];
+    const breakers = new CircuitBreakers(config, () => now, (snapshot) => changes.push(`${snapshot.key}:${snapshot.state}`));
+    breakers.adopt({ provider: 'openai', model: null, state: 'open', openedAt: 4_500, lastError: '500 boom' });
+    expect(breakers.allow('openai', 'gpt-4.1')).toBe(false);
+    expect(breakers.retryAt('openai', 'gpt-4.1')).toBe(5_500);
+    // An older opening changes nothing; a half-open one is each instance's own business.
+    breakers.adopt({ provider: 'openai', model: null, state: 'open', openedAt: 4_000, lastError: 'older' });
+    breakers.adopt({ provider: 'openai', model: null, state: 'half-open', openedAt: 4_500, lastError: null });
+    expect(breakers.snapshot()).toMatchObject([{ key: 'openai', state: 'open', openedAt: 4_500, lastError: '500 boom' }]);
+    // Its open time runs from the other instance's opening: the probe goes at 5,500.
+    now = 5_500;
+    expect(breakers.allow('openai', 'gpt-4.1')).toBe(true);
+    breakers.adopt({ provider: 'openai', model: null, state: 'closed', openedAt: null, lastError: null });
+    expect(breakers.allow('openai', 'gpt-4.1')).toBe(true);
+    expect(breakers.snapshot()).toMatchObject([{ key: 'openai', state: 'closed', consecutiveFailures: 0 }]);
+    expect(changes).toEqual(['openai:open', 'openai:half-open', 'openai:closed']);
+    // A closed circuit this instance never had stays unknown.
+    breakers.adopt({ provider: 'anthropic', model: 'claude', state: 'closed', openedAt: null, lastError: null });
+    expect(breakers.snapshot()).toHaveLength(1);
+  });
 });
 
 describe('concurrency gates', () => {

@@ -9,6 +9,8 @@ export interface ThrowawayRedis {
   /** `redis://127.0.0.1:port` */
   url: string;
   port: number;
+  /** The server's process id (a test may SIGSTOP it: a Redis that hangs instead of closing). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -16,10 +18,11 @@ const redisBinary = findBinary(['redis-server', '/usr/bin/redis-server', '/usr/s
 
 export const redisUnavailable: string | null = redisBinary ? null : 'redis-server is not installed; .ci/run installs the Debian package `redis-server`';
 
-export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
+/** `port`: start on this one (a Redis restarted where the gateways expect it); default a free one. */
+export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {
   if (!redisBinary) throw new Error(redisUnavailable ?? 'no redis-server');
   const folder = temporaryFolder('switchyard-redis-');
-  const port = await freeLoopbackPort();
+  const port = options.port ?? (await freeLoopbackPort());
   const child = spawnAs(null, redisBinary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', folder]);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -41,10 +44,12 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (child.exitCode === null) {
+        child.kill('SIGCONT');
         child.kill('SIGTERM');
         await exited;
       }

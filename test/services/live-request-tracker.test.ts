@@ -52,6 +52,24 @@ afterEach(() => {
 });
 
 describe('LiveRequestTracker', () => {
+  it('with no window listening, still keeps what the inspector asks for later, and tells a window that subscribes afterwards', () => {
+    const events = new EventHub();
+    const tracker = new LiveRequestTracker({ events, priceBook: () => createPriceBook(), updateIntervalMs: 0 });
+    tracker.requestStarted({ id: 'quiet', startedAt: 1000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: false, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: { 'x-tags': 'a:b' } });
+    tracker.requestRouted(record({ id: 'quiet', endedAt: 0, stream: false }));
+    expect(tracker.inFlightSummaries().map((summary) => [summary.id, summary.provider])).toEqual([['quiet', 'openai']]);
+    tracker.requestFinished(record({ id: 'quiet', stream: false }));
+    expect(tracker.inFlight).toBe(0);
+    expect(tracker.summary('quiet')).toMatchObject({ status: 'success', inputTokens: 1000, outputTokens: 500, priced: true });
+    expect(tracker.extras('quiet')?.headers).toEqual({ 'x-tags': 'a:b' });
+    const seen: EventName[] = [];
+    events.subscribe((name) => seen.push(name));
+    tracker.requestStarted({ id: 'watched', startedAt: 2000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: false, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: {} });
+    tracker.requestRouted(record({ id: 'watched', endedAt: 0, stream: false }));
+    tracker.requestFinished(record({ id: 'watched', stream: false }));
+    expect(seen).toEqual(['request.started', 'request.updated', 'request.finished']);
+  });
+
   it('announces a start, routing, streaming progress and the finish with its cost', () => {
     const { tracker, seen, start } = setup(0);
     start('request-1');

@@ -104,6 +104,24 @@ describe.each(implementations)('SharedCounters %s', (_name, create, unavailable)
     expect(await counters.consume([{ key: 'many', amount: 1, limit: 10, windowMs: MINUTE }], 100_000 + 2 * MINUTE)).toMatchObject({ allowed: true, counts: [1] });
   });
 
+  it('counts entries later than now (reordered requests, another clock) and leaves out what a shorter window does not cover', async () => {
+    const counters = fresh();
+    await counters.add('later', 5, MINUTE, 10_000);
+    expect(await counters.consume([{ key: 'later', amount: 1, limit: 10, windowMs: MINUTE }], 5_000)).toMatchObject({ allowed: true, counts: [6] });
+    expect(await counters.consume([{ key: 'later', amount: 5, limit: 10, windowMs: MINUTE }], 4_000)).toMatchObject({ allowed: false, counts: [6] });
+    expect(await counters.read('later', MINUTE, 10_000)).toBe(6);
+    await counters.add('two-windows', 3, MINUTE, 1_000);
+    expect(await counters.consume([{ key: 'two-windows', amount: 1, limit: 1, windowMs: 1_000 }], 2_500)).toMatchObject({ allowed: true, counts: [1] });
+    expect(await counters.read('two-windows', MINUTE, 2_500)).toBe(4);
+  });
+
+  it('says when a large charge fits, reading back past a hundred entries', async () => {
+    const counters = fresh();
+    await Promise.all(Array.from({ length: 250 }, (_, index) => counters.add('paged', 1, MINUTE, 1_000 + index)));
+    // 120 must leave the window: the 120th oldest, counted at 1,119, leaves it at 61,119.
+    expect(await counters.consume([{ key: 'paged', amount: 120, limit: 250, windowMs: MINUTE }], 2_000)).toMatchObject({ allowed: false, counts: [250], retryAfterMs: 59_119 });
+  });
+
   it('seeds a key once, until it is cleared', async () => {
     const counters = fresh();
     let reads = 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveConversationId } from '../../src/main/storage/conversation-id.js';
+import { conversationIdFromHeaders, deriveConversationId } from '../../src/main/storage/conversation-id.js';
 import { chatTranscript } from './request-record-fixture.js';
 
 describe('deriveConversationId', () => {
@@ -35,5 +35,30 @@ describe('deriveConversationId', () => {
     expect(deriveConversationId({ explicitId: ' thread-42 ', body: { messages: [{ role: 'user', content: 'hi' }] } })).toBe('thread-42');
     expect(deriveConversationId({ body: { input: 'embed me' } })).toBeNull();
     expect(deriveConversationId({ body: { messages: [{ role: 'system', content: 'only' }] } })).toBeNull();
+  });
+
+  it('reads a Responses body (instructions, input) on /v1/responses only', () => {
+    const endpoint = '/v1/responses';
+    const items = { instructions: 'A', input: [{ type: 'message', role: 'developer', content: [{ type: 'input_text', text: 'rules' }] }, { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }] };
+    const id = deriveConversationId({ body: items, endpoint });
+    expect(id).toMatch(/^c_[0-9a-f]{24}$/);
+    // Later turns resend the same opening: the same conversation.
+    expect(deriveConversationId({ body: { ...items, input: [...items.input, { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' }] }, endpoint })).toBe(id);
+    expect(deriveConversationId({ body: { ...items, instructions: 'B' }, endpoint })).not.toBe(id);
+    expect(deriveConversationId({ body: { input: 'hi' }, endpoint })).toMatch(/^c_/);
+    // The same body elsewhere (an embeddings request has `input`) is no conversation.
+    expect(deriveConversationId({ body: { input: 'hi' } })).toBeNull();
+  });
+});
+
+describe('conversationIdFromHeaders', () => {
+  it('takes Switchyard’s header first, then Claude Code’s and Codex’s session headers', () => {
+    expect(conversationIdFromHeaders({ 'x-conversation-id': 'mine', 'session-id': 'codex' })).toBe('mine');
+    expect(conversationIdFromHeaders({ 'x-claude-code-session-id': 'claude' })).toBe('claude');
+    expect(conversationIdFromHeaders({ 'session-id': ' 01a2494b-d06f ', 'thread-id': 'other' })).toBe('01a2494b-d06f');
+    expect(conversationIdFromHeaders({ session_id: 'older-codex' })).toBe('older-codex');
+    expect(conversationIdFromHeaders({ conversation_id: 'oldest-codex' })).toBe('oldest-codex');
+    expect(conversationIdFromHeaders({ 'session-id': '', 'x-tags': 'a:b' })).toBeNull();
+    expect(conversationIdFromHeaders({ 'session-id': 'x'.repeat(500) })).toHaveLength(200);
   });
 });

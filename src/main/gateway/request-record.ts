@@ -2,13 +2,14 @@
  * Builds the record of one client request as it goes (attribution headers, timings,
  * outcome) and hands it to the observers once the response is out.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
+import { conversationIdFromHeaders } from '../storage/conversation-id.js';
+import { newRequestId } from './request-id.js';
 
 const MAX_TAGS = 32;
 
@@ -87,7 +88,7 @@ export class RequestRecorder {
     const requestTags = [...parseTags(headers['x-tags']), ...parseTags(headers['x-switchyard-tags'])];
     const tags = keyTags.length === 0 ? requestTags : [...keyTags.filter((tag) => !requestTags.some((own) => own.key === tag.key)), ...requestTags];
     this.record = {
-      id: randomUUID(),
+      id: newRequestId(),
       startedAt: Date.now(),
       endedAt: 0,
       endpoint,
@@ -106,8 +107,8 @@ export class RequestRecorder {
       finishReason: null,
       gatewayKeyId: request.gatewayKey?.id ?? null,
       user: headerString(headers['x-user-id']),
-      // Claude Code names its session in a header of its own.
-      conversationId: headerString(headers['x-conversation-id']) ?? headerString(headers['x-claude-code-session-id']),
+      // Claude Code and Codex name their sessions in headers of their own.
+      conversationId: conversationIdFromHeaders(headers),
       tags,
       requestBody: null,
       upstreamRequestBody: null,

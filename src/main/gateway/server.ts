@@ -154,7 +154,12 @@ export function drainRequestBody(raw: import('node:http').IncomingMessage, bound
 
 const CORS_EXPOSED_HEADERS = 'x-switchyard-request-id, x-switchyard-warnings, retry-after, retry-after-ms';
 
-function parseJsonBody(_request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
+function parseJsonBody(request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
+  // A DELETE (or GET) sent with a JSON content type and no body has nothing to parse.
+  if (body.length === 0 && (request.method === 'DELETE' || request.method === 'GET')) {
+    done(null, undefined);
+    return;
+  }
   if (body.length === 0) {
     done(new GatewayError(400, 'The request body is empty; send a JSON object.', { code: 'invalid_json' }));
     return;

@@ -94,6 +94,7 @@ export function redactingCoreAdapter(adapter: CoreProviderAdapter): CoreProvider
       }
     },
   };
+  if (adapter.speaks) wrapped.speaks = adapter.speaks;
   if (adapter.prepareEmbeddings) wrapped.prepareEmbeddings = adapter.prepareEmbeddings;
   if (adapter.parseEmbeddingsResponse) wrapped.parseEmbeddingsResponse = guarded(adapter.parseEmbeddingsResponse, (_body, target) => target.apiKey);
   if (adapter.prepareCountTokens) wrapped.prepareCountTokens = adapter.prepareCountTokens;

@@ -15,7 +15,9 @@ import { LimitsPolicy } from '../gateway/policies/limits.js';
 import { ResponseCache } from '../gateway/policies/response-cache.js';
 import { resolveTelemetryConfig } from '../telemetry/telemetry-config.js';
 import { startTelemetry, TelemetryPolicy } from '../telemetry/telemetry-policy.js';
-import { InProcessCounters } from '../shared-state/in-process-counters.js';
+import { ConfigError } from '../gateway/config.js';
+import { validateRedisUrl } from '../shared-state/redis-connection.js';
+import { createSharedState } from '../shared-state/shared-state.js';
 import { costOfRecord } from '../storage/record-cost.js';
 import type { StoredRequestRecord } from '../storage/stored-record.js';
 import type { ModelCatalog } from '../gateway/routing/model-catalog.js';
@@ -69,6 +71,8 @@ export interface ApplicationOptions {
   analyticsWorkerUrl?: URL;
   /** Node flags for the analytics worker (the desktop shell loads its native-module hook this way). */
   analyticsExecArgv?: string[];
+  /** `serve --redis-url` (else SWITCHYARD_REDIS_URL): limits, cache and breakers shared through Redis. Headless only. */
+  redisUrl?: string;
 }
 
 export interface Application {
@@ -97,6 +101,11 @@ export function createApplication(options: ApplicationOptions): Application {
   const defaults = loadConfig({ file: options.configFile, environment, overrides: options.overrides });
   const config = loadConfig({ file: settings.mergeInto(options.configFile), environment, overrides: options.overrides });
   const defaultBaseUrls = new Map(defaults.providers.map((provider) => [provider.id, provider.baseUrl]));
+  // The desktop app keeps its state in process; only `serve` shares it through Redis.
+  const redisUrl = options.mode === 'headless' ? (options.redisUrl ?? environment.SWITCHYARD_REDIS_URL)?.trim() || null : null;
+  const redisProblem = redisUrl ? validateRedisUrl(redisUrl) : null;
+  if (redisProblem) throw new ConfigError(`${options.redisUrl ? '--redis-url' : 'SWITCHYARD_REDIS_URL'}: ${redisProblem}`);
+  const redisCommandTimeoutMs = redisUrl ? redisTimeout(environment.SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS) : undefined;
 
   const priceOverrides = priceOverridesOf(settings.get().priceOverrides);
   const retention = settings.retention();
@@ -154,10 +163,21 @@ export function createApplication(options: ApplicationOptions): Application {
     emit: () => events.emit('providers.changed', directory.list()),
     nextProbeAt: () => nextCircuitProbeAt(reliability),
   });
-  const reliability = createReliability(config, () => circuitNotices.changed());
+  // Chosen once, here: in process, or Redis (falling back to in process while it is unreachable).
+  const sharedState = createSharedState({
+    redisUrl,
+    commandTimeoutMs: redisCommandTimeoutMs,
+    onChange: () => statusChanged(),
+    log: (message) => process.stderr.write(`switchyard: ${message}\n`),
+  });
+  const reliability = createReliability(config, (snapshot) => {
+    circuitNotices.changed();
+    sharedState.breakerChanged(snapshot);
+  });
+  sharedState.shareBreakers(reliability.breakers, () => config.circuitBreaker.openMs);
   const limits = new LimitsPolicy({
     rules: config.limits,
-    counters: new InProcessCounters(),
+    counters: sharedState.counters,
     // The log's own cost function, so a budget counts exactly what the log stores.
     accounting: (record) => {
       const cost = costOfRecord(record as StoredRequestRecord, priceBook);
@@ -167,7 +187,7 @@ export function createApplication(options: ApplicationOptions): Application {
     spendHistory: (match, since) => reader.spendSince(match, since),
   });
   // Always present: a request may ask for the cache with `x-switchyard-cache: on` when the config leaves it off.
-  const cache = new ResponseCache(config.cache);
+  const cache = new ResponseCache(config.cache, { store: sharedState.cacheStore(config.cache) });
   // OpenTelemetry only when asked for (the config file or OTEL_EXPORTER_OTLP_*): the SDK is not even loaded otherwise.
   const telemetryConfig = resolveTelemetryConfig(config.telemetry, environment);
   let server: { address: string; port: number } | null = null;
@@ -212,6 +232,7 @@ export function createApplication(options: ApplicationOptions): Application {
     reliability,
     limits,
     cache,
+    sharedState,
     telemetry: { config: telemetryConfig, policy: telemetry },
     shell: options.shell ?? {},
   };
@@ -287,8 +308,17 @@ export function createApplication(options: ApplicationOptions): Application {
       // A team store is its opener's to close (after the gateway stopped writing into it).
       await sqliteLog?.close();
       await telemetry?.shutdown();
+      await sharedState.close();
     },
   };
+}
+
+/** SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS: how long a Redis command may take before the instance falls back (default 500). */
+function redisTimeout(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new ConfigError(`SWITCHYARD_REDIS_COMMAND_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000, got "${value}"`);
+  return ms;
 }
 
 async function safely(action: () => Promise<unknown>): Promise<void> {

@@ -11,6 +11,7 @@ export function gatewayStatus(context: ServiceContext): GatewayStatus {
     error: context.runtime.error,
     authRequired: context.config.auth,
     inFlight: context.tracker.inFlight,
+    sharedState: context.sharedState.status(),
   };
 }
 

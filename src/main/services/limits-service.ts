@@ -3,14 +3,14 @@
  * last saved in the app's settings) with each one's current use, and replacing them —
  * validated like the config file, applied to the running gateway at once, saved.
  */
-import type { LimitRuleView, LimitsView } from '../../shared/contract.js';
+import type { LimitRuleView, LimitsView, SharedStateStatus } from '../../shared/contract.js';
 import { ConfigError } from '../gateway/config.js';
 import { parseLimits } from '../gateway/policies/limits-config.js';
 import type { LimitsPolicy } from '../gateway/policies/limits.js';
 import { OperationError, isRecord } from './operation-error.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 
-export async function limitsView(limits: LimitsPolicy): Promise<LimitsView> {
+export async function limitsView(limits: LimitsPolicy, sharedState: SharedStateStatus): Promise<LimitsView> {
   const usage = await limits.usage();
   return {
     rules: limits.currentRules.map((rule) => rule.input),
@@ -28,12 +28,13 @@ export async function limitsView(limits: LimitsPolicy): Promise<LimitsView> {
       spentThisMonthNanoUsd: use.spentThisMonthNanoUsd,
     })),
     ...limits.periods(),
+    sharedState,
   };
 }
 
 export function createLimitsService(context: ServiceContext, limits: LimitsPolicy): Pick<OperationHandlers, 'limits.get' | 'limits.update'> {
   return {
-    'limits.get': async () => limitsView(limits),
+    'limits.get': async () => limitsView(limits, context.sharedState.status()),
     'limits.update': async (input) => {
       if (!isRecord(input) || !Array.isArray(input.rules)) throw new OperationError('limits.update takes { rules: [...] }');
       let rules;
@@ -50,7 +51,7 @@ export function createLimitsService(context: ServiceContext, limits: LimitsPolic
       context.settings.update((settings) => {
         settings.limits = rules.map((rule) => rule.input as LimitRuleView);
       });
-      return limitsView(limits);
+      return limitsView(limits, context.sharedState.status());
     },
   };
 }

@@ -206,7 +206,8 @@ export class LiveRequestTracker implements RequestObserver {
       record: null,
     });
     this.inFlightCount += 1;
-    this.options.events.emit('request.started', { ...summary });
+    // Copies for the window only when one is listening (none under a headless load).
+    if (this.options.events.listenerCount > 0) this.options.events.emit('request.started', { ...summary });
   }
 
   requestRouted(record: Readonly<RequestRecord>): void {
@@ -265,10 +266,11 @@ export class LiveRequestTracker implements RequestObserver {
     entry.blocks.clear();
     this.finishedOrder.push(record.id);
     this.trim();
-    this.options.events.emit('request.finished', { ...entry.summary });
+    if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...entry.summary });
   }
 
   private emitUpdate(entry: LiveEntry, immediately: boolean): void {
+    if (this.options.events.listenerCount === 0) return;
     const now = Date.now();
     const due = entry.lastEmittedAt + this.updateIntervalMs;
     if (immediately || now >= due) {

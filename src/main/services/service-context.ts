@@ -24,6 +24,7 @@ import type { AppGatewayAuth } from './gateway-auth.js';
 import type { GatewayKeyManager, ProviderKeyManager } from './key-managers.js';
 import type { LiveRequestTracker } from './live-request-tracker.js';
 import type { SettingsStore } from './settings-store.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 
 export type OperationHandlers = { [Name in OperationName]: (input: Operations[Name]['input']) => Promise<Operations[Name]['output']> };
 
@@ -74,6 +75,8 @@ export interface ServiceContext {
   limits: LimitsPolicy;
   /** The response cache: its statistics and Clear in Settings. */
   cache: ResponseCache;
+  /** Where limits, the cache and breakers keep their state: this process, or Redis (chosen at start). */
+  sharedState: SharedState;
   /** OpenTelemetry as resolved at start (config file, settings, OTEL_*), and its policy when on. */
   telemetry: { config: TelemetryConfig; policy: TelemetryPolicy | null };
   shell: ShellHooks;

@@ -4,8 +4,10 @@
  * one Lua script per operation). Every operation is atomic on its own: `consume` checks
  * and adds in one step, so concurrent requests against a limit of n let exactly n pass.
  *
- * A counter is a sliding window: the sum of the amounts added to a key whose time lies
- * within the last `windowMs` before `now`. An amount may be negative (a token estimate
+ * A counter is a sliding window: the sum of the amounts added to a key whose time is later
+ * than `now - windowMs` — later than `now` included: a charge another instance made a moment
+ * "later" by its clock, or a request that read the time first but reached the store second,
+ * still counts, so reordering never lets more than the limit through. An amount may be negative (a token estimate
  * corrected down once the real usage is known). Times are epoch milliseconds and are
  * always given by the caller, so the window is exact and tests need no real clock.
  */
@@ -45,8 +47,9 @@ export interface SharedCounters {
   /** Removes every counter whose key starts with the prefix (a rule was changed or removed). */
   clear(prefix: string): Promise<void>;
   /**
-   * Why the last operation could not use the shared store and counted in this process only
-   * (a warning for the request's log record), or null when it used it. Only fallbacks say so.
+   * The same counters, calling `notice` with a warning whenever an operation made through
+   * them could not use the shared store and counted in this process only (the warning goes
+   * into that request's log record). Only the fallback around Redis implements it.
    */
-  fallbackWarning?(): string | null;
+  noticing?(notice: (warning: string) => void): SharedCounters;
 }

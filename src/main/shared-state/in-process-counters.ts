@@ -73,7 +73,7 @@ export class InProcessCounters implements SharedCounters {
     if (!counter) return 0;
     this.prune(counter, now);
     let sum = 0;
-    for (const entry of counter.entries) if (entry.at > now - windowMs && entry.at <= now) sum += entry.amount;
+    for (const entry of counter.entries) if (entry.at > now - windowMs) sum += entry.amount;
     return sum;
   }
 
@@ -84,7 +84,7 @@ export class InProcessCounters implements SharedCounters {
     if (!counter) return 0;
     let total = this.total(charge.key, charge.windowMs, now);
     for (const entry of counter.entries) {
-      if (entry.at <= now - charge.windowMs || entry.at > now) continue;
+      if (entry.at <= now - charge.windowMs) continue;
       total -= entry.amount;
       if (total + charge.amount <= charge.limit) return Math.max(1, entry.at + charge.windowMs - now);
     }

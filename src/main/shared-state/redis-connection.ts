@@ -18,7 +18,7 @@ export interface RedisLinkStatus {
 }
 
 export interface RedisLinkOptions {
-  /** Connect timeout and command timeout (ms, default 500 and 250). */
+  /** Connect timeout and command timeout (ms, default 1000 and 500). */
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
   /** Called when the link goes up or down. */
@@ -48,6 +48,8 @@ export function validateRedisUrl(url: string): string | null {
   return null;
 }
 
+const SUSPEND_MS = 1000;
+
 export class RedisLink {
   readonly client: Redis;
   private status: RedisLinkStatus;
@@ -55,13 +57,18 @@ export class RedisLink {
   private readonly options: RedisLinkOptions;
   private readonly url: string;
   private closed = false;
+  /** After a command failed or timed out on a connection that looks up, Redis is skipped until then. */
+  private suspendedUntil = 0;
 
   constructor(url: string, options: RedisLinkOptions = {}) {
     this.url = url;
     this.options = options;
     this.status = { url: maskRedisUrl(url), state: 'unreachable', since: Date.now(), lastError: 'connecting' };
     this.client = new Redis(url, this.clientOptions());
-    this.client.on('ready', () => this.change('connected', null));
+    this.client.on('ready', () => {
+      this.suspendedUntil = 0;
+      this.change('connected', null);
+    });
     this.client.on('error', (error: Error) => {
       this.status.lastError = error.message;
     });
@@ -70,8 +77,9 @@ export class RedisLink {
 
   private clientOptions(): RedisOptions {
     return {
-      connectTimeout: this.options.connectTimeoutMs ?? 500,
-      commandTimeout: this.options.commandTimeoutMs ?? 250,
+      connectTimeout: this.options.connectTimeoutMs ?? 1000,
+      // Only a Redis that hangs costs this (a closed or refused connection fails at once), and then once a second.
+      commandTimeout: this.options.commandTimeoutMs ?? 500,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
       // Try again soon, then every second: the gateway is back on Redis within a second of its return.
@@ -83,11 +91,23 @@ export class RedisLink {
 
   /** True while connected: callers use Redis, else their in-process fallback. */
   get usable(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && (this.suspendedUntil === 0 || Date.now() >= this.suspendedUntil);
+  }
+
+  /**
+   * A command failed although the connection looked up (a Redis that hangs answers nothing
+   * until the command timeout): skip Redis for a second rather than pay that on every request.
+   */
+  failed(error: Error): void {
+    this.status.lastError = error.message;
+    this.suspendedUntil = Date.now() + SUSPEND_MS;
   }
 
   current(): RedisLinkStatus {
-    return { ...this.status };
+    const state = this.usable ? 'connected' : 'unreachable';
+    if (state === this.status.state) return { ...this.status };
+    // Suspended after a failed command while the connection stays up (or a change not yet told by an event).
+    return { ...this.status, state, since: this.suspendedUntil > 0 ? this.suspendedUntil - SUSPEND_MS : Date.now() };
   }
 
   /** Resolves once connected or after `timeoutMs`, whichever is first (a gateway starts either way). */

@@ -196,5 +196,17 @@ ALTER TABLE requests ADD COLUMN response_id TEXT;
 CREATE INDEX requests_response_id ON requests(response_id) WHERE response_id IS NOT NULL;
 `;
 
+/**
+ * Migration 4: Responses answers deleted by their client (`DELETE /v1/responses/{id}`). The log
+ * row stays (it is the record of a request made, its cost and usage); the id is no longer found
+ * for `GET /v1/responses/{id}`, its input items or `previous_response_id`.
+ */
+const migrationFour = `
+CREATE TABLE deleted_responses (
+  response_id TEXT PRIMARY KEY,
+  deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree];
+export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour];

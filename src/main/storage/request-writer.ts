@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -141,7 +141,7 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
   const conversationId =
     record.conversationId ??
-    deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user) });
+    deriveConversationId({ body: record.requestBody, scope: conversationScope(record.gatewayKeyId, record.user), endpoint: record.endpoint });
   const cacheHit = record.cacheHit === true;
   const model = record.resolvedModel ?? record.requestedModel;
   const latencyMs = nonNegativeInteger(record.latencyMs);
@@ -222,8 +222,9 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   let bodies: PreparedRequest['bodies'] = null;
   let conversationTitle: string | null = null;
   if (storeBodies) {
-    const request = addressRequestBody(record.requestBody);
-    const upstream = addressRequestBody(record.upstreamRequestBody);
+    const memo: AddressedMessages = new Map();
+    const request = addressRequestBody(record.requestBody, memo);
+    const upstream = addressRequestBody(record.upstreamRequestBody, memo);
     const response = addressResponseBody(record.responseBody);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },

@@ -4,8 +4,13 @@
  * stored bodies are the client's request and the response the client got.
  *
  * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
- * the log on the main thread's connection (one indexed row and its bodies); a PostgreSQL one
- * only needs `find`.
+ * the log on the main thread's connection (one indexed row and its bodies); PostgreSQL's the
+ * shared log.
+ *
+ * A client may delete a response (`DELETE /v1/responses/{id}`): the deletion is recorded in
+ * `deleted_responses` and the log row kept (the record of a request made, its usage and cost);
+ * `find` still returns it, marked deleted, so the gateway answers "not found" rather than
+ * taking the id for one only OpenAI knows.
  *
  * The writer commits off the response path (a worker thread, in batches), so a response the
  * client just received may not be in the store yet when its next turn arrives:
@@ -15,7 +20,7 @@
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
 import { storedBodiesPlan } from './request-log-queries.js';
-import { rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
+import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
 export interface StoredResponse {
@@ -29,12 +34,20 @@ export interface StoredResponse {
   createdAt: number;
   /** The gateway key the response was made with (responses are not shared across keys). */
   gatewayKeyId: string | null;
+  /** The conversation the response belongs to in the log (a continuation joins it). */
+  conversationId: string | null;
+  /** When its client deleted it (ms), or null: a deleted response is found by no one. */
+  deletedAt: number | null;
 }
 
 export interface StoredResponses {
-  /** The response with this id, or null when the store has none. */
+  /** The response with this id, deleted or not, or null when the store has none. */
   find(responseId: string): Promise<StoredResponse | null>;
+  /** Records the response as deleted (its log row stays). */
+  delete(responseId: string, at?: number): Promise<void>;
 }
+
+const DELETE_SQL = 'INSERT INTO deleted_responses (response_id, deleted_at) VALUES (?, ?) ON CONFLICT (response_id) DO NOTHING';
 
 function objectOrNull(value: unknown): Record<string, unknown> | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
@@ -46,17 +59,19 @@ interface ResponseRow {
   resolved_model: string | null;
   started_at: number;
   gateway_key_id: string | null;
+  conversation_id: string | null;
 }
 
 /** The response with this id (its latest successful row) and its bodies, on either store. */
 export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
   const [row] = yield* rowsOf<ResponseRow>(
-    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id FROM requests
+    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
      WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
     responseId,
   );
   if (!row) return null;
   const bodies = yield* storedBodiesPlan(row.seq);
+  const [deleted] = yield* rowsOf<{ deleted_at: number }>('SELECT deleted_at FROM deleted_responses WHERE response_id = ?', responseId);
   return {
     responseId,
     requestBody: objectOrNull(bodies?.request),
@@ -64,12 +79,19 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
     model: row.resolved_model ?? row.requested_model,
     createdAt: Number(row.started_at),
     gatewayKeyId: row.gateway_key_id,
+    conversationId: row.conversation_id,
+    deletedAt: deleted ? Number(deleted.deleted_at) : null,
   };
 }
 
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
-  return { find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)) };
+  return {
+    find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)),
+    delete: async (responseId, at = Date.now()) => {
+      database.prepare(DELETE_SQL).run(responseId, at);
+    },
+  };
 }
 
 /** How often, and how long apart, PostgreSQL is asked again for a response another instance may not have committed yet. */
@@ -91,6 +113,9 @@ export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INST
         await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
       }
     },
+    async delete(responseId, at = Date.now()) {
+      await pool.query(postgresText(DELETE_SQL), [responseId, at]);
+    },
   };
 }
 
@@ -103,5 +128,6 @@ export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'c
       await log.committed();
       return store.find(responseId);
     },
+    delete: (responseId, at) => store.delete(responseId, at),
   };
 }

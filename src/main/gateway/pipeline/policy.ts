@@ -16,6 +16,8 @@ export interface PolicyCall {
   /** The endpoint, e.g. `/v1/chat/completions`. */
   endpoint: string;
   core: CoreRequest;
+  /** What of the client's request reaches a same-format upstream beyond the core request (see ClientFormat.nativeExtras), if anything. */
+  nativeExtras?: Record<string, unknown> | null;
   /** The record so far: gateway key, user, tags, conversation (read only). */
   record: Readonly<RequestRecord>;
   headers: FastifyRequest['headers'];

@@ -18,15 +18,15 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
+import type { ClientFormat as CoreClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
 import type { RequestWarning, Usage } from '../../core/record.js';
-import { assertModelAllowed, type GatewayContext } from '../context.js';
+import { assertModelAllowed, type GatewayContext, type ResolvedTarget } from '../context.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
 import { GatewayError } from '../errors.js';
 import { RequestRecorder } from '../request-record.js';
 import { abortOnClientClose, type ClientAbort } from '../routing/client-abort.js';
 import { isAbort, transportError } from '../routing/upstream-client.js';
-import { SseDecoder } from '../sse/decoder.js';
+import { SseDecoder, type SseEvent } from '../sse/decoder.js';
 import { AttemptsFailed, runAttempts, type AttemptSuccess } from './attempt-loop.js';
 import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
 import { recordUsage } from './record-usage.js';
@@ -52,6 +52,8 @@ export interface ClientFormat<Wire> {
    * stored response gets its conversation written in); the client's own body is what is logged.
    */
   resolve?(wire: Wire, request: FastifyRequest): Promise<Wire>;
+  /** The conversation the resolved request continues in the log (a continued Responses response's), if any. */
+  conversationId?(): string | null;
   /** The id a client may later refer to the answer by (a Responses `resp_…`), recorded in the log. */
   responseIdOf?(encoded: unknown): string | null;
   /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
@@ -59,12 +61,26 @@ export interface ClientFormat<Wire> {
   /** The upstream native format that takes this format's body as it is, if any. */
   passthroughNative?: string;
   /**
+   * What of the decoded request reaches a `passthroughNative` upstream and can change its answer
+   * but is not in the core request (Responses hosted tools, `include` …): part of the response
+   * cache key. Null when there is none.
+   */
+  nativeExtras?(): Record<string, unknown> | null;
+  /**
+   * Set when the request can only go to a `passthroughNative` upstream (a Responses
+   * previous_response_id the log does not hold, which OpenAI may know): the error every other
+   * upstream answers with, before any call.
+   */
+  passthroughOnly?(): GatewayError | null;
+  /**
    * Streams from a `passthroughNative` upstream are forwarded as the upstream's own SSE bytes,
    * event by event as they arrive (still decoded to core events for usage, the log and the
    * inspector); errors, the gateway's or the upstream's, still end with this format's error event.
    * Only for a format whose stream encoder would add nothing of its own (ids, pings).
    */
   passthroughStream?: boolean;
+  /** Sees each upstream event a pass-through stream forwards, as it goes by (the Responses format keeps OpenAI's final response for the log). */
+  passthroughEvent?(event: SseEvent): void;
   /** The response to send (and log) for a core response. */
   encodeResponse(response: CoreResponse): unknown;
   /** The response a stream added up to, as the log records it (default: encodeResponse). */
@@ -77,6 +93,25 @@ export interface ClientFormat<Wire> {
   decodeWarnings?(): RequestWarning[];
   /** Sends an error in this format's shape (status, headers, body). */
   sendError(reply: FastifyReply, error: GatewayError): FastifyReply | void;
+}
+
+/** Whether the resolved upstream takes this format's body as it is (same-format pass-through). */
+function speaksNatively(format: ClientFormat<unknown>, resolved: ResolvedTarget): boolean {
+  const native = format.passthroughNative;
+  if (native === undefined) return false;
+  return resolved.core.nativeFormat === native || resolved.core.speaks?.(native as CoreClientFormat, resolved.target) === true;
+}
+
+/** Origins of provider base URLs, parsed once each instead of once per request (a URL parse showed in the profile). */
+const origins = new Map<string, string>();
+function originOf(baseUrl: string): string {
+  let origin = origins.get(baseUrl);
+  if (origin === undefined) {
+    origin = new URL(baseUrl).origin;
+    if (origins.size > 1000) origins.clear();
+    origins.set(baseUrl, origin);
+  }
+  return origin;
 }
 
 export function byokKey(request: FastifyRequest): string | null {
@@ -114,10 +149,12 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     const sent = format.validate(request.body);
     recorder.started(sent as { model?: unknown; stream?: unknown; user?: unknown });
     const body = format.resolve ? await format.resolve(sent, request) : sent;
+    // A client's own conversation header still wins.
+    recorder.record.conversationId ??= format.conversationId?.() ?? null;
     core = format.decode(body, request.headers);
     const decoded = core;
     if (context.policies.length > 0) {
-      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), replyHeaders: {}, response: null };
+      call = { id: recorder.id, endpoint: format.endpoint, core: decoded, record: recorder.record, headers: request.headers, gatewayKey: request.gatewayKey, byokKey: byokKey(request), nativeExtras: format.nativeExtras?.() ?? null, replyHeaders: {}, response: null };
       const decision = await policiesBefore(context.policies, call);
       for (const [name, value] of Object.entries(call.replyHeaders)) reply.header(name, value);
       if (decision && 'refuse' in decision) throw decision.refuse;
@@ -134,9 +171,15 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
       byokKey: byokKey(request),
       identity: request.gatewayKey,
       signal: controller,
-      prepare: (resolved) =>
-        resolved.core.prepare(decoded, resolved.target, wire && resolved.core.nativeFormat === format.passthroughNative ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined),
-      onAttempt: (resolved, prepared) => recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(format.decodeWarnings?.() ?? []), ...prepared.warnings]),
+      prepare: (resolved) => {
+        const native = wire !== undefined && speaksNatively(format, resolved);
+        const refusal = native ? null : (format.passthroughOnly?.() ?? null);
+        if (refusal) throw refusal;
+        return resolved.core.prepare(decoded, resolved.target, native ? (wire as Parameters<typeof resolved.core.prepare>[2]) : undefined);
+      },
+      // The decode's warnings are about the translation: none when the body passes through.
+      onAttempt: (resolved, prepared) =>
+        recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(speaksNatively(format, resolved) ? [] : (format.decodeWarnings?.() ?? [])), ...prepared.warnings]),
     });
   } catch (error) {
     const gatewayError = attemptFailure(error, recorder, controller);
@@ -149,13 +192,13 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
 
   const { resolved, response } = attempt;
   const providerName = resolved.target.provider.name;
-  const origin = new URL(resolved.target.provider.baseUrl).origin;
+  const origin = originOf(resolved.target.provider.baseUrl);
   try {
     // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
     const buffer = await context.upstream.readBody(response, { providerName, origin, signal: attempt.signal });
     const parsed = resolved.core.parseResponse(buffer, resolved.target, core);
     attempt.finish({ ok: true });
-    const passthrough = format.passthroughNative !== undefined && resolved.core.nativeFormat === format.passthroughNative ? parsed.passthrough : undefined;
+    const passthrough = speaksNatively(format, resolved) ? parsed.passthrough : undefined;
     const encoded = passthrough ? parsed.passthroughJson : format.encodeResponse(parsed.response);
     if (call) call.response = parsed.response;
     // Recorded before the answer leaves, so an answered request is always logged.
@@ -185,7 +228,7 @@ async function streamToClient<Wire>(
   const translator = resolved.core.createStreamTranslator(resolved.target, core);
   const encoder = format.streamEncoder({ requestId: recorder.id, model: resolved.target.model, core });
   // Same format on both sides: the upstream's events go out as they came, only errors are the encoder's.
-  const passthrough = format.passthroughStream === true && format.passthroughNative !== undefined && resolved.core.nativeFormat === format.passthroughNative;
+  const passthrough = format.passthroughStream === true && speaksNatively(format, resolved);
   const accumulator = new CoreStreamAccumulator();
   // What the client got, as the log records it: the response the stream adds up to.
   const assembled = (): unknown => (format.encodeStreamed ?? format.encodeResponse)(accumulator.toResponse());
@@ -218,6 +261,7 @@ async function streamToClient<Wire>(
       if (passthrough) {
         let errorFrame = '';
         for (const event of translator.push(sseEvent)) errorFrame += note(event);
+        if (!failure) format.passthroughEvent?.(sseEvent);
         // An event that failed (the upstream's error, or one that cannot be read) is answered by the format's error event.
         out += failure ? errorFrame : sseEvent.raw ?? '';
       } else {

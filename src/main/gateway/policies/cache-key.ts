@@ -6,7 +6,9 @@
  * fields such as `logit_bias`); what only changes how the answer is delivered or attributed
  * is not (stream, stream usage, user, metadata, prompt-cache hints and breakpoints).
  * A caller's own provider key (`x-provider-api-key`) is mixed in, so such a request never
- * shares another caller's entry.
+ * shares another caller's entry; so are a format's native extras (what reaches a same-format
+ * upstream beyond the core request, such as a Responses request's hosted tools and `include`),
+ * with the endpoint they belong to. A plain prompt has none, so it keys the same in every format.
  */
 import { createHash } from 'node:crypto';
 import type { CoreRequest } from '../../core/types.js';
@@ -32,8 +34,9 @@ export function normalisedRequest(core: CoreRequest): Record<string, unknown> {
   return { ...rest, extensions: extensions && Object.keys(fields).length > 0 ? { family: extensions.family, fields } : null };
 }
 
-export function cacheKey(core: CoreRequest, byokKey: string | null): string {
+export function cacheKey(core: CoreRequest, byokKey: string | null, nativeExtras: { endpoint: string; fields: Record<string, unknown> } | null = null): string {
   const hash = createHash('sha256').update(canonical(normalisedRequest(core)));
+  if (nativeExtras !== null) hash.update('\0native\0').update(canonical(nativeExtras));
   if (byokKey !== null) hash.update('\0byok\0').update(createHash('sha256').update(byokKey).digest('hex'));
   return hash.digest('hex');
 }

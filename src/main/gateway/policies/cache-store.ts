@@ -31,6 +31,8 @@ export interface ResponseCacheStore {
   delete(key: string): Promise<void>;
   clear(): Promise<void>;
   stats(): Promise<CacheStoreStats>;
+  /** The same store, calling `notice` when an operation through it used this instance's own store instead of the shared one. */
+  noticing?(notice: (warning: string) => void): ResponseCacheStore;
 }
 
 export interface MemoryCacheOptions {

@@ -12,10 +12,13 @@
  * time it is needed (spend survives restarts), then kept by adding each request's cost.
  *
  * The policy depends only on SharedCounters, so a shared implementation (Redis) can serve
- * several gateway instances.
+ * several gateway instances: then a period is read from the log once for all of them, and
+ * each request's cost is seen by every instance at once. While Redis is unreachable the
+ * counters fall back to this instance's own and the request's record carries a warning.
  */
 import type { RequestRecord } from '../../core/record.js';
 import type { SharedCounters, CounterCharge } from '../../shared-state/counters.js';
+import { recordFallbackWarning } from '../../shared-state/redis-fallback.js';
 import { estimateInputTokens } from '../../storage/usage-estimate.js';
 import { GatewayError } from '../errors.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../pipeline/policy.js';
@@ -131,9 +134,12 @@ export class LimitsPolicy implements Policy {
 
   private async check(call: PolicyCall, matching: LimitRule[]): Promise<PolicyDecision> {
     const now = this.now();
+    // Redis unreachable: this instance counts alone, and the request's record says so.
+    const counters = this.counters.noticing?.((warning) => recordFallbackWarning(call.record, warning)) ?? this.counters;
 
     for (const rule of matching) {
-      const refusal = await this.budgetRefusal(rule, now);
+      if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) continue;
+      const refusal = await this.budgetRefusal(rule, now, counters);
       if (refusal) return { refuse: refusal };
     }
 
@@ -143,7 +149,7 @@ export class LimitsPolicy implements Policy {
       if (rule.requestsPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:rpm`, amount: 1, limit: rule.requestsPerMinute, windowMs: MINUTE_MS, rule, kind: 'requests' });
       if (rule.tokensPerMinute !== null) charges.push({ key: `${ruleKey(rule)}:tpm`, amount: estimate, limit: rule.tokensPerMinute, windowMs: MINUTE_MS, rule, kind: 'tokens' });
     }
-    const result = charges.length === 0 ? null : await this.counters.consume(charges, now);
+    const result = charges.length === 0 ? null : await counters.consume(charges, now);
     if (result && !result.allowed) {
       const charge = charges[result.refused]!;
       const retryAfter = seconds(result.retryAfterMs || MINUTE_MS);
@@ -199,13 +205,13 @@ export class LimitsPolicy implements Policy {
     return views;
   }
 
-  private async budgetRefusal(rule: LimitRule, now: number): Promise<GatewayError | null> {
+  private async budgetRefusal(rule: LimitRule, now: number, counters: SharedCounters): Promise<GatewayError | null> {
     if (rule.usdPerDayNano === null && rule.usdPerMonthNano === null) return null;
     const timeZone = this.timeZone();
     for (const [kind, budget] of [['day', rule.usdPerDayNano], ['month', rule.usdPerMonthNano]] as const) {
       if (budget === null) continue;
       const period = kind === 'day' ? dayPeriod(now, timeZone) : monthPeriod(now, timeZone);
-      const spent = await this.spent(rule, kind, period, now);
+      const spent = await this.spent(rule, kind, period, now, counters);
       if (spent < budget) continue;
       const when = kind === 'day' ? 'today' : 'this month';
       const resets = kind === 'day' ? 'at midnight' : 'on the first of next month';
@@ -219,10 +225,10 @@ export class LimitsPolicy implements Policy {
     return `${ruleKey(rule)}:${kind}:${period.label}`;
   }
 
-  /** A period's spend, read from the log the first time this process needs it. */
-  private async spent(rule: LimitRule, kind: 'day' | 'month', period: Period, now: number): Promise<number> {
-    const key = await this.seed(rule, kind, period);
-    return this.counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));
+  /** A period's spend: seeded from the log the first time it is needed (see `seed`), then counted. */
+  private async spent(rule: LimitRule, kind: 'day' | 'month', period: Period, now: number, counters = this.counters): Promise<number> {
+    const key = await this.seed(rule, kind, period, counters);
+    return counters.read(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, Math.max(now, period.start));
   }
 
   /**
@@ -230,9 +236,9 @@ export class LimitsPolicy implements Policy {
    * in process, once for all instances when the counters are shared (Redis), and again when a
    * shared store lost its data (a Redis restarted without persistence).
    */
-  private async seed(rule: LimitRule, kind: 'day' | 'month', period: Period): Promise<string> {
+  private async seed(rule: LimitRule, kind: 'day' | 'month', period: Period, counters = this.counters): Promise<string> {
     const key = this.periodKey(rule, kind, period);
-    await this.counters.seedOnce(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start, () => this.spendHistory?.(rule.match, period.start) ?? 0);
+    await counters.seedOnce(key, kind === 'day' ? DAY_WINDOW_MS : MONTH_WINDOW_MS, period.start, () => this.spendHistory?.(rule.match, period.start) ?? 0);
     return key;
   }
 

@@ -11,6 +11,7 @@
 import type { CoreResponse } from '../../core/types.js';
 import type { CacheConfig } from '../config.js';
 import type { Policy, PolicyCall, PolicyDecision } from '../pipeline/policy.js';
+import { recordFallbackWarning } from '../../shared-state/redis-fallback.js';
 import { cacheKey } from './cache-key.js';
 import { MemoryResponseCacheStore, type CacheStoreStats, type ResponseCacheStore } from './cache-store.js';
 
@@ -67,9 +68,11 @@ export class ResponseCache implements Policy {
   }
 
   private async lookUp(call: PolicyCall, mode: Exclude<Mode, 'off'>): Promise<PolicyDecision> {
-    const key = cacheKey(call.core, call.byokKey);
+    const key = cacheKey(call.core, call.byokKey, call.nativeExtras ? { endpoint: call.endpoint, fields: call.nativeExtras } : null);
     if (mode === 'use') {
-      const cached = await this.store.get(key);
+      // Redis unreachable: this instance's own store answers, and the request's record says so.
+      const store = this.store.noticing?.((warning) => recordFallbackWarning(call.record, warning)) ?? this.store;
+      const cached = await store.get(key);
       if (cached) {
         this.hits += 1;
         call.replyHeaders[CACHE_HEADER] = 'hit';

@@ -36,7 +36,7 @@ export interface ParsedEmbeddings {
 export type FetchJson = (request: PreparedRequest, timeoutMs: number) => Promise<{ status: number; json: unknown }>;
 
 /** A client body the adapter may use as-is when it speaks the same format (same-format pass-through). */
-export type WireRequest = { format: 'openai-chat'; body: ChatCompletionRequest } | { format: 'anthropic-messages'; body: Record<string, unknown> };
+export type WireRequest = { format: 'openai-chat'; body: ChatCompletionRequest } | { format: 'anthropic-messages' | 'openai-responses'; body: Record<string, unknown> };
 
 export interface PrepareOptions {
   wire?: WireRequest;
@@ -72,6 +72,8 @@ export interface CoreProviderAdapter {
    * its wire body to `prepare` and get the upstream's bytes back (`passthrough`).
    */
   readonly nativeFormat: ClientFormat | null;
+  /** Whether this upstream takes a client body of another format as it is too (OpenAI: the Responses API). */
+  speaks?(format: ClientFormat, target: UpstreamTarget): boolean;
   prepare(core: CoreRequest, target: UpstreamTarget, options?: PrepareOptions): { request: PreparedRequest; warnings: RequestWarning[] };
   parseResponse(body: Buffer, target: UpstreamTarget, core: CoreRequest): ParsedCoreResponse;
   createStreamTranslator(target: UpstreamTarget, core: CoreRequest): CoreStreamTranslator;

@@ -15,8 +15,9 @@
  * Only failures that say something about the upstream count (5xx, 529, 429, timeouts,
  * connection failures), never a client's own 4xx; the caller decides that.
  *
- * This is the in-process state; the shared-state interface (issue 16) can hold the same
- * records in Redis. Time is a parameter for exact tests.
+ * This is the in-process state, always consulted locally (no request waits for Redis); with
+ * Redis, state changes are published to the other instances, which `adopt` them
+ * (shared-state/redis-breakers.ts). Time is a parameter for exact tests.
  */
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -203,6 +204,36 @@ export class CircuitBreakers {
         this.changed(circuit);
       }
     }
+  }
+
+  /**
+   * Takes a circuit's state from another gateway instance (shared through Redis): an open
+   * circuit opens here too, from the same moment, and a closed one closes. Half-open is not
+   * taken: each instance sends its own probe once the open time is up. Calls `onChange` like
+   * any local change (the UI's notice; the sharing ignores what it is applying itself).
+   */
+  adopt(remote: Pick<BreakerSnapshot, 'provider' | 'model' | 'state' | 'openedAt' | 'lastError'>): void {
+    if (remote.state === 'open' && remote.openedAt !== null) {
+      const circuit = this.circuit(remote.provider, remote.model);
+      if (circuit.state === 'open' && (circuit.openedAt ?? 0) >= remote.openedAt) return;
+      circuit.state = 'open';
+      circuit.openedAt = remote.openedAt;
+      circuit.probeStartedAt = null;
+      circuit.lastError = remote.lastError;
+      this.changed(circuit);
+      return;
+    }
+    if (remote.state !== 'closed') return;
+    const circuit = this.circuits.get(breakerKey(remote.provider, remote.model));
+    if (circuit === undefined || circuit.state === 'closed') return;
+    circuit.state = 'closed';
+    circuit.consecutiveFailures = 0;
+    circuit.openedAt = null;
+    circuit.probeStartedAt = null;
+    circuit.outcomes = [];
+    circuit.next = 0;
+    circuit.failuresInWindow = 0;
+    this.changed(circuit);
   }
 
   snapshot(): BreakerSnapshot[] {

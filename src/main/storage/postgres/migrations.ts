@@ -172,7 +172,15 @@ CREATE INDEX requests_started_at ON requests (started_at) INCLUDE (
 );
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree];
+/** Responses answers deleted by their client, as SQLite's migration 4: the log row stays, the id is found no more. */
+const migrationFour = `
+CREATE TABLE deleted_responses (
+  response_id TEXT PRIMARY KEY,
+  deleted_at BIGINT NOT NULL
+);
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns

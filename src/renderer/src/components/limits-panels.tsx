@@ -107,6 +107,12 @@ export function LimitsSettings(): JSX.Element {
   };
   return (
     <form className="settings-form" onSubmit={(event) => void submit(event)}>
+      {/* Only a gateway sharing its counters through Redis (serve --redis-url) has anything to say here. */}
+      {value.sharedState.backend === 'redis' ? (
+        <p className={value.sharedState.state === 'unreachable' ? 'callout warning small' : 'muted small'} role={value.sharedState.state === 'unreachable' ? 'alert' : undefined} data-testid="shared-state">
+          {value.sharedState.message}
+        </p>
+      ) : null}
       <LimitsUsageList view={value} />
       <label className="field">
         <span className="field-label">Rules (JSON, as the config file's "limits")</span>

@@ -117,7 +117,10 @@ describe('previous_response_id', () => {
   });
 
   it('an unknown id is a 400 in OpenAI’s shape naming previous_response_id', async () => {
+    const before = anthropic.requests.length;
     const error = await client.responses.create({ model: CLAUDE, previous_response_id: 'resp_doesnotexist', input: 'Hi' }).catch((caught: unknown) => caught);
+    // A translated upstream is not asked (only OpenAI, by pass-through, could know an id the log does not).
+    expect(anthropic.requests.length).toBe(before);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
       type: 'invalid_request_error',

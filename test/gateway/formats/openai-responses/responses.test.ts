@@ -1,7 +1,9 @@
 /**
  * `POST /v1/responses` driven by the official `openai` SDK (`client.responses.create` and
  * `client.responses.stream`), translated through the core to an Anthropic upstream (the strict
- * Anthropic fake) and to an OpenAI chat upstream (the OpenAI fake): text, a function-call round
+ * Anthropic fake) and to an OpenAI-compatible chat upstream (the OpenAI fake with its Responses API
+ * switched off, as Ollama, LM Studio or xAI are served; OpenAI's own pass-through is in
+ * passthrough.test.ts): text, a function-call round
  * trip, custom tools (Codex's apply_patch) as custom_tool_call, hosted tools dropped with a
  * recorded warning, a Codex-shaped request, and errors in OpenAI's shape.
  */
@@ -27,6 +29,8 @@ beforeAll(async () => {
   [anthropic, openai, gemini] = await Promise.all([startAnthropicFake({ apiKey: ANTHROPIC_KEY }), startOpenAIFake({ flavor: 'openai' }), startGeminiFake({ apiKey: 'gem-key-0123456789' })]);
   gateway = await startTestGateway({
     environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: anthropic.url, OPENAI_API_KEY: 'sk-openai-test-0123456789', OPENAI_BASE_URL: openai.url, GEMINI_API_KEY: 'gem-key-0123456789', GEMINI_BASE_URL: gemini.url },
+    // A chat-completions upstream: the translation every OpenAI-compatible server without the Responses API gets.
+    file: { providers: { openai: { quirks: { responsesApi: false } } } },
   });
   client = new OpenAI({ apiKey: GATEWAY_KEY, baseURL: `${gateway.origin}/v1`, maxRetries: 0 });
 });

@@ -12,9 +12,12 @@
  *   string argument `input` (CUSTOM_INPUT_SCHEMA), so every upstream can call them; their
  *   calls and outputs in the history are rewritten the same way, and the encoder turns a call
  *   of such a tool back into a `custom_tool_call`.
- * - Other top-level fields (store, include, previous_response_id …) are not forwarded.
+ * - Other top-level fields (store, include …) are not forwarded; previous_response_id was
+ *   written out into `input` before (previous-response.ts). What of them reaches OpenAI (which
+ *   gets the body as it is) and can change its answer is `nativeExtras`, for the response cache.
  * - Hosted tools (web_search, file_search, namespace …) are dropped with a recorded warning:
- *   every upstream gets a translated request (chat completions or Messages), none runs them.
+ *   a translated request (chat completions, Messages, Gemini) has no way to run them. (OpenAI
+ *   gets the client's body as it is instead, and no decode warnings: see index.ts.)
  */
 import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../../core/record.js';
@@ -175,6 +178,47 @@ function decodeTextFormat(text: ResponsesRequestWire['text']): ResponseFormat | 
 
 const EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
+/** Top-level fields the core request carries (some only in part: see nativeExtras). */
+const REPRESENTED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'max_output_tokens', 'temperature', 'top_p', 'reasoning', 'text', 'stream', 'user', 'metadata', 'prompt_cache_key']);
+/** Top-level fields that change how an answer is delivered, billed or attributed, not what it says. */
+const DELIVERY = new Set(['stream_options', 'service_tier', 'safety_identifier', 'prompt_cache_retention', 'client_metadata']);
+const FUNCTION_TOOL_KEYS = new Set(['type', 'name', 'description', 'parameters', 'strict']);
+const CUSTOM_TOOL_KEYS = new Set(['type', 'name', 'description']);
+
+/** A tool the core request carries whole (a function tool, or a custom tool without a grammar). */
+function representedTool(tool: Record<string, unknown>): boolean {
+  if (typeof tool.name !== 'string') return false;
+  const keys = tool.type === 'function' ? FUNCTION_TOOL_KEYS : tool.type === 'custom' ? CUSTOM_TOOL_KEYS : null;
+  return keys !== null && Object.keys(tool).every((key) => keys.has(key));
+}
+
+/** The entries of an object the decoder did not read into the core request. */
+function leftOver(value: unknown, read: (key: string, item: unknown) => boolean): Record<string, unknown> | null {
+  if (!isRecord(value)) return null;
+  const rest = Object.fromEntries(Object.entries(value).filter(([key, item]) => item !== undefined && item !== null && !read(key, item)));
+  return Object.keys(rest).length > 0 ? rest : null;
+}
+
+/**
+ * What of the request reaches an upstream that takes the body as it is (OpenAI) and can change
+ * its answer, but is not in the core request: hosted tools and custom tools' grammars, `include`,
+ * `store`, `truncation`, `text.verbosity`, a hosted `tool_choice`, a previous_response_id left
+ * for OpenAI to resolve, and any field this decoder does not know. Null for a plain request, so
+ * the same prompt asked through chat completions or Messages has the same cache key.
+ */
+export function nativeExtras(wire: ResponsesRequestWire): Record<string, unknown> | null {
+  const extras: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(wire)) if (value !== undefined && value !== null && !REPRESENTED.has(key) && !DELIVERY.has(key)) extras[key] = value;
+  const tools = (wire.tools ?? []).filter((tool) => !representedTool(tool));
+  if (tools.length > 0) extras.tools = tools;
+  if (wire.tool_choice !== undefined && wire.tool_choice !== null && decodeToolChoice(wire.tool_choice) === null) extras.tool_choice = wire.tool_choice;
+  const reasoning = leftOver(wire.reasoning, (key, item) => (key === 'effort' && typeof item === 'string' && EFFORTS.has(item)) || (key === 'summary' && (item === 'auto' || item === 'concise' || item === 'detailed')));
+  if (reasoning) extras.reasoning = reasoning;
+  const text = leftOver(wire.text, (key, item) => key === 'format' && (decodeTextFormat(wire.text) !== null || (isRecord(item) && item.type === 'text')));
+  if (text) extras.text = text;
+  return Object.keys(extras).length > 0 ? extras : null;
+}
+
 /** The request in core terms, and the names of its custom tools (for the encoder). */
 export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string>; warnings: RequestWarning[] } {
   const warnings: RequestWarning[] = [];
@@ -207,8 +251,8 @@ export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: Core
     user: typeof wire.user === 'string' ? wire.user : null,
     metadata: isRecord(wire.metadata) ? wire.metadata : null,
     promptCacheKey: typeof wire.prompt_cache_key === 'string' ? wire.prompt_cache_key : null,
-    // Responses-only fields (store, include, previous_response_id …) mean nothing to the
-    // chat-shaped upstreams this format is translated to; they are not forwarded.
+    // Responses-only fields (store, include …) mean nothing to the upstreams this format is
+    // translated to; they are not forwarded (OpenAI gets the body as it is).
     extensions: null,
   };
   return { core, customTools: custom, warnings };

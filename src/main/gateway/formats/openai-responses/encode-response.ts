@@ -21,6 +21,11 @@ export function encryptedContentOf(state: ProviderData | undefined): string | un
   return CARRIED + Buffer.from(JSON.stringify(state)).toString('base64');
 }
 
+/** Whether an `encrypted_content` is another family's state carried by the gateway (never OpenAI's to read). */
+export function isCarriedState(encrypted: unknown): boolean {
+  return typeof encrypted === 'string' && encrypted.startsWith(CARRIED);
+}
+
 /** `encrypted_content` of a replayed reasoning item → its provider state. */
 export function providerDataOf(encrypted: string, id: unknown): ProviderData {
   if (encrypted.startsWith(CARRIED)) {
@@ -108,6 +113,8 @@ export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<str
       if (part.redacted && encrypted === undefined) continue;
       items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
     } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId('fc')));
+    // An item only OpenAI makes (a hosted tool's call), as OpenAI gave it.
+    else if (part.type === 'native' && part.family === 'openai' && typeof part.value === 'object' && part.value !== null) items.push(part.value as Record<string, unknown>);
   }
   return items;
 }

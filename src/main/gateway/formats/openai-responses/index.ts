@@ -2,17 +2,20 @@
  * The OpenAI Responses API as a client format of the pipeline (`POST /v1/responses`). One
  * format object per request (`responsesFormat()`): the encoders need what the request said
  * (its custom tools, instructions) and the ClientFormat interface hands them only the response.
- * Translated through the core for every upstream (no same-format pass-through yet: the OpenAI
- * adapter speaks chat completions).
+ * Translated through the core for every upstream but OpenAI, which serves the Responses API
+ * itself: there the client's body passes through as it is (but for the model name, and a
+ * previous_response_id the log holds written out as the conversation it continues; one it does
+ * not hold is left for OpenAI) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
 import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
-import { invalidRequest } from '../../errors.js';
+import type { SseEvent } from '../../sse/decoder.js';
+import { invalidRequest, type GatewayError } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
-import { decodeResponsesRequest } from './decode.js';
+import { decodeResponsesRequest, nativeExtras } from './decode.js';
 import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
@@ -28,6 +31,17 @@ export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   return wire;
 }
 
+/** The `response` object of a Responses stream event, if it has one. */
+function upstreamResponse(event: SseEvent): Record<string, unknown> | null {
+  try {
+    const response = (JSON.parse(event.data) as { response?: unknown }).response;
+    return typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : null;
+  } catch {
+    // Not JSON: the stream translator reports it.
+    return null;
+  }
+}
+
 /**
  * The format for one request. `responses`: where stored responses are found (the request log),
  * for `previous_response_id`; null when the gateway keeps none.
@@ -38,14 +52,44 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let customTools: ReadonlySet<string> = new Set();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
+  let extras: Record<string, unknown> | null = null;
   let tools: unknown[] = [];
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
   const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
+  // A pass-through stream's own final response object (OpenAI's), for the log.
+  let upstreamFinal: Record<string, unknown> | null = null;
+  let upstreamId: string | null = null;
+  let upstreamEvents = 0;
+  let encoder: ResponsesStreamEncoder | null = null;
+  // The log's conversation of the response a previous_response_id continues.
+  let continuedConversation: string | null = null;
+  // Set when previous_response_id names a response only OpenAI may know (see previous-response.ts).
+  let passthroughOnly: GatewayError | null = null;
   return {
     endpoint: '/v1/responses',
+    // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
+    passthroughNative: 'openai-responses',
+    passthroughStream: true,
+    passthroughEvent: (event) => {
+      upstreamEvents += 1;
+      if (event.event === 'response.created') {
+        const created = upstreamResponse(event)?.id;
+        upstreamId = typeof created === 'string' ? created : null;
+      }
+      else if (event.event === 'response.completed' || event.event === 'response.incomplete') upstreamFinal = upstreamResponse(event);
+      encoder?.continueUpstream(upstreamId, upstreamEvents);
+    },
+    encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
     validate: validateResponsesRequest,
-    resolve: (wire, request) => withPreviousResponses(wire, responses, request.gatewayKey),
+    resolve: async (wire, request) => {
+      const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
+      continuedConversation = resolved.conversationId;
+      passthroughOnly = resolved.passthroughOnly;
+      return resolved.wire;
+    },
+    passthroughOnly: () => passthroughOnly,
+    conversationId: () => continuedConversation,
     responseIdOf: (encoded) => {
       const found = (encoded as { id?: unknown } | null)?.id;
       return typeof found === 'string' ? found : null;
@@ -58,8 +102,10 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       toolChoice = wire.tool_choice ?? 'auto';
       instructions = typeof wire.instructions === 'string' ? wire.instructions : null;
       settings = decoded.core;
+      extras = nativeExtras(wire);
       return decoded.core;
     },
+    nativeExtras: () => extras,
     encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
@@ -68,7 +114,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
     decodeWarnings: () => warnings,
-    streamEncoder: (stream) => new ResponsesStreamEncoder(stream, init(id, stream.model), customTools),
+    streamEncoder: (stream) => (encoder = new ResponsesStreamEncoder(stream, init(id, stream.model), customTools)),
     sendError,
   };
 }

@@ -9,6 +9,13 @@
  *
  * Responses are found in the request log (storage/stored-responses.ts), whatever `store` said:
  * the log keeps them locally either way. A response made with another gateway key is not found.
+ *
+ * An id the log has never seen (anywhere in the chain) may be a response made at OpenAI
+ * directly: the request is left as the client sent it, for an upstream that serves the Responses
+ * API itself (OpenAI, pass-through) to resolve — OpenAI's own error if it does not know it
+ * either — and a translated upstream answers the 400 (`passthroughOnly`). An id the log knows
+ * but this caller may not continue (another gateway key's) is a 400 whatever the upstream, so
+ * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one.
  */
 import type { GatewayKeyIdentity } from '../../access.js';
 import { GatewayError, invalidRequest } from '../../errors.js';
@@ -34,25 +41,37 @@ function notFound(responseId: string): GatewayError {
   return invalidRequest(`Previous response with id '${responseId}' not found.`, 'previous_response_id', 'previous_response_not_found');
 }
 
-/** The stored response with this id that `identity` may see, or null. */
-export async function findResponse(store: StoredResponses | null, responseId: string, identity: GatewayKeyIdentity | null): Promise<StoredResponse | null> {
-  if (!store) return null;
-  const found = await store.find(responseId);
-  if (!found) return null;
+/** The stored response if `identity` may see it (and its client has not deleted it), else null. */
+function visibleTo(found: StoredResponse | null, identity: GatewayKeyIdentity | null): StoredResponse | null {
   // Responses belong to the gateway key that made them; without keys (auth off) all are one user's.
-  if (identity && found.gatewayKeyId !== null && found.gatewayKeyId !== identity.id) return null;
+  if (!found || found.deletedAt !== null || (identity && found.gatewayKeyId !== null && found.gatewayKeyId !== identity.id)) return null;
   return found;
 }
 
-/** Every item the conversation up to and including `responseId` consists of: inputs and outputs, oldest first. */
-async function conversationItems(store: StoredResponses | null, responseId: string, identity: GatewayKeyIdentity | null): Promise<Item[]> {
+/** The stored response with this id that `identity` may see, or null. */
+export async function findResponse(store: StoredResponses | null, responseId: string, identity: GatewayKeyIdentity | null): Promise<StoredResponse | null> {
+  return store ? visibleTo(await store.find(responseId), identity) : null;
+}
+
+/** A response id the log does not hold: it may be one only the upstream knows. */
+class NotInLog extends Error {
+  constructor(readonly responseId: string) {
+    super(`response ${responseId} is not in the log`);
+  }
+}
+
+/** Every item the conversation up to and including `responseId` consists of (inputs and outputs, oldest first), and the log's conversation. */
+async function conversationItems(store: StoredResponses, responseId: string, identity: GatewayKeyIdentity | null): Promise<{ items: Item[]; conversationId: string | null }> {
   const turns: Item[][] = [];
+  let conversationId: string | null = null;
   const seen = new Set<string>();
   let id: string | null = responseId;
   while (id !== null) {
     if (seen.has(id) || seen.size >= MAX_CHAIN) throw invalidRequest(`The chain of previous responses from '${responseId}' does not end (it is cyclic or longer than ${MAX_CHAIN} responses).`, 'previous_response_id', 'invalid_previous_response');
     seen.add(id);
-    const stored = await findResponse(store, id, identity);
+    const logged = await store.find(id);
+    if (!logged) throw new NotInLog(id);
+    const stored = visibleTo(logged, identity);
     if (!stored) throw notFound(id);
     if (!stored.requestBody || !stored.responseBody) {
       throw invalidRequest(
@@ -61,20 +80,47 @@ async function conversationItems(store: StoredResponses | null, responseId: stri
         'previous_response_without_bodies',
       );
     }
+    if (turns.length === 0) conversationId = stored.conversationId;
     turns.push([...inputAsItems(stored.requestBody.input), ...(Array.isArray(stored.responseBody.output) ? stored.responseBody.output.filter(isRecord) : [])]);
     id = typeof stored.requestBody.previous_response_id === 'string' ? stored.requestBody.previous_response_id : null;
   }
-  return turns.reverse().flat();
+  return { items: turns.reverse().flat(), conversationId };
+}
+
+/** The items of the conversation `responseId` continues (its own inputs and outputs included), or null when they cannot be written out. */
+export async function continuedItems(store: StoredResponses, responseId: string, identity: GatewayKeyIdentity | null): Promise<Item[] | null> {
+  try {
+    return (await conversationItems(store, responseId, identity)).items;
+  } catch (error) {
+    if (error instanceof NotInLog || error instanceof GatewayError) return null;
+    throw error;
+  }
+}
+
+export interface ResolvedRequest {
+  wire: ResponsesRequestWire;
+  conversationId: string | null;
+  /** Set when `wire` still names a previous_response_id the log does not hold: what a translated upstream answers. */
+  passthroughOnly: GatewayError | null;
 }
 
 /**
  * The request with its previous responses written into `input` and `previous_response_id`
- * removed; the request itself when it names none.
+ * removed (the request itself when it names none, or one the log does not hold), and the
+ * conversation it continues.
  */
-export async function withPreviousResponses(wire: ResponsesRequestWire, store: StoredResponses | null, identity: GatewayKeyIdentity | null): Promise<ResponsesRequestWire> {
-  if (typeof wire.previous_response_id !== 'string') return wire;
-  if (!store) throw invalidRequest('previous_response_id cannot be used: this gateway keeps no responses (it runs without a request log). Send the whole conversation in input.', 'previous_response_id', 'previous_response_not_found');
-  const history = await conversationItems(store, wire.previous_response_id, identity);
-  const { previous_response_id: _continued, ...rest } = wire;
-  return { ...rest, input: [...history, ...inputAsItems(wire.input)] };
+export async function withPreviousResponses(wire: ResponsesRequestWire, store: StoredResponses | null, identity: GatewayKeyIdentity | null): Promise<ResolvedRequest> {
+  if (typeof wire.previous_response_id !== 'string') return { wire, conversationId: null, passthroughOnly: null };
+  if (!store) {
+    const refusal = invalidRequest('previous_response_id cannot be used with this model: this gateway keeps no responses (it runs without a request log), and only OpenAI could continue one of its own. Send the whole conversation in input.', 'previous_response_id', 'previous_response_not_found');
+    return { wire, conversationId: null, passthroughOnly: refusal };
+  }
+  try {
+    const { items, conversationId } = await conversationItems(store, wire.previous_response_id, identity);
+    const { previous_response_id: _continued, ...rest } = wire;
+    return { wire: { ...rest, input: [...items, ...inputAsItems(wire.input)] }, conversationId, passthroughOnly: null };
+  } catch (error) {
+    if (!(error instanceof NotInLog)) throw error;
+    return { wire, conversationId: null, passthroughOnly: notFound(error.responseId) };
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * The OpenAI Responses request (`POST /v1/responses`) as the gateway checks it, in TypeBox.
- * Lenient: objects are open, unknown fields pass (kept in extensions for an OpenAI upstream,
- * dropped with a warning for others); only what the decoder reads must have its type.
+ * Lenient: objects are open, unknown fields pass (to OpenAI with the rest of the body as it is;
+ * left out of a translated request); only what the decoder reads must have its type.
  */
 import { Type } from 'typebox';
 

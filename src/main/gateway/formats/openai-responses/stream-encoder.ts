@@ -44,6 +44,17 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
     this.response = { ...response, model: init.model };
   }
 
+  /**
+   * A pass-through stream: the upstream's own events reached the client (`seen` of them, the
+   * first naming the response `id`), so an error frame of this encoder continues that stream:
+   * the same response id, the next sequence number, no second response.created.
+   */
+  continueUpstream(id: string | null, seen: number): void {
+    this.started = true;
+    this.sequence = seen;
+    if (id) this.response.id = id;
+  }
+
   private frame(type: string, payload: Record<string, unknown>): string {
     return `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: this.sequence++, ...payload })}\n\n`;
   }

@@ -46,6 +46,7 @@ export const BUILT_IN_PRESETS: readonly ProviderPreset[] = [
       embeddingsBase64: true,
       reasoningInputField: null,
       modelRules: [OPENAI_REASONING_MODEL_RULE],
+      responsesApi: true,
     },
   },
   {

@@ -30,6 +30,8 @@ export interface OpenAICompatibleQuirks {
   /** Request parameters the server does not support: dropped with a warning. */
   unsupportedParameters: string[];
   modelRules: ModelRule[];
+  /** The server serves OpenAI's Responses API (`/responses`) too: a Responses client's body passes through to it. */
+  responsesApi: boolean;
 }
 
 export const DEFAULT_QUIRKS: OpenAICompatibleQuirks = {
@@ -40,6 +42,7 @@ export const DEFAULT_QUIRKS: OpenAICompatibleQuirks = {
   reasoningInputField: 'reasoning_content',
   unsupportedParameters: [],
   modelRules: [],
+  responsesApi: false,
 };
 
 export interface CompiledModelRule extends ModelRule {

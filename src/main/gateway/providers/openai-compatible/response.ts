@@ -12,7 +12,7 @@ import type { ChatCompletionResponse, ChatCompletionUsage, EmbeddingsRequest, Em
 import type { ParsedCoreResponse, ParsedEmbeddings, UpstreamTarget } from '../types.js';
 import { adjustUsageInPlace, normaliseUsage } from './usage.js';
 
-function parseJson(body: Buffer, what: string): unknown {
+export function parseJson(body: Buffer, what: string): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
@@ -20,8 +20,8 @@ function parseJson(body: Buffer, what: string): unknown {
   }
 }
 
-export function parseChatResponse(body: Buffer, target: UpstreamTarget): ParsedCoreResponse {
-  const parsed = parseJson(body, 'chat completion') as ChatCompletionResponse;
+export function parseChatResponse(body: Buffer, target: UpstreamTarget, json: unknown = parseJson(body, 'chat completion')): ParsedCoreResponse {
+  const parsed = json as ChatCompletionResponse;
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.choices)) {
     throw new GatewayError(502, `${target.provider.name} returned a chat completion without choices`, { type: 'upstream_error', code: 'bad_upstream_response' });
   }
