@@ -116,6 +116,8 @@ async function serve(argv: string[]): Promise<void> {
     throw error;
   }
   const { config, secrets } = gateway;
+  // Before "listening on", which tools (and tests) wait for.
+  if (gateway.journalReplayed > 0) process.stdout.write(`switchyard: ${gateway.journalReplayed} answered request(s) left in the journal by the last run written to PostgreSQL\n`);
   process.stdout.write(`switchyard: listening on ${gateway.origin} — OpenAI-compatible base URL ${gateway.origin}/v1\n`);
   const providers = config.providers.map((provider) => {
     const keychainKey = gateway.application.context.providerKeys.has(provider.id);

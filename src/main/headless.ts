@@ -53,6 +53,8 @@ export interface RunningGateway {
   keySourceDescription: string | null;
   /** The team's PostgreSQL (password hidden) when the log is there, else null. */
   databaseDescription: string | null;
+  /** Requests written to PostgreSQL from this instance's journal at start (after a kill), else 0. */
+  journalReplayed: number;
   close(): Promise<void>;
 }
 
@@ -121,6 +123,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     origin,
     keySourceDescription: keyStore ? describeProviderKeyStore(keyStore) : null,
     databaseDescription: team?.description ?? null,
+    journalReplayed: team?.requestLog.replayed ?? 0,
     close: async () => {
       try {
         await gateway.close();
