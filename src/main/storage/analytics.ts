@@ -19,7 +19,7 @@
  */
 import { formatNanoUsd } from '../pricing/cost.js';
 import type { SqliteDatabase } from './database.js';
-import { rowsOf, runOnSqlite, type Plan } from './sql-plan.js';
+import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 import { LATENCY_BUCKET_UPPER_BOUNDS_MS, histogramQuantile } from './latency-histogram.js';
 import {
   DAY_MS,
@@ -532,7 +532,7 @@ export function conversation(database: SqliteDatabase, id: string, maximumTurns 
   return runOnSqlite(database, conversationPlan(id, maximumTurns));
 }
 
-export function* conversationPlan(id: string, maximumTurns = 500): Plan<ConversationDetail | null> {
+export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDialect = SQLITE_DIALECT): Plan<ConversationDetail | null> {
   const [head] = yield* rowsOf<ConversationRow>(
     `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
             cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
@@ -553,10 +553,11 @@ export function* conversationPlan(id: string, maximumTurns = 500): Plan<Conversa
   const contentById = new Map<number, unknown>();
   if (turnRows.length > 0) {
     const seqs = turnRows.map((row) => row.seq);
+    const bySeq = dialect.inList('request_seq', seqs);
     const references = yield* rowsOf<{ request_seq: number; part: number; message_id: number }>(
       `SELECT request_seq, part, message_id FROM request_messages
-       WHERE request_seq IN (${seqs.map(() => '?').join(', ')}) AND part IN (0, 2) ORDER BY request_seq, part, position`,
-      ...seqs,
+       WHERE ${bySeq.sql} AND part IN (0, 2) ORDER BY request_seq, part, position`,
+      ...bySeq.parameters,
     );
     for (const reference of references) {
       const list = referencesBySeq.get(Number(reference.request_seq)) ?? [];
@@ -566,10 +567,8 @@ export function* conversationPlan(id: string, maximumTurns = 500): Plan<Conversa
     const messageIds = [...new Set(references.map((reference) => Number(reference.message_id)))];
     for (let start = 0; start < messageIds.length; start += 500) {
       const chunk = messageIds.slice(start, start + 500);
-      const contents = yield* rowsOf<{ id: number; content_json: string }>(
-        `SELECT id, content_json FROM messages WHERE id IN (${chunk.map(() => '?').join(', ')})`,
-        ...chunk,
-      );
+      const byId = dialect.inList('id', chunk);
+      const contents = yield* rowsOf<{ id: number; content_json: string }>(`SELECT id, content_json FROM messages WHERE ${byId.sql}`, ...byId.parameters);
       for (const content of contents) contentById.set(Number(content.id), JSON.parse(content.content_json) as unknown);
     }
   }

@@ -38,18 +38,22 @@ export interface SqlDialect {
   tagsJson: string;
   /** SQLite's LIKE ignores ASCII case; PostgreSQL's ILIKE is the same. */
   like: 'LIKE' | 'ILIKE';
+  /** `column IN (?, …)` with one parameter per value on SQLite; `column = ANY(?)` with one array on PostgreSQL (one plan for any length). */
+  inList(column: string, values: readonly unknown[]): { sql: string; parameters: unknown[] };
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
   engine: 'sqlite',
   tagsJson: "(SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq)",
   like: 'LIKE',
+  inList: (column, values) => ({ sql: `${column} IN (${values.map(() => '?').join(', ')})`, parameters: [...values] }),
 };
 
 export const POSTGRES_DIALECT: SqlDialect = {
   engine: 'postgres',
   tagsJson: "(SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value)), '[]')::text FROM request_tags t WHERE t.request_seq = r.seq)",
   like: 'ILIKE',
+  inList: (column, values) => ({ sql: `${column} = ANY(?)`, parameters: [[...values]] }),
 };
 
 const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();

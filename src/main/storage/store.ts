@@ -127,7 +127,7 @@ export function postgresAnalytics(pool: PostgresPool): AnalyticsClient {
     timeSeries: (range, bucket, timeZone) => run(timeSeriesPlan(range, bucket, timeZone)),
     breakdown: (range, by) => run(breakdownPlan(range, by)),
     listConversations: (range, limit, offset) => run(listConversationsPlan(range, limit, offset)),
-    conversation: (id, maximumTurns) => run(conversationPlan(id, maximumTurns)),
+    conversation: (id, maximumTurns) => run(conversationPlan(id, maximumTurns, POSTGRES_DIALECT)),
     close: async () => {},
   };
 }
