@@ -216,6 +216,7 @@ export function createApplication(options: ApplicationOptions): Application {
     firstRunKey,
     auth,
     database,
+    sharedLog: team?.pool ?? null,
     log: reader,
     requestLog,
     analytics: analyticsClient,

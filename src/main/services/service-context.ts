@@ -16,6 +16,7 @@ import type { UpstreamClient } from '../gateway/routing/upstream-client.js';
 import type { PriceBook, PriceOverrides } from '../pricing/catalog.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { AnalyticsClient } from '../storage/analytics-worker.js';
+import type { PostgresPool } from '../storage/postgres/connection.js';
 import type { SqliteDatabase } from '../storage/database.js';
 import type { RequestLogReader, RequestLogSink } from '../storage/store.js';
 import type { EventHub } from './event-hub.js';
@@ -57,6 +58,8 @@ export interface ServiceContext {
   auth: AppGatewayAuth;
   /** The SQLite log's own connection (retention); null when the log is in a team's PostgreSQL. */
   database: SqliteDatabase | null;
+  /** A team's PostgreSQL holding the log (retention trims it there); null on SQLite. */
+  sharedLog: PostgresPool | null;
   /** Every read of the request log, on whichever store holds it. */
   log: RequestLogReader;
   /** The request log's writer side (a worker thread): settings it takes, and a wait for what was handed over. */

@@ -10,6 +10,7 @@ import { finished } from 'node:stream/promises';
 import type { PriceOverrideView, RetentionSettingsView, SettingsUpdate, SettingsView, TelemetrySettingsView } from '../../shared/contract.js';
 import { parsePriceOverrides, type PriceOverrides } from '../pricing/catalog.js';
 import { applyRetention } from '../storage/retention.js';
+import { applyPostgresRetention } from '../storage/postgres/retention.js';
 import { checkTelemetryEntry } from '../telemetry/telemetry-config.js';
 import { OperationError, isRecord } from './operation-error.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
@@ -136,13 +137,14 @@ function readTelemetry(value: unknown): NonNullable<StoredSettings['telemetry']>
 export async function runRetention(context: ServiceContext): Promise<{ requestsDeleted: number; bodiesDeleted: number; usedBytesAfter: number }> {
   const retention = context.settings.retention();
   await context.requestLog.committed();
-  // A team's PostgreSQL log is shared by every instance: no instance trims it on its own (see docs/team.md).
-  if (!context.database) return { requestsDeleted: 0, bodiesDeleted: 0, usedBytesAfter: 0 };
-  const result = applyRetention(context.database, {
+  const limits = {
     maximumAgeDays: retention.maximumAgeDays,
     bodyMaximumAgeDays: retention.bodyMaximumAgeDays,
     maximumSizeBytes: retention.maximumSizeMegabytes === null ? null : retention.maximumSizeMegabytes * 1024 * 1024,
-  });
+  };
+  // A team's PostgreSQL log: the ages apply (one instance at a time); the size does not (see postgres/retention.ts).
+  const result = context.database ? applyRetention(context.database, limits) : context.sharedLog ? await applyPostgresRetention(context.sharedLog, limits) : null;
+  if (!result) return { requestsDeleted: 0, bodiesDeleted: 0, usedBytesAfter: 0 };
   return { requestsDeleted: result.requestsDeleted, bodiesDeleted: result.bodiesDeleted, usedBytesAfter: result.usedBytesAfter };
 }
 

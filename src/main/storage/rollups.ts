@@ -233,16 +233,14 @@ export function prepareRollupUpserts(database: SqliteDatabase): Record<RollupGra
  * part of that day), so the two tables keep agreeing.
  */
 export function rebuildDailyRollup(database: SqliteDatabase, day: number): void {
-  const sums = ROLLUP_COLUMNS.slice(4).map((column) => (column === 'latency_max_ms' ? `max(${column})` : `sum(${column})`));
   database.prepare('DELETE FROM rollup_daily WHERE period_start = ?').run(day);
-  database
-    .prepare(
-      `INSERT INTO rollup_daily (${ROLLUP_COLUMNS.join(', ')})
-       SELECT dimension, ?, value, detail, ${sums.join(', ')} FROM rollup_hourly
-       WHERE period_start >= ? AND period_start < ? GROUP BY dimension, value, detail`,
-    )
-    .run(day, day, day + DAY_MS);
+  database.prepare(REBUILD_DAILY_ROLLUP_SQL).run(day, day, day + DAY_MS);
 }
+
+/** The daily rows of one day from its hourly rows; parameters: the day, the day, the next day (both engines). */
+export const REBUILD_DAILY_ROLLUP_SQL = `INSERT INTO rollup_daily (${ROLLUP_COLUMNS.join(', ')})
+  SELECT dimension, ?, value, detail, ${ROLLUP_COLUMNS.slice(4).map((column) => (column === 'latency_max_ms' ? `max(${column})` : `sum(${column})`)).join(', ')}
+  FROM rollup_hourly WHERE period_start >= ? AND period_start < ? GROUP BY dimension, value, detail`;
 
 /** SQL select list that sums rollup rows into the metric columns, aliased as in ROLLUP_SUM_FIELDS. */
 export function rollupAggregateSelect(): string {

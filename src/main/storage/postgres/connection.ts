@@ -49,12 +49,16 @@ export function createPostgresPool(url: string, options: PoolOptions = {}): Post
   return pool;
 }
 
-/** Runs `work` in one transaction on one connection; retried (up to 3 times) when PostgreSQL reports a deadlock or serialisation failure. */
-export async function inTransaction<T>(pool: PostgresPool, work: (client: PostgresClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` in one transaction on one connection; retried (up to 3 times) when PostgreSQL
+ * reports a deadlock or serialisation failure. `begin` replaces the plain BEGIN (one round
+ * trip for BEGIN and, say, an advisory lock: several statements without parameters).
+ */
+export async function inTransaction<T>(pool: PostgresPool, work: (client: PostgresClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(begin);
       const result = await work(client);
       await client.query('COMMIT');
       return result;

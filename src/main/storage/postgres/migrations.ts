@@ -180,7 +180,15 @@ CREATE TABLE deleted_responses (
 );
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour];
+/**
+ * Retention (retention.ts) deletes a message once no request references it: this index
+ * answers "does any request still reference message m" without scanning every reference.
+ */
+const migrationFive = `
+CREATE INDEX request_messages_message ON request_messages (message_id);
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns

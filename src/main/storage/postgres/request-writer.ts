@@ -10,6 +10,8 @@
  * conversation) and never counts twice in conversations or rollups. Several instances
  * write at once: rows that every writer touches (rollups, conversations, messages) are
  * upserted in a fixed order, and a deadlock PostgreSQL reports anyway retries the batch.
+ * Each batch holds the write lock shared (retention.ts), so retention never deletes a
+ * message or conversation a batch in flight is about to reference.
  */
 import type { PriceBook } from '../../pricing/catalog.js';
 import { RollupAccumulator, ROLLUP_SUM_FIELDS, type RollupGranularity } from '../rollups.js';
@@ -18,6 +20,7 @@ import { prepareRequest, type PreparedRequest } from '../request-writer.js';
 import type { SqliteStatement } from '../database.js';
 import { recordWithoutBodies, unstorableReason, type StoredRequestRecord } from '../stored-record.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './connection.js';
+import { BEGIN_WRITE } from './retention.js';
 
 type ColumnType = 'text' | 'bigint' | 'integer';
 
@@ -258,7 +261,7 @@ export interface PostgresWriteResult {
 export async function writeRequestsToPostgres(pool: PostgresPool, records: readonly StoredRequestRecord[], priceBook: PriceBook, storeBodies: boolean): Promise<PostgresWriteResult> {
   if (records.length === 0) return { written: 0, failed: [] };
   try {
-    await inTransaction(pool, (client) => writeBatch(client, records, priceBook, storeBodies));
+    await inTransaction(pool, (client) => writeBatch(client, records, priceBook, storeBodies), BEGIN_WRITE);
     return { written: records.length, failed: [] };
   } catch (error) {
     if (isConnectionError(error)) throw error;
@@ -266,12 +269,12 @@ export async function writeRequestsToPostgres(pool: PostgresPool, records: reado
   const result: PostgresWriteResult = { written: 0, failed: [] };
   for (const record of records) {
     try {
-      await inTransaction(pool, (client) => writeBatch(client, [record], priceBook, storeBodies));
+      await inTransaction(pool, (client) => writeBatch(client, [record], priceBook, storeBodies), BEGIN_WRITE);
       result.written += 1;
     } catch (error) {
       if (isConnectionError(error)) throw error;
       try {
-        await inTransaction(pool, (client) => writeBatch(client, [recordWithoutBodies(record, unstorableReason(error))], priceBook, false));
+        await inTransaction(pool, (client) => writeBatch(client, [recordWithoutBodies(record, unstorableReason(error))], priceBook, false), BEGIN_WRITE);
         result.written += 1;
       } catch (again) {
         if (isConnectionError(again)) throw again;
