@@ -10,6 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
+import { rowsOf, rowsOfEach, runOnPostgres, type Plan } from '../../src/main/storage/sql-plan.js';
 
 describe.skipIf(postgresUnavailable !== null)(`PostgreSQL store${postgresUnavailable ? ` (skipped: ${postgresUnavailable})` : ''}`, () => {
   let server: ThrowawayPostgres;
@@ -36,6 +37,33 @@ describe.skipIf(postgresUnavailable !== null)(`PostgreSQL store${postgresUnavail
       expect(tables.rows[0].count).toBe(3);
     } finally {
       await Promise.all(pools.map((each) => each.end()));
+    }
+  });
+
+  it('a plan step of several statements is sent together, each answered with its own rows in order; a failing one rejects and the connection stays usable', async () => {
+    const single = createPostgresPool(server.url, { max: 1 });
+    function* numbers(extra: string | null): Plan<number[]> {
+      const results = yield* rowsOfEach([
+        { sql: 'SELECT CAST(? AS INTEGER) AS n', parameters: [1] },
+        { sql: 'SELECT CAST(? AS INTEGER) AS n UNION ALL SELECT CAST(? AS INTEGER)', parameters: [2, 3] },
+        ...(extra ? [{ sql: extra, parameters: [] }] : []),
+      ]);
+      const [last] = yield* rowsOf<{ n: number }>('SELECT CAST(? AS INTEGER) AS n', 4);
+      return [...results.flatMap((rows) => rows.map((row) => Number(row.n))), Number(last!.n)];
+    }
+    try {
+      expect(await runOnPostgres(single, numbers(null))).toEqual([1, 2, 3, 4]);
+      await expect(runOnPostgres(single, numbers('SELECT 1 / 0 AS n'))).rejects.toThrow(/division by zero/);
+      expect(await runOnPostgres(single, numbers(null))).toEqual([1, 2, 3, 4]);
+      const client = await single.connect();
+      try {
+        expect((client as unknown as { pipeline: boolean }).pipeline).toBe(false);
+        expect((await client.query("SELECT current_setting('transaction_isolation') AS level")).rows[0].level).toBe('read committed');
+      } finally {
+        client.release();
+      }
+    } finally {
+      await single.end();
     }
   });
 

@@ -19,7 +19,7 @@
  */
 import { formatNanoUsd } from '../pricing/cost.js';
 import type { SqliteDatabase } from './database.js';
-import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
+import { rowsOf, rowsOfEach, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 import { LATENCY_BUCKET_UPPER_BOUNDS_MS, histogramQuantile } from './latency-histogram.js';
 import {
   DAY_MS,
@@ -264,11 +264,6 @@ const TOTAL_BY_LOCAL_BUCKET_SQL = `SELECT (period_start + CAST(? AS BIGINT)) / C
 const RAW_SQL = new Map(DIMENSIONS.map((dimension) => [dimension, rawGroupSql(dimension)]));
 const COUNT_ROWS_SQL = 'SELECT count(*) AS "count" FROM requests WHERE started_at >= ? AND started_at < ?';
 
-function* countRows(from: number, to: number): Plan<number> {
-  const rows = yield* rowsOf<{ count: number }>(COUNT_ROWS_SQL, from, to);
-  return Number(rows[0]?.count ?? 0);
-}
-
 /**
  * A partial hour at a range edge can be read from its hourly rollup when the rest of that
  * hour holds no rows, which is always the case for a range ending now: then the edge
@@ -278,11 +273,19 @@ function* resolveEdges(parts: RangeParts): Plan<RangeParts> {
   if (parts.raw.length === 0) return parts;
   const raw: TimeRange[] = [];
   const hours = [...parts.hours];
+  const hourOf = (edge: TimeRange): number => Math.floor(edge.from / HOUR_MS) * HOUR_MS;
+  const checked = parts.raw.filter((edge) => edge.to <= hourOf(edge) + HOUR_MS);
+  // Every edge's two counts at once (one round trip on PostgreSQL).
+  const counts = yield* rowsOfEach(
+    checked.flatMap((edge) => [
+      { sql: COUNT_ROWS_SQL, parameters: [hourOf(edge), edge.from] },
+      { sql: COUNT_ROWS_SQL, parameters: [edge.to, hourOf(edge) + HOUR_MS] },
+    ]),
+  );
   for (const edge of parts.raw) {
-    const hour = Math.floor(edge.from / HOUR_MS) * HOUR_MS;
-    const sameHour = edge.to <= hour + HOUR_MS;
-    const outside = sameHour ? (yield* countRows(hour, edge.from)) + (yield* countRows(edge.to, hour + HOUR_MS)) : 1;
-    if (outside === 0) hours.push({ from: hour, to: hour + HOUR_MS });
+    const index = checked.indexOf(edge);
+    const outside = index < 0 ? 1 : Number(counts[2 * index]?.[0]?.count ?? 0) + Number(counts[2 * index + 1]?.[0]?.count ?? 0);
+    if (outside === 0) hours.push({ from: hourOf(edge), to: hourOf(edge) + HOUR_MS });
     else raw.push(edge);
   }
   return { days: parts.days, hours: mergeAdjacent(hours), raw };
@@ -350,14 +353,15 @@ function* aggregateByDimension(range: TimeRange, dimension: RollupDimension): Pl
     ...(parts.days ? [['day', parts.days] as [RollupGranularity, TimeRange]] : []),
     ...parts.hours.map((hours): [RollupGranularity, TimeRange] => ['hour', hours]),
   ];
-  for (const [granularity, part] of rollupReads) {
-    const rows = yield* rowsOf(ROLLUP_SQL[granularity], dimension, part.from, part.to);
-    for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromAggregateRow(row));
-  }
-  for (const edge of parts.raw) {
-    const rows = yield* rowsOf(RAW_SQL.get(dimension)!, edge.from, edge.to);
-    for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, metricsFromRawRow(row));
-  }
+  // The rollup and raw-edge reads do not depend on each other: one step.
+  const results = yield* rowsOfEach([
+    ...rollupReads.map(([granularity, part]) => ({ sql: ROLLUP_SQL[granularity], parameters: [dimension, part.from, part.to] })),
+    ...parts.raw.map((edge) => ({ sql: RAW_SQL.get(dimension)!, parameters: [edge.from, edge.to] })),
+  ]);
+  results.forEach((rows, index) => {
+    const fromRollup = index < rollupReads.length;
+    for (const row of rows) mergeMetrics(groupFor(String(row.value), String(row.detail)).metrics, fromRollup ? metricsFromAggregateRow(row) : metricsFromRawRow(row));
+  });
   return groups;
 }
 
@@ -396,17 +400,17 @@ export function* timeSeriesPlan(range: TimeRange, bucket: BucketSize, timeZone =
     return metrics;
   };
   const parts = yield* resolveEdges(splitRange(range, false));
-  for (const hours of parts.hours) {
-    for (const segment of bucketer.segmentsBetween(hours.from, hours.to)) {
-      const rows = yield* rowsOf(TOTAL_BY_LOCAL_BUCKET_SQL, segment.offsetMs, bucketer.nominalSize, segment.start, segment.end);
-      // Any hour of the group identifies its local bucket; the first one is at hand.
-      for (const row of rows) mergeMetrics(metricsFor(Number(row.first_period)), metricsFromAggregateRow(row));
-    }
-  }
-  for (const edge of parts.raw) {
-    const rows = yield* rowsOf(RAW_BY_MINUTE_SQL, edge.from, edge.to);
-    for (const row of rows) mergeMetrics(metricsFor(Number(row.minute) * 60_000), metricsFromRawRow(row));
-  }
+  const segments = parts.hours.flatMap((hours) => bucketer.segmentsBetween(hours.from, hours.to));
+  // Every segment's and edge's read at once (one round trip on PostgreSQL).
+  const results = yield* rowsOfEach([
+    ...segments.map((segment) => ({ sql: TOTAL_BY_LOCAL_BUCKET_SQL, parameters: [segment.offsetMs, bucketer.nominalSize, segment.start, segment.end] })),
+    ...parts.raw.map((edge) => ({ sql: RAW_BY_MINUTE_SQL, parameters: [edge.from, edge.to] })),
+  ]);
+  results.forEach((rows, index) => {
+    // Any hour of a group identifies its local bucket; the first one is at hand.
+    if (index < segments.length) for (const row of rows) mergeMetrics(metricsFor(Number(row.first_period)), metricsFromAggregateRow(row));
+    else for (const row of rows) mergeMetrics(metricsFor(Number(row.minute) * 60_000), metricsFromRawRow(row));
+  });
   return [...metricsByStart.entries()]
     .sort(([left], [right]) => left - right)
     .map(([start, metrics]) => ({ bucketStart: start, label: bucketer.label(start), ...viewOf(metrics) }));
@@ -533,44 +537,38 @@ export function conversation(database: SqliteDatabase, id: string, maximumTurns 
 }
 
 export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDialect = SQLITE_DIALECT): Plan<ConversationDetail | null> {
-  const [head] = yield* rowsOf<ConversationRow>(
-    `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
-            cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
-    id,
-  );
+  // The head and the turns at once; then the turns' message references and contents at once.
+  const [heads, turnsNewestFirst] = yield* rowsOfEach([
+    {
+      sql: `SELECT id, title, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
+                   cost_nano_usd, unpriced_requests, last_model FROM conversations WHERE id = ?`,
+      parameters: [id],
+    },
+    {
+      sql: `SELECT seq, id, started_at, ended_at, endpoint, resolved_model, requested_model, provider, status, http_status,
+                   error_message, input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens,
+                   reasoning_tokens, cost_nano_usd, priced, usage_estimated, cache_hit, latency_ms, time_to_first_token_ms
+            FROM requests WHERE conversation_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
+      parameters: [id, Math.max(1, maximumTurns)],
+    },
+  ]);
+  const head = heads?.[0] as ConversationRow | undefined;
   if (!head) return null;
-  const turnRows = (
-    yield* rowsOf<TurnRow>(
-      `SELECT seq, id, started_at, ended_at, endpoint, resolved_model, requested_model, provider, status, http_status,
-              error_message, input_tokens, cached_input_tokens, cache_write_input_tokens, output_tokens,
-              reasoning_tokens, cost_nano_usd, priced, usage_estimated, cache_hit, latency_ms, time_to_first_token_ms
-       FROM requests WHERE conversation_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
-      id, Math.max(1, maximumTurns),
-    )
-  ).reverse();
-  // Every referenced message's content in one statement per turn batch.
+  const turnRows = ([...(turnsNewestFirst ?? [])] as unknown as TurnRow[]).reverse();
   const referencesBySeq = new Map<number, Array<{ part: number; message_id: number }>>();
   const contentById = new Map<number, unknown>();
   if (turnRows.length > 0) {
-    const seqs = turnRows.map((row) => row.seq);
-    const bySeq = dialect.inList('request_seq', seqs);
-    const references = yield* rowsOf<{ request_seq: number; part: number; message_id: number }>(
-      `SELECT request_seq, part, message_id FROM request_messages
-       WHERE ${bySeq.sql} AND part IN (0, 2) ORDER BY request_seq, part, position`,
-      ...bySeq.parameters,
-    );
+    const bySeq = dialect.inList('request_seq', turnRows.map((row) => row.seq));
+    const [references = [], contents = []] = yield* rowsOfEach([
+      { sql: `SELECT request_seq, part, message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2) ORDER BY request_seq, part, position`, parameters: bySeq.parameters },
+      { sql: `SELECT id, content_json FROM messages WHERE id IN (SELECT message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2))`, parameters: bySeq.parameters },
+    ]);
     for (const reference of references) {
       const list = referencesBySeq.get(Number(reference.request_seq)) ?? [];
-      list.push({ part: reference.part, message_id: Number(reference.message_id) });
+      list.push({ part: Number(reference.part), message_id: Number(reference.message_id) });
       referencesBySeq.set(Number(reference.request_seq), list);
     }
-    const messageIds = [...new Set(references.map((reference) => Number(reference.message_id)))];
-    for (let start = 0; start < messageIds.length; start += 500) {
-      const chunk = messageIds.slice(start, start + 500);
-      const byId = dialect.inList('id', chunk);
-      const contents = yield* rowsOf<{ id: number; content_json: string }>(`SELECT id, content_json FROM messages WHERE ${byId.sql}`, ...byId.parameters);
-      for (const content of contents) contentById.set(Number(content.id), JSON.parse(content.content_json) as unknown);
-    }
+    for (const content of contents) contentById.set(Number(content.id), JSON.parse(String(content.content_json)) as unknown);
   }
   const contentOf = (messageId: number): unknown => contentById.get(messageId) ?? null;
   const seen = new Set<number>();

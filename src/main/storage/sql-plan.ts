@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
-import type { PostgresPool } from './postgres/connection.js';
+import type { PostgresClient, PostgresPool } from './postgres/connection.js';
 
 export type Row = Record<string, unknown>;
 
@@ -23,12 +23,25 @@ export interface PlannedQuery {
   parameters: readonly unknown[];
 }
 
-/** A read: yields statements, receives their rows, returns the result. */
-export type Plan<Result> = Generator<PlannedQuery, Result, Row[]>;
+/**
+ * A read: yields steps (statements that do not depend on each other's rows), receives
+ * their rows (one list per statement), returns the result.
+ */
+export type Plan<Result> = Generator<readonly PlannedQuery[], Result, Row[][]>;
 
 /** One statement's rows, inside a plan: `const rows = yield* rowsOf<MyRow>(sql, a, b)`. */
-export function* rowsOf<T = Row>(sql: string, ...parameters: unknown[]): Generator<PlannedQuery, T[], Row[]> {
-  return (yield { sql, parameters }) as T[];
+export function* rowsOf<T = Row>(sql: string, ...parameters: unknown[]): Generator<readonly PlannedQuery[], T[], Row[][]> {
+  const [rows] = yield [{ sql, parameters }];
+  return (rows ?? []) as T[];
+}
+
+/**
+ * Several independent statements' rows, in their order, inside a plan. SQLite runs them
+ * one after the other as ever; PostgreSQL receives them together (one round trip).
+ */
+export function* rowsOfEach(queries: readonly PlannedQuery[]): Generator<readonly PlannedQuery[], Row[][], Row[][]> {
+  if (queries.length === 0) return [];
+  return yield queries;
 }
 
 /** What differs between the engines' SQL. */
@@ -77,7 +90,7 @@ function sqliteStatement(database: SqliteDatabase, sql: string): SqliteStatement
 export function runOnSqlite<Result>(database: SqliteDatabase, plan: Plan<Result>): Result {
   const body = (): Result => {
     let step = plan.next();
-    while (!step.done) step = plan.next(sqliteStatement(database, step.value.sql).all(...step.value.parameters) as Row[]);
+    while (!step.done) step = plan.next(step.value.map((query) => sqliteStatement(database, query.sql).all(...query.parameters) as Row[]));
     return step.value;
   };
   return database.inTransaction ? body() : database.transaction(body)();
@@ -112,22 +125,46 @@ function postgresQuery(sql: string, parameters: readonly unknown[]): { name?: st
   return name === undefined ? { text, values: [...parameters] } : { name, text, values: [...parameters] };
 }
 
+/**
+ * node-postgres sends a client's queries one at a time unless the client is in pipeline
+ * mode (pg 8.23: `pipeline`, read each time the queue is pulsed). A plan's connection is
+ * switched to it while the plan runs, so the statements of one step (and BEGIN with the
+ * first) go out together, and switched back, idle, before the pool gets it again.
+ */
+function setPipelined(client: PostgresClient, on: boolean): void {
+  (client as unknown as { pipeline: boolean }).pipeline = on;
+}
+
+/** Every query's result, once all have answered (a failure is thrown after the others settled, so none is left unhandled). */
+async function allAnswered<T>(queries: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(queries);
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
+
 /** Runs a plan on PostgreSQL; a plan of several statements reads one snapshot. */
 export async function runOnPostgres<Result>(pool: PostgresPool, plan: Plan<Result>): Promise<Result> {
   let step = plan.next();
   if (step.done) return step.value;
   const client = await pool.connect();
+  setPipelined(client, true);
   try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    let begin: Promise<unknown> | null = client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     while (!step.done) {
-      const result = await client.query(postgresQuery(step.value.sql, step.value.parameters));
-      step = plan.next(result.rows as Row[]);
+      const answers = step.value.map((query) => client.query(postgresQuery(query.sql, query.parameters)));
+      const results = await allAnswered<{ rows: unknown[] }>(begin ? [begin as Promise<{ rows: unknown[] }>, ...answers] : answers);
+      if (begin) results.shift();
+      begin = null;
+      step = plan.next(results.map((result) => result.rows as Row[]));
     }
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
+    setPipelined(client, false);
     client.release();
     throw error;
   }
+  setPipelined(client, false);
   // A read-only transaction's COMMIT cannot fail: not waited for. The connection's own
   // queue sends it before anything the pool's next user asks of this connection.
   client.query('COMMIT').catch(() => undefined);
