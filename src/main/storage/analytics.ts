@@ -561,7 +561,7 @@ export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDi
     const bySeq = dialect.inList('request_seq', turnRows.map((row) => row.seq));
     const [references = [], contents = []] = yield* rowsOfEach([
       { sql: `SELECT request_seq, part, message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2) ORDER BY request_seq, part, position`, parameters: bySeq.parameters },
-      { sql: `SELECT id, content_json FROM messages WHERE id IN (SELECT message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2))`, parameters: bySeq.parameters },
+      { sql: `SELECT id, content_json FROM messages WHERE ${dialect.inSubquery('id', `SELECT message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2)`)}`, parameters: bySeq.parameters },
     ]);
     for (const reference of references) {
       const list = referencesBySeq.get(Number(reference.request_seq)) ?? [];

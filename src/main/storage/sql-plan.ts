@@ -1,9 +1,11 @@
 /**
  * Read queries written once for both stores. A query function is a generator (a "plan")
- * that yields the statements it needs and receives their rows; one runner executes it on
+ * that yields the statements it needs, in steps of statements that do not depend on each
+ * other (rowsOfEach), and receives their rows; one runner executes it on
  * SQLite synchronously (prepared statements, cached per connection, one read transaction
  * so every statement sees one snapshot), another on PostgreSQL asynchronously (one
- * REPEATABLE READ, read-only transaction: the same guarantee). So the analytics and
+ * REPEATABLE READ, read-only transaction: the same guarantee; a step's statements go out
+ * together, one round trip per step rather than per statement). So the analytics and
  * inspector logic (which rollup rows, which raw edges, how they merge) exists once, and
  * the desktop app keeps its synchronous calls.
  *
@@ -53,6 +55,12 @@ export interface SqlDialect {
   like: 'LIKE' | 'ILIKE';
   /** `column IN (?, …)` with one parameter per value on SQLite; `column = ANY(?)` with one array on PostgreSQL (one plan for any length). */
   inList(column: string, values: readonly unknown[]): { sql: string; parameters: unknown[] };
+  /**
+   * `column IN (subquery)` on SQLite; `column = ANY(ARRAY(subquery))` on PostgreSQL, which
+   * runs the subquery once and then reads the column's index (a plain IN may hash-join
+   * the whole table under a generic prepared plan).
+   */
+  inSubquery(column: string, subquery: string): string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
@@ -60,6 +68,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   tagsJson: "(SELECT json_group_array(json_object('key', t.key, 'value', t.value)) FROM request_tags t WHERE t.request_seq = r.seq)",
   like: 'LIKE',
   inList: (column, values) => ({ sql: `${column} IN (${values.map(() => '?').join(', ')})`, parameters: [...values] }),
+  inSubquery: (column, subquery) => `${column} IN (${subquery})`,
 };
 
 export const POSTGRES_DIALECT: SqlDialect = {
@@ -67,6 +76,7 @@ export const POSTGRES_DIALECT: SqlDialect = {
   tagsJson: "(SELECT coalesce(json_agg(json_build_object('key', t.key, 'value', t.value)), '[]')::text FROM request_tags t WHERE t.request_seq = r.seq)",
   like: 'ILIKE',
   inList: (column, values) => ({ sql: `${column} = ANY(?)`, parameters: [[...values]] }),
+  inSubquery: (column, subquery) => `${column} = ANY(ARRAY(${subquery}))`,
 };
 
 const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
