@@ -56,8 +56,8 @@ export async function postgresLogBytes(pool: PostgresPool | PostgresClient): Pro
 }
 
 /**
- * Removes the message references (and bodies when `bodies`) of these requests, then the
- * messages they referenced that nothing references now. Returns messages deleted.
+ * Removes the message references and bodies of these requests, then the messages they
+ * referenced that nothing references now. Returns how many messages and bodies went.
  */
 async function dropContent(client: PostgresClient, seqs: readonly number[]): Promise<{ messages: number; bodies: number }> {
   const referenced = await client.query<{ message_id: number }>('DELETE FROM request_messages WHERE request_seq = ANY($1::bigint[]) RETURNING message_id', [seqs]);
@@ -122,21 +122,20 @@ async function deleteBodiesBefore(pool: PostgresPool, cutoff: number): Promise<{
   const deleted = { bodies: 0, messages: 0 };
   let after = 0;
   for (;;) {
-    const chunk = await inTransaction(
-      pool,
-      async (client) => {
-        const { rows } = await client.query<{ seq: number }>('SELECT seq FROM requests WHERE started_at < $1 AND seq > $2 ORDER BY seq LIMIT $3', [cutoff, after, DELETE_CHUNK]);
-        const seqs = rows.map((row) => row.seq);
-        if (seqs.length === 0) return { seen: 0, last: after, bodies: 0, messages: 0 };
-        const content = await dropContent(client, seqs);
-        return { seen: seqs.length, last: seqs[seqs.length - 1]!, ...content };
-      },
-      BEGIN_TRIM,
+    // Found without the write lock (requests already stripped are skipped); deleted under it.
+    const { rows } = await pool.query<{ seq: number }>(
+      `SELECT seq FROM requests r WHERE started_at < $1 AND seq > $2
+         AND (EXISTS (SELECT 1 FROM bodies b WHERE b.request_seq = r.seq) OR EXISTS (SELECT 1 FROM request_messages rm WHERE rm.request_seq = r.seq))
+       ORDER BY seq LIMIT $3`,
+      [cutoff, after, DELETE_CHUNK],
     );
-    deleted.bodies += chunk.bodies;
-    deleted.messages += chunk.messages;
-    after = chunk.last;
-    if (chunk.seen < DELETE_CHUNK) return deleted;
+    const seqs = rows.map((row) => row.seq);
+    if (seqs.length === 0) return deleted;
+    const content = await inTransaction(pool, (client) => dropContent(client, seqs), BEGIN_TRIM);
+    deleted.bodies += content.bodies;
+    deleted.messages += content.messages;
+    after = seqs[seqs.length - 1]!;
+    if (seqs.length < DELETE_CHUNK) return deleted;
   }
 }
 
