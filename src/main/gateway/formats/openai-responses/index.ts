@@ -24,10 +24,35 @@ import type { StoredResponses } from '../../../storage/stored-responses.js';
 
 const validator = Compile(ResponsesRequest);
 
+/** The tool types of the Responses API (openai SDK's `Tool`); any other is refused as OpenAI refuses it. */
+const TOOL_TYPES = [
+  'function',
+  'custom',
+  'namespace',
+  'file_search',
+  'computer',
+  'computer_use_preview',
+  'web_search',
+  'web_search_2025_08_26',
+  'web_search_preview',
+  'web_search_preview_2025_03_11',
+  'mcp',
+  'code_interpreter',
+  'programmatic_tool_calling',
+  'image_generation',
+  'local_shell',
+  'shell',
+  'tool_search',
+  'apply_patch',
+];
+
 export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   if (!validator.Check(body)) throw schemaError(ResponsesRequest, validator.Errors(body), body);
   const wire = body as ResponsesRequestWire;
   if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+  for (const [index, tool] of (wire.tools ?? []).entries()) {
+    if (!TOOL_TYPES.includes(tool.type as string)) throw invalidRequest(`Invalid value: '${String(tool.type)}'. Supported values are: ${TOOL_TYPES.map((type) => `'${type}'`).join(', ')}.`, `tools[${index}].type`, 'invalid_value');
+  }
   return wire;
 }
 
