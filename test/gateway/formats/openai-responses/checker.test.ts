@@ -111,6 +111,7 @@ interface LogRow {
   cost_nano_usd: number;
   priced: number;
   conversation_id: string | null;
+  warnings_json: string | null;
   request_json: string | null;
   upstream_request_json: string | null;
   response_json: string | null;
@@ -229,10 +230,69 @@ describe('the translated Codex request, as the upstream got it', () => {
     expect(systemText).toContain('Context 1.');
     const names = body.tools.map((tool: any) => tool.name);
     for (const name of ['exec_command', 'write_stdin', 'request_user_input', 'view_image', 'get_goal', 'create_goal', 'update_goal', 'apply_patch']) expect(names).toContain(name);
+    // The multi_agent_v1 namespace's tools are Codex's own (sub-agents), not hosted ones: they reach the model.
+    const namespace = CAPTURED.body.tools.find((tool: any) => tool.type === 'namespace');
+    for (const inner of namespace.tools) expect(names).toContain(inner.name);
+    expect(names).toHaveLength(new Set(names).size);
     expect(body.tools.find((tool: any) => tool.name === 'apply_patch').input_schema).toMatchObject({ type: 'object', properties: { input: { type: 'string' } }, required: ['input'] });
     const row = await lastRow();
     expect(row.request_json).toContain('web_search');
     expect(row.upstream_request_json).not.toContain('web_search');
+  });
+});
+
+describe('a namespace tool (Codex multi_agent_v1) on a translated upstream', () => {
+  const NAMESPACE = {
+    type: 'namespace',
+    name: 'multi_agent_v1',
+    description: 'Sub-agents.',
+    tools: [
+      { type: 'function', name: 'spawn_agent', description: 'Spawn an agent.', strict: false, parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+      { type: 'function', name: 'close_agent', description: 'Close an agent.', strict: false, parameters: { type: 'object', properties: { target: { type: 'string' } } } },
+    ],
+  };
+
+  it('a call comes back as a function_call with its namespace, streamed and not, and its history goes back to the same tool', async () => {
+    const body = { model: 'claude-sonnet-4-5', tools: [NAMESPACE], input: 'Spawn [tools]' } as unknown as OpenAI.Responses.ResponseCreateParamsStreaming;
+    const stream = client.responses.stream(body);
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    const first = await stream.finalResponse();
+    const upstream = anthropic.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    expect(upstream.tools.map((tool: any) => tool.name)).toEqual(['spawn_agent', 'close_agent']);
+    const calls = first.output.filter((item) => item.type === 'function_call') as any[];
+    expect(calls.map((call) => [call.namespace, call.name, JSON.parse(call.arguments)])).toEqual([
+      ['multi_agent_v1', 'spawn_agent', { city: 'Lisbon' }],
+      ['multi_agent_v1', 'spawn_agent', { city: 'Porto' }],
+    ]);
+    expect(events.filter((event) => event.type === 'response.output_item.added' && event.item.type === 'function_call').map((event) => event.item.namespace)).toEqual(['multi_agent_v1', 'multi_agent_v1']);
+    expect(events.filter((event) => event.type === 'response.function_call_arguments.done').map((event) => event.name)).toEqual(['spawn_agent', 'spawn_agent']);
+    const row = await lastRow();
+    expect(JSON.parse(row.warnings_json ?? '[]')).toEqual([]);
+
+    const second = await client.responses.create({
+      model: 'claude-sonnet-4-5',
+      tools: [NAMESPACE],
+      input: [{ role: 'user', content: 'Spawn [tools]' }, ...first.output.filter((item) => item.type !== 'reasoning'), ...calls.map((call) => ({ type: 'function_call_output', call_id: call.call_id, output: 'spawned' }))],
+    } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(second.output_text).toBe('Tool results: spawned; spawned');
+    const replayed = anthropic.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    expect(replayed.messages[1].content.filter((block: any) => block.type === 'tool_use').map((block: any) => block.name)).toEqual(['spawn_agent', 'spawn_agent']);
+  });
+
+  it('a namespace tool whose name a top-level tool has is sent as <namespace>__<name>, and answered by its own name', async () => {
+    const closeAgent = { type: 'function', name: 'close_agent', description: 'Top-level.', strict: false, parameters: { type: 'object', properties: {} } };
+    const response = await client.responses.create({
+      model: 'claude-sonnet-4-5',
+      tools: [{ ...NAMESPACE, tools: [NAMESPACE.tools[1]] }, closeAgent],
+      tool_choice: { type: 'function', name: 'multi_agent_v1__close_agent' },
+      input: 'Close [tools]',
+    } as unknown as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    const upstream = anthropic.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    expect(upstream.tools.map((tool: any) => tool.name)).toEqual(['multi_agent_v1__close_agent', 'close_agent']);
+    const calls = response.output.filter((item) => item.type === 'function_call') as any[];
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.map((call) => [call.namespace, call.name])).toEqual(calls.map(() => ['multi_agent_v1', 'close_agent']));
   });
 });
 

@@ -16,7 +16,7 @@ import { invalidRequest, type GatewayError } from '../../errors.js';
 import { schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
 import { decodeResponsesRequest, nativeExtras } from './decode.js';
-import { encodeResponse, responseId, type ResponseInit } from './encode-response.js';
+import { encodeResponse, responseId, type NamespacedTools, type ResponseInit } from './encode-response.js';
 import { ResponsesRequest, type ResponsesRequestWire } from './schema.js';
 import { ResponsesStreamEncoder } from './stream-encoder.js';
 import { withPreviousResponses } from './previous-response.js';
@@ -75,6 +75,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   // One id for the JSON answer, the stream and the log, so GET /v1/responses/{id} finds what the client got.
   const id = responseId(randomUUID());
   let customTools: ReadonlySet<string> = new Set();
+  let namespaced: NamespacedTools = new Map();
   let instructions: string | null = null;
   let warnings: RequestWarning[] = [];
   let extras: Record<string, unknown> | null = null;
@@ -105,7 +106,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       else if (event.event === 'response.completed' || event.event === 'response.incomplete') upstreamFinal = upstreamResponse(event);
       encoder?.continueUpstream(upstreamId, upstreamEvents);
     },
-    encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools),
+    encodeStreamed: (response) => upstreamFinal ?? encodeResponse(response, init(id, response.model), customTools, namespaced),
     validate: validateResponsesRequest,
     resolve: async (wire, request) => {
       const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
@@ -122,6 +123,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
     decode: (wire) => {
       const decoded = decodeResponsesRequest(wire);
       customTools = decoded.customTools;
+      namespaced = decoded.namespaced;
       warnings = decoded.warnings;
       tools = wire.tools ?? [];
       toolChoice = wire.tool_choice ?? 'auto';
@@ -131,7 +133,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       return decoded.core;
     },
     nativeExtras: () => extras,
-    encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools),
+    encodeResponse: (response) => encodeResponse(response, init(id, response.model), customTools, namespaced),
     finishReasonOf: (encoded) => {
       const response = encoded as { status?: string; output?: Array<{ type?: string }> } | null;
       if (!response) return null;
@@ -139,7 +141,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       return response.output?.some((item) => item.type === 'function_call' || item.type === 'custom_tool_call') ? 'tool_calls' : 'stop';
     },
     decodeWarnings: () => warnings,
-    streamEncoder: (stream) => (encoder = new ResponsesStreamEncoder(stream, init(id, stream.model), customTools)),
+    streamEncoder: (stream) => (encoder = new ResponsesStreamEncoder(stream, init(id, stream.model), customTools, namespaced)),
     sendError,
   };
 }

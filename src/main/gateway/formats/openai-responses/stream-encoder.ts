@@ -17,7 +17,7 @@
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
-import { customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type ResponseInit } from './encode-response.js';
+import { customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type NamespacedTools, type ResponseInit } from './encode-response.js';
 
 interface OpenItem {
   index: number;
@@ -40,6 +40,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
     init: { requestId: string; model: string; core: CoreRequest },
     response: ResponseInit,
     private readonly customTools: ReadonlySet<string>,
+    private readonly namespaced: NamespacedTools = new Map(),
   ) {
     this.response = { ...response, model: init.model };
   }
@@ -119,7 +120,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
           (block.redacted ? '' : this.frame('response.reasoning_summary_part.added', { ...where, summary_index: 0, part: { type: 'summary_text', text: '' } }))
         );
       case 'tool-call': {
-        const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId);
+        const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId, this.namespaced);
         return this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
       }
     }
@@ -181,12 +182,12 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
         break;
       }
       case 'tool-call': {
-        item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: open.text, kind: 'function' }, this.customTools, open.itemId);
+        item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: open.text, kind: 'function' }, this.customTools, open.itemId, this.namespaced);
         if (item.type === 'custom_tool_call') {
           const input = customInput(open.text);
           out += this.frame('response.custom_tool_call_input.delta', { ...where, delta: input });
           out += this.frame('response.custom_tool_call_input.done', { ...where, input });
-        } else out += this.frame('response.function_call_arguments.done', { ...where, name: block.name, arguments: open.text });
+        } else out += this.frame('response.function_call_arguments.done', { ...where, name: item.name, arguments: open.text });
         break;
       }
       default:
