@@ -191,6 +191,12 @@ describe.each(UPSTREAMS)('a Codex-shaped request to $kind', ({ model, provider, 
     const usage = final.usage!;
     expect(usage.total_tokens).toBe(usage.input_tokens + usage.output_tokens);
 
+    // What the stream ended with is what GET /v1/responses/{id} returns.
+    await gateway.application.context.requestLog.committed();
+    // (finalResponse() adds the SDK's own `parsed` / `output_parsed`.)
+    const unparsed = JSON.parse(JSON.stringify(final, (name, value) => (name === 'parsed' || name === 'output_parsed' ? undefined : value)));
+    expect(await client.responses.retrieve(final.id)).toEqual(unparsed);
+
     const row = await lastRow();
     expect(row).toMatchObject({ endpoint: '/v1/responses', provider, status: 'success', http_status: 200 });
     expect(row.id).toBeTruthy();
@@ -296,7 +302,47 @@ describe('a namespace tool (Codex multi_agent_v1) on a translated upstream', () 
   });
 });
 
+describe('a Codex tool turn with reasoning on Anthropic', () => {
+  it('reasoning + function calls, replayed whole (encrypted_content included) with the outputs: Claude gets its signed thinking back', async () => {
+    const body = codexBody('claude-sonnet-4-5', 'Run it [tools]');
+    body.tools = [...body.tools.filter((tool: any) => tool.name !== 'exec_command'), body.tools.find((tool: any) => tool.name === 'exec_command')];
+    body.tool_choice = { type: 'function', name: 'exec_command' };
+    const stream = client.responses.stream(body as OpenAI.Responses.ResponseCreateParamsStreaming);
+    for await (const _event of stream) void _event;
+    const first = await stream.finalResponse();
+    expect(first.output.map((item) => item.type)).toContain('reasoning');
+    const calls = first.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+    expect(calls.length).toBeGreaterThan(0);
+    const second = codexBody('claude-sonnet-4-5', 'Run it [tools]');
+    second.input = [...second.input, ...first.output, ...calls.map((call) => ({ type: 'function_call_output', call_id: call.call_id, output: 'ok' }))];
+    const stream2 = client.responses.stream(second as OpenAI.Responses.ResponseCreateParamsStreaming);
+    for await (const _event of stream2) void _event;
+    const final = await stream2.finalResponse();
+    expect(final.output_text).toBe(calls.map(() => 'ok').join('; ').replace(/^/, 'Tool results: '));
+    const upstream = anthropic.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    const assistant = upstream.messages.find((message: any) => message.role === 'assistant');
+    expect(assistant.content[0]).toMatchObject({ type: 'thinking', signature: expect.any(String) });
+    expect(anthropic.rejected ?? []).toEqual([]);
+  });
+});
+
 describe('usage', () => {
+  it('streamed: cached tokens from Anthropic, Gemini and xAI reach response.completed and the log', async () => {
+    for (const [model, input] of [
+      ['claude-sonnet-4-5', 'Cached stream [cache]'],
+      ['gemini/gemini-2.5-flash', 'Cached stream [cache]'],
+      ['xai/grok-3', 'Cached stream'],
+    ] as const) {
+      const stream = client.responses.stream({ model, input, prompt_cache_key: 'checker-cache' });
+      for await (const _event of stream) void _event;
+      const usage = (await stream.finalResponse()).usage!;
+      expect(usage.input_tokens_details.cached_tokens, model).toBeGreaterThan(0);
+      const row = await lastRow();
+      expect([row.input_tokens, row.cached_input_tokens, row.output_tokens], model).toEqual([usage.input_tokens, usage.input_tokens_details.cached_tokens, usage.output_tokens]);
+      expect(row.cost_nano_usd, model).toBe(expectedCost(row));
+    }
+  });
+
   it('Anthropic cache reads: input_tokens counts the whole prompt and cached_tokens the read part; the cost uses the cache rates', async () => {
     const response = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Cached please [cache]' });
     const usage = response.usage!;
@@ -421,6 +467,7 @@ describe('errors', () => {
   });
 
   it.each([
+    { kind: 'openai (pass-through)', model: 'gpt-4.1' },
     { kind: 'anthropic', model: 'claude-sonnet-4-5' },
     { kind: 'gemini', model: 'gemini/gemini-2.5-flash' },
     { kind: 'xai', model: 'xai/grok-3' },
