@@ -311,7 +311,7 @@ describe('a Codex tool turn with reasoning on Anthropic', () => {
     for await (const _event of stream) void _event;
     const first = await stream.finalResponse();
     expect(first.output.map((item) => item.type)).toContain('reasoning');
-    const calls = first.output.filter((item): item is OpenAI.Responses.ResponseFunctionToolCall => item.type === 'function_call');
+    const calls = first.output.flatMap((item) => (item.type === 'function_call' ? [item] : []));
     expect(calls.length).toBeGreaterThan(0);
     const second = codexBody('claude-sonnet-4-5', 'Run it [tools]');
     second.input = [...second.input, ...first.output, ...calls.map((call) => ({ type: 'function_call_output', call_id: call.call_id, output: 'ok' }))];
