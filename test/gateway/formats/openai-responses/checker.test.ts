@@ -13,12 +13,13 @@ import OpenAI from 'openai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
 import { startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
 import { lookupPrice } from '../../../../src/main/pricing/catalog.js';
+import { responsesFormat } from '../../../../src/main/gateway/formats/openai-responses/index.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
 
 const ANTHROPIC_KEY = 'sk-ant-checker-0123456789';
@@ -531,9 +532,52 @@ describe('bad input: a 400 in OpenAI shape naming the parameter', () => {
     expect(error).toMatchObject({ type: 'invalid_request_error', param: 'tools[0].type' });
   });
 
+  it('an input item that is not an object', async () => {
+    const { status, error } = await post({ model: 'claude-sonnet-4-5', input: ['hi', 42] });
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'input[0]' });
+  });
+
+  it('a message of an unknown role', async () => {
+    const { status, error } = await post({ model: 'claude-sonnet-4-5', input: [{ role: 'user', content: 'a' }, { type: 'message', role: 'wizard', content: 'b' }] });
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'input[1].role' });
+  });
+
+  it('a function tool without a name', async () => {
+    const { status, error } = await post({ model: 'claude-sonnet-4-5', input: 'hi', tools: [{ type: 'function', parameters: { type: 'object' } }] });
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'tools[0].name' });
+  });
+
+  it('a tools list that is not an array', async () => {
+    const { status, error } = await post({ model: 'claude-sonnet-4-5', input: 'hi', tools: { type: 'function', name: 'x' } });
+    expect(status).toBe(400);
+    expect(error).toMatchObject({ type: 'invalid_request_error', param: 'tools' });
+  });
+
   it('through the SDK: a BadRequestError', async () => {
     const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 42 } as never).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.APIError>).param).toBe('input');
+  });
+});
+
+describe('the logged response of a stream', () => {
+  it('has the created_at of the stream it was, though a second ticked over while it streamed', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2026-12-06T20:00:00.900Z'));
+      const format = responsesFormat();
+      const core = format.decode({ model: 'claude-sonnet-4-5', input: 'hi', stream: true });
+      const encoder = format.streamEncoder({ requestId: 'r1', model: 'claude-sonnet-4-5', core });
+      const created = JSON.parse(/^data: (.*)$/m.exec(encoder.encode({ type: 'response-start', id: null, model: 'claude-sonnet-4-5' }))![1]!);
+      vi.setSystemTime(new Date('2026-12-06T20:00:02.100Z'));
+      const logged = format.encodeStreamed!({ id: null, model: 'claude-sonnet-4-5', created: 0, choices: [], usage: null }) as { id: string; created_at: number };
+      expect(logged.id).toBe(created.response.id);
+      expect(logged.created_at).toBe(created.response.created_at);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -24,6 +24,8 @@ import type { StoredResponses } from '../../../storage/stored-responses.js';
 
 const validator = Compile(ResponsesRequest);
 
+const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'];
+
 /** The tool types of the Responses API (openai SDK's `Tool`); any other is refused as OpenAI refuses it. */
 const TOOL_TYPES = [
   'function',
@@ -52,6 +54,16 @@ export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
   if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
   for (const [index, tool] of (wire.tools ?? []).entries()) {
     if (!TOOL_TYPES.includes(tool.type as string)) throw invalidRequest(`Invalid value: '${String(tool.type)}'. Supported values are: ${TOOL_TYPES.map((type) => `'${type}'`).join(', ')}.`, `tools[${index}].type`, 'invalid_value');
+    if ((tool.type === 'function' || tool.type === 'custom' || tool.type === 'namespace') && (typeof tool.name !== 'string' || tool.name === '')) {
+      throw invalidRequest(`Missing required parameter: 'tools[${index}].name'.`, `tools[${index}].name`, 'missing_required_parameter');
+    }
+  }
+  if (Array.isArray(wire.input)) {
+    for (const [index, item] of wire.input.entries()) {
+      if ((item.type === undefined || item.type === 'message') && !MESSAGE_ROLES.includes(item.role as string)) {
+        throw invalidRequest(`Invalid value: '${String(item.role)}'. Supported values are: ${MESSAGE_ROLES.map((role) => `'${role}'`).join(', ')}.`, `input[${index}].role`, 'invalid_value');
+      }
+    }
   }
   return wire;
 }
@@ -82,7 +94,9 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let tools: unknown[] = [];
   let toolChoice: unknown = 'auto';
   let settings: ResponseInit['core'] = { temperature: null, topP: null, parallelToolCalls: null, maxOutputTokens: null, metadata: null, user: null };
-  const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: Math.floor(Date.now() / 1000), core: settings, instructions, tools, toolChoice });
+  // One creation time too: the stream's events and the logged response (encoded at its end) agree.
+  let createdAt: number | null = null;
+  const init = (id: string, model: string): ResponseInit => ({ id, model, createdAt: (createdAt ??= Math.floor(Date.now() / 1000)), core: settings, instructions, tools, toolChoice });
   // A pass-through stream's own final response object (OpenAI's), for the log.
   let upstreamFinal: Record<string, unknown> | null = null;
   let upstreamId: string | null = null;
