@@ -327,6 +327,50 @@ describe('a Codex tool turn with reasoning on Anthropic', () => {
   });
 });
 
+describe('Responses fields on translated upstreams', () => {
+  const SCHEMA = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+  const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
+  it('Anthropic: effort → thinking, parallel_tool_calls:false → one call, max_output_tokens → max_tokens, input_image → an image block', async () => {
+    const response = await client.responses.create({
+      model: 'claude-sonnet-4-5',
+      reasoning: { effort: 'high', summary: 'auto' },
+      parallel_tool_calls: false,
+      max_output_tokens: 20000,
+      tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }],
+      input: [{ role: 'user', content: [{ type: 'input_text', text: 'Weather? [tools]' }, { type: 'input_image', image_url: PNG, detail: 'auto' }] }],
+    });
+    const body = anthropic.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    expect(body.max_tokens).toBe(20000);
+    expect(body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive').toBe(true);
+    expect(body.tool_choice).toMatchObject({ disable_parallel_tool_use: true });
+    expect(body.messages[0].content.map((block: any) => block.type)).toEqual(['text', 'image']);
+    expect(response.output.filter((item) => item.type === 'function_call')).toHaveLength(1);
+    expect(response.output[0]!.type).toBe('reasoning');
+  });
+
+  it('Gemini: text.format json_schema → a response schema; xAI: → response_format', async () => {
+    await client.responses.create({ model: 'gemini/gemini-2.5-flash', input: 'JSON please', text: { format: { type: 'json_schema', name: 'answer', schema: SCHEMA, strict: true } } });
+    const gem = gemini.requests.filter((request) => request.method === 'POST').at(-1)!.body as any;
+    expect(gem.generationConfig.responseMimeType).toBe('application/json');
+    expect(gem.generationConfig.responseJsonSchema ?? gem.generationConfig.responseSchema).toBeTruthy();
+    await client.responses.create({ model: 'xai/grok-3', input: 'JSON please', text: { format: { type: 'json_schema', name: 'answer', schema: SCHEMA, strict: true } } });
+    const x = xai.requests.at(-1)!.body as any;
+    expect(x.response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'answer', schema: SCHEMA } });
+    expect(gemini.rejected ?? []).toEqual([]);
+  });
+
+  it('[length]: response.incomplete with incomplete_details max_output_tokens', async () => {
+    const stream = client.responses.stream({ model: 'claude-sonnet-4-5', input: 'Long [length]', max_output_tokens: 16 });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types.at(-1)).toBe('response.incomplete');
+    const row = await lastRow();
+    const logged = JSON.parse(row.response_json!);
+    expect(logged).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+  });
+});
+
 describe('usage', () => {
   it('streamed: cached tokens from Anthropic, Gemini and xAI reach response.completed and the log', async () => {
     for (const [model, input] of [
