@@ -483,6 +483,28 @@ describe('previous_response_id across upstreams', () => {
   });
 });
 
+describe('switching upstream mid-session with replayed reasoning', () => {
+  it.each([
+    { from: 'gpt-4.1', input: 'Think [reasoning]', to: 'claude-sonnet-4-5' },
+    { from: 'claude-sonnet-4-5', input: 'Think [thinking]', to: 'gemini/gemini-2.5-flash' },
+    { from: 'claude-sonnet-4-5', input: 'Think [thinking]', to: 'gpt-4.1' },
+    { from: 'gemini/gemini-2.5-flash', input: 'Think [thinking]', to: 'claude-sonnet-4-5' },
+  ])('$from reasoning items (encrypted_content included) replayed to $to', async ({ from, input, to }) => {
+    const first = await client.responses.create({ model: from, input, reasoning: { effort: 'low', summary: 'auto' }, include: ['reasoning.encrypted_content'], store: false });
+    expect(first.output[0]!.type).toBe('reasoning');
+    const second = await client.responses.create({
+      model: to,
+      include: ['reasoning.encrypted_content'],
+      store: false,
+      input: [{ role: 'user', content: input }, ...first.output, { role: 'user', content: 'And now?' }] as OpenAI.Responses.ResponseInput,
+    });
+    expect(second.status).toBe('completed');
+    expect(second.output_text).toContain('And now?');
+    expect(anthropic.rejected ?? []).toEqual([]);
+    expect(gemini.rejected ?? []).toEqual([]);
+  });
+});
+
 describe('a Codex session', () => {
   it('turns with one session-id header are one conversation', async () => {
     const session = '01a2494b-aaaa-7000-8000-00000000c0de';
