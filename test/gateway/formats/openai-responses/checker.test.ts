@@ -432,6 +432,8 @@ describe('a custom tool round trip (apply_patch) on a translated upstream', () =
     expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
     const calls = first.output.filter((item): item is OpenAI.Responses.ResponseCustomToolCall => item.type === 'custom_tool_call');
     expect(calls.length).toBeGreaterThan(0);
+    // OpenAI's prefix for a custom tool call's item id (it checks the prefix of replayed items).
+    for (const call of calls) expect(call.id).toMatch(/^ctc_/);
     expect(calls[0]!.name).toBe('apply_patch');
     expect(events.some((event) => event.type === 'response.function_call_arguments.delta')).toBe(false);
     const inputDone = events.filter((event) => event.type === 'response.custom_tool_call_input.done') as Array<{ input: string }>;
@@ -450,6 +452,8 @@ describe('a custom tool round trip (apply_patch) on a translated upstream', () =
       ] as OpenAI.Responses.ResponseInput,
     });
     expect(second.output_text).toBe(calls.map(() => 'Done!').join('; ').replace(/^/, 'Tool results: '));
+    const json = await client.responses.create({ model, tools: [APPLY_PATCH as OpenAI.Responses.CustomTool], tool_choice: { type: 'custom', name: 'apply_patch' }, input: 'Patch it [tools]' });
+    for (const item of json.output) if (item.type === 'custom_tool_call') expect(item.id).toMatch(/^ctc_/);
   });
 });
 

@@ -123,7 +123,7 @@ export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<str
       const encrypted = encryptedContentOf(part.providerData);
       if (part.redacted && encrypted === undefined) continue;
       items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
-    } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId('fc'), namespaced));
+    } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId(customTools.has(part.name) ? 'ctc' : 'fc'), namespaced));
     // An item only OpenAI makes (a hosted tool's call), as OpenAI gave it.
     else if (part.type === 'native' && part.family === 'openai' && typeof part.value === 'object' && part.value !== null) items.push(part.value as Record<string, unknown>);
   }

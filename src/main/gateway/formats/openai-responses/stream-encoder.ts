@@ -102,7 +102,8 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
     if (this.open.has(block.id) || block.kind === 'native') return '';
     const index = this.output.length;
     this.output.push(undefined);
-    const prefix = block.kind === 'tool-call' ? 'fc' : block.kind === 'reasoning' ? 'rs' : 'msg';
+    // The ids' prefixes are OpenAI's (it refuses a replayed item whose id has another type's).
+    const prefix = block.kind === 'tool-call' ? (this.customTools.has(block.name) ? 'ctc' : 'fc') : block.kind === 'reasoning' ? 'rs' : 'msg';
     const itemId = `${prefix}_${this.response.id.slice(5)}_${index}`;
     const open: OpenItem = { index, itemId, block, text: '' };
     this.open.set(block.id, open);
