@@ -560,6 +560,7 @@ describe('errors', () => {
     expect(last.data.response.status).toBe('failed');
     expect(last.data.response.error).toMatchObject({ code: expect.any(String), message: expect.any(String) });
     expect(frames.filter((frame) => frame.event === 'response.completed')).toHaveLength(0);
+    expect(new Set(frames.filter((frame) => frame.data.response).map((frame) => frame.data.response.id)).size).toBe(1);
 
     const stream = client.responses.stream({ model, input: 'Fail [error:midstream]' });
     const failed = await (async () => {
