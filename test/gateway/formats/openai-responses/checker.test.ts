@@ -535,6 +535,15 @@ describe('errors', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
     const row = await lastRow();
     expect(row).toMatchObject({ endpoint: '/v1/responses', status: 'error', http_status: status });
+    expect(JSON.parse(row.request_json!)).toMatchObject({ model, input: 'Fail [error:429]' });
+    expect(row.upstream_request_json).not.toBeNull();
+  });
+
+  it('an overloaded Anthropic (529) is answered in OpenAI shape with a status the SDK knows to retry', async () => {
+    const error = await client.responses.create({ model: 'claude-sonnet-4-5', input: 'Busy [error:529]' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+    expect((error as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.stringContaining('verloaded') });
   });
 
   it.each([
