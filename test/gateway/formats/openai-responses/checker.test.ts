@@ -327,6 +327,42 @@ describe('a Codex tool turn with reasoning on Anthropic', () => {
   });
 });
 
+describe('streamed function calls: one item at a time, as OpenAI streams them', () => {
+  it.each([
+    { kind: 'anthropic', model: 'claude-sonnet-4-5' },
+    { kind: 'gemini', model: 'gemini/gemini-2.5-flash' },
+    { kind: 'xai', model: 'xai/grok-3' },
+    { kind: 'ollama', model: 'ollama/llama3.2:latest' },
+    { kind: 'openai (pass-through)', model: 'gpt-4.1' },
+  ])('$kind', async ({ model }) => {
+    const stream = client.responses.stream({ model, tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }], input: 'Weather? [tools]' });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    const final = await stream.finalResponse();
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    // Every item's events lie between its output_item.added and output_item.done, and items do not overlap.
+    let open: number | null = null;
+    const seen: number[] = [];
+    for (const event of events) {
+      if (event.type === 'response.output_item.added') {
+        expect(open).toBeNull();
+        open = event.output_index;
+        seen.push(event.output_index);
+      } else if (event.type === 'response.output_item.done') {
+        expect(event.output_index).toBe(open);
+        open = null;
+      } else if ('output_index' in event) expect(event.output_index).toBe(open);
+    }
+    expect(seen).toEqual(final.output.map((_, index) => index));
+    const calls = final.output.flatMap((item) => (item.type === 'function_call' ? [item] : []));
+    expect(calls.map((call) => JSON.parse(call.arguments))).toEqual([{ city: 'Lisbon' }, { city: 'Porto' }]);
+    for (const call of calls) {
+      const deltas = events.filter((event) => event.type === 'response.function_call_arguments.delta' && event.item_id === call.id).map((event) => event.delta).join('');
+      expect(deltas).toBe(call.arguments);
+    }
+  });
+});
+
 describe('Responses fields on translated upstreams', () => {
   const SCHEMA = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
   const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';

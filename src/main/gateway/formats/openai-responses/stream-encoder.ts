@@ -12,6 +12,10 @@
  *           is taken out of the one-argument JSON the upstream streamed)
  *   → response.output_item.done → response.completed (or response.incomplete) with usage.
  *
+ * One item at a time, as OpenAI streams: a block that starts while another item is open (an
+ * OpenAI-compatible upstream streams parallel tool calls that way) is held back, its events
+ * numbered and sent once the items before it are done.
+ *
  * An error event → response.failed with the error, and the stream ends there.
  */
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
@@ -28,6 +32,9 @@ interface OpenItem {
 
 export class ResponsesStreamEncoder implements FormatStreamEncoder {
   private sequence = 0;
+  /** The block whose item's events go out now; later blocks' events wait in `held`, in start order. */
+  private active: string | null = null;
+  private readonly held = new Map<string, { events: Array<() => string>; ended: boolean }>();
   private started = false;
   private failed = false;
   private usage: CoreUsage | null = null;
@@ -76,12 +83,31 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
       case 'usage':
         this.usage = event.usage;
         return '';
-      case 'block-start':
-        return this.ensureStarted() + this.blockStart(event.block);
-      case 'block-delta':
-        return this.blockDelta(event);
-      case 'block-end':
-        return this.blockEnd(event.id, event.providerData);
+      case 'block-start': {
+        const started = this.ensureStarted();
+        if (this.open.has(event.block.id) || this.held.has(event.block.id) || event.block.kind === 'native') return started;
+        if (this.active === null) {
+          this.active = event.block.id;
+          return started + this.blockStart(event.block);
+        }
+        this.held.set(event.block.id, { events: [() => this.blockStart(event.block)], ended: false });
+        return started;
+      }
+      case 'block-delta': {
+        const held = this.held.get(event.id);
+        if (held) held.events.push(() => this.blockDelta(event));
+        return held ? '' : this.blockDelta(event);
+      }
+      case 'block-end': {
+        const held = this.held.get(event.id);
+        if (held) {
+          held.events.push(() => this.blockEnd(event.id, event.providerData));
+          held.ended = true;
+          return '';
+        }
+        const out = this.blockEnd(event.id, event.providerData);
+        return event.id === this.active ? out + this.release() : out;
+      }
       case 'finish':
         this.finishValue = event.finish;
         return this.ensureStarted();
@@ -92,6 +118,21 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
         return this.ensureStarted() + this.frame('response.failed', { response });
       }
     }
+  }
+
+  /** The active item is done: the held ones go out in turn, up to one still open (the new active one). */
+  private release(): string {
+    this.active = null;
+    let out = '';
+    for (const [id, held] of this.held) {
+      this.held.delete(id);
+      for (const event of held.events) out += event();
+      if (!held.ended) {
+        this.active = id;
+        break;
+      }
+    }
+    return out;
   }
 
   private items(): Array<Record<string, unknown>> {
@@ -201,6 +242,8 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
   finish(): string {
     if (this.failed) return '';
     let out = this.ensureStarted();
+    // Blocks the upstream never ended are ended here, the held ones after the active one.
+    while (this.active !== null) out += this.blockEnd(this.active, undefined) + this.release();
     for (const open of [...this.open.values()].sort((a, b) => a.index - b.index)) out += this.blockEnd(open.block.id, undefined);
     const incomplete = this.finishValue?.unified === 'length';
     const response = responseObject(this.response, incomplete ? 'incomplete' : 'completed', this.items(), responsesUsage(this.usage));
