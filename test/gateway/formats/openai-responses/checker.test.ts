@@ -363,6 +363,28 @@ describe('streamed function calls: one item at a time, as OpenAI streams them', 
   });
 });
 
+describe('a function-call round trip on Gemini 2.5 (its calls carry thought signatures)', () => {
+  it.each([false, true])('stream: %s — the signature comes back to Gemini with the replayed call', async (streamed) => {
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } }, strict: false }];
+    let first: OpenAI.Responses.Response;
+    if (streamed) {
+      const stream = client.responses.stream({ model: 'gemini/gemini-2.5-flash', tools, input: 'Weather? [tools]', include: ['reasoning.encrypted_content'], store: false });
+      for await (const _event of stream) void _event;
+      first = await stream.finalResponse();
+    } else first = await client.responses.create({ model: 'gemini/gemini-2.5-flash', tools, input: 'Weather? [tools]', include: ['reasoning.encrypted_content'], store: false });
+    const calls = first.output.flatMap((item) => (item.type === 'function_call' ? [item] : []));
+    expect(calls).toHaveLength(2);
+    const second = await client.responses.create({
+      model: 'gemini/gemini-2.5-flash',
+      tools,
+      store: false,
+      input: [{ role: 'user', content: 'Weather? [tools]' }, ...first.output, ...calls.map((call) => ({ type: 'function_call_output' as const, call_id: call.call_id, output: 'sunny' }))] as OpenAI.Responses.ResponseInput,
+    });
+    expect(second.output_text).toContain('Tool results:');
+    expect(gemini.rejected ?? []).toEqual([]);
+  });
+});
+
 describe('Responses fields on translated upstreams', () => {
   const SCHEMA = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
   const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';

@@ -22,7 +22,7 @@
  *   a translated request (chat completions, Messages, Gemini) has no way to run them. (OpenAI
  *   gets the client's body as it is instead, and no decode warnings: see index.ts.)
  */
-import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
+import type { AssistantPart, CoreMessage, CoreRequest, ProviderData, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../../core/record.js';
 import { mediaSource } from '../openai-chat/decode.js';
 import { providerDataOf, type NamespacedName } from './encode-response.js';
@@ -89,6 +89,8 @@ function decodeInput(input: ResponsesRequestWire['input'], flatName: FlatName): 
     messages.push(turn);
     return turn.content;
   };
+  // Tool calls' provider state (callStateItem in encode-response.ts), by call id.
+  const callStates = new Map<string, ProviderData>();
   const tool = (part: ToolResultPart): void => {
     const last = messages[messages.length - 1];
     if (last?.role === 'tool') last.content.push(part);
@@ -116,11 +118,15 @@ function decodeInput(input: ResponsesRequestWire['input'], flatName: FlatName): 
         } else messages.push({ role: 'user', content: userParts(item.content) });
         break;
       case 'function_call':
-        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: flatName(item.name, item.namespace), input: typeof item.arguments === 'string' ? item.arguments : '', kind: 'function' });
+      case 'custom_tool_call': {
+        const id = String(item.call_id ?? '');
+        const input = type === 'function_call' ? (typeof item.arguments === 'string' ? item.arguments : '') : JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' });
+        const call: AssistantPart = { type: 'tool-call', id, name: flatName(item.name, item.namespace), input, kind: 'function' };
+        const state = callStates.get(id);
+        if (state) call.providerData = state;
+        assistant().push(call);
         break;
-      case 'custom_tool_call':
-        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: flatName(item.name, item.namespace), input: JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' }), kind: 'function' });
-        break;
+      }
       case 'function_call_output':
       case 'custom_tool_call_output':
         tool({ type: 'tool-result', callId: String(item.call_id ?? ''), content: outputContent(item.output) });
@@ -130,6 +136,11 @@ function decodeInput(input: ResponsesRequestWire['input'], flatName: FlatName): 
         const part: AssistantPart = { type: 'reasoning', text: summary };
         if (typeof item.encrypted_content === 'string') {
           part.providerData = providerDataOf(item.encrypted_content, item.id);
+          const { forCall, ...data } = part.providerData.data;
+          if (part.providerData.family !== 'openai' && typeof forCall === 'string') {
+            callStates.set(forCall, { family: part.providerData.family, data });
+            break;
+          }
           if (summary === '') part.redacted = true;
         }
         if (summary !== '' || part.providerData) assistant().push(part);

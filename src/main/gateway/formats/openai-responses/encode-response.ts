@@ -89,6 +89,16 @@ export function toolCallItem(part: Extract<AssistantPart, { type: 'tool-call' }>
   return { type: 'function_call', id: itemId, status: 'completed', call_id: part.id, ...naming, arguments: part.input };
 }
 
+/**
+ * A tool call's provider state (Gemini's thought signature, which Gemini wants back with the
+ * call) as a reasoning item just before the call: `encrypted_content` naming the call
+ * (`forCall`), which the decoder puts back on it. Null when the call carries none (or OpenAI's).
+ */
+export function callStateItem(callId: string, state: ProviderData | undefined, itemId: string): Record<string, unknown> | null {
+  if (!state || state.family === 'openai') return null;
+  return reasoningItem('', itemId, encryptedContentOf({ family: state.family, data: { ...state.data, forCall: callId } }));
+}
+
 export function reasoningItem(text: string, itemId: string, encrypted?: string): Record<string, unknown> {
   const item: Record<string, unknown> = { type: 'reasoning', id: itemId, summary: text.length > 0 ? [{ type: 'summary_text', text }] : [] };
   if (encrypted !== undefined) item.encrypted_content = encrypted;
@@ -123,7 +133,11 @@ export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<str
       const encrypted = encryptedContentOf(part.providerData);
       if (part.redacted && encrypted === undefined) continue;
       items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
-    } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId(customTools.has(part.name) ? 'ctc' : 'fc'), namespaced));
+    } else if (part.type === 'tool-call') {
+      const state = callStateItem(part.id, part.providerData, nextId('rs'));
+      if (state) items.push(state);
+      items.push(toolCallItem(part, customTools, nextId(customTools.has(part.name) ? 'ctc' : 'fc'), namespaced));
+    }
     // An item only OpenAI makes (a hosted tool's call), as OpenAI gave it.
     else if (part.type === 'native' && part.family === 'openai' && typeof part.value === 'object' && part.value !== null) items.push(part.value as Record<string, unknown>);
   }

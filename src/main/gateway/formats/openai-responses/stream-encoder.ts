@@ -21,7 +21,7 @@
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
-import { customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type NamespacedTools, type ResponseInit } from './encode-response.js';
+import { callStateItem, customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type NamespacedTools, type ResponseInit } from './encode-response.js';
 
 interface OpenItem {
   index: number;
@@ -141,6 +141,15 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
 
   private blockStart(block: CoreBlockStart): string {
     if (this.open.has(block.id) || block.kind === 'native') return '';
+    let state = '';
+    if (block.kind === 'tool-call') {
+      const stateIndex = this.output.length;
+      const item = callStateItem(block.callId, block.providerData, `rs_${this.response.id.slice(5)}_${stateIndex}`);
+      if (item) {
+        this.output.push(item);
+        state = this.frame('response.output_item.added', { output_index: stateIndex, item }) + this.frame('response.output_item.done', { output_index: stateIndex, item });
+      }
+    }
     const index = this.output.length;
     this.output.push(undefined);
     // The ids' prefixes are OpenAI's (it refuses a replayed item whose id has another type's).
@@ -163,7 +172,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
         );
       case 'tool-call': {
         const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId, this.namespaced);
-        return this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
+        return state + this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
       }
     }
   }
