@@ -5,7 +5,8 @@
  *   later ones → role `system` messages.
  * - Input items: `message` (input_text / output_text / input_image / input_file parts),
  *   `function_call`, `function_call_output`, `custom_tool_call` and its `_output`, `reasoning`
- *   (summary text; encrypted_content back to the provider state it carries, see encode-response.ts). Consecutive assistant-side
+ *   (summary text; encrypted_content back to the provider state it carries, see encode-response.ts;
+ *   one naming a call, `forCall`, is that call's state: callStateItem). Consecutive assistant-side
  *   items make one assistant turn, consecutive outputs one tool turn. Other items (hosted-tool
  *   calls) are kept as native OpenAI parts.
  * - Custom (freeform) tools, such as Codex's `apply_patch`, become function tools with one
