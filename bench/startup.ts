@@ -5,13 +5,13 @@
  * median of N runs (`--runs N`, default 9). On a machine shared with other work the wall
  * time swings with the load; the CPU time is what start-up itself costs, so trust it more.
  *
- * `npx tsx bench/startup.ts [--runs N] [--json]`; bench/run.ts uses measureStartup().
+ * `npx tsx bench/startup.ts [--runs N] [--json] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
@@ -23,8 +23,10 @@ const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'u
 export interface StartupSample {
   /** Spawn to the first answered GET /v1/models. */
   wallMs: number;
-  /** The child's user + system CPU up to that answer. */
+  /** The child's user + system CPU up to that answer, all threads (the request writer's too). */
   cpuMs: number;
+  /** The same, the main thread alone: the work between spawn and listening is on it. */
+  mainThreadCpuMs: number;
   /** Spawn to the "listening on" line. */
   listeningMs: number;
 }
@@ -33,13 +35,15 @@ export interface StartupResult {
   runs: number;
   wallMs: number;
   cpuMs: number;
+  mainThreadCpuMs: number;
   listeningMs: number;
   samples: StartupSample[];
 }
 
-function cpuMsOf(pid: number): number {
+/** `/proc/<pid>/stat` counts every thread of the process; `/proc/<pid>/task/<pid>/stat` the main thread alone. */
+function cpuMsOf(path: string): number {
   // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
 }
@@ -86,9 +90,10 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<S
     });
     const status = await getModels(port);
     const wallMs = performance.now() - started;
-    const cpuMs = cpuMsOf(child.pid!);
+    const cpuMs = cpuMsOf(`/proc/${child.pid}/stat`);
+    const mainThreadCpuMs = cpuMsOf(`/proc/${child.pid}/task/${child.pid}/stat`);
     if (status !== 200) throw new Error(`GET /v1/models answered ${status}`);
-    return { wallMs, cpuMs, listeningMs };
+    return { wallMs, cpuMs, mainThreadCpuMs, listeningMs };
   } finally {
     child.removeAllListeners('exit');
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -99,8 +104,7 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<S
 }
 
 /** Builds out/main/cli.js when missing, then starts it `runs` times, one after another. */
-export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}): Promise<StartupResult> {
-  const cli = join(root, 'out', 'main', 'cli.js');
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli = join(root, 'out', 'main', 'cli.js')): Promise<StartupResult> {
   if (!existsSync(cli)) {
     const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('build failed');
@@ -111,6 +115,7 @@ export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessE
     runs,
     wallMs: median(samples.map((sample) => sample.wallMs)),
     cpuMs: median(samples.map((sample) => sample.cpuMs)),
+    mainThreadCpuMs: median(samples.map((sample) => sample.mainThreadCpuMs)),
     listeningMs: median(samples.map((sample) => sample.listeningMs)),
     samples,
   };
@@ -119,7 +124,9 @@ export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessE
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runsArgument = process.argv.indexOf('--runs');
   const runs = runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 9;
-  const result = await measureStartup(runs);
+  // `--cli <path>`: another build of the CLI (a copy of out/ made to compare two builds).
+  const cliArgument = process.argv.indexOf('--cli');
+  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined);
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
@@ -127,7 +134,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.stdout.write(
       `start-up of the built CLI to the first answered GET /v1/models, median of ${result.runs} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
         `  wall ${result.wallMs.toFixed(0)} ms (listening at ${result.listeningMs.toFixed(0)} ms)\n` +
-        `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads)\n` +
+        `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads; main thread ${result.mainThreadCpuMs.toFixed(0)} ms)\n` +
         `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n`,
     );
   }
