@@ -6,8 +6,7 @@
  * connection), closed before answering or mid-response, a malformed response, an answer
  * too large → 502; timeouts → 504; a cancelled request (client went away) → 499.
  */
-import type { Dispatcher } from 'undici';
-import { Agent, errors as undiciErrors } from './undici-agent.js';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import { DEFAULT_MAX_SSE_EVENT_SIZE, SseEventTooLargeError } from '../sse/decoder.js';
 import type { FetchJson, PreparedRequest } from '../providers/types.js';
