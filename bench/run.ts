@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import { children, startChild } from './children.js';
+import { measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
 import { OpenAIChatStreamEncoder } from '../src/main/gateway/formats/openai-chat/stream-encoder.js';
 import { OpenAICompatibleStreamTranslator } from '../src/main/gateway/providers/openai-compatible/stream.js';
@@ -199,14 +200,8 @@ async function main(): Promise<void> {
     OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
     LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
   };
-  const startupSamples: number[] = [];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const probe = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
-    startupSamples.push(probe.readyMs);
-    probe.child.removeAllListeners('exit');
-    probe.child.kill('SIGTERM');
-  }
-  startupSamples.sort((a, b) => a - b);
+  // Spawn to the first answered GET /v1/models, wall and CPU (bench/startup.ts).
+  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment);
   const gateway = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
   const core = await startChild(tsx, [join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
@@ -287,7 +282,6 @@ async function main(): Promise<void> {
   const addedP99 = latencies.json!['Switchyard gateway']!.p99 - latencies.json!['direct (fake upstream)']!.p99;
   const coreJson = results.json!['gateway core (no log)']!.requestsPerSecond;
   const coreAddedP99 = latencies.json!['gateway core (no log)']!.p99 - latencies.json!['direct (fake upstream)']!.p99;
-  const startupMedian = startupSamples[Math.floor(startupSamples.length / 2)]!;
   const verdict = (ok: boolean, text: string): string => `${ok ? 'met' : 'MISSED'}: ${text}`;
   const report = [
     `# Benchmark run ${new Date().toISOString()}`,
@@ -300,7 +294,7 @@ async function main(): Promise<void> {
     '',
     `- Streaming translation (decode + translate + encode, one core): ${fmt(translation.chunksPerSecond)} chunks/s`,
     `- Gateway peak resident memory under load: ${fmt(peakRss, 1)} MB`,
-    `- Start-up to listening (built CLI, median of ${startupSamples.length}): ${fmt(startupMedian, 1)} ms`,
+    `- Start-up of the built CLI to the first answered GET /v1/models (median of ${startup.runs}): ${fmt(startup.wallMs)} ms wall, ${fmt(startup.cpuMs)} ms CPU (user + system; on a shared machine the CPU figure is the reliable one)`,
     '',
     'Targets (issue 11; every request logged):',
     `- ${verdict(jsonGateway >= 0.67 * jsonBare, `JSON at 10 connections ≥ 0.67× the bare proxy (measured ${fmt(jsonGateway / jsonBare, 2)}×; the core without the log: ${fmt(coreJson / jsonBare, 2)}×)`)}`,
@@ -310,7 +304,7 @@ async function main(): Promise<void> {
     `- ${verdict(addedP99 <= 0.5, `≤ 0.5 ms added p99 at 1 connection (measured ${fmt(addedP99, 3)} ms; the core without the log: ${fmt(coreAddedP99, 3)} ms)`)}`,
     `- ${verdict(streamRatio >= 0.6, `streaming through translation ≥ 0.6× the bare proxy (measured ${fmt(streamRatio, 2)}×; the core without the log: ${fmt(streamCoreRatio, 2)}×)`)}`,
     `- ${verdict(peakRss < 150, `< 150 MB resident under load (measured ${fmt(peakRss, 1)} MB)`)}`,
-    `- ${verdict(startupMedian < 300, `ready within 300 ms of start (measured ${fmt(startupMedian, 1)} ms)`)}`,
+    `- ${verdict(startup.wallMs <= 300, `ready to serve within 300 ms of spawn (measured ${fmt(startup.wallMs)} ms wall, ${fmt(startup.cpuMs)} ms CPU; ${startup.cpuMs <= 300 ? 'the CPU fits: the rest is waiting for the shared cores' : 'the CPU alone is over'})`)}`,
     '',
   ].join('\n');
   process.stdout.write(`\n${report}`);

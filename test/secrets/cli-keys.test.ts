@@ -330,6 +330,7 @@ describe('the real CLI, as a child process', () => {
     return new Promise((resolve) => child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
   }
 
+  // Four real CLI processes under tsx (each compiles the CLI's sources): on a busy machine that alone can pass the 20 s default.
   it('keys set from a pipe, a refused argv key, gateway-keys create and list', async () => {
     const service = `${keychain.service}-child`;
     const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-cli-child-'));
@@ -358,5 +359,5 @@ describe('the real CLI, as a child process', () => {
     expect(list.code).toBe(0);
     expect(list.stdout).toContain('child');
     expect(list.stdout).not.toContain(key);
-  });
+  }, 60_000);
 });

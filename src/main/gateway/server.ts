@@ -12,6 +12,7 @@ import { parseJsonWithinDepth } from './json-body.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
 import { UpstreamClient } from './routing/upstream-client.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { registerChatCompletions } from './routes/chat-completions.js';
 import { registerEmbeddings } from './routes/embeddings.js';
 import { registerModels } from './routes/models.js';
@@ -200,6 +201,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     clientErrorHandler,
     routerOptions: { maxParamLength: 500 },
     requestIdHeader: false,
+    schemaController: { compilersFactory: lazySchemaCompilers },
     // URLs the router cannot decode (or params over maxParamLength) get OpenAI's error shape too.
     frameworkErrors: (error, _request, reply) => {
       const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;

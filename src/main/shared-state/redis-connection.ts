@@ -6,7 +6,18 @@
  * gateway uses Redis again as soon as it is back. Callers read `usable` before each use
  * and fall back to in-process state when it is false.
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * ioredis, loaded on the first RedisLink: most `serve` starts have no Redis, and loading
+ * it costs about 300 ms of CPU that would come before the gateway listens (issue 11).
+ */
+let redisClass: typeof Redis | null = null;
+function RedisClient(): typeof Redis {
+  redisClass ??= (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+  return redisClass;
+}
 
 export interface RedisLinkStatus {
   /** The URL with any password masked. */
@@ -64,7 +75,7 @@ export class RedisLink {
     this.url = url;
     this.options = options;
     this.status = { url: maskRedisUrl(url), state: 'unreachable', since: Date.now(), lastError: 'connecting' };
-    this.client = new Redis(url, this.clientOptions());
+    this.client = new (RedisClient())(url, this.clientOptions());
     this.client.on('ready', () => {
       this.suspendedUntil = 0;
       this.change('connected', null);
@@ -129,7 +140,7 @@ export class RedisLink {
   /** A connection of its own for SUBSCRIBE (it resubscribes by itself after a reconnection). */
   subscriber(): Redis {
     // A subscribed connection may queue its SUBSCRIBE until connected: it is not on any request's path.
-    const connection = new Redis(this.url, { ...this.clientOptions(), enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const connection = new (RedisClient())(this.url, { ...this.clientOptions(), enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     connection.on('error', () => {
       // Reported through the main connection's status; this one only reconnects.
     });

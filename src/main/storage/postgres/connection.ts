@@ -4,7 +4,19 @@
  * token counts) come back as JavaScript numbers, as they do from SQLite: every value the
  * gateway stores stays far below 2^53.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
+import type * as pg from 'pg';
+
+/**
+ * pg, loaded on the first pool: a `serve` on SQLite never needs it, and loading it costs
+ * about 90 ms of CPU before the gateway listens (issue 11).
+ */
+let pgModuleLoaded: typeof pgModule | null = null;
+function pgLibrary(): typeof pgModule {
+  pgModuleLoaded ??= createRequire(import.meta.url)('pg') as typeof pgModule;
+  return pgModuleLoaded;
+}
 
 export type PostgresPool = pg.Pool;
 export type PostgresClient = pg.PoolClient;
@@ -15,7 +27,7 @@ const NUMERIC_OID = 1700;
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => (value === null ? null : Number(value));
-    return pg.types.getTypeParser(oid, format);
+    return pgLibrary().types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
 
@@ -44,7 +56,7 @@ export interface PoolOptions {
 
 export function createPostgresPool(url: string, options: PoolOptions = {}): PostgresPool {
   if (!isPostgresUrl(url)) throw new Error(`not a PostgreSQL URL: ${describeDatabaseUrl(url)} (expected postgres://user:password@host:port/database)`);
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
+  const pool = new (pgLibrary().Pool)({ connectionString: url, max: options.max ?? 10, types, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 });
   pool.on('error', (error) => options.onError?.(error));
   return pool;
 }

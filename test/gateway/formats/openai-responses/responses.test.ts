@@ -293,17 +293,18 @@ describe('errors and Codex', () => {
     expect(record.warnings.map((warning) => warning.message).join('\n')).toContain('web_search');
   });
 
-  it('the Codex-shaped request to an OpenAI chat upstream: hosted tools left out, functions sent', async () => {
+  it('the Codex-shaped request to an OpenAI chat upstream: hosted tools left out, functions and the namespace\'s functions sent', async () => {
     const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
     const recorded = gateway.nextRecord();
     const response = await client.responses.create({ ...captured, model: 'gpt-4.1', stream: false } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
     const warnings = (await recorded).warnings.map((warning) => warning.message).join('\n');
     expect(warnings).toContain('web_search');
-    expect(warnings).toContain('namespace (multi_agent_v1)');
+    expect(warnings).not.toContain('multi_agent_v1');
     expect(response.status).toBe('completed');
     const upstream = lastBody('openai');
     expect(upstream.tools.every((tool: any) => tool.type === 'function')).toBe(true);
     expect(upstream.tools.map((tool: any) => tool.function.name)).toContain('exec_command');
+    expect(upstream.tools.map((tool: any) => tool.function.name)).toContain('spawn_agent');
   });
 
   it('an upstream error mid-stream ends the stream with response.failed', async () => {

@@ -5,7 +5,8 @@
  *   later ones → role `system` messages.
  * - Input items: `message` (input_text / output_text / input_image / input_file parts),
  *   `function_call`, `function_call_output`, `custom_tool_call` and its `_output`, `reasoning`
- *   (summary text; encrypted_content back to the provider state it carries, see encode-response.ts). Consecutive assistant-side
+ *   (summary text; encrypted_content back to the provider state it carries, see encode-response.ts;
+ *   one naming a call, `forCall`, is that call's state: callStateItem). Consecutive assistant-side
  *   items make one assistant turn, consecutive outputs one tool turn. Other items (hosted-tool
  *   calls) are kept as native OpenAI parts.
  * - Custom (freeform) tools, such as Codex's `apply_patch`, become function tools with one
@@ -15,14 +16,17 @@
  * - Other top-level fields (store, include …) are not forwarded; previous_response_id was
  *   written out into `input` before (previous-response.ts). What of them reaches OpenAI (which
  *   gets the body as it is) and can change its answer is `nativeExtras`, for the response cache.
- * - Hosted tools (web_search, file_search, namespace …) are dropped with a recorded warning:
+ * - A `namespace` tool's function and custom tools (Codex's multi_agent_v1) become tools of their
+ *   own, named as in the namespace (`<namespace>__<name>` when that name is taken); a call of one
+ *   is returned with its `namespace` beside its name, and such calls in the history are read back.
+ * - Hosted tools (web_search, file_search …) are dropped with a recorded warning:
  *   a translated request (chat completions, Messages, Gemini) has no way to run them. (OpenAI
  *   gets the client's body as it is instead, and no decode warnings: see index.ts.)
  */
-import type { AssistantPart, CoreMessage, CoreRequest, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
+import type { AssistantPart, CoreMessage, CoreRequest, ProviderData, CoreTool, CoreToolChoice, ReasoningEffort, ResponseFormat, TextPart, ToolResultPart, UserPart } from '../../../core/types.js';
 import type { RequestWarning } from '../../../core/record.js';
 import { mediaSource } from '../openai-chat/decode.js';
-import { providerDataOf } from './encode-response.js';
+import { providerDataOf, type NamespacedName } from './encode-response.js';
 import type { ResponsesRequestWire } from './schema.js';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -71,7 +75,10 @@ interface Decoded {
   messages: CoreMessage[];
 }
 
-function decodeInput(input: ResponsesRequestWire['input']): Decoded {
+/** The flat name a tool call in the history was sent as: its namespace's tool's, if it names a namespace. */
+type FlatName = (name: unknown, namespace: unknown) => string;
+
+function decodeInput(input: ResponsesRequestWire['input'], flatName: FlatName): Decoded {
   const system: TextPart[] = [];
   const messages: CoreMessage[] = [];
   if (typeof input === 'string') return { system, messages: [{ role: 'user', content: [{ type: 'text', text: input }] }] };
@@ -83,6 +90,8 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
     messages.push(turn);
     return turn.content;
   };
+  // Tool calls' provider state (callStateItem in encode-response.ts), by call id.
+  const callStates = new Map<string, ProviderData>();
   const tool = (part: ToolResultPart): void => {
     const last = messages[messages.length - 1];
     if (last?.role === 'tool') last.content.push(part);
@@ -110,11 +119,15 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
         } else messages.push({ role: 'user', content: userParts(item.content) });
         break;
       case 'function_call':
-        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: String(item.name ?? ''), input: typeof item.arguments === 'string' ? item.arguments : '', kind: 'function' });
+      case 'custom_tool_call': {
+        const id = String(item.call_id ?? '');
+        const input = type === 'function_call' ? (typeof item.arguments === 'string' ? item.arguments : '') : JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' });
+        const call: AssistantPart = { type: 'tool-call', id, name: flatName(item.name, item.namespace), input, kind: 'function' };
+        const state = callStates.get(id);
+        if (state) call.providerData = state;
+        assistant().push(call);
         break;
-      case 'custom_tool_call':
-        assistant().push({ type: 'tool-call', id: String(item.call_id ?? ''), name: String(item.name ?? ''), input: JSON.stringify({ input: typeof item.input === 'string' ? item.input : '' }), kind: 'function' });
-        break;
+      }
       case 'function_call_output':
       case 'custom_tool_call_output':
         tool({ type: 'tool-result', callId: String(item.call_id ?? ''), content: outputContent(item.output) });
@@ -124,6 +137,11 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
         const part: AssistantPart = { type: 'reasoning', text: summary };
         if (typeof item.encrypted_content === 'string') {
           part.providerData = providerDataOf(item.encrypted_content, item.id);
+          const { forCall, ...data } = part.providerData.data;
+          if (part.providerData.family !== 'openai' && typeof forCall === 'string') {
+            callStates.set(forCall, { family: part.providerData.family, data });
+            break;
+          }
           if (summary === '') part.redacted = true;
         }
         if (summary !== '' || part.providerData) assistant().push(part);
@@ -136,25 +154,51 @@ function decodeInput(input: ResponsesRequestWire['input']): Decoded {
   return { system, messages };
 }
 
-function decodeTools(tools: ResponsesRequestWire['tools'], warnings: RequestWarning[]): { tools: CoreTool[]; custom: Set<string> } {
+interface DecodedTools {
+  tools: CoreTool[];
+  custom: Set<string>;
+  namespaced: Map<string, NamespacedName>;
+  flatName: FlatName;
+}
+
+function decodeTools(tools: ResponsesRequestWire['tools'], warnings: RequestWarning[]): DecodedTools {
   const out: CoreTool[] = [];
   const custom = new Set<string>();
-  for (const tool of tools ?? []) {
-    if (tool.type === 'function' && typeof tool.name === 'string') {
-      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name: tool.name, parameters: isRecord(tool.parameters) ? tool.parameters : null };
+  const namespaced = new Map<string, NamespacedName>();
+  const flat = new Map<string, string>();
+  const taken = new Set((tools ?? []).filter((tool) => (tool.type === 'function' || tool.type === 'custom') && typeof tool.name === 'string').map((tool) => tool.name as string));
+  /** A function or custom tool under this name; false for any other tool. */
+  const add = (tool: Record<string, unknown>, name: string): boolean => {
+    if (tool.type === 'function') {
+      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name, parameters: isRecord(tool.parameters) ? tool.parameters : null };
       if (typeof tool.description === 'string') decoded.description = tool.description;
       if (typeof tool.strict === 'boolean') decoded.strict = tool.strict;
       out.push(decoded);
-    } else if (tool.type === 'custom' && typeof tool.name === 'string') {
-      custom.add(tool.name);
-      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name: tool.name, parameters: CUSTOM_INPUT_SCHEMA };
+    } else if (tool.type === 'custom') {
+      custom.add(name);
+      const decoded: Extract<CoreTool, { type: 'function' }> = { type: 'function', name, parameters: CUSTOM_INPUT_SCHEMA };
       if (typeof tool.description === 'string') decoded.description = tool.description;
       out.push(decoded);
+    } else return false;
+    return true;
+  };
+  for (const tool of tools ?? []) {
+    if ((tool.type === 'function' || tool.type === 'custom') && typeof tool.name === 'string') add(tool, tool.name);
+    else if (tool.type === 'namespace' && typeof tool.name === 'string' && Array.isArray(tool.tools)) {
+      for (const inner of tool.tools) {
+        if (!isRecord(inner) || typeof inner.name !== 'string') continue;
+        const name = taken.has(inner.name) ? `${tool.name}__${inner.name}` : inner.name;
+        if (!add(inner, name)) continue;
+        taken.add(name);
+        namespaced.set(name, { namespace: tool.name, name: inner.name });
+        flat.set(`${tool.name}\u0000${inner.name}`, name);
+      }
     } else {
       warnings.push({ type: 'unsupported-parameter', parameter: 'tools', message: `tools: the hosted tool ${String(tool.type)}${typeof tool.name === 'string' ? ` (${tool.name})` : ''} dropped: no upstream of this gateway runs Responses hosted tools` });
     }
   }
-  return { tools: out, custom };
+  const flatName: FlatName = (name, namespace) => (typeof namespace === 'string' ? flat.get(`${namespace}\u0000${String(name)}`) : undefined) ?? String(name ?? '');
+  return { tools: out, custom, namespaced, flatName };
 }
 
 function decodeToolChoice(choice: unknown): CoreToolChoice | null {
@@ -220,11 +264,11 @@ export function nativeExtras(wire: ResponsesRequestWire): Record<string, unknown
 }
 
 /** The request in core terms, and the names of its custom tools (for the encoder). */
-export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string>; warnings: RequestWarning[] } {
+export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: CoreRequest; customTools: Set<string>; namespaced: Map<string, NamespacedName>; warnings: RequestWarning[] } {
   const warnings: RequestWarning[] = [];
-  const { system, messages } = decodeInput(wire.input);
+  const { tools, custom, namespaced, flatName } = decodeTools(wire.tools, warnings);
+  const { system, messages } = decodeInput(wire.input, flatName);
   if (typeof wire.instructions === 'string' && wire.instructions.length > 0) system.unshift({ type: 'text', text: wire.instructions });
-  const { tools, custom } = decodeTools(wire.tools, warnings);
   const reasoning = isRecord(wire.reasoning) ? wire.reasoning : null;
   const effort = reasoning && typeof reasoning.effort === 'string' && EFFORTS.has(reasoning.effort) ? (reasoning.effort as ReasoningEffort) : undefined;
   const summary = reasoning && (reasoning.summary === 'auto' || reasoning.summary === 'concise' || reasoning.summary === 'detailed') ? reasoning.summary : undefined;
@@ -255,5 +299,5 @@ export function decodeResponsesRequest(wire: ResponsesRequestWire): { core: Core
     // translated to; they are not forwarded (OpenAI gets the body as it is).
     extensions: null,
   };
-  return { core, customTools: custom, warnings };
+  return { core, customTools: custom, namespaced, warnings };
 }

@@ -73,9 +73,30 @@ export function customInput(argumentsJson: string): string {
   return argumentsJson;
 }
 
-export function toolCallItem(part: Extract<AssistantPart, { type: 'tool-call' }>, customTools: ReadonlySet<string>, itemId: string): Record<string, unknown> {
-  if (customTools.has(part.name)) return { type: 'custom_tool_call', id: itemId, status: 'completed', call_id: part.id, name: part.name, input: customInput(part.input) };
-  return { type: 'function_call', id: itemId, status: 'completed', call_id: part.id, name: part.name, arguments: part.input };
+/** A tool of a `namespace` tool, by the flat name it was sent upstream as (see decode.ts). */
+export interface NamespacedName {
+  namespace: string;
+  name: string;
+}
+
+export type NamespacedTools = ReadonlyMap<string, NamespacedName>;
+
+export function toolCallItem(part: Extract<AssistantPart, { type: 'tool-call' }>, customTools: ReadonlySet<string>, itemId: string, namespaced: NamespacedTools = new Map()): Record<string, unknown> {
+  // A namespace's tool is called by its own name, with the namespace beside it (as OpenAI answers).
+  const inner = namespaced.get(part.name);
+  const naming = inner ? { name: inner.name, namespace: inner.namespace } : { name: part.name };
+  if (customTools.has(part.name)) return { type: 'custom_tool_call', id: itemId, status: 'completed', call_id: part.id, ...naming, input: customInput(part.input) };
+  return { type: 'function_call', id: itemId, status: 'completed', call_id: part.id, ...naming, arguments: part.input };
+}
+
+/**
+ * A tool call's provider state (Gemini's thought signature, which Gemini wants back with the
+ * call) as a reasoning item just before the call: `encrypted_content` naming the call
+ * (`forCall`), which the decoder puts back on it. Null when the call carries none (or OpenAI's).
+ */
+export function callStateItem(callId: string, state: ProviderData | undefined, itemId: string): Record<string, unknown> | null {
+  if (!state || state.family === 'openai') return null;
+  return reasoningItem('', itemId, encryptedContentOf({ family: state.family, data: { ...state.data, forCall: callId } }));
 }
 
 export function reasoningItem(text: string, itemId: string, encrypted?: string): Record<string, unknown> {
@@ -93,7 +114,7 @@ export function outputText(text: string): Record<string, unknown> {
 }
 
 /** Output items of an assistant turn. */
-export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<string>, id: string): Array<Record<string, unknown>> {
+export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<string>, id: string, namespaced: NamespacedTools = new Map()): Array<Record<string, unknown>> {
   const items: Array<Record<string, unknown>> = [];
   let message: Array<Record<string, unknown>> | null = null;
   const nextId = (prefix: string): string => `${prefix}_${id}_${items.length}`;
@@ -112,7 +133,11 @@ export function outputItems(parts: AssistantPart[], customTools: ReadonlySet<str
       const encrypted = encryptedContentOf(part.providerData);
       if (part.redacted && encrypted === undefined) continue;
       items.push(reasoningItem(part.redacted ? '' : part.text, nextId('rs'), encrypted));
-    } else if (part.type === 'tool-call') items.push(toolCallItem(part, customTools, nextId('fc')));
+    } else if (part.type === 'tool-call') {
+      const state = callStateItem(part.id, part.providerData, nextId('rs'));
+      if (state) items.push(state);
+      items.push(toolCallItem(part, customTools, nextId(customTools.has(part.name) ? 'ctc' : 'fc'), namespaced));
+    }
     // An item only OpenAI makes (a hosted tool's call), as OpenAI gave it.
     else if (part.type === 'native' && part.family === 'openai' && typeof part.value === 'object' && part.value !== null) items.push(part.value as Record<string, unknown>);
   }
@@ -155,9 +180,9 @@ export function responseObject(init: ResponseInit, status: 'in_progress' | 'comp
   };
 }
 
-export function encodeResponse(core: CoreResponse, init: ResponseInit, customTools: ReadonlySet<string>): Record<string, unknown> {
+export function encodeResponse(core: CoreResponse, init: ResponseInit, customTools: ReadonlySet<string>, namespaced: NamespacedTools = new Map()): Record<string, unknown> {
   const choice = core.choices[0];
-  const output = outputItems(choice?.content ?? [], customTools, init.id.slice(5));
+  const output = outputItems(choice?.content ?? [], customTools, init.id.slice(5), namespaced);
   const status = choice?.finish?.unified === 'length' ? 'incomplete' : 'completed';
   return responseObject({ ...init, model: core.model || init.model }, status, output, responsesUsage(core.usage));
 }

@@ -12,12 +12,16 @@
  *           is taken out of the one-argument JSON the upstream streamed)
  *   → response.output_item.done → response.completed (or response.incomplete) with usage.
  *
+ * One item at a time, as OpenAI streams: a block that starts while another item is open (an
+ * OpenAI-compatible upstream streams parallel tool calls that way) is held back, its events
+ * numbered and sent once the items before it are done.
+ *
  * An error event → response.failed with the error, and the stream ends there.
  */
 import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
-import { customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type ResponseInit } from './encode-response.js';
+import { callStateItem, customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type NamespacedTools, type ResponseInit } from './encode-response.js';
 
 interface OpenItem {
   index: number;
@@ -28,6 +32,9 @@ interface OpenItem {
 
 export class ResponsesStreamEncoder implements FormatStreamEncoder {
   private sequence = 0;
+  /** The block whose item's events go out now; later blocks' events wait in `held`, in start order. */
+  private active: string | null = null;
+  private readonly held = new Map<string, { events: Array<() => string>; ended: boolean }>();
   private started = false;
   private failed = false;
   private usage: CoreUsage | null = null;
@@ -40,6 +47,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
     init: { requestId: string; model: string; core: CoreRequest },
     response: ResponseInit,
     private readonly customTools: ReadonlySet<string>,
+    private readonly namespaced: NamespacedTools = new Map(),
   ) {
     this.response = { ...response, model: init.model };
   }
@@ -75,12 +83,31 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
       case 'usage':
         this.usage = event.usage;
         return '';
-      case 'block-start':
-        return this.ensureStarted() + this.blockStart(event.block);
-      case 'block-delta':
-        return this.blockDelta(event);
-      case 'block-end':
-        return this.blockEnd(event.id, event.providerData);
+      case 'block-start': {
+        const started = this.ensureStarted();
+        if (this.open.has(event.block.id) || this.held.has(event.block.id) || event.block.kind === 'native') return started;
+        if (this.active === null) {
+          this.active = event.block.id;
+          return started + this.blockStart(event.block);
+        }
+        this.held.set(event.block.id, { events: [() => this.blockStart(event.block)], ended: false });
+        return started;
+      }
+      case 'block-delta': {
+        const held = this.held.get(event.id);
+        if (held) held.events.push(() => this.blockDelta(event));
+        return held ? '' : this.blockDelta(event);
+      }
+      case 'block-end': {
+        const held = this.held.get(event.id);
+        if (held) {
+          held.events.push(() => this.blockEnd(event.id, event.providerData));
+          held.ended = true;
+          return '';
+        }
+        const out = this.blockEnd(event.id, event.providerData);
+        return event.id === this.active ? out + this.release() : out;
+      }
       case 'finish':
         this.finishValue = event.finish;
         return this.ensureStarted();
@@ -93,15 +120,40 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
     }
   }
 
+  /** The active item is done: the held ones go out in turn, up to one still open (the new active one). */
+  private release(): string {
+    this.active = null;
+    let out = '';
+    for (const [id, held] of this.held) {
+      this.held.delete(id);
+      for (const event of held.events) out += event();
+      if (!held.ended) {
+        this.active = id;
+        break;
+      }
+    }
+    return out;
+  }
+
   private items(): Array<Record<string, unknown>> {
     return this.output.filter((item): item is Record<string, unknown> => item !== undefined);
   }
 
   private blockStart(block: CoreBlockStart): string {
     if (this.open.has(block.id) || block.kind === 'native') return '';
+    let state = '';
+    if (block.kind === 'tool-call') {
+      const stateIndex = this.output.length;
+      const item = callStateItem(block.callId, block.providerData, `rs_${this.response.id.slice(5)}_${stateIndex}`);
+      if (item) {
+        this.output.push(item);
+        state = this.frame('response.output_item.added', { output_index: stateIndex, item }) + this.frame('response.output_item.done', { output_index: stateIndex, item });
+      }
+    }
     const index = this.output.length;
     this.output.push(undefined);
-    const prefix = block.kind === 'tool-call' ? 'fc' : block.kind === 'reasoning' ? 'rs' : 'msg';
+    // The ids' prefixes are OpenAI's (it refuses a replayed item whose id has another type's).
+    const prefix = block.kind === 'tool-call' ? (this.customTools.has(block.name) ? 'ctc' : 'fc') : block.kind === 'reasoning' ? 'rs' : 'msg';
     const itemId = `${prefix}_${this.response.id.slice(5)}_${index}`;
     const open: OpenItem = { index, itemId, block, text: '' };
     this.open.set(block.id, open);
@@ -119,8 +171,8 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
           (block.redacted ? '' : this.frame('response.reasoning_summary_part.added', { ...where, summary_index: 0, part: { type: 'summary_text', text: '' } }))
         );
       case 'tool-call': {
-        const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId);
-        return this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
+        const item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: '', kind: 'function' }, this.customTools, itemId, this.namespaced);
+        return state + this.frame('response.output_item.added', { output_index: index, item: { ...item, status: 'in_progress' } });
       }
     }
   }
@@ -181,12 +233,12 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
         break;
       }
       case 'tool-call': {
-        item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: open.text, kind: 'function' }, this.customTools, open.itemId);
+        item = toolCallItem({ type: 'tool-call', id: block.callId, name: block.name, input: open.text, kind: 'function' }, this.customTools, open.itemId, this.namespaced);
         if (item.type === 'custom_tool_call') {
           const input = customInput(open.text);
           out += this.frame('response.custom_tool_call_input.delta', { ...where, delta: input });
           out += this.frame('response.custom_tool_call_input.done', { ...where, input });
-        } else out += this.frame('response.function_call_arguments.done', { ...where, name: block.name, arguments: open.text });
+        } else out += this.frame('response.function_call_arguments.done', { ...where, name: item.name, arguments: open.text });
         break;
       }
       default:
@@ -199,6 +251,8 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
   finish(): string {
     if (this.failed) return '';
     let out = this.ensureStarted();
+    // Blocks the upstream never ended are ended here, the held ones after the active one.
+    while (this.active !== null) out += this.blockEnd(this.active, undefined) + this.release();
     for (const open of [...this.open.values()].sort((a, b) => a.index - b.index)) out += this.blockEnd(open.block.id, undefined);
     const incomplete = this.finishValue?.unified === 'length';
     const response = responseObject(this.response, incomplete ? 'incomplete' : 'completed', this.items(), responsesUsage(this.usage));

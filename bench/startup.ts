@@ -1,0 +1,141 @@
+/**
+ * Start-up of the built headless gateway (`node out/main/cli.js serve`): from process spawn
+ * to the moment a request to GET /v1/models answers, as wall ms and as the child's CPU ms
+ * (user + system of every thread, read from /proc/<pid>/stat at that moment). Prints the
+ * median of N runs (`--runs N`, default 9). On a machine shared with other work the wall
+ * time swings with the load; the CPU time is what start-up itself costs, so trust it more.
+ *
+ * `npx tsx bench/startup.ts [--runs N] [--json] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve as resolvePath } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+const root = join(import.meta.dirname, '..');
+const KEY = 'sy-startup-key';
+/** Clock ticks per second of /proc's utime/stime (USER_HZ; 100 on Linux, as `getconf CLK_TCK` says). */
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+export interface StartupSample {
+  /** Spawn to the first answered GET /v1/models. */
+  wallMs: number;
+  /** The child's user + system CPU up to that answer, all threads (the request writer's too). */
+  cpuMs: number;
+  /** The same, the main thread alone: the work between spawn and listening is on it. */
+  mainThreadCpuMs: number;
+  /** Spawn to the "listening on" line. */
+  listeningMs: number;
+}
+
+export interface StartupResult {
+  runs: number;
+  wallMs: number;
+  cpuMs: number;
+  mainThreadCpuMs: number;
+  listeningMs: number;
+  samples: StartupSample[];
+}
+
+/** `/proc/<pid>/stat` counts every thread of the process; `/proc/<pid>/task/<pid>/stat` the main thread alone. */
+function cpuMsOf(path: string): number {
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
+}
+
+function getModels(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request({ host: '127.0.0.1', port, path: '/v1/models', headers: { authorization: `Bearer ${KEY}` }, agent: false }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<StartupSample> {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'switchyard-startup-'));
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    OPENAI_API_KEY: 'sk-startup',
+    // Nothing listens on the discard port: local providers answer "unreachable" at once.
+    OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
+    LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
+    ...extraEnvironment,
+    SWITCHYARD_API_KEY: KEY,
+  };
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const { port, listeningMs } = await new Promise<{ port: number; listeningMs: number }>((resolve, reject) => {
+      let output = '';
+      child.stdout!.on('data', (data: Buffer) => {
+        output += data.toString();
+        const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+        if (match) resolve({ port: Number(match[1]), listeningMs: performance.now() - started });
+      });
+      child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
+      child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${output}`)));
+    });
+    const status = await getModels(port);
+    const wallMs = performance.now() - started;
+    const cpuMs = cpuMsOf(`/proc/${child.pid}/stat`);
+    const mainThreadCpuMs = cpuMsOf(`/proc/${child.pid}/task/${child.pid}/stat`);
+    if (status !== 200) throw new Error(`GET /v1/models answered ${status}`);
+    return { wallMs, cpuMs, mainThreadCpuMs, listeningMs };
+  } finally {
+    child.removeAllListeners('exit');
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDirectory, { recursive: true, force: true });
+  }
+}
+
+/** Builds out/main/cli.js when missing, then starts it `runs` times, one after another. */
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli = join(root, 'out', 'main', 'cli.js')): Promise<StartupResult> {
+  if (!existsSync(cli)) {
+    const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('build failed');
+  }
+  const samples: StartupSample[] = [];
+  for (let run = 0; run < runs; run++) samples.push(await once(cli, extraEnvironment));
+  return {
+    runs,
+    wallMs: median(samples.map((sample) => sample.wallMs)),
+    cpuMs: median(samples.map((sample) => sample.cpuMs)),
+    mainThreadCpuMs: median(samples.map((sample) => sample.mainThreadCpuMs)),
+    listeningMs: median(samples.map((sample) => sample.listeningMs)),
+    samples,
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runsArgument = process.argv.indexOf('--runs');
+  const runs = runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 9;
+  // `--cli <path>`: another build of the CLI (a copy of out/ made to compare two builds).
+  const cliArgument = process.argv.indexOf('--cli');
+  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined);
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    const { loadavg } = await import('node:os');
+    process.stdout.write(
+      `start-up of the built CLI to the first answered GET /v1/models, median of ${result.runs} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
+        `  wall ${result.wallMs.toFixed(0)} ms (listening at ${result.listeningMs.toFixed(0)} ms)\n` +
+        `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads; main thread ${result.mainThreadCpuMs.toFixed(0)} ms)\n` +
+        `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n`,
+    );
+  }
+}
