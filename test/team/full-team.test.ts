@@ -32,6 +32,7 @@ interface Answer {
   cache: string | null;
   warnings: string | null;
   content: string | null;
+  retryAfter: string | null;
   error: { code?: string | null; type?: string; message?: string } | null;
 }
 
@@ -49,7 +50,7 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
   const running: ServeProcess[] = [];
   /** Every request either instance gave an id to (answered or refused): the log must hold each once. */
   const logged = new Set<string>();
-  const keys = { plain: '', burst: '', outage: '' };
+  const keys = { plain: '', burst: '', outage: '', budget: '' };
   let sequence = 0;
 
   const folder = (): string => {
@@ -72,6 +73,7 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
         cache: response.headers.get('x-switchyard-cache'),
         warnings: response.headers.get('x-switchyard-warnings'),
         content: data.choices[0]?.message.content ?? null,
+        retryAfter: null,
         error: null,
       };
       if (answer.id) logged.add(answer.id);
@@ -80,7 +82,7 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
       if (!(error instanceof OpenAI.APIError) || error.status === undefined) throw error;
       const id = error.headers?.get('x-switchyard-request-id') ?? null;
       if (id) logged.add(id);
-      return { status: error.status, id, cache: null, warnings: null, content: null, error: error.error as Answer['error'] };
+      return { status: error.status, id, cache: null, warnings: null, content: null, retryAfter: error.headers?.get('retry-after') ?? null, error: error.error as Answer['error'] };
     }
   };
   const admin = async <T>(instance: ServeProcess, operation: string, input?: unknown): Promise<T> => {
@@ -116,7 +118,12 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
     openai.requests.filter((request) => request.path.endsWith('/chat/completions') && JSON.stringify(request.body).includes(marker)).length;
 
   beforeAll(async () => {
-    [postgres, redis, openai] = await Promise.all([startThrowawayPostgres(), startThrowawayRedis(), startOpenAIFake({ flavor: 'openai', apiKey: UPSTREAM_KEY })]);
+    // Each kept as soon as it is up, so that afterAll stops it even if another failed to start.
+    await Promise.all([
+      startThrowawayPostgres().then((started) => (postgres = started)),
+      startThrowawayRedis().then((started) => (redis = started)),
+      startOpenAIFake({ flavor: 'openai', apiKey: UPSTREAM_KEY }).then((started) => (openai = started)),
+    ]);
     pool = createPostgresPool(postgres.url, { max: 2 });
     const configFolder = folder();
     configFile = join(configFolder, 'config.json');
@@ -126,6 +133,8 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
         limits: [
           { name: 'burst', match: { tag: 'team:burst' }, requestsPerMinute: 10 },
           { name: 'outage', match: { tag: 'team:outage' }, requestsPerMinute: 3 },
+          // Less than one answer costs: one request spends it.
+          { name: 'budget', match: { tag: 'team:budget' }, usdPerDay: '0.000001' },
         ],
         cache: { enabled: true, ttlSeconds: 600 },
       }),
@@ -165,10 +174,11 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
       expect(created.stdout.trim()).toMatch(/^sy-/);
       return created.stdout.trim();
     };
-    [keys.plain, keys.burst, keys.outage] = await Promise.all([
+    [keys.plain, keys.burst, keys.outage, keys.budget] = await Promise.all([
       create('team-tool'),
       create('burst-tool', '--tag', 'team:burst'),
       create('outage-tool', '--tag', 'team:outage'),
+      create('budget-tool', '--tag', 'team:budget'),
     ]);
     for (const instance of [first, second]) {
       const answer = await chat(instance, keys.plain);
@@ -186,7 +196,10 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
     expect(statuses.filter((status) => status === 200), JSON.stringify(results.map((result) => [result.status, result.warnings]))).toHaveLength(10);
     const refused = results.filter((result) => result.status === 429);
     expect(refused).toHaveLength(15);
-    for (const result of refused) expect(result.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_exceeded', message: expect.any(String) });
+    for (const result of refused) {
+      expect(result.error).toMatchObject({ code: 'rate_limit_exceeded', type: 'rate_limit_exceeded', message: expect.any(String) });
+      expect(Number(result.retryAfter)).toBeGreaterThan(0);
+    }
     expect(upstreamCallsWith(marker)).toBe(10);
     // Counted in Redis by both: no request fell back to an instance's own counters.
     expect(results.every((result) => result.warnings === null)).toBe(true);
@@ -263,6 +276,13 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
   }, 120_000);
 
   it('Redis stopped: requests still answered with the fallback warning; restarted on the same port: shared again', async () => {
+    // A's spend refuses B's next request on a budget: shared through Redis, at once.
+    expect((await chat(first, keys.budget)).status).toBe(200);
+    let overBudget = await chat(second, keys.budget);
+    for (let attempt = 0; attempt < 20 && overBudget.status === 200; attempt += 1) overBudget = await chat(second, keys.budget);
+    expect(overBudget.status).toBe(429);
+    expect(overBudget.error).toMatchObject({ code: 'budget_exceeded' });
+
     const port = redis.port;
     await redis.stop();
     await eventually(async () => (await sharedStateOf(second)).state !== 'connected' && (await sharedStateOf(first)).state !== 'connected');
@@ -290,6 +310,12 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
     const again = await Promise.all([chat(first, keys.outage), chat(second, keys.outage), chat(first, keys.outage), chat(second, keys.outage)]);
     expect(again.map((result) => result.status).sort(), JSON.stringify(again.map((result) => [result.status, result.warnings]))).toEqual([200, 200, 200, 429]);
     expect(again.every((result) => result.warnings === null)).toBe(true);
+    // The restarted Redis kept nothing: the budget's spend is read again from the shared log in PostgreSQL.
+    for (const instance of [first, second]) {
+      const refused = await chat(instance, keys.budget);
+      expect(refused.status).toBe(429);
+      expect(refused.error).toMatchObject({ code: 'budget_exceeded' });
+    }
     // And the cache is shared again.
     const text = `cached after Redis came back ${Date.now()}`;
     expect((await chat(second, keys.plain, text)).cache).toBe('miss');
