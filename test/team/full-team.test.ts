@@ -289,6 +289,8 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
     const status = await sharedStateOf(second);
     expect(status).toMatchObject({ backend: 'redis', state: 'unreachable' });
     expect(status.message).toMatch(/unreachable.*counted by this instance alone/);
+    // Each instance says so once on its output, as docs/team.md tells operators.
+    for (const instance of [first, second]) expect(instance.output()).toMatch(/switchyard: Redis at redis:\/\/127\.0\.0\.1:\d+ is unreachable/);
 
     // Each instance counts alone: 3 a minute on B.
     const down = await Promise.all(Array.from({ length: 4 }, () => chat(second, keys.outage)));
@@ -307,6 +309,7 @@ describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and
     await eventually(async () => (await sharedStateOf(first)).state === 'connected' && (await sharedStateOf(second)).state === 'connected');
     expect(await sharedStateOf(first)).toMatchObject({ state: 'connected' });
     expect(await sharedStateOf(second)).toMatchObject({ state: 'connected' });
+    for (const instance of [first, second]) expect(instance.output().split('is unreachable').at(-1)).toMatch(/switchyard: Shared through Redis at/);
     const again = await Promise.all([chat(first, keys.outage), chat(second, keys.outage), chat(first, keys.outage), chat(second, keys.outage)]);
     expect(again.map((result) => result.status).sort(), JSON.stringify(again.map((result) => [result.status, result.warnings]))).toEqual([200, 200, 200, 429]);
     expect(again.every((result) => result.warnings === null)).toBe(true);
