@@ -116,7 +116,8 @@ async function serve(argv: string[]): Promise<void> {
     throw error;
   }
   const { config, secrets } = gateway;
-  // Before "listening on", which tools (and tests) wait for.
+  // Before "listening on", which tools (and tests) wait for: all that is said about storage.
+  if (gateway.databaseDescription) process.stdout.write(`switchyard: request log and gateway keys in PostgreSQL ${gateway.databaseDescription} (this instance's journal in the data folder)\n`);
   if (gateway.journalReplayed > 0) process.stdout.write(`switchyard: ${gateway.journalReplayed} answered request(s) left in the journal by the last run written to PostgreSQL\n`);
   process.stdout.write(`switchyard: listening on ${gateway.origin} — OpenAI-compatible base URL ${gateway.origin}/v1\n`);
   const providers = config.providers.map((provider) => {
@@ -133,7 +134,6 @@ async function serve(argv: string[]): Promise<void> {
     return `  ${provider.id.padEnd(10)} ${provider.baseUrl}  ${state}`;
   });
   process.stdout.write(`switchyard: data folder ${dataDir}\n`);
-  if (gateway.databaseDescription) process.stdout.write(`switchyard: request log and gateway keys in PostgreSQL ${gateway.databaseDescription} (this instance's journal in the data folder)\n`);
   process.stdout.write(`switchyard: providers\n${providers.join('\n')}\n`);
   if (gateway.keySourceDescription) process.stdout.write(`switchyard: ${gateway.keySourceDescription}\n`);
   // The token rides in the URL fragment, which browsers never send, so it stays out of logs.

@@ -28,7 +28,12 @@ export function startServe(args: string[], environment: NodeJS.ProcessEnv): Prom
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in time:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Generous: several tsx processes starting at once on a loaded 2-core machine. Not left
+      // running when given up on: the caller never gets it to stop.
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start in time:\n${output}`));
+    }, 45_000);
     const onData = (data: Buffer): void => {
       output += data.toString();
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
