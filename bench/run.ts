@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'undici';
 import { children, startChild } from './children.js';
-import { measureStartup } from './startup.js';
+import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
 import { OpenAIChatStreamEncoder } from '../src/main/gateway/formats/openai-chat/stream-encoder.js';
 import { OpenAICompatibleStreamTranslator } from '../src/main/gateway/providers/openai-compatible/stream.js';
@@ -180,11 +180,7 @@ function fmt(value: number, digits = 0): string {
 
 async function main(): Promise<void> {
   const cli = join(root, 'out', 'main', 'cli.js');
-  if (!existsSync(cli)) {
-    process.stdout.write('building (electron-vite build) …\n');
-    const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('build failed');
-  }
+  ensureBuilt(cli);
   const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
   const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
@@ -201,7 +197,7 @@ async function main(): Promise<void> {
     LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
   };
   // Spawn to the first answered GET /v1/models, wall and CPU (bench/startup.ts).
-  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment);
+  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, cli);
   const gateway = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
   const core = await startChild(tsx, [join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);

@@ -103,12 +103,21 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<S
   }
 }
 
-/** Builds out/main/cli.js when missing, then starts it `runs` times, one after another. */
-export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli = join(root, 'out', 'main', 'cli.js')): Promise<StartupResult> {
-  if (!existsSync(cli)) {
-    const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('build failed');
-  }
+/**
+ * Builds out/ from the current sources (a few seconds), so the figures are never those of an
+ * older build left in the folder; BENCH_NO_BUILD=1 measures whatever out/ holds.
+ */
+export function ensureBuilt(cli = join(root, 'out', 'main', 'cli.js')): void {
+  if (process.env.BENCH_NO_BUILD === '1' && existsSync(cli)) return;
+  process.stdout.write('building (electron-vite build) …\n');
+  const build = spawnSync(join(root, 'node_modules', '.bin', 'electron-vite'), ['build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error('build failed');
+}
+
+/** Starts the built CLI `runs` times, one after another (the default CLI is built first). */
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string): Promise<StartupResult> {
+  if (cli === undefined) ensureBuilt();
+  cli ??= join(root, 'out', 'main', 'cli.js');
   const samples: StartupSample[] = [];
   for (let run = 0; run < runs; run++) samples.push(await once(cli, extraEnvironment));
   return {
