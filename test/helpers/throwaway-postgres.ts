@@ -3,8 +3,8 @@
  * loopback port (Unix socket in the same folder), a fresh database, a URL; stop() shuts
  * it down and removes the folder. As root (CI containers) the server runs as the
  * `postgres` user through runuser, as PostgreSQL requires. `.ci/run` installs the
- * binaries (Debian's `postgresql`); where they are absent, `postgresUnavailable` says why
- * and the tests that need a server skip with that reason.
+ * binaries (Debian's `postgresql`); where they are absent, starting one throws saying what
+ * to install (the tests that need a server fail; they are not skipped).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { freeLoopbackPort, findBinary, removeFolder, run, runningAsRoot, temporaryFolder } from './throwaway-server.js';
@@ -32,7 +32,7 @@ const binDirectory = postgresBinDirectory();
 const serverUser = runningAsRoot ? 'postgres' : null;
 
 /** Why a throwaway PostgreSQL cannot start here, or null when it can. */
-export const postgresUnavailable: string | null = !binDirectory
+const postgresUnavailable: string | null = !binDirectory
   ? 'PostgreSQL binaries (pg_ctl, initdb) are not installed; .ci/run installs the Debian package `postgresql`'
   : runningAsRoot && !findBinary(['runuser'])
     ? 'running as root without runuser, so PostgreSQL cannot be started as an unprivileged user'

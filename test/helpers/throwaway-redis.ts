@@ -1,7 +1,7 @@
 /**
  * A throwaway Redis for tests: `redis-server` on a free loopback port with no persistence,
  * working directory in a temporary folder; stop() kills it and removes the folder.
- * `.ci/run` installs `redis-server`; where it is absent, `redisUnavailable` says why.
+ * `.ci/run` installs `redis-server`; where it is absent, starting one throws saying what to install (the tests fail; they are not skipped).
  */
 import { findBinary, freeLoopbackPort, removeFolder, spawnAs, temporaryFolder, waitForPort } from './throwaway-server.js';
 
@@ -16,7 +16,7 @@ export interface ThrowawayRedis {
 
 const redisBinary = findBinary(['redis-server', '/usr/bin/redis-server', '/usr/sbin/redis-server']);
 
-export const redisUnavailable: string | null = redisBinary ? null : 'redis-server is not installed; .ci/run installs the Debian package `redis-server`';
+const redisUnavailable: string | null = redisBinary ? null : 'redis-server is not installed; .ci/run installs the Debian package `redis-server`';
 
 /** `port`: start on this one (a Redis restarted where the gateways expect it); default a free one. */
 export async function startThrowawayRedis(options: { port?: number } = {}): Promise<ThrowawayRedis> {

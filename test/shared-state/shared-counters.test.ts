@@ -2,46 +2,28 @@
  * Both SharedCounters, one suite: sliding windows, all-or-nothing consume, corrections,
  * retry times, seeding once, clearing by prefix — in process and in a throwaway Redis.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import type { SharedCounters } from '../../src/main/shared-state/counters.js';
 import { InProcessCounters } from '../../src/main/shared-state/in-process-counters.js';
 import { RedisSharedCounters } from '../../src/main/shared-state/redis-counters.js';
-import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
+import { throwawayRedisForFile } from '../helpers/redis-clients.js';
 
 const MINUTE = 60_000;
 
-let redis: ThrowawayRedis | null = null;
-const clients: Redis[] = [];
-let namespaces = 0;
-
-beforeAll(async () => {
-  if (!redisUnavailable) redis = await startThrowawayRedis();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.disconnect();
-  await redis?.stop();
-});
+const redis = throwawayRedisForFile('test');
 
 /** A fresh counter store: in process, or Redis under a namespace of its own (so tests never see each other's keys). */
 function redisCounters(): SharedCounters {
-  const client = new Redis(redis!.url, { maxRetriesPerRequest: 0 });
-  clients.push(client);
-  namespaces += 1;
-  return new RedisSharedCounters(client, { namespace: `test-${namespaces}:` });
+  const { client, namespace } = redis.next();
+  return new RedisSharedCounters(client, { namespace });
 }
 
-const implementations: Array<[string, () => SharedCounters, string | null]> = [
-  ['in process', () => new InProcessCounters(), null],
-  ['Redis', redisCounters, redisUnavailable],
+const implementations: Array<[string, () => SharedCounters]> = [
+  ['in process', () => new InProcessCounters()],
+  ['Redis', redisCounters],
 ];
 
-describe.each(implementations)('SharedCounters %s', (_name, create, unavailable) => {
-  if (unavailable) {
-    it.skip(`needs redis-server: ${unavailable}`, () => undefined);
-    return;
-  }
+describe.each(implementations)('SharedCounters %s', (_name, create) => {
   const fresh = create;
   it('lets exactly the limit through in one window and frees it as the window slides', async () => {
     const counters = fresh();

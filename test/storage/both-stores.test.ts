@@ -27,7 +27,7 @@ import {
 import type { StoredRequestRecord } from '../../src/main/storage/stored-record.js';
 import { createPriceBook } from '../../src/main/pricing/catalog.js';
 import { costOfRecord } from '../../src/main/storage/record-cost.js';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
 const DAY = 86_400_000;
@@ -154,7 +154,7 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-const engineNames = postgresUnavailable ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const);
+const engineNames = ['sqlite', 'postgres'] as const;
 
 describe.each(engineNames)('the %s store', (name) => {
   let engine: Engine;
@@ -271,7 +271,7 @@ describe.each(engineNames)('the %s store', (name) => {
   });
 });
 
-describe.skipIf(postgresUnavailable !== null)('SQLite and PostgreSQL', () => {
+describe('SQLite and PostgreSQL', () => {
   it('answer every question above identically', () => {
     for (const question of ['export', 'usage', 'inspector', 'analytics', 'spend', 'conversations']) {
       expect(answers.get(`sqlite:${question}`), question).toBeDefined();

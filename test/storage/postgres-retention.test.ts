@@ -4,14 +4,14 @@ import { createPostgresPool, type PostgresPool } from '../../src/main/storage/po
 import { migratePostgres } from '../../src/main/storage/postgres/migrations.js';
 import { writeRequestsToPostgres } from '../../src/main/storage/postgres/request-writer.js';
 import { applyPostgresRetention, BEGIN_WRITE, RETENTION_LOCK_KEY } from '../../src/main/storage/postgres/retention.js';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord } from './request-record-fixture.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const NOW = Date.UTC(2026, 11, 6, 12, 30, 0);
 
-describe.skipIf(postgresUnavailable !== null)(`retention on PostgreSQL${postgresUnavailable ? ` (skipped: ${postgresUnavailable})` : ''}`, () => {
+describe('retention on PostgreSQL', () => {
   let server: ThrowawayPostgres;
   beforeAll(async () => {
     server = await startThrowawayPostgres();

@@ -8,11 +8,11 @@ import { writeRequestsToPostgres } from '../../src/main/storage/postgres/request
 import { journalEntry } from '../../src/main/storage/request-log.js';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 import { rowsOf, rowsOfEach, runOnPostgres, type Plan } from '../../src/main/storage/sql-plan.js';
 
-describe.skipIf(postgresUnavailable !== null)(`PostgreSQL store${postgresUnavailable ? ` (skipped: ${postgresUnavailable})` : ''}`, () => {
+describe('PostgreSQL store', () => {
   let server: ThrowawayPostgres;
   let pool: PostgresPool;
   beforeAll(async () => {

@@ -11,7 +11,7 @@ import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
 let postgres: ThrowawayPostgres | null = null;
@@ -62,7 +62,7 @@ afterAll(async () => {
   await postgres?.stop();
 });
 
-const engineNames = postgresUnavailable ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const);
+const engineNames = ['sqlite', 'postgres'] as const;
 
 describe.each(engineNames)('stored responses on %s', (name) => {
   it('finds a logged response by id, records its deletion once, and keeps the log row', async () => {

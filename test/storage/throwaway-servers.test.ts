@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { postgresUnavailable, startThrowawayPostgres } from '../helpers/throwaway-postgres.js';
-import { redisUnavailable, startThrowawayRedis } from '../helpers/throwaway-redis.js';
+import { startThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayRedis } from '../helpers/throwaway-redis.js';
 
-describe.skipIf(postgresUnavailable !== null)(`throwaway PostgreSQL${postgresUnavailable ? ` (skipped: ${postgresUnavailable})` : ''}`, () => {
+describe('throwaway PostgreSQL', () => {
   it('starts on a loopback port with a fresh database, answers queries, and stops cleanly', async () => {
     const server = await startThrowawayPostgres();
     try {
@@ -26,7 +26,7 @@ describe.skipIf(postgresUnavailable !== null)(`throwaway PostgreSQL${postgresUna
   });
 });
 
-describe.skipIf(redisUnavailable !== null)(`throwaway Redis${redisUnavailable ? ` (skipped: ${redisUnavailable})` : ''}`, () => {
+describe('throwaway Redis', () => {
   it('starts on a loopback port, answers PING, and stops', async () => {
     const server = await startThrowawayRedis();
     try {

@@ -19,12 +19,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 import { runCli, startServe, type ServeProcess } from '../end-to-end/serve-process.js';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
-import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
 
 const ADMIN_TOKEN = 'full-team-admin-token-0123456789';
 const UPSTREAM_KEY = 'sk-openai-full-team';
-const unavailable = postgresUnavailable ?? redisUnavailable;
 
 interface Answer {
   status: number;
@@ -36,7 +35,7 @@ interface Answer {
   error: { code?: string | null; type?: string; message?: string } | null;
 }
 
-describe.skipIf(unavailable !== null)(`two serve processes on one PostgreSQL and one Redis${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
+describe('two serve processes on one PostgreSQL and one Redis', () => {
   let postgres: ThrowawayPostgres;
   let redis: ThrowawayRedis;
   let pool: PostgresPool;

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/main/headless.js';
 import { startAppGateway } from '../app-gateway.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
-import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
+import { startThrowawayRedis, type ThrowawayRedis } from '../helpers/throwaway-redis.js';
 
 const API_KEY = 'sk-openai-team-redis';
 let openai: OpenAIFake;
@@ -83,7 +83,7 @@ async function eventually(condition: () => boolean | Promise<boolean>, attempts 
   }
 }
 
-describe.skipIf(redisUnavailable !== null)('two gateways sharing one Redis', () => {
+describe('two gateways sharing one Redis', () => {
   it('counts a limit exactly across both: 25 simultaneous requests split over two instances against 10 per minute, 10 pass', async () => {
     const [first, second] = await startPair({ limits: [{ match: {}, requestsPerMinute: 10 }] });
     const before = openai.requests.length;

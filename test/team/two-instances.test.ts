@@ -15,12 +15,12 @@ import { createPostgresPool, type PostgresPool } from '../../src/main/storage/po
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 import { runCli, startServe, type ServeProcess } from '../end-to-end/serve-process.js';
 import { freeLoopbackPort } from '../helpers/throwaway-server.js';
-import { postgresUnavailable, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 
 const KEY = 'sy-team-environment-key';
 const ADMIN_TOKEN = 'team-admin-token-0123456789';
 
-describe.skipIf(postgresUnavailable !== null)(`two serve instances on one PostgreSQL${postgresUnavailable ? ` (skipped: ${postgresUnavailable})` : ''}`, () => {
+describe('two serve instances on one PostgreSQL', () => {
   let server: ThrowawayPostgres;
   let pool: PostgresPool;
   let openai: OpenAIFake;

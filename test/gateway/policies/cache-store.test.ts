@@ -2,36 +2,22 @@
  * Both response-cache stores, one suite (LRU by entries and bytes, TTL on an injected clock):
  * in process and in a throwaway Redis. And the cache section of the config.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/main/gateway/config.js';
 import { MemoryResponseCacheStore, type CachedAnswer, type MemoryCacheOptions, type ResponseCacheStore } from '../../../src/main/gateway/policies/cache-store.js';
 import { RedisResponseCacheStore } from '../../../src/main/shared-state/redis-cache-store.js';
-import { redisUnavailable, startThrowawayRedis, type ThrowawayRedis } from '../../helpers/throwaway-redis.js';
+import { throwawayRedisForFile } from '../../helpers/redis-clients.js';
 
-let redis: ThrowawayRedis | null = null;
-const clients: Redis[] = [];
-let namespaces = 0;
-
-beforeAll(async () => {
-  if (!redisUnavailable) redis = await startThrowawayRedis();
-});
-
-afterAll(async () => {
-  for (const client of clients) client.disconnect();
-  await redis?.stop();
-});
+const redis = throwawayRedisForFile('cache-test');
 
 function redisStore(options: MemoryCacheOptions): ResponseCacheStore {
-  const client = new Redis(redis!.url, { maxRetriesPerRequest: 0 });
-  clients.push(client);
-  namespaces += 1;
-  return new RedisResponseCacheStore(client, { ...options, namespace: `cache-test-${namespaces}:` });
+  const { client, namespace } = redis.next();
+  return new RedisResponseCacheStore(client, { ...options, namespace });
 }
 
-const implementations: Array<[string, (options: MemoryCacheOptions) => ResponseCacheStore, string | null]> = [
-  ['in process', (options) => new MemoryResponseCacheStore(options), null],
-  ['Redis', redisStore, redisUnavailable],
+const implementations: Array<[string, (options: MemoryCacheOptions) => ResponseCacheStore]> = [
+  ['in process', (options) => new MemoryResponseCacheStore(options)],
+  ['Redis', redisStore],
 ];
 
 const answer = (text: string): CachedAnswer => ({
@@ -42,11 +28,7 @@ const answer = (text: string): CachedAnswer => ({
 });
 const size = (text: string): number => JSON.stringify(answer(text).response).length;
 
-describe.each(implementations)('ResponseCacheStore %s', (_name, create, unavailable) => {
-  if (unavailable) {
-    it.skip(`needs redis-server: ${unavailable}`, () => undefined);
-    return;
-  }
+describe.each(implementations)('ResponseCacheStore %s', (_name, create) => {
   it('evicts the least recently used entry once over its byte bound', async () => {
     const store = create({ maxEntries: 100, maxBytes: size('aaaa') * 2 + 1 });
     await store.set('a', answer('aaaa'), 1000);
@@ -95,10 +77,9 @@ describe.each(implementations)('ResponseCacheStore %s', (_name, create, unavaila
 });
 
 describe('RedisResponseCacheStore', () => {
-  it.skipIf(redisUnavailable !== null)('shares answers between two connections (two gateway instances) and lets Redis expire them by itself', async () => {
+  it('shares answers between two connections (two gateway instances) and lets Redis expire them by itself', async () => {
     const options = { maxEntries: 10, maxBytes: 1e6, namespace: 'cache-shared:' };
-    const [first, second] = [new Redis(redis!.url), new Redis(redis!.url)];
-    clients.push(first, second);
+    const [first, second] = [redis.connect(), redis.connect()];
     await new RedisResponseCacheStore(first, options).set('k', answer('shared'), 60_000);
     expect((await new RedisResponseCacheStore(second, options).get('k'))?.response.choices[0]!.content).toEqual([{ type: 'text', text: 'shared' }]);
     expect(await first.pttl('cache-shared:entry:k')).toBeGreaterThan(0);
