@@ -122,6 +122,25 @@ describe.each(implementations)('SharedCounters %s', (_name, create) => {
     expect(await counters.read('limits:0:budget:day', 2 * 86_400_000, 5_000)).toBe(700);
   });
 
+  it('makes a caller that arrives while the seed is still being read wait for it, and forgets a seed that failed', async () => {
+    const counters = fresh();
+    let release!: (value: number) => void;
+    const slowRead = new Promise<number>((resolve) => (release = resolve));
+    const first = counters.seedOnce('limits:1:budget:day', 2 * 86_400_000, 1_000, () => slowRead);
+    let secondDone = false;
+    const second = counters.seedOnce('limits:1:budget:day', 2 * 86_400_000, 1_000, async () => 900).then(() => (secondDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release(900);
+    await Promise.all([first, second]);
+    expect(secondDone).toBe(true);
+    // Once either caller is through, the period's spend is there (and counted once).
+    expect(await counters.read('limits:1:budget:day', 2 * 86_400_000, 5_000)).toBe(900);
+
+    await expect(counters.seedOnce('limits:2:budget:day', 2 * 86_400_000, 1_000, () => Promise.reject(new Error('log unreadable')))).rejects.toThrow('log unreadable');
+    await counters.seedOnce('limits:2:budget:day', 2 * 86_400_000, 1_000, () => 400);
+    expect(await counters.read('limits:2:budget:day', 2 * 86_400_000, 5_000)).toBe(400);
+  });
+
   it('keeps nano-dollar sums exact beyond 32-bit integers and clears keys holding glob characters only by their prefix', async () => {
     const counters = fresh();
     await counters.add('limits:0:{"key":"a*"}:month', 123_456_789_012_345, 32 * 86_400_000, 0);

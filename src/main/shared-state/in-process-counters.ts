@@ -24,7 +24,7 @@ const SWEEP_EVERY = 1024;
 export class InProcessCounters implements SharedCounters {
   private readonly counters = new Map<string, Counter>();
   private operations = 0;
-  private readonly seeded = new Set<string>();
+  private readonly seeded = new Map<string, Promise<void>>();
 
   consume(charges: readonly CounterCharge[], now: number): Promise<ConsumeResult> {
     return Promise.resolve(this.consumeNow(charges, now));
@@ -39,16 +39,29 @@ export class InProcessCounters implements SharedCounters {
     return Promise.resolve(this.total(key, windowMs, now));
   }
 
-  async seedOnce(key: string, windowMs: number, at: number, amount: () => number | Promise<number>): Promise<void> {
-    if (this.seeded.has(key)) return;
-    this.seeded.add(key);
-    const value = await amount();
-    if (value !== 0) this.insert(this.counter(key, windowMs, at), at, value);
+  /**
+   * Every caller waits for the one seed in progress (the amount is a read of the log, which
+   * may be asynchronous): a request arriving meanwhile must not see the counter unseeded. A
+   * seed that fails is forgotten, so the next caller tries again.
+   */
+  seedOnce(key: string, windowMs: number, at: number, amount: () => number | Promise<number>): Promise<void> {
+    let seeding = this.seeded.get(key);
+    if (seeding === undefined) {
+      seeding = (async () => {
+        const value = await amount();
+        if (value !== 0) this.insert(this.counter(key, windowMs, at), at, value);
+      })();
+      this.seeded.set(key, seeding);
+      seeding.catch(() => {
+        if (this.seeded.get(key) === seeding) this.seeded.delete(key);
+      });
+    }
+    return seeding;
   }
 
   clear(prefix: string): Promise<void> {
     for (const key of [...this.counters.keys()]) if (key.startsWith(prefix)) this.counters.delete(key);
-    for (const key of [...this.seeded]) if (key.startsWith(prefix)) this.seeded.delete(key);
+    for (const key of [...this.seeded.keys()]) if (key.startsWith(prefix)) this.seeded.delete(key);
     return Promise.resolve();
   }
 

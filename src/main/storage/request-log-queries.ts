@@ -237,17 +237,13 @@ export function* getRequestPlan(dialect: SqlDialect, id: string): Plan<StoredReq
   };
 }
 
-/** One request's stored bodies, messages restored from their content-addressed rows; null when none were kept. */
-export function storedBodies(database: SqliteDatabase, seq: number): StoredBodies | null {
-  return runOnSqlite(database, storedBodiesPlan(seq));
-}
-
 export interface StoredBodies {
   request: unknown;
   upstream: unknown;
   response: unknown;
 }
 
+/** One request's stored bodies, messages restored from their content-addressed rows; null when none were kept. */
 export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
   const [bodies] = yield* rowsOf<{ request_json: string | null; upstream_request_json: string | null; response_json: string | null }>(
     'SELECT request_json, upstream_request_json, response_json FROM bodies WHERE request_seq = ?',

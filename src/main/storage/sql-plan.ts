@@ -171,7 +171,8 @@ export async function runOnPostgres<Result>(pool: PostgresPool, plan: Plan<Resul
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     setPipelined(client, false);
-    client.release();
+    // Given the error, the pool destroys the connection instead of lending out one that may be dead.
+    client.release(error as Error);
     throw error;
   }
   setPipelined(client, false);

@@ -69,6 +69,7 @@ export function createPostgresPool(url: string, options: PoolOptions = {}): Post
 export async function inTransaction<T>(pool: PostgresPool, work: (client: PostgresClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const client = await pool.connect();
+    let failure: Error | undefined;
     try {
       await client.query(begin);
       const result = await work(client);
@@ -77,10 +78,13 @@ export async function inTransaction<T>(pool: PostgresPool, work: (client: Postgr
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       const code = (error as { code?: string }).code;
-      if (attempt < 3 && (code === '40P01' || code === '40001')) continue;
+      // A deadlock or serialisation failure leaves the connection sound; anything else may not.
+      const retry = attempt < 3 && (code === '40P01' || code === '40001');
+      if (!retry) failure = error as Error;
+      if (retry) continue;
       throw error;
     } finally {
-      client.release();
+      client.release(failure);
     }
   }
 }
