@@ -125,8 +125,10 @@ export function createApplication(options: ApplicationOptions): Application {
   }
   const database = sqliteLog?.database ?? null;
   const reader = team?.reader ?? sqliteRequestLogReader(database!, false);
-  // Responses answers are found again in the log, once it has committed the one just given.
-  const responses = afterCommit(team?.responses ?? sqliteStoredResponses(database!), requestLog);
+  // Responses answers are found again in the log, once it has committed the one just given
+  // (PostgreSQL's store waits for that itself: it asks again for what another instance, or
+  // this one, has not committed yet).
+  const responses = team?.responses ?? afterCommit(sqliteStoredResponses(database!), requestLog);
   let priceBook: PriceBook = createPriceBook(priceOverrides);
 
   const environmentSecrets = new EnvironmentSecretStore(config.providers, environment);

@@ -17,7 +17,7 @@
  * (or a Sentinel pair), not a Redis Cluster.
  */
 import type { Redis } from 'ioredis';
-import type { CachedAnswer, CacheStoreStats, ResponseCacheStore } from '../gateway/policies/cache-store.js';
+import { answerBytes, type CachedAnswer, type CacheStoreStats, type ResponseCacheStore } from '../gateway/policies/cache-store.js';
 import { deleteMatching, globForPrefix } from './redis-counters.js';
 
 const LUA_COMMON = `
@@ -129,7 +129,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
-    const bytes = JSON.stringify(answer.response).length;
+    const bytes = answerBytes(answer);
     await this.redis.switchyardCacheSet(...this.keys, this.entryPrefix, key, JSON.stringify(answer), bytes, Math.ceil(ttlMs), this.now(), this.options.maxEntries, this.options.maxBytes);
   }
 

@@ -102,18 +102,6 @@ function speaksNatively(format: ClientFormat<unknown>, resolved: ResolvedTarget)
   return resolved.core.nativeFormat === native || resolved.core.speaks?.(native as CoreClientFormat, resolved.target) === true;
 }
 
-/** Origins of provider base URLs, parsed once each instead of once per request (a URL parse showed in the profile). */
-const origins = new Map<string, string>();
-function originOf(baseUrl: string): string {
-  let origin = origins.get(baseUrl);
-  if (origin === undefined) {
-    origin = new URL(baseUrl).origin;
-    if (origins.size > 1000) origins.clear();
-    origins.set(baseUrl, origin);
-  }
-  return origin;
-}
-
 export function byokKey(request: FastifyRequest): string | null {
   const value = request.headers['x-provider-api-key'];
   return typeof value === 'string' && value.length > 0 ? value : null;
@@ -192,7 +180,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
 
   const { resolved, response } = attempt;
   const providerName = resolved.target.provider.name;
-  const origin = originOf(resolved.target.provider.baseUrl);
+  const origin = context.upstream.originOf(resolved.target.provider.baseUrl);
   try {
     // Bounded (maxResponseBytes); the one copy is sent as-is when nothing changes.
     const buffer = await context.upstream.readBody(response, { providerName, origin, signal: attempt.signal });
@@ -323,7 +311,7 @@ async function streamToClient<Wire>(
       return;
     }
     // The answer had begun: a connection that breaks now is named as such, not "unreachable".
-    const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, resolved.target.provider.name, new URL(resolved.target.provider.baseUrl).origin, undefined, 'body');
+    const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, resolved.target.provider.name, context.upstream.originOf(resolved.target.provider.baseUrl), undefined, 'body');
     const frame: Extract<CoreStreamEvent, { type: 'error' }> = { type: 'error', error: coreErrorFrom(gatewayError) };
     failure = frame;
     raw.write(encoder.encode(frame));

@@ -16,6 +16,11 @@ export interface CachedAnswer {
   storedAt: number;
 }
 
+/** What an answer counts against a store's byte bound (its response's JSON length), the same in every store. */
+export function answerBytes(answer: CachedAnswer): number {
+  return JSON.stringify(answer.response).length;
+}
+
 export interface CacheStoreStats {
   entries: number;
   /** Approximate size of the stored answers (their JSON length). */
@@ -72,7 +77,7 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
-    const bytes = JSON.stringify(answer.response).length;
+    const bytes = answerBytes(answer);
     const known = this.slots.get(key);
     if (known) this.remove(key, known);
     // An answer larger than the whole cache is not kept (it would evict everything for nothing).

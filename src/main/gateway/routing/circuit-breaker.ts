@@ -140,15 +140,7 @@ export class CircuitBreakers {
       if (circuit === undefined) continue;
       this.remember(circuit, false);
       circuit.consecutiveFailures = 0;
-      if (circuit.state !== 'closed') {
-        circuit.state = 'closed';
-        circuit.openedAt = null;
-        circuit.probeStartedAt = null;
-        circuit.outcomes = [];
-        circuit.next = 0;
-        circuit.failuresInWindow = 0;
-        this.changed(circuit);
-      }
+      if (circuit.state !== 'closed') this.close(circuit);
     }
   }
 
@@ -174,10 +166,22 @@ export class CircuitBreakers {
     }
   }
 
-  private open(circuit: Circuit): void {
+  private open(circuit: Circuit, at = this.now()): void {
     circuit.state = 'open';
-    circuit.openedAt = this.now();
+    circuit.openedAt = at;
     circuit.probeStartedAt = null;
+    this.changed(circuit);
+  }
+
+  /** Closed with a fresh window: what was counted before belongs to the outage. */
+  private close(circuit: Circuit): void {
+    circuit.state = 'closed';
+    circuit.consecutiveFailures = 0;
+    circuit.openedAt = null;
+    circuit.probeStartedAt = null;
+    circuit.outcomes = [];
+    circuit.next = 0;
+    circuit.failuresInWindow = 0;
     this.changed(circuit);
   }
 
@@ -216,24 +220,14 @@ export class CircuitBreakers {
     if (remote.state === 'open' && remote.openedAt !== null) {
       const circuit = this.circuit(remote.provider, remote.model);
       if (circuit.state === 'open' && (circuit.openedAt ?? 0) >= remote.openedAt) return;
-      circuit.state = 'open';
-      circuit.openedAt = remote.openedAt;
-      circuit.probeStartedAt = null;
       circuit.lastError = remote.lastError;
-      this.changed(circuit);
+      this.open(circuit, remote.openedAt);
       return;
     }
     if (remote.state !== 'closed') return;
     const circuit = this.circuits.get(breakerKey(remote.provider, remote.model));
     if (circuit === undefined || circuit.state === 'closed') return;
-    circuit.state = 'closed';
-    circuit.consecutiveFailures = 0;
-    circuit.openedAt = null;
-    circuit.probeStartedAt = null;
-    circuit.outcomes = [];
-    circuit.next = 0;
-    circuit.failuresInWindow = 0;
-    this.changed(circuit);
+    this.close(circuit);
   }
 
   snapshot(): BreakerSnapshot[] {
