@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
 
 export default defineConfig({
   main: {
@@ -9,16 +10,20 @@ export default defineConfig({
       // start-up (the gateway must be ready within 300 ms); native modules stay external.
       externalizeDeps: { exclude: ['fastify', 'undici', 'typebox'] },
       rollupOptions: {
-        // The Electron entry and the headless CLI share one bundle of gateway code.
+        // The Electron entry and the headless CLI share one bundle of gateway code. `cli` is
+        // a small loader that runs the CLI from one CommonJS file with a V8 code cache
+        // (made from `cli-main` by scripts/serve-bundle.ts after this build).
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
-          cli: resolve(__dirname, 'src/main/cli.ts'),
+          cli: resolve(__dirname, 'src/main/cli-loader.ts'),
+          [SERVE_ENTRY]: resolve(__dirname, 'src/main/cli.ts'),
           // Worker threads load these by name from beside the bundle.
           'analytics-worker-entry': resolve(__dirname, 'src/main/storage/analytics-worker-entry.ts'),
           'request-writer-worker-entry': resolve(__dirname, 'src/main/storage/request-writer-worker-entry.ts'),
         },
       },
     },
+    plugins: [serveBundle()],
   },
   preload: {
     build: {

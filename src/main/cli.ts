@@ -13,6 +13,7 @@ import { defaultDataDir } from './paths.js';
 import { runExport, runUsage, UsageError } from './cli-log-commands.js';
 import { runGatewayKeys, runKeys } from './cli-key-commands.js';
 import { databaseUrlFrom, StorageStartError } from './storage/postgres/team-store.js';
+import { announceListening } from './startup-ready.js';
 
 const VERSION = '0.1.0';
 
@@ -147,6 +148,7 @@ async function serve(argv: string[]): Promise<void> {
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
     process.stderr.write(`switchyard: note: listening on ${config.host}, not only on loopback; requests must still name an allowed Host.\n`);
   }
+  announceListening();
 
   let closing = false;
   const shutdown = (signal: string): void => {

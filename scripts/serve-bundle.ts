@@ -1,0 +1,58 @@
+/**
+ * The extra build step behind a fast `switchyard serve`: after electron-vite has written the
+ * main-process build, the ESM CLI (`out/main/cli-main.js` and the chunks it imports) is
+ * bundled again into ONE CommonJS file, `out/main/cli-main.cjs`. A classic script is what
+ * `vm.Script` can compile with a V8 code cache on Node 20 (no `module.enableCompileCache`
+ * before 22.1), which `out/main/cli.js` (src/main/cli-loader.ts) does.
+ *
+ * - every chunk and dynamic import of the build is inlined (one script, one code cache);
+ * - packages stay external, as in the ESM build (`require`d from node_modules); their
+ *   dynamic imports become `require` (an `import()` inside a script compiled from a code
+ *   cache fails on Node 20: "A dynamic import callback was not specified");
+ * - non-ASCII characters are escaped, so the loader reads the file as Latin-1 without a
+ *   UTF-8 decode; comments are dropped (smaller to read and scan);
+ * - `import.meta.url` becomes the .cjs file's own URL, so worker entries, the renderer
+ *   folder and `createRequire` are still found beside the bundle.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { join } from 'node:path';
+import { rolldown } from 'rolldown';
+import type { Plugin } from 'vite';
+
+/** The ESM entry (electron-vite input name) and the classic script made from it. */
+export const SERVE_ENTRY = 'cli-main';
+export const SERVE_BUNDLE_FILE = `${SERVE_ENTRY}.cjs`;
+
+function isPackage(id: string): boolean {
+  return isBuiltin(id) || !(id.startsWith('.') || id.startsWith('/') || id.startsWith('\0') || /^[A-Za-z]:[\\/]/.test(id));
+}
+
+/** Bundles `<outDirectory>/cli-main.js` into `<outDirectory>/cli-main.cjs`. */
+export async function writeServeBundle(outDirectory: string): Promise<void> {
+  const bundle = await rolldown({ input: join(outDirectory, `${SERVE_ENTRY}.js`), platform: 'node', external: isPackage, logLevel: 'warn' });
+  try {
+    await bundle.write({ file: join(outDirectory, SERVE_BUNDLE_FILE), format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, charset: 'ascii', comments: false });
+  } finally {
+    await bundle.close();
+  }
+  // A script wrapped in a function may not start with a shebang line (the loader has one).
+  const file = join(outDirectory, SERVE_BUNDLE_FILE);
+  const source = readFileSync(file, 'latin1');
+  if (source.startsWith('#!')) writeFileSync(file, `//${source.slice(2)}`, 'latin1');
+}
+
+/** The vite plugin of the main build that runs writeServeBundle once the build is written. */
+export function serveBundle(): Plugin {
+  let outDirectory: string | undefined;
+  return {
+    name: 'switchyard-serve-bundle',
+    apply: 'build',
+    writeBundle(options) {
+      outDirectory = options.dir;
+    },
+    async closeBundle() {
+      if (outDirectory) await writeServeBundle(outDirectory);
+    },
+  };
+}

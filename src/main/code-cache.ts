@@ -1,0 +1,119 @@
+/**
+ * Running the CLI bundle (one CommonJS file, scripts/serve-bundle.ts) with a V8 code cache,
+ * so a start does not compile 3 MB of JavaScript again: Node 20 has no
+ * `module.enableCompileCache` (22.1+), but `vm.Script` takes `cachedData` and, once the
+ * gateway is listening, `createCachedData()` (which then holds the functions compiled
+ * during start-up too).
+ *
+ * The cache is a file per bundle content, Node version and architecture in the cache
+ * folder (`SWITCHYARD_CODE_CACHE_DIR`, else `$XDG_CACHE_HOME/switchyard`, else
+ * `~/.cache/switchyard`; `SWITCHYARD_CODE_CACHE_DIR=off` turns it off). It starts with a
+ * magic line and the SHA-1 of what follows, checked before V8 sees the data (V8 release
+ * builds do not checksum code caches). A missing, corrupt, stale, rejected or unwritable
+ * cache only means a start as without one; it is (re)written when V8 had none to accept,
+ * and the files of older bundles in the folder are removed then.
+ * `SWITCHYARD_CODE_CACHE_DEBUG=1` says on stderr what happened (tests and benches read it).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+import { isAscii } from 'node:buffer';
+
+const MAGIC = Buffer.from('switchyard-v8-code-cache 1\n');
+const DIGEST_BYTES = 20;
+const PREFIX = 'cli-';
+const SUFFIX = '.v8cache';
+
+/** The folder for code caches, or null when turned off. */
+export function codeCacheDirectory(environment: NodeJS.ProcessEnv = process.env): string | null {
+  const configured = environment.SWITCHYARD_CODE_CACHE_DIR;
+  if (configured !== undefined && configured !== '') return configured === 'off' ? null : configured;
+  const base = environment.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'switchyard');
+}
+
+export type CodeCacheState = 'off' | 'none' | 'invalid' | 'accepted' | 'rejected';
+
+/** The cache file of a bundle: its content hash, the Node version and the architecture. */
+export function codeCacheFile(directory: string, bundle: Buffer): string {
+  const hash = createHash('sha1').update(bundle).digest('hex').slice(0, 20);
+  return join(directory, `${PREFIX}${hash}-${process.version}-${process.arch}${SUFFIX}`);
+}
+
+/** The V8 data of a cache file, or 'none' / 'invalid' (unreadable, truncated, checksum wrong). */
+export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
+  let content: Buffer;
+  try {
+    content = readFileSync(file);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'invalid';
+  }
+  const header = MAGIC.length + DIGEST_BYTES;
+  if (content.length <= header || !content.subarray(0, MAGIC.length).equals(MAGIC)) return 'invalid';
+  const data = content.subarray(header);
+  const digest = createHash('sha1').update(data).digest();
+  return digest.equals(content.subarray(MAGIC.length, header)) ? data : 'invalid';
+}
+
+/** Writes a cache file atomically (temporary file, then rename) and removes older bundles' caches beside it. */
+export function writeCodeCache(file: string, data: Buffer): void {
+  const directory = dirname(file);
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, Buffer.concat([MAGIC, createHash('sha1').update(data).digest(), data]), { mode: 0o600 });
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  const name = file.slice(directory.length + 1);
+  for (const entry of readdirSync(directory)) {
+    if (entry !== name && entry.startsWith(PREFIX) && entry.endsWith(SUFFIX)) rmSync(join(directory, entry), { force: true });
+  }
+}
+
+export interface CachedBundleRun {
+  state: CodeCacheState;
+  /** Writes the cache if this start had none V8 accepted (errors are swallowed: the cache is optional); true when written. */
+  writeCache(): boolean;
+}
+
+/**
+ * Compiles and runs the CommonJS bundle at `bundlePath` as Node would `require` it, with
+ * the code cache from `cacheDirectory` when there is a valid one.
+ */
+export function runCachedBundle(bundlePath: string, cacheDirectory: string | null): CachedBundleRun {
+  const bytes = readFileSync(bundlePath);
+  // The build escapes non-ASCII characters: Latin-1 is then the same text without a UTF-8 decode.
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  const file = cacheDirectory === null ? null : codeCacheFile(cacheDirectory, bytes);
+  const cached = file === null ? 'none' : readCodeCache(file);
+  const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached });
+  const state: CodeCacheState = file === null ? 'off' : typeof cached === 'string' ? cached : script.cachedDataRejected ? 'rejected' : 'accepted';
+
+  const module = new Module(bundlePath);
+  module.filename = bundlePath;
+  const require = createRequire(bundlePath);
+  const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, directory: string) => void;
+  wrapper.call(module.exports, module.exports, require, module, bundlePath, dirname(bundlePath));
+  module.loaded = true;
+
+  let written = state === 'accepted' || state === 'off';
+  return {
+    state,
+    writeCache() {
+      if (written || file === null) return false;
+      written = true;
+      try {
+        writeCodeCache(file, script.createCachedData());
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
