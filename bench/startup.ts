@@ -5,13 +5,17 @@
  * median of N runs (`--runs N`, default 9). On a machine shared with other work the wall
  * time swings with the load; the CPU time is what start-up itself costs, so trust it more.
  *
- * `npx tsx bench/startup.ts [--runs N] [--json] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
+ * The CLI keeps a V8 code cache of its bundle (src/main/code-cache.ts) in a cache folder:
+ * the runs share a fresh one, filled by one unmeasured start first, as any start after the
+ * first one on a machine finds it (`--cold`: no code cache, as a first start).
+ *
+ * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
@@ -33,6 +37,8 @@ export interface StartupSample {
 
 export interface StartupResult {
   runs: number;
+  /** Whether the starts had a code cache (filled by a start before them) or none. */
+  codeCache: 'warm' | 'off';
   wallMs: number;
   cpuMs: number;
   mainThreadCpuMs: number;
@@ -114,14 +120,29 @@ export function ensureBuilt(cli = join(root, 'out', 'main', 'cli.js')): void {
   if (build.status !== 0) throw new Error('build failed');
 }
 
-/** Starts the built CLI `runs` times, one after another (the default CLI is built first). */
-export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string): Promise<StartupResult> {
+/**
+ * Starts the built CLI `runs` times, one after another (the default CLI is built first),
+ * with a code cache in a fresh folder, filled by one start before them (`cold`: none).
+ */
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string, cold = false): Promise<StartupResult> {
   if (cli === undefined) ensureBuilt();
   cli ??= join(root, 'out', 'main', 'cli.js');
+  const cacheDirectory = mkdtempSync(join(tmpdir(), 'switchyard-startup-cache-'));
+  const environment = { ...extraEnvironment, SWITCHYARD_CODE_CACHE_DIR: cold ? 'off' : cacheDirectory };
   const samples: StartupSample[] = [];
-  for (let run = 0; run < runs; run++) samples.push(await once(cli, extraEnvironment));
+  try {
+    if (!cold) {
+      await once(cli, environment);
+      // A build without the loader (an older copy given with --cli) writes none; it is then measured as it is.
+      if (existsSync(join(dirname(cli), 'cli-main.cjs')) && readdirSync(cacheDirectory).length === 0) throw new Error('the first start wrote no code cache');
+    }
+    for (let run = 0; run < runs; run++) samples.push(await once(cli, environment));
+  } finally {
+    rmSync(cacheDirectory, { recursive: true, force: true });
+  }
   return {
     runs,
+    codeCache: cold ? 'off' : 'warm',
     wallMs: median(samples.map((sample) => sample.wallMs)),
     cpuMs: median(samples.map((sample) => sample.cpuMs)),
     mainThreadCpuMs: median(samples.map((sample) => sample.mainThreadCpuMs)),
@@ -135,13 +156,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 9;
   // `--cli <path>`: another build of the CLI (a copy of out/ made to compare two builds).
   const cliArgument = process.argv.indexOf('--cli');
-  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined);
+  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined, process.argv.includes('--cold'));
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     const { loadavg } = await import('node:os');
     process.stdout.write(
-      `start-up of the built CLI to the first answered GET /v1/models, median of ${result.runs} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
+      `start-up of the built CLI to the first answered GET /v1/models, median of ${result.runs}, ${result.codeCache === 'warm' ? 'with its code cache' : 'no code cache'} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
         `  wall ${result.wallMs.toFixed(0)} ms (listening at ${result.listeningMs.toFixed(0)} ms)\n` +
         `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads; main thread ${result.mainThreadCpuMs.toFixed(0)} ms)\n` +
         `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n`,

@@ -17,8 +17,8 @@ if (existsSync(bundlePath)) {
   let run: ReturnType<typeof runCachedBundle> | undefined;
   onListening(() => {
     setTimeout(() => {
-      const written = run?.writeCache() ?? false;
-      if (debug && written) process.stderr.write('switchyard: code cache written\n');
+      const outcome = run?.writeCache() ?? 'unneeded';
+      if (debug && outcome !== 'unneeded') process.stderr.write(`switchyard: code cache ${outcome}\n`);
     }, 0).unref();
   });
   run = runCachedBundle(bundlePath, codeCacheDirectory());

@@ -49,7 +49,8 @@ export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
   try {
     content = readFileSync(file);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'none' : 'invalid';
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'none' : 'invalid';
   }
   const header = MAGIC.length + DIGEST_BYTES;
   if (content.length <= header || !content.subarray(0, MAGIC.length).equals(MAGIC)) return 'invalid';
@@ -78,8 +79,11 @@ export function writeCodeCache(file: string, data: Buffer): void {
 
 export interface CachedBundleRun {
   state: CodeCacheState;
-  /** Writes the cache if this start had none V8 accepted (errors are swallowed: the cache is optional); true when written. */
-  writeCache(): boolean;
+  /**
+   * Writes the cache if this start had none V8 accepted: 'written', 'unneeded', or why it
+   * could not be written (never thrown: the cache is optional).
+   */
+  writeCache(): string;
 }
 
 /**
@@ -106,13 +110,13 @@ export function runCachedBundle(bundlePath: string, cacheDirectory: string | nul
   return {
     state,
     writeCache() {
-      if (written || file === null) return false;
+      if (written || file === null) return 'unneeded';
       written = true;
       try {
         writeCodeCache(file, script.createCachedData());
-        return true;
-      } catch {
-        return false;
+        return 'written';
+      } catch (error) {
+        return `not written (${(error as Error).message})`;
       }
     },
   };
