@@ -2,24 +2,32 @@
 /**
  * out/main/cli.js: runs the CLI (src/main/cli.ts) from its one-file CommonJS build,
  * out/main/cli-main.cjs, with a V8 code cache (src/main/code-cache.ts), so `switchyard serve`
- * does not compile the whole bundle on every start. The cache is written once the gateway
- * listens, on a later turn of the event loop, so the first request is not kept waiting by it.
+ * does not compile the whole bundle on every start. The cache is written after the first
+ * answer, on a later turn of the event loop, off the path to that answer.
  * Without the .cjs (a build without scripts/serve-bundle.ts) it imports the ESM build.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { codeCacheDirectory, runCachedBundle } from './code-cache.js';
-import { onListening } from './startup-ready.js';
+import { onStartupMilestone } from './startup-ready.js';
+
+/** Without a request, the code cache is written this long after the gateway listens. */
+const IDLE_CACHE_WRITE_MS = 2_000;
 
 const bundlePath = fileURLToPath(new URL('./cli-main.cjs', import.meta.url));
 if (existsSync(bundlePath)) {
   const debug = process.env.SWITCHYARD_CODE_CACHE_DEBUG === '1';
   let run: ReturnType<typeof runCachedBundle> | undefined;
-  onListening(() => {
-    setTimeout(() => {
-      const outcome = run?.writeCache() ?? 'unneeded';
-      if (debug && outcome !== 'unneeded') process.stderr.write(`switchyard: code cache ${outcome}\n`);
-    }, 0).unref();
+  let timer: NodeJS.Timeout | undefined;
+  const write = (): void => {
+    const outcome = run?.writeCache() ?? 'unneeded';
+    if (debug && outcome !== 'unneeded') process.stderr.write(`switchyard: code cache ${outcome}\n`);
+  };
+  // After the first answer (its code is then compiled and goes into the cache too), on a
+  // later turn of the event loop; or, with no request, a while after listening.
+  onStartupMilestone((milestone) => {
+    clearTimeout(timer);
+    timer = setTimeout(write, milestone === 'listening' ? IDLE_CACHE_WRITE_MS : 0).unref();
   });
   run = runCachedBundle(bundlePath, codeCacheDirectory());
   if (debug) process.stderr.write(`switchyard: code cache ${run.state}\n`);

@@ -148,7 +148,7 @@ async function serve(argv: string[]): Promise<void> {
   if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
     process.stderr.write(`switchyard: note: listening on ${config.host}, not only on loopback; requests must still name an allowed Host.\n`);
   }
-  announceListening();
+  announceListening(gateway.app.server);
 
   let closing = false;
   const shutdown = (signal: string): void => {

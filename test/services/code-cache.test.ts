@@ -2,8 +2,8 @@
  * The built CLI (out/main/cli.js: a loader running out/main/cli-main.cjs with a V8 code
  * cache, src/main/code-cache.ts) starts and answers with no cache, a valid one, a corrupt
  * one, one V8 rejects and an unwritable cache folder; the cache is written after the first
- * start and a served request is still logged through the worker beside the bundle. Also the
- * cache file format from source.
+ * answer (or, without requests, a while after listening), and a served request is still
+ * logged through the worker beside the bundle. Also the cache file format from source.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -235,6 +235,17 @@ describe('the built CLI with its code cache', () => {
       await stop(served);
     }
     expect(served.child.exitCode).toBe(0);
+  }, 60_000);
+
+  it('writes the cache a while after listening when no request comes', async () => {
+    const cacheDirectory = join(scratch, 'idle-cache');
+    const served = await serve(cacheDirectory, upstream.url);
+    try {
+      await waitFor(() => served.output().includes('code cache written'), 'the code cache to be written without a request');
+    } finally {
+      await stop(served);
+    }
+    expect(cacheFiles(cacheDirectory)).toHaveLength(1);
   }, 60_000);
 
   it('runs with the cache turned off', async () => {
