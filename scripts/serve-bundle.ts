@@ -11,14 +11,18 @@
  *   cache fails on Node 20: "A dynamic import callback was not specified");
  * - non-ASCII characters are escaped, so the loader reads the file as Latin-1 without a
  *   UTF-8 decode; comments are dropped (smaller to read and scan);
+ * - its last line is the SHA-1 of the rest (src/main/code-cache.ts bundleHash), so the
+ *   loader need not hash 3 MB at every start;
  * - `import.meta.url` becomes the .cjs file's own URL, so worker entries, the renderer
  *   folder and `createRequire` are still found beside the bundle.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { rolldown } from 'rolldown';
 import type { Plugin } from 'vite';
+import { BUNDLE_HASH_LINE } from '../src/main/code-cache';
 
 /** The ESM entry (electron-vite input name) and the classic script made from it. */
 export const SERVE_ENTRY = 'cli-main';
@@ -37,9 +41,12 @@ export async function writeServeBundle(outDirectory: string): Promise<void> {
     await bundle.close();
   }
   // A script wrapped in a function may not start with a shebang line (the loader has one).
+  // The last line holds the content hash, the loader's key for the code cache.
   const file = join(outDirectory, SERVE_BUNDLE_FILE);
-  const source = readFileSync(file, 'latin1');
-  if (source.startsWith('#!')) writeFileSync(file, `//${source.slice(2)}`, 'latin1');
+  let source = readFileSync(file, 'latin1');
+  if (source.startsWith('#!')) source = `//${source.slice(2)}`;
+  if (!source.endsWith('\n')) source += '\n';
+  writeFileSync(file, `${source}${BUNDLE_HASH_LINE}${createHash('sha1').update(source, 'latin1').digest('hex')}\n`, 'latin1');
 }
 
 /** The vite plugin of the main build that runs writeServeBundle once the build is written. */

@@ -15,7 +15,7 @@
  * `SWITCHYARD_CODE_CACHE_DEBUG=1` says on stderr what happened (tests and benches read it).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,10 +37,24 @@ export function codeCacheDirectory(environment: NodeJS.ProcessEnv = process.env)
 
 export type CodeCacheState = 'off' | 'none' | 'invalid' | 'accepted' | 'rejected';
 
+/** The last line of a bundle built by scripts/serve-bundle.ts: the SHA-1 of what precedes it. */
+export const BUNDLE_HASH_LINE = '//# switchyard-bundle-sha1=';
+const BUNDLE_HASH_PATTERN = /\/\/# switchyard-bundle-sha1=([0-9a-f]{40})\n?$/;
+
+/**
+ * The content hash of a bundle: the one the build wrote on its last line (hashing 3 MB at
+ * every start costs ~6 ms), else computed. `modified` (size and mtime of the file) is mixed
+ * in, so a bundle edited by hand after the build still gets a cache of its own.
+ */
+export function bundleHash(bundle: Buffer, modified = ''): string {
+  const tail = bundle.subarray(Math.max(0, bundle.length - BUNDLE_HASH_LINE.length - 42)).toString('latin1');
+  const built = BUNDLE_HASH_PATTERN.exec(tail)?.[1] ?? createHash('sha1').update(bundle).digest('hex');
+  return modified === '' ? built : createHash('sha1').update(`${built} ${modified}`).digest('hex');
+}
+
 /** The cache file of a bundle: its content hash, the Node version and the architecture. */
-export function codeCacheFile(directory: string, bundle: Buffer): string {
-  const hash = createHash('sha1').update(bundle).digest('hex').slice(0, 20);
-  return join(directory, `${PREFIX}${hash}-${process.version}-${process.arch}${SUFFIX}`);
+export function codeCacheFile(directory: string, bundle: Buffer, modified = ''): string {
+  return join(directory, `${PREFIX}${bundleHash(bundle, modified).slice(0, 20)}-${process.version}-${process.arch}${SUFFIX}`);
 }
 
 /** The V8 data of a cache file, or 'none' / 'invalid' (unreadable, truncated, checksum wrong). */
@@ -92,9 +106,10 @@ export interface CachedBundleRun {
  */
 export function runCachedBundle(bundlePath: string, cacheDirectory: string | null): CachedBundleRun {
   const bytes = readFileSync(bundlePath);
+  const { size, mtimeMs } = statSync(bundlePath);
   // The build escapes non-ASCII characters: Latin-1 is then the same text without a UTF-8 decode.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const file = cacheDirectory === null ? null : codeCacheFile(cacheDirectory, bytes);
+  const file = cacheDirectory === null ? null : codeCacheFile(cacheDirectory, bytes, `${size} ${mtimeMs}`);
   const cached = file === null ? 'none' : readCodeCache(file);
   const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached });
   const state: CodeCacheState = file === null ? 'off' : typeof cached === 'string' ? cached : script.cachedDataRejected ? 'rejected' : 'accepted';

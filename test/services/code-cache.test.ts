@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeCacheDirectory, codeCacheFile, readCodeCache, writeCodeCache } from '../../src/main/code-cache.js';
+import { BUNDLE_HASH_LINE, bundleHash, codeCacheDirectory, codeCacheFile, readCodeCache, writeCodeCache } from '../../src/main/code-cache.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -57,6 +57,15 @@ describe('code cache files (from source)', () => {
     writeFileSync(join(directory, 'unrelated.txt'), 'kept');
     writeCodeCache(second, Buffer.from('two'));
     expect(readdirSync(directory).sort()).toEqual([second.slice(directory.length + 1), 'unrelated.txt'].sort());
+  });
+
+  it('keys a bundle by the hash on its last line when the build wrote one, else by its content, and by its size and mtime', () => {
+    const body = 'module.exports = 1;\n';
+    const hash = createHash('sha1').update(body).digest('hex');
+    expect(bundleHash(Buffer.from(`${body}${BUNDLE_HASH_LINE}${hash}\n`))).toBe(hash);
+    expect(bundleHash(Buffer.from(body))).toBe(hash);
+    expect(bundleHash(Buffer.from(body), '20 1000')).not.toBe(bundleHash(Buffer.from(body), '20 2000'));
+    expect(bundleHash(Buffer.from('module.exports = 2;\n'))).not.toBe(hash);
   });
 
   it('takes its folder from SWITCHYARD_CODE_CACHE_DIR, XDG_CACHE_HOME or the home folder, and can be turned off', () => {
