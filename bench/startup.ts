@@ -7,9 +7,11 @@
  *
  * The CLI keeps a V8 code cache of its bundle (src/main/code-cache.ts) in a cache folder:
  * the runs share a fresh one, filled by one unmeasured start first, as any start after the
- * first one on a machine finds it (`--cold`: no code cache, as a first start).
+ * first one on a machine finds it (`--cold`: no code cache, as a first start). Each start
+ * has a fresh data folder (a new database, all migrations run) unless `--restart` (one
+ * folder for all, as restarts of one installation).
  *
- * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
+ * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--restart] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -70,8 +72,9 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<StartupSample> {
-  const dataDirectory = mkdtempSync(join(tmpdir(), 'switchyard-startup-'));
+/** One start; in a fresh data folder unless `dataDirectory` (a restart: database and journals already there). */
+async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedDataDirectory?: string): Promise<StartupSample> {
+  const dataDirectory = reusedDataDirectory ?? mkdtempSync(join(tmpdir(), 'switchyard-startup-'));
   const environment: NodeJS.ProcessEnv = {
     ...process.env,
     OPENAI_API_KEY: 'sk-startup',
@@ -105,7 +108,7 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv): Promise<S
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await exited;
-    rmSync(dataDirectory, { recursive: true, force: true });
+    if (reusedDataDirectory === undefined) rmSync(dataDirectory, { recursive: true, force: true });
   }
 }
 
@@ -122,23 +125,28 @@ export function ensureBuilt(cli = join(root, 'out', 'main', 'cli.js')): void {
 
 /**
  * Starts the built CLI `runs` times, one after another (the default CLI is built first),
- * with a code cache in a fresh folder, filled by one start before them (`cold`: none).
+ * with a code cache in a fresh folder, filled by one start before them (`cold`: none);
+ * each in a fresh data folder, or (`restart`) all in one, as restarts of one installation.
  */
-export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string, cold = false): Promise<StartupResult> {
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string, cold = false, restart = false): Promise<StartupResult> {
   if (cli === undefined) ensureBuilt();
   cli ??= join(root, 'out', 'main', 'cli.js');
   const cacheDirectory = mkdtempSync(join(tmpdir(), 'switchyard-startup-cache-'));
+  const dataDirectory = restart ? mkdtempSync(join(tmpdir(), 'switchyard-startup-')) : undefined;
   const environment = { ...extraEnvironment, SWITCHYARD_CODE_CACHE_DIR: cold ? 'off' : cacheDirectory };
   const samples: StartupSample[] = [];
   try {
     if (!cold) {
-      await once(cli, environment);
+      await once(cli, environment, dataDirectory);
       // A build without the loader (an older copy given with --cli) writes none; it is then measured as it is.
       if (existsSync(join(dirname(cli), 'cli-main.cjs')) && readdirSync(cacheDirectory).length === 0) throw new Error('the first start wrote no code cache');
     }
-    for (let run = 0; run < runs; run++) samples.push(await once(cli, environment));
+    // A restart finds the database made (the first start above, or this one when cold).
+    if (cold && dataDirectory !== undefined) await once(cli, environment, dataDirectory);
+    for (let run = 0; run < runs; run++) samples.push(await once(cli, environment, dataDirectory));
   } finally {
     rmSync(cacheDirectory, { recursive: true, force: true });
+    if (dataDirectory !== undefined) rmSync(dataDirectory, { recursive: true, force: true });
   }
   return {
     runs,
@@ -156,7 +164,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 9;
   // `--cli <path>`: another build of the CLI (a copy of out/ made to compare two builds).
   const cliArgument = process.argv.indexOf('--cli');
-  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined, process.argv.includes('--cold'));
+  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined, process.argv.includes('--cold'), process.argv.includes('--restart'));
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
