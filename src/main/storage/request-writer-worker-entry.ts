@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
+import { startMemoryReport } from '../memory-report.js';
 import { openDatabase } from './database.js';
 import { createRequestWriter } from './request-writer.js';
 import type { StoredRequestRecord } from './stored-record.js';
@@ -27,6 +28,7 @@ if (!port) throw new Error('request-writer-worker-entry must run in a worker thr
 
 const options = workerData as { dataDirectory: string; priceOverrides: PriceOverrides; storeBodies: boolean; flushIntervalMs: number };
 const database = openDatabase(options.dataDirectory);
+startMemoryReport('writer');
 let received = 0;
 const writer = createRequestWriter(database, {
   priceBook: createPriceBook(options.priceOverrides),
