@@ -3,9 +3,8 @@
  * writer, GC), from /proc — steadier than req/s on a machine shared with other work.
  * `npx tsx bench/cpu-per-request.ts [json|stream] [requests]`; with SWITCHYARD_BENCH_PROFILE=<dir>
  * the gateway runs under `--cpu-prof` and leaves its profiles there. The full gateway is
- * started the way a user starts it: by executing bin/switchyard.js, so the node flags of its
- * shebang apply (SWITCHYARD_BENCH_NODE=<flags> runs it with `node <flags>` instead, for A/B
- * runs of flags). With SWITCHYARD_BENCH_MEMORY=1 it also prints an account of the resident
+ * started the way a user starts it (bench/children.ts gatewayCommand: bin/switchyard.js and
+ * the node flags of its shebang, or SWITCHYARD_BENCH_NODE=<flags> for A/B runs). With SWITCHYARD_BENCH_MEMORY=1 it also prints an account of the resident
  * memory at the busiest moment: /proc status and smaps by mapping, and each thread's V8 heap
  * (the gateway's SWITCHYARD_MEMORY_REPORT lines). SWITCHYARD_BENCH_GATEWAY_LOG=<file> keeps the
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
@@ -14,6 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { gatewayCommand } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const root = join(import.meta.dirname, '..');
@@ -156,12 +156,7 @@ async function main(): Promise<void> {
   const reportFile = join(root, '.bench', 'memory-report.jsonl');
   rmSync(reportFile, { force: true });
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
-  const gatewayArguments = [join(root, 'bin', 'switchyard.js'), 'serve', '--port', '0', '--data-dir', dataDirectory];
-  const nodeFlags = process.env.SWITCHYARD_BENCH_NODE;
-  // As a user runs it (the bin's shebang), unless a profile or other node flags are asked for.
-  const [command, commandArguments] = profile || nodeFlags !== undefined
-    ? [process.execPath, [...(nodeFlags ? nodeFlags.split(' ') : []), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...gatewayArguments]]
-    : [gatewayArguments[0] as string, gatewayArguments.slice(1)];
+  const [command, commandArguments] = gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
   const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, ['--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
     command,
     commandArguments,
