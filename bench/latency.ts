@@ -21,6 +21,8 @@ export interface LatencySummary {
   p999: number;
   max: number;
   samples: number;
+  /** Answers other than 200 (timed like the rest: a target that fails fast looks fast). */
+  non200: number;
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -30,6 +32,7 @@ function percentile(sorted: number[], fraction: number): number {
 export async function latencyInterleaved(targets: LatencyTarget[], body: string, count: number, defaultHeaders: Record<string, string>, warmUp = 500): Promise<Record<string, LatencySummary>> {
   const clients = targets.map((target) => new Client(`http://127.0.0.1:${target.port}`, { keepAliveTimeout: 60_000 }));
   const samples: number[][] = targets.map(() => []);
+  const failures = targets.map(() => 0);
   for (let index = 0; index < count + warmUp; index++) {
     for (let turn = 0; turn < targets.length; turn++) {
       const which = (index + turn) % targets.length;
@@ -37,7 +40,7 @@ export async function latencyInterleaved(targets: LatencyTarget[], body: string,
       const response = await clients[which]!.request({ path: '/v1/chat/completions', method: 'POST', headers: targets[which]!.headers ?? defaultHeaders, body });
       await response.body.arrayBuffer();
       const elapsed = performance.now() - started;
-      if (response.statusCode !== 200) throw new Error(`${targets[which]!.name} answered ${response.statusCode}`);
+      if (response.statusCode !== 200 && index >= warmUp) failures[which]! += 1;
       if (index >= warmUp) samples[which]!.push(elapsed);
     }
   }
@@ -45,7 +48,7 @@ export async function latencyInterleaved(targets: LatencyTarget[], body: string,
   const results: Record<string, LatencySummary> = {};
   targets.forEach((target, which) => {
     const sorted = samples[which]!.sort((a, b) => a - b);
-    results[target.name] = { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), max: sorted[sorted.length - 1]!, samples: sorted.length };
+    results[target.name] = { p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), max: sorted[sorted.length - 1]!, samples: sorted.length, non200: failures[which]! };
   });
   return results;
 }

@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     latencies[mode] = await latencyInterleaved(targets, body, LATENCY_REQUESTS, HEADERS);
     for (const target of targets) {
       const measured = latencies[mode]![target.name]!;
-      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p90 ${fmt(measured.p90, 3)} ms  p99 ${fmt(measured.p99, 3)} ms  p99.9 ${fmt(measured.p999, 3)} ms  max ${fmt(measured.max, 3)} ms\n`);
+      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p90 ${fmt(measured.p90, 3)} ms  p99 ${fmt(measured.p99, 3)} ms  p99.9 ${fmt(measured.p999, 3)} ms  max ${fmt(measured.max, 3)} ms${measured.non200 ? `  non-200 ${measured.non200}` : ''}\n`);
     }
   }
   const translation = translationChunksPerSecond();

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   for (const target of targets) {
     const r = results[target.name]!;
     const added = target.name === 'direct' ? '' : `  added p50 ${(r.p50 - direct.p50).toFixed(3)} p99 ${(r.p99 - direct.p99).toFixed(3)}`;
-    process.stdout.write(`${mode} ${target.name.padEnd(6)} p50 ${r.p50.toFixed(3)} p90 ${r.p90.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} max ${r.max.toFixed(3)} ms (${r.samples})${added}\n`);
+    process.stdout.write(`${mode} ${target.name.padEnd(6)} p50 ${r.p50.toFixed(3)} p90 ${r.p90.toFixed(3)} p99 ${r.p99.toFixed(3)} p99.9 ${r.p999.toFixed(3)} max ${r.max.toFixed(3)} ms (${r.samples}${r.non200 ? `, ${r.non200} not 200` : ''})${added}\n`);
   }
 }
 
