@@ -4,6 +4,7 @@
  * the bench can stop them all at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -30,4 +31,25 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
     });
     child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${output}`)));
   });
+}
+
+/**
+ * How the benches start the full gateway: as a user does, by executing bin/switchyard.js so
+ * that the node flags on its shebang line apply. SWITCHYARD_BENCH_NODE="<flags>" runs
+ * `node <flags> bin/switchyard.js` instead (an empty value: plain node), for A/B runs of
+ * flags; `extraNodeFlags` (a profiler) also switches to an explicit node.
+ */
+export function gatewayCommand(args: string[], extraNodeFlags: string[] = []): [string, string[]] {
+  const bin = join(root, 'bin', 'switchyard.js');
+  const flags = process.env.SWITCHYARD_BENCH_NODE;
+  if (flags === undefined && extraNodeFlags.length === 0) return [bin, args];
+  const nodeFlags = flags === undefined ? shebangNodeFlags(bin) : flags.split(' ').filter(Boolean);
+  return [process.execPath, [...nodeFlags, ...extraNodeFlags, bin, ...args]];
+}
+
+/** The node flags on a `#!/usr/bin/env -S node …` line. */
+function shebangNodeFlags(file: string): string[] {
+  const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const words = first.replace(/^#!\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
+  return words.slice(words.indexOf('node') + 1);
 }

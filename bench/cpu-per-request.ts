@@ -2,12 +2,19 @@
  * CPU time the full gateway spends per request (all its threads: event loop, request-log
  * writer, GC), from /proc — steadier than req/s on a machine shared with other work.
  * `npx tsx bench/cpu-per-request.ts [json|stream] [requests]`; with SWITCHYARD_BENCH_PROFILE=<dir>
- * the gateway runs under `--cpu-prof` and leaves its profiles there.
+ * the gateway runs under `--cpu-prof` and leaves its profiles there. The full gateway is
+ * started the way a user starts it (bench/children.ts gatewayCommand: bin/switchyard.js and
+ * the node flags of its shebang, or SWITCHYARD_BENCH_NODE=<flags> for A/B runs). With SWITCHYARD_BENCH_MEMORY=1 it also prints an account of the resident
+ * memory at the busiest moment: /proc status and smaps by mapping, and each thread's V8 heap
+ * (the gateway's SWITCHYARD_MEMORY_REPORT lines). SWITCHYARD_BENCH_GATEWAY_LOG=<file> keeps the
+ * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { gatewayCommand } from './children.js';
+import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const root = join(import.meta.dirname, '..');
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -22,6 +29,7 @@ function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: R
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (data: Buffer) => {
+      if (env.SWITCHYARD_BENCH_LOG) appendFileSync(env.SWITCHYARD_BENCH_LOG, data);
       output += data.toString();
       const match = ready.exec(output);
       if (match) resolve({ child, match });
@@ -68,6 +76,75 @@ async function drive(port: number, count: number, connections: number): Promise<
   await client.close();
 }
 
+/** kB fields of /proc/<pid>/status (VmRSS, RssAnon, RssFile, RssShmem, VmHWM, Threads …). */
+function procStatus(pid: number): Record<string, number> {
+  const fields: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const match = /^(\w+):\s+(\d+)/.exec(line);
+    if (match) fields[match[1] as string] = Number(match[2]);
+  }
+  return fields;
+}
+
+/** Resident kB by mapping (file name, [heap], [stack…], or "anonymous"), largest first. */
+function residentByMapping(pid: number): [string, number][] {
+  const sums = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      name = (header[1] ?? '').trim() || 'anonymous';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) sums.set(name, (sums.get(name) ?? 0) + Number(rss[1]));
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
+
+/** Samples the gateway's status while `work` runs; returns the sample with the largest VmRSS and the smaps account taken then. */
+async function sampleMemory<T>(pid: number, work: Promise<T>): Promise<{ result: T; peak: Record<string, number>; mappings: [string, number][] }> {
+  let peak: Record<string, number> = {};
+  let mappings: [string, number][] = [];
+  let done = false;
+  const sampler = (async () => {
+    while (!done) {
+      try {
+        const status = procStatus(pid);
+        if ((status.VmRSS ?? 0) > (peak.VmRSS ?? 0)) {
+          peak = status;
+          mappings = residentByMapping(pid);
+        }
+      } catch {
+        // the process ended
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  const result = await work;
+  done = true;
+  await sampler;
+  return { result, peak, mappings };
+}
+
+function memoryAccount(peak: Record<string, number>, mappings: [string, number][], reportFile: string): string {
+  const mb = (kb: number | undefined): string => `${((kb ?? 0) / 1024).toFixed(1)}`;
+  const lines = [`  memory at the busiest sample: VmRSS ${mb(peak.VmRSS)} MB = RssAnon ${mb(peak.RssAnon)} + RssFile ${mb(peak.RssFile)} + RssShmem ${mb(peak.RssShmem)}; VmHWM ${mb(peak.VmHWM)}; ${peak.Threads} threads`];
+  lines.push(`  resident by mapping (MB): ${mappings.slice(0, 8).map(([name, kb]) => `${name.replace(root, '.')} ${mb(kb)}`).join(', ')}`);
+  if (existsSync(reportFile)) {
+    const last = new Map<string, MemoryReportLine>();
+    for (const line of readFileSync(reportFile, 'utf8').trim().split('\n')) {
+      const entry = JSON.parse(line) as MemoryReportLine;
+      last.set(entry.thread, entry);
+    }
+    for (const entry of last.values()) {
+      const m = (bytes: number | undefined): string => ((bytes ?? 0) / 1048576).toFixed(1);
+      lines.push(`  V8 ${entry.thread}: heap committed ${m(entry.heap.total)} MB (used ${m(entry.heap.used)}; new ${m(entry.spaces.new_space)}, old ${m(entry.spaces.old_space)}, code ${m(entry.spaces.code_space)}, large ${m(entry.spaces.large_object_space)}), malloced ${m(entry.heap.malloced)} (peak ${m(entry.heap.peakMalloced)}), external ${m(entry.heap.external)}`);
+    }
+  }
+  return lines.join('\n');
+}
+
 async function main(): Promise<void> {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const fake = await start(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
@@ -76,10 +153,14 @@ async function main(): Promise<void> {
   rmSync(dataDirectory, { recursive: true, force: true });
   const profile = process.env.SWITCHYARD_BENCH_PROFILE;
   const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare' or 'core' to measure a baseline instead
+  const reportFile = join(root, '.bench', 'memory-report.jsonl');
+  rmSync(reportFile, { force: true });
+  const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
+  const [command, commandArguments] = gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
   const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, ['--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
-    process.execPath,
-    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), join(root, 'bin', 'switchyard.js'), 'serve', '--port', '0', '--data-dir', dataDirectory],
-    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
+    command,
+    commandArguments,
+    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}), SWITCHYARD_BENCH_LOG: process.env.SWITCHYARD_BENCH_GATEWAY_LOG },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const port = Number(gateway.match[1]);
@@ -89,7 +170,7 @@ async function main(): Promise<void> {
   const before = cpuMs(pid);
   const threadsBefore = threadCpuMs(pid);
   const started = performance.now();
-  await drive(port, total, 10);
+  const { peak, mappings } = await sampleMemory(pid, drive(port, total, 10));
   await new Promise((resolve) => setTimeout(resolve, 300)); // let the writer commit the tail
   const used = cpuMs(pid) - before;
   const byThread = [...threadCpuMs(pid)]
@@ -99,6 +180,7 @@ async function main(): Promise<void> {
   const elapsed = performance.now() - started;
   const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   process.stdout.write(`${mode}: ${total} requests, gateway CPU ${used} ms = ${((used * 1000) / total).toFixed(1)} µs/request (${(total / (elapsed / 1000)).toFixed(0)} req/s wall), peak RSS ${peakRssMb.toFixed(0)} MB\n  by thread (µs/request): ${[...byThread].map(([name, value]) => `${name} ${((value * 1000) / total).toFixed(0)}`).join(', ')}\n`);
+  if (memory) process.stdout.write(`${memoryAccount(peak, mappings, reportFile)}\n`);
   gateway.child.removeAllListeners('exit');
   await new Promise<void>((resolve) => {
     gateway.child.once('exit', () => resolve());

@@ -15,8 +15,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'undici';
-import { children, startChild } from './children.js';
+import { children, gatewayCommand, startChild } from './children.js';
+import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
 import { OpenAIChatStreamEncoder } from '../src/main/gateway/formats/openai-chat/stream-encoder.js';
@@ -106,32 +106,6 @@ async function loadInterleaved(targets: Target[], body: string): Promise<Record<
   return results;
 }
 
-/**
- * Sequential requests on one keep-alive connection per target, timed with a microsecond
- * clock, the targets taking turns request by request (so the machine's other work lands on
- * all of them alike); the first 200 of each warm up.
- */
-async function latencyInterleaved(targets: Target[], body: string, count: number): Promise<Record<string, { p50: number; p99: number }>> {
-  const clients = targets.map((target) => new Client(`http://127.0.0.1:${target.port}`, { keepAliveTimeout: 60_000 }));
-  const samples: number[][] = targets.map(() => []);
-  for (let index = 0; index < count + 200; index++) {
-    for (let turn = 0; turn < targets.length; turn++) {
-      const which = (index + turn) % targets.length;
-      const started = performance.now();
-      const response = await clients[which]!.request({ path: '/v1/chat/completions', method: 'POST', headers: targets[which]!.headers ?? HEADERS, body });
-      await response.body.arrayBuffer();
-      if (index >= 200) samples[which]!.push(performance.now() - started);
-    }
-  }
-  await Promise.all(clients.map((client) => client.close()));
-  const results: Record<string, { p50: number; p99: number }> = {};
-  targets.forEach((target, which) => {
-    const sorted = samples[which]!.sort((a, b) => a - b);
-    results[target.name] = { p50: sorted[Math.floor(sorted.length * 0.5)]!, p99: sorted[Math.floor(sorted.length * 0.99)]! };
-  });
-  return results;
-}
-
 function residentMb(pid: number): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -200,7 +174,8 @@ async function main(): Promise<void> {
   const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, cli);
   // The same without the code cache the CLI keeps after its first start: a first start.
   const firstStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, cli, true);
-  const gateway = await startChild(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')], gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  // Started as a user starts it: bin/switchyard.js with the node flags on its shebang line.
+  const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
   const core = await startChild(tsx, [join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
   const corePort = Number(core.match[1]);
@@ -242,15 +217,15 @@ async function main(): Promise<void> {
   }
   clearInterval(rssTimer);
 
-  const latencies: Record<string, Record<string, { p50: number; p99: number }>> = {};
+  const latencies: Record<string, Record<string, LatencySummary>> = {};
   for (const [mode, body] of [
     ['json', CHAT_BODY],
     ['stream', STREAM_BODY],
   ] as const) {
-    latencies[mode] = await latencyInterleaved(targets, body, LATENCY_REQUESTS);
+    latencies[mode] = await latencyInterleaved(targets, body, LATENCY_REQUESTS, HEADERS);
     for (const target of targets) {
       const measured = latencies[mode]![target.name]!;
-      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p99 ${fmt(measured.p99, 3)} ms\n`);
+      process.stdout.write(`${mode.padEnd(6)} ${target.name.padEnd(24)} 1 connection: p50 ${fmt(measured.p50, 3)} ms  p90 ${fmt(measured.p90, 3)} ms  p99 ${fmt(measured.p99, 3)} ms  p99.9 ${fmt(measured.p999, 3)} ms  max ${fmt(measured.max, 3)} ms${measured.non200 ? `  non-200 ${measured.non200}` : ''}\n`);
     }
   }
   const translation = translationChunksPerSecond();

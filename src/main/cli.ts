@@ -14,6 +14,7 @@ import { runExport, runUsage, UsageError } from './cli-log-commands.js';
 import { runGatewayKeys, runKeys } from './cli-key-commands.js';
 import { databaseUrlFrom, StorageStartError } from './storage/postgres/team-store.js';
 import { announceListening } from './startup-ready.js';
+import { startMemoryReport } from './memory-report.js';
 
 const VERSION = '0.1.0';
 
@@ -117,6 +118,7 @@ async function serve(argv: string[]): Promise<void> {
     throw error;
   }
   const { config, secrets } = gateway;
+  startMemoryReport('main');
   // Before "listening on", which tools (and tests) wait for: all that is said about storage.
   if (gateway.databaseDescription) process.stdout.write(`switchyard: request log and gateway keys in PostgreSQL ${gateway.databaseDescription} (this instance's journal in the data folder)\n`);
   if (gateway.journalReplayed > 0) process.stdout.write(`switchyard: ${gateway.journalReplayed} answered request(s) left in the journal by the last run written to PostgreSQL\n`);

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createAnalytics, type Analytics } from './analytics.js';
 import { openReadOnlyDatabase } from './database.js';
+import { startMemoryReport } from '../memory-report.js';
 
 export interface AnalyticsRequestMessage {
   id: number;
@@ -22,6 +23,7 @@ if (!port) throw new Error('analytics-worker-entry must run in a worker thread')
 
 const { databaseFile } = workerData as { databaseFile: string };
 const database = openReadOnlyDatabase(databaseFile);
+startMemoryReport('analytics');
 const analytics = createAnalytics(database);
 
 port.on('message', (message: AnalyticsRequestMessage) => {
