@@ -27,10 +27,10 @@ import type { Worker } from 'node:worker_threads';
 import type { RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { JOURNAL_FILE_NAMES, JournalPair, readJournals } from './journal-pair.js';
+import { JOURNAL_FILE_NAMES, JournalPair, journalLine, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
-import { cloneableBodies, recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
+import { cloneableBodies, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
@@ -112,7 +112,9 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   }, [],
   // A small young generation: the writer's garbage is short-lived batches, and memory counts on a desktop.
   { maxYoungGenerationSizeMb: 8 });
-  let outbox: StoredRequestRecord[] = [];
+  // Each record as it crosses (its journal line and bodies) beside the record itself, for a send that fails.
+  let outbox: RecordOnTheWire[] = [];
+  let outboxRecords: StoredRequestRecord[] = [];
   let scheduled = false;
   let closed: Promise<void> | null = null;
 
@@ -146,10 +148,12 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   const sendOutbox = (): void => {
     scheduled = false;
     if (outbox.length === 0) return;
-    const records = outbox;
+    const items = outbox;
+    const records = outboxRecords;
     outbox = [];
+    outboxRecords = [];
     try {
-      post({ type: 'records', records, lastSequence: journals.sequence });
+      post({ type: 'records', records: items, lastSequence: journals.sequence });
     } catch {
       // Nothing was sent: one record cannot be cloned. Send each alone so it costs no other.
       const first = journals.sequence - records.length + 1;
@@ -175,8 +179,11 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   const observer: RequestObserver = {
     requestFinished(record) {
       if (closed) return;
-      journals.append(record, options.onError);
-      outbox.push(record);
+      // The journal line is the record's facts, serialised once: it crosses to the writer too.
+      const { line, whole } = journalLine(record);
+      journals.appendLine(line, options.onError);
+      outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
+      outboxRecords.push(record);
       if (!scheduled) {
         scheduled = true;
         setImmediate(sendOutbox);
