@@ -18,8 +18,9 @@
  * record.
  *
  * Performance: the batched writer (costing, content addressing, rollups, SQLite) runs in a
- * worker thread, so a large batch never holds the gateway's event loop; records cross
- * with one postMessage per turn of the event loop.
+ * worker thread, so a large batch never holds the gateway's event loop; records gather for
+ * up to `handOffIntervalMs` (or 256 of them) and cross in one postMessage, each as its
+ * journal line and bodies.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,6 +42,12 @@ export interface RequestLogOptions {
   storeBodies?: boolean;
   /** How long the writer thread lets records gather before a transaction (ms, default 50). */
   flushIntervalMs?: number;
+  /**
+   * How long finished records gather on the event loop before crossing to the writer
+   * thread in one message (ms, default 20; the journal already holds them). Each message
+   * costs both threads a fixed price (serialisation, waking the writer) whatever it holds.
+   */
+  handOffIntervalMs?: number;
   onError?: (error: Error) => void;
   /** The writer thread's entry (default: request-writer-worker-entry beside this module or the bundle). */
   workerUrl?: URL;
@@ -99,6 +106,9 @@ export function replayJournalsForReading(dataDirectory: string, options: Pick<Re
   }
 }
 
+/** Records that cross at once without waiting for the hand-off interval (a burst). */
+const HAND_OFF_BATCH = 256;
+
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
   const database = openDatabase(dataDirectory);
   const replayed = replayJournals(dataDirectory, database, options);
@@ -115,7 +125,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   // Each record as it crosses (its journal line and bodies) beside the record itself, for a send that fails.
   let outbox: RecordOnTheWire[] = [];
   let outboxRecords: StoredRequestRecord[] = [];
-  let scheduled = false;
+  let scheduled: NodeJS.Timeout | null = null;
+  const handOffIntervalMs = Math.max(0, options.handOffIntervalMs ?? 20);
   let closed: Promise<void> | null = null;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
@@ -146,7 +157,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     post({ type: 'records', records: [], lastSequence: recordSequence });
   };
   const sendOutbox = (): void => {
-    scheduled = false;
+    if (scheduled) clearTimeout(scheduled);
+    scheduled = null;
     if (outbox.length === 0) return;
     const items = outbox;
     const records = outboxRecords;
@@ -184,10 +196,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
       journals.appendLine(line, options.onError);
       outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
       outboxRecords.push(record);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(sendOutbox);
-      }
+      if (outbox.length >= HAND_OFF_BATCH) sendOutbox();
+      else scheduled ??= setTimeout(sendOutbox, handOffIntervalMs);
     },
   };
 
