@@ -187,7 +187,7 @@ describe('request log', () => {
   it('gathers records before they cross to the writer (a burst crosses at once); committed() and close() send what is gathered', async () => {
     const directory = folder();
     const log = openRequestLog(directory, { flushIntervalMs: 1, handOffIntervalMs: 60_000 });
-    const count = () => log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get();
+    const count = () => log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get() as number;
     for (let index = 0; index < 3; index++) log.observer.requestFinished(record(`gathered${index}`));
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(count()).toBe(0); // still on the event loop (in the journal)
