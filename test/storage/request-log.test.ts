@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JOURNAL_FILE_NAMES, openRequestLog } from '../../src/main/storage/request-log.js';
 import type { RequestRecord } from '../../src/main/gateway/types.js';
+import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
+import { createRequestWriter } from '../../src/main/storage/request-writer.js';
+import type { StoredRequestRecord } from '../../src/main/storage/stored-record.js';
 
 function record(id: string, startedAt = Date.now()): RequestRecord {
   return {
@@ -135,5 +138,69 @@ describe('request log', () => {
     expect(reopened.replayed).toBe(0);
     expect(reopened.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(300);
     return reopened.close();
+  });
+  it('stores a record crossing to the writer thread (its journal line and bodies) exactly as the writer stores it in process', async () => {
+    const startedAt = Date.now();
+    const client = { model: 'gpt-4.1-mini', user: 'ana', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'héllo ✓ "quoted"\n' }] };
+    const full: StoredRequestRecord = {
+      ...record('full', startedAt),
+      user: 'ana',
+      gatewayKeyId: 'key-7',
+      usage: { inputTokens: 11, cachedInputTokens: 3, cacheWriteInputTokens: 2, outputTokens: 7, reasoningTokens: 1, cacheWrite1hInputTokens: 1, raw: { prompt_tokens: 11, nested: { authorization: 'secret', list: [1, null, 'x'] } } },
+      timeToFirstTokenMs: 5,
+      attempts: 2,
+      tags: [{ key: 'team', value: 'core' }, { key: 'feature', value: 'review' }],
+      warnings: [{ type: 'unsupported-parameter', parameter: 'seed', message: 'seed dropped' }],
+      requestBody: client,
+      upstreamRequestBody: { ...client, model: 'gpt-4.1-mini-2025' },
+      responseBody: { id: 'chatcmpl-9', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 11 } },
+      attemptsDetail: [
+        { provider: 'openai', model: 'gpt-4.1-mini', startedAt, endedAt: startedAt + 3, latencyMs: 3, httpStatus: 500, status: 'error', errorType: 'upstream_error', errorMessage: 'boom' },
+        { provider: 'openai', model: 'gpt-4.1-mini', startedAt: startedAt + 4, endedAt: startedAt + 12, latencyMs: 8, httpStatus: 200, status: 'success', errorType: null, errorMessage: null },
+      ],
+      traceId: 'trace-1',
+      responseId: 'chatcmpl-9',
+    };
+    const threaded = openRequestLog(folder(), { flushIntervalMs: 5 });
+    threaded.observer.requestFinished(full);
+    await threaded.committed();
+    const direct = openDatabase(folder());
+    const writer = createRequestWriter(direct, { flushIntervalMs: 0 });
+    writer.enqueue(structuredClone(full));
+    writer.flush();
+    const contents = (database: SqliteDatabase) => ({
+      request: database.prepare('SELECT * FROM requests').all(),
+      tags: database.prepare('SELECT key, value FROM request_tags ORDER BY key').all(),
+      attempts: database.prepare('SELECT * FROM attempts ORDER BY attempt_index').all(),
+      bodies: database.prepare('SELECT * FROM bodies').all(),
+      messages: database.prepare('SELECT rm.part, rm.position, m.hash, m.role, m.content_json FROM request_messages rm JOIN messages m ON m.id = rm.message_id ORDER BY rm.part, rm.position').all(),
+      conversations: database.prepare('SELECT * FROM conversations').all(),
+    });
+    const stored = contents(threaded.database);
+    expect(stored.request).toHaveLength(1);
+    expect(stored.attempts).toHaveLength(2);
+    expect(stored.messages).toHaveLength(5);
+    expect(stored).toEqual(contents(direct));
+    await threaded.close();
+    direct.close();
+  });
+  it('gathers records before they cross to the writer (a burst crosses at once); committed() and close() send what is gathered', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, { flushIntervalMs: 1, handOffIntervalMs: 60_000 });
+    const count = () => log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get() as number;
+    for (let index = 0; index < 3; index++) log.observer.requestFinished(record(`gathered${index}`));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(count()).toBe(0); // still on the event loop (in the journal)
+    expect(log.pendingCount).toBe(3);
+    await log.committed();
+    expect(count()).toBe(3);
+    for (let index = 0; index < 300; index++) log.observer.requestFinished(record(`burst${index}`));
+    // 256 gathered cross without waiting for the interval
+    for (let waited = 0; count() < 3 + 256 && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(count()).toBe(3 + 256);
+    await log.close();
+    const database = openDatabase(directory);
+    expect(database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(303);
+    database.close();
   });
 });

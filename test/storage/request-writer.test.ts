@@ -308,4 +308,27 @@ describe('content-addressed messages', () => {
     const conversation = database.prepare("SELECT requests, title FROM conversations WHERE id = 'chat'").get();
     expect(conversation).toEqual({ requests: 20, title: 'Question number 1: what is 1 squared?' });
   });
+  it('a message repeated within a batch, across batches, after a rolled-back batch and after retention always points at a stored row', () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: () => {} });
+    const ask = (content: string) => ({ model: 'gpt-4.1', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content }] });
+    const dangling = () => database.prepare('SELECT count(*) FROM request_messages rm LEFT JOIN messages m ON m.id = rm.message_id WHERE m.id IS NULL').pluck().get();
+    // One batch, the system prompt repeated in every request and its upstream copy.
+    for (const content of ['a', 'b', 'a']) writer.enqueue(makeRecord({ requestBody: ask(content), upstreamRequestBody: ask(content) }));
+    writer.flush();
+    expect(count('messages')).toBe(4); // system, 'a', 'b', the reply
+    expect(count('request_messages')).toBe(3 * 5);
+    // A batch rolled back (its last record cannot be bound) and retried record by record.
+    writer.enqueue(makeRecord({ requestBody: ask('fresh') }));
+    writer.enqueue(makeRecord({ id: {} as unknown as string, requestBody: ask('fresh') }));
+    writer.flush();
+    expect(count('requests')).toBe(5); // the unbindable one too, reduced by recordWithoutBodies
+    expect(dangling()).toBe(0);
+    // Retention between batches deletes every message no request refers to any more.
+    database.exec('DELETE FROM request_messages; DELETE FROM messages WHERE id NOT IN (SELECT message_id FROM request_messages)');
+    writer.enqueue(makeRecord({ requestBody: ask('a') }));
+    writer.flush();
+    expect(count('messages')).toBe(3);
+    expect(dangling()).toBe(0);
+    writer.close();
+  });
 });

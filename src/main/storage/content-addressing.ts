@@ -44,23 +44,38 @@ export function messageHash(message: unknown): string {
   return hash('sha256', canonicalJson(message, true), 'hex').slice(0, 32);
 }
 
-/** A copy of `value` with any member named like a credential header replaced by `[redacted]`. */
+/** Whether a member name is a credential header's (the length test spares most names a lower-casing). */
+function isSecretFieldName(key: string): boolean {
+  return key.length >= SHORTEST_SECRET_NAME && key.length <= LONGEST_SECRET_NAME && SECRET_FIELD_NAMES.has(key.toLowerCase());
+}
+const SHORTEST_SECRET_NAME = Math.min(...[...SECRET_FIELD_NAMES].map((name) => name.length));
+const LONGEST_SECRET_NAME = Math.max(...[...SECRET_FIELD_NAMES].map((name) => name.length));
+
+/**
+ * A copy of `value` with any member named like a credential header replaced by `[redacted]`;
+ * `value` itself (nothing copied) when it has none, which is nearly always.
+ */
 export function redactSecrets(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
-    let changed = false;
-    const copy = value.map((item) => {
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index += 1) {
+      const item: unknown = value[index];
       const redacted = redactSecrets(item);
-      if (redacted !== item) changed = true;
-      return redacted;
-    });
-    return changed ? copy : value;
+      if (redacted !== item) {
+        copy ??= value.slice();
+        copy[index] = redacted;
+      }
+    }
+    return copy ?? value;
   }
-  if (!isRecord(value)) return value;
+  const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | null = null;
-  for (const [key, member] of Object.entries(value)) {
-    const replacement = SECRET_FIELD_NAMES.has(key.toLowerCase()) ? REDACTED : redactSecrets(member);
+  for (const key of Object.keys(record)) {
+    const member = record[key];
+    const replacement = isSecretFieldName(key) ? REDACTED : redactSecrets(member);
     if (replacement !== member) {
-      copy ??= { ...value };
+      copy ??= { ...record };
       copy[key] = replacement;
     }
   }

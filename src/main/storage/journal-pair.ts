@@ -14,13 +14,22 @@ import { recordWithoutBodies, unstorableReason, type StoredRequestRecord } from 
 /** Journal files of a data folder; the log alternates between the two. */
 export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b.jsonl'] as const;
 
+/**
+ * The record's journal line and whether it holds every field but the bodies (`whole`);
+ * when the record would not serialise (a raw usage nested too deeply), the line is the
+ * record reduced by recordWithoutBodies and `whole` is false. Never throws.
+ */
+export function journalLine(record: StoredRequestRecord): { line: string; whole: boolean } {
+  try {
+    return { line: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n', whole: true };
+  } catch (error) {
+    return { line: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n', whole: false };
+  }
+}
+
 /** The record without bodies: what must survive a kill. Never throws (a raw usage too deep to serialise is dropped). */
 export function journalEntry(record: StoredRequestRecord): string {
-  try {
-    return JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n';
-  } catch (error) {
-    return JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n';
-  }
+  return journalLine(record).line;
 }
 
 /** Journal lines of a data folder, one record per request id (the first line wins). */
@@ -73,10 +82,15 @@ export class JournalPair {
 
   /** Journals one finished request; returns its sequence. A failed write is reported, the record still counted. */
   append(record: StoredRequestRecord, onError?: (error: Error) => void): number {
+    return this.appendLine(journalEntry(record), onError);
+  }
+
+  /** Journals one finished request given its line (journalLine's); returns its sequence. */
+  appendLine(line: string, onError?: (error: Error) => void): number {
     this.sequence += 1;
     const journal = this.journals[this.current]!;
     try {
-      writeSync(journal.descriptor, journalEntry(record));
+      writeSync(journal.descriptor, line);
       journal.lastSequence = this.sequence;
     } catch (error) {
       onError?.(error as Error);

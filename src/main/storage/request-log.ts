@@ -18,8 +18,11 @@
  * record.
  *
  * Performance: the batched writer (costing, content addressing, rollups, SQLite) runs in a
- * worker thread, so a large batch never holds the gateway's event loop; records cross
- * with one postMessage per turn of the event loop.
+ * worker thread, so a large batch never holds the gateway's event loop; records cross in one
+ * postMessage per turn of the event loop (or per `handOffIntervalMs`), each as its journal
+ * line and bodies. Gathering them longer (20 ms) measured worse: records held that long
+ * survive the event loop's young-generation collections and cost it more than the
+ * messages saved.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +30,10 @@ import type { Worker } from 'node:worker_threads';
 import type { RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { JOURNAL_FILE_NAMES, JournalPair, readJournals } from './journal-pair.js';
+import { JOURNAL_FILE_NAMES, JournalPair, journalLine, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
-import { cloneableBodies, recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
+import { cloneableBodies, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
@@ -41,6 +44,12 @@ export interface RequestLogOptions {
   storeBodies?: boolean;
   /** How long the writer thread lets records gather before a transaction (ms, default 50). */
   flushIntervalMs?: number;
+  /**
+   * How long finished records gather on the event loop before crossing to the writer
+   * thread in one message (ms; default 0: on the next turn of the event loop). At most 256
+   * gather either way.
+   */
+  handOffIntervalMs?: number;
   onError?: (error: Error) => void;
   /** The writer thread's entry (default: request-writer-worker-entry beside this module or the bundle). */
   workerUrl?: URL;
@@ -99,6 +108,9 @@ export function replayJournalsForReading(dataDirectory: string, options: Pick<Re
   }
 }
 
+/** Records that cross at once without waiting for the hand-off interval (a burst). */
+const HAND_OFF_BATCH = 256;
+
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
   const database = openDatabase(dataDirectory);
   const replayed = replayJournals(dataDirectory, database, options);
@@ -112,8 +124,11 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   }, [],
   // A small young generation: the writer's garbage is short-lived batches, and memory counts on a desktop.
   { maxYoungGenerationSizeMb: 8 });
-  let outbox: StoredRequestRecord[] = [];
-  let scheduled = false;
+  // Each record as it crosses (its journal line and bodies) beside the record itself, for a send that fails.
+  let outbox: RecordOnTheWire[] = [];
+  let outboxRecords: StoredRequestRecord[] = [];
+  let scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  const handOffIntervalMs = Math.max(0, options.handOffIntervalMs ?? 0);
   let closed: Promise<void> | null = null;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
@@ -144,12 +159,18 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     post({ type: 'records', records: [], lastSequence: recordSequence });
   };
   const sendOutbox = (): void => {
-    scheduled = false;
+    if (scheduled) {
+      if (handOffIntervalMs === 0) clearImmediate(scheduled as NodeJS.Immediate);
+      else clearTimeout(scheduled as NodeJS.Timeout);
+    }
+    scheduled = null;
     if (outbox.length === 0) return;
-    const records = outbox;
+    const items = outbox;
+    const records = outboxRecords;
     outbox = [];
+    outboxRecords = [];
     try {
-      post({ type: 'records', records, lastSequence: journals.sequence });
+      post({ type: 'records', records: items, lastSequence: journals.sequence });
     } catch {
       // Nothing was sent: one record cannot be cloned. Send each alone so it costs no other.
       const first = journals.sequence - records.length + 1;
@@ -175,12 +196,13 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   const observer: RequestObserver = {
     requestFinished(record) {
       if (closed) return;
-      journals.append(record, options.onError);
-      outbox.push(record);
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(sendOutbox);
-      }
+      // The journal line is the record's facts, serialised once: it crosses to the writer too.
+      const { line, whole } = journalLine(record);
+      journals.appendLine(line, options.onError);
+      outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
+      outboxRecords.push(record);
+      if (outbox.length >= HAND_OFF_BATCH) sendOutbox();
+      else scheduled ??= handOffIntervalMs === 0 ? setImmediate(sendOutbox) : setTimeout(sendOutbox, handOffIntervalMs);
     },
   };
 

@@ -8,10 +8,10 @@ import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { startMemoryReport } from '../memory-report.js';
 import { openDatabase } from './database.js';
 import { createRequestWriter } from './request-writer.js';
-import type { StoredRequestRecord } from './stored-record.js';
+import { recordFromWire, type RecordOnTheWire } from './stored-record.js';
 
 export type WriterThreadMessage =
-  | { type: 'records'; records: StoredRequestRecord[]; lastSequence: number }
+  | { type: 'records'; records: RecordOnTheWire[]; lastSequence: number }
   | { type: 'price-overrides'; overrides: PriceOverrides }
   | { type: 'store-bodies'; storeBodies: boolean }
   | { type: 'flush'; lastSequence: number }
@@ -44,7 +44,7 @@ const writer = createRequestWriter(database, {
 port.on('message', (message: WriterThreadMessage) => {
   switch (message.type) {
     case 'records':
-      for (const record of message.records) writer.enqueue(record);
+      for (const item of message.records) writer.enqueue(recordFromWire(item));
       received = message.lastSequence;
       return;
     case 'price-overrides':

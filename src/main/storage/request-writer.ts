@@ -321,15 +321,28 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   let closed = false;
   let waiters: Array<() => void> = [];
 
+  /**
+   * Message ids by hash, found or inserted in the current transaction: a message repeated
+   * within a batch (a conversation's history resent with every turn, the upstream body's
+   * copy of the client's messages) is looked up once. Emptied when a transaction begins, so
+   * an id never outlives the transaction that saw it (one rolled back, or a retention run
+   * deleting unreferenced messages between two batches).
+   */
+  const messageIds = new Map<string, number | bigint>();
+
+  function messageIdOf(message: StoredMessage): number | bigint {
+    let messageId = messageIds.get(message.hash);
+    if (messageId !== undefined) return messageId;
+    const hash = Buffer.from(message.hash, 'hex');
+    messageId = (statements.findMessage.get(hash) as number | bigint | undefined) ?? statements.insertMessage.run(hash, message.role, message.contentJson).lastInsertRowid;
+    messageIds.set(message.hash, messageId);
+    return messageId;
+  }
+
   function writeContent(requestSeq: number | bigint, prepared: PreparedRequest): void {
     for (const { part, messages } of prepared.messageParts) {
       messages.forEach((message, position) => {
-        const hash = Buffer.from(message.hash, 'hex');
-        let messageId = statements.findMessage.get(hash) as number | bigint | undefined;
-        if (messageId === undefined) {
-          messageId = statements.insertMessage.run(hash, message.role, message.contentJson).lastInsertRowid;
-        }
-        statements.insertRequestMessage.run(requestSeq, part, position, messageId);
+        statements.insertRequestMessage.run(requestSeq, part, position, messageIdOf(message));
       });
     }
     if (prepared.bodies) {
@@ -390,11 +403,13 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   }
 
   const writeBatch = database.transaction((batch: StoredRequestRecord[]) => {
+    messageIds.clear();
     for (const record of batch) writeOne(record);
     rollups.writeTo(statements.upsertRollups);
   });
 
   const writeSingle = database.transaction((record: StoredRequestRecord) => {
+    messageIds.clear();
     writeOne(record);
     rollups.writeTo(statements.upsertRollups);
   });

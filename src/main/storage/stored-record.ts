@@ -21,6 +21,31 @@ export type StoredRequestRecord = Omit<RequestRecord, 'usage'> & {
   attemptsDetail?: AttemptDetail[];
 };
 
+/**
+ * A record as it crosses to the writer thread: its journal line (every field but the
+ * bodies, already serialised for the journal) and the bodies beside it, so the record's
+ * facts cross as one string instead of being structured-cloned field by field.
+ */
+export interface HandedRecord {
+  journalLine: string;
+  requestBody: unknown;
+  upstreamRequestBody: unknown;
+  responseBody: unknown;
+}
+
+/** What the writer thread receives: a handed record, or a whole record (one that would not serialise whole). */
+export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
+
+/** The record again, on the writer's side. */
+export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
+  if (!('journalLine' in item)) return item;
+  const record = JSON.parse(item.journalLine) as StoredRequestRecord;
+  record.requestBody = item.requestBody;
+  record.upstreamRequestBody = item.upstreamRequestBody;
+  record.responseBody = item.responseBody;
+  return record;
+}
+
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
