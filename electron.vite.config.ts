@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
 
 export default defineConfig({
@@ -23,7 +24,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [serveBundle()],
+    plugins: [lazyGlobalHeaders(), serveBundle()],
   },
   preload: {
     build: {

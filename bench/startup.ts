@@ -11,7 +11,11 @@
  * has a fresh data folder (a new database, all migrations run) unless `--restart` (one
  * folder for all, as restarts of one installation).
  *
- * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--restart] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
+ * `--chat`: the first request is a chat completion through a fake OpenAI upstream
+ * (bench/fast-upstream.ts) instead of GET /v1/models — ready to do real work, logged.
+ * `--node-flags "--flag …"`: flags for node before the CLI (as bin/switchyard.js's shebang).
+ *
+ * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--restart] [--chat] [--node-flags "…"] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -56,15 +60,34 @@ function cpuMsOf(path: string): number {
   return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND) * 1000;
 }
 
-function getModels(port: number): Promise<number> {
+const CHAT_BODY = JSON.stringify({ model: 'openai/gpt-4.1-mini', messages: [{ role: 'user', content: 'Hello' }] });
+
+/** GET /v1/models, or (`chat`) a non-streaming chat completion; resolves with the status once the body is read. */
+function firstRequest(port: number, chat: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const outgoing = request({ host: '127.0.0.1', port, path: '/v1/models', headers: { authorization: `Bearer ${KEY}` }, agent: false }, (response) => {
+    const headers = { authorization: `Bearer ${KEY}`, ...(chat ? { 'content-type': 'application/json' } : {}) };
+    const outgoing = request({ host: '127.0.0.1', port, method: chat ? 'POST' : 'GET', path: chat ? '/v1/chat/completions' : '/v1/models', headers, agent: false }, (response) => {
       response.resume();
       response.on('end', () => resolve(response.statusCode ?? 0));
     });
     outgoing.on('error', reject);
-    outgoing.end();
+    outgoing.end(chat ? CHAT_BODY : undefined);
   });
+}
+
+/** bench/fast-upstream.ts in a child process (it prints its port). */
+async function startFastUpstream(): Promise<{ port: number; stop(): void }> {
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'fast-upstream.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = /^(\d+)\n/m.exec(output);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the fake upstream exited with ${code}`)));
+  });
+  return { port, stop: () => child.kill('SIGTERM') };
 }
 
 function median(values: number[]): number {
@@ -73,7 +96,7 @@ function median(values: number[]): number {
 }
 
 /** One start; in a fresh data folder unless `dataDirectory` (a restart: database and journals already there). */
-async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedDataDirectory?: string): Promise<StartupSample> {
+async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedDataDirectory: string | undefined, options: StartupOptions): Promise<StartupSample> {
   const dataDirectory = reusedDataDirectory ?? mkdtempSync(join(tmpdir(), 'switchyard-startup-'));
   const environment: NodeJS.ProcessEnv = {
     ...process.env,
@@ -85,7 +108,7 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedData
     SWITCHYARD_API_KEY: KEY,
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     const { port, listeningMs } = await new Promise<{ port: number; listeningMs: number }>((resolve, reject) => {
       let output = '';
@@ -97,11 +120,11 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedData
       child.stderr!.on('data', (data: Buffer) => (output += data.toString()));
       child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening: ${output}`)));
     });
-    const status = await getModels(port);
+    const status = await firstRequest(port, options.chat === true);
     const wallMs = performance.now() - started;
     const cpuMs = cpuMsOf(`/proc/${child.pid}/stat`);
     const mainThreadCpuMs = cpuMsOf(`/proc/${child.pid}/task/${child.pid}/stat`);
-    if (status !== 200) throw new Error(`GET /v1/models answered ${status}`);
+    if (status !== 200) throw new Error(`${options.chat ? 'POST /v1/chat/completions' : 'GET /v1/models'} answered ${status}`);
     return { wallMs, cpuMs, mainThreadCpuMs, listeningMs };
   } finally {
     child.removeAllListeners('exit');
@@ -128,8 +151,17 @@ export function ensureBuilt(cli = join(root, 'out', 'main', 'cli.js')): void {
  * with a code cache in a fresh folder, filled by one start before them (`cold`: none);
  * each in a fresh data folder, or (`restart`) all in one, as restarts of one installation.
  */
-export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string, cold = false, restart = false): Promise<StartupResult> {
+export interface StartupOptions {
+  /** The first request is a chat completion through a fake OpenAI upstream started for the runs. */
+  chat?: boolean;
+  /** Flags for node before the CLI's path. */
+  nodeFlags?: string[];
+}
+
+export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessEnv = {}, cli?: string, cold = false, restart = false, options: StartupOptions = {}): Promise<StartupResult> {
   if (cli === undefined) ensureBuilt();
+  const upstream = options.chat ? await startFastUpstream() : null;
+  if (upstream) extraEnvironment = { ...extraEnvironment, OPENAI_BASE_URL: `http://127.0.0.1:${upstream.port}/v1` };
   cli ??= join(root, 'out', 'main', 'cli.js');
   const cacheDirectory = mkdtempSync(join(tmpdir(), 'switchyard-startup-cache-'));
   const dataDirectory = restart ? mkdtempSync(join(tmpdir(), 'switchyard-startup-')) : undefined;
@@ -137,14 +169,15 @@ export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessE
   const samples: StartupSample[] = [];
   try {
     if (!cold) {
-      await once(cli, environment, dataDirectory);
+      await once(cli, environment, dataDirectory, options);
       // A build without the loader (an older copy given with --cli) writes none; it is then measured as it is.
       if (existsSync(join(dirname(cli), 'cli-main.cjs')) && readdirSync(cacheDirectory).length === 0) throw new Error('the first start wrote no code cache');
     }
     // A restart finds the database made (the first start above, or this one when cold).
-    if (cold && dataDirectory !== undefined) await once(cli, environment, dataDirectory);
-    for (let run = 0; run < runs; run++) samples.push(await once(cli, environment, dataDirectory));
+    if (cold && dataDirectory !== undefined) await once(cli, environment, dataDirectory, options);
+    for (let run = 0; run < runs; run++) samples.push(await once(cli, environment, dataDirectory, options));
   } finally {
+    upstream?.stop();
     rmSync(cacheDirectory, { recursive: true, force: true });
     if (dataDirectory !== undefined) rmSync(dataDirectory, { recursive: true, force: true });
   }
@@ -164,13 +197,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = runsArgument > 0 ? Number(process.argv[runsArgument + 1]) : 9;
   // `--cli <path>`: another build of the CLI (a copy of out/ made to compare two builds).
   const cliArgument = process.argv.indexOf('--cli');
-  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined, process.argv.includes('--cold'), process.argv.includes('--restart'));
+  const flagsArgument = process.argv.indexOf('--node-flags');
+  const nodeFlags = flagsArgument > 0 ? process.argv[flagsArgument + 1]!.split(' ').filter(Boolean) : [];
+  const chat = process.argv.includes('--chat');
+  const result = await measureStartup(runs, {}, cliArgument > 0 ? resolvePath(process.argv[cliArgument + 1]!) : undefined, process.argv.includes('--cold'), process.argv.includes('--restart'), { chat, nodeFlags });
   if (process.argv.includes('--json')) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
     const { loadavg } = await import('node:os');
     process.stdout.write(
-      `start-up of the built CLI to the first answered GET /v1/models, median of ${result.runs}, ${result.codeCache === 'warm' ? 'with its code cache' : 'no code cache'} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
+      `start-up of the built CLI to the first answered ${chat ? 'chat completion' : 'GET /v1/models'}${nodeFlags.length > 0 ? ` (node ${nodeFlags.join(' ')})` : ''}, median of ${result.runs}, ${result.codeCache === 'warm' ? 'with its code cache' : 'no code cache'} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
         `  wall ${result.wallMs.toFixed(0)} ms (listening at ${result.listeningMs.toFixed(0)} ms)\n` +
         `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads; main thread ${result.mainThreadCpuMs.toFixed(0)} ms)\n` +
         `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n`,

@@ -52,9 +52,19 @@ export function bundleHash(bundle: Buffer, modified = ''): string {
   return modified === '' ? built : createHash('sha1').update(`${built} ${modified}`).digest('hex');
 }
 
-/** The cache file of a bundle: its content hash, the Node version and the architecture. */
-export function codeCacheFile(directory: string, bundle: Buffer, modified = ''): string {
-  return join(directory, `${PREFIX}${bundleHash(bundle, modified).slice(0, 20)}-${process.version}-${process.arch}${SUFFIX}`);
+/**
+ * The node flags a start runs with (command line, NODE_OPTIONS): V8 rejects a code cache made
+ * under other V8 flags (`--max-semi-space-size=4` in bin/switchyard.js's shebang, say), so each
+ * set of flags keeps a cache of its own instead of two kinds of start rewriting one file.
+ */
+export function nodeFlagsKey(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string {
+  const flags = [...execArgv, nodeOptions.trim()].filter((flag) => flag.length > 0).join(' ');
+  return flags === '' ? '' : `-f${createHash('sha1').update(flags).digest('hex').slice(0, 8)}`;
+}
+
+/** The cache file of a bundle: its content hash, the Node version, the architecture and the node flags (when any). */
+export function codeCacheFile(directory: string, bundle: Buffer, modified = '', flagsKey = nodeFlagsKey()): string {
+  return join(directory, `${PREFIX}${bundleHash(bundle, modified).slice(0, 20)}-${process.version}-${process.arch}${flagsKey}${SUFFIX}`);
 }
 
 /** The V8 data of a cache file, or 'none' / 'invalid' (unreadable, truncated, checksum wrong). */
@@ -73,7 +83,7 @@ export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
   return digest.equals(content.subarray(MAGIC.length, header)) ? data : 'invalid';
 }
 
-/** Writes a cache file atomically (temporary file, then rename) and removes older bundles' caches beside it. */
+/** Writes a cache file atomically (temporary file, then rename) and removes other bundles' caches beside it (the same bundle's under other flags stay). */
 export function writeCodeCache(file: string, data: Buffer): void {
   const directory = dirname(file);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -86,8 +96,10 @@ export function writeCodeCache(file: string, data: Buffer): void {
     throw error;
   }
   const name = file.slice(directory.length + 1);
+  // `cli-<bundle hash>-`: the part of the name shared by this bundle's caches for every set of flags.
+  const sameBundle = name.slice(0, name.indexOf('-', PREFIX.length) + 1);
   for (const entry of readdirSync(directory)) {
-    if (entry !== name && entry.startsWith(PREFIX) && entry.endsWith(SUFFIX)) rmSync(join(directory, entry), { force: true });
+    if (entry !== name && !entry.startsWith(sameBundle) && entry.startsWith(PREFIX) && entry.endsWith(SUFFIX)) rmSync(join(directory, entry), { force: true });
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/main/gateway/errors.js';
-import { validateChatRequest, validateEmbeddingsRequest } from '../../src/main/gateway/request-validation.js';
+import { Type } from 'typebox';
+import { compileOnFirstUse, validateChatRequest, validateEmbeddingsRequest } from '../../src/main/gateway/request-validation.js';
 
 const user = [{ role: 'user', content: 'hi' }];
 const chat = (extra: Record<string, unknown> = {}, messages: unknown = user) => ({ model: 'm', messages, ...extra });
@@ -97,5 +98,16 @@ describe('embeddings request validation (schema)', () => {
     const error = rejection(validateEmbeddingsRequest, body);
     expect(error).toMatchObject({ param, code });
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('validators compiled on first use (compileOnFirstUse)', () => {
+  it('compiles once, when first asked for, and validates as the schema says', () => {
+    const schema = Type.Object({ model: Type.String() });
+    const validator = compileOnFirstUse(schema);
+    const first = validator();
+    expect(validator()).toBe(first);
+    expect(first.Check({ model: 'gpt-4.1-mini' })).toBe(true);
+    expect(first.Check({ model: 7 })).toBe(false);
   });
 });

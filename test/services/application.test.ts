@@ -6,6 +6,8 @@
  */
 import { MemoryProviderKeyManager } from '../../src/main/services/key-managers.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +92,32 @@ describe('gateway status and providers', () => {
   it('detects local servers by probing /v1/models', async () => {
     const providers = await services()['providers.detect-local']();
     expect(providers.find((provider) => provider.id === 'ollama')?.detected).toBe(false);
+  });
+
+  it('detects a local server that answers /v1/models with 2xx, and not one that answers 404', async () => {
+    let status = 200;
+    const paths: string[] = [];
+    const local = createServer((request, response) => {
+      paths.push(`${request.method} ${request.url}`);
+      response.writeHead(status, { 'content-type': 'application/json' }).end('{"object":"list","data":[]}');
+    });
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (local.address() as AddressInfo).port;
+      await services()['providers.set-base-url']({ provider: 'lmstudio', baseUrl: `http://127.0.0.1:${port}/v1` });
+      const found = await services()['providers.detect-local']();
+      expect(found.find((provider) => provider.id === 'lmstudio')?.detected).toBe(true);
+      status = 404;
+      const gone = await services()['providers.detect-local']();
+      expect(gone.find((provider) => provider.id === 'lmstudio')?.detected).toBe(false);
+      // Setting the base URL probes too: only ever the model list.
+      expect(new Set(paths)).toEqual(new Set(['GET /v1/models']));
+      expect(paths.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await services()['providers.set-base-url']({ provider: 'lmstudio', baseUrl: null });
+      local.closeAllConnections();
+      await new Promise<void>((resolve) => local.close(() => resolve()));
+    }
   });
 
   it('overrides and resets a base URL, kept in settings.json', async () => {

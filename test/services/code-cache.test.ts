@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_HASH_LINE, bundleHash, codeCacheDirectory, codeCacheFile, readCodeCache, writeCodeCache } from '../../src/main/code-cache.js';
+import { BUNDLE_HASH_LINE, bundleHash, codeCacheDirectory, codeCacheFile, nodeFlagsKey, readCodeCache, writeCodeCache } from '../../src/main/code-cache.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -59,6 +59,28 @@ describe('code cache files (from source)', () => {
     expect(readdirSync(directory).sort()).toEqual([second.slice(directory.length + 1), 'unrelated.txt'].sort());
   });
 
+  it('keeps a cache per set of node flags (V8 rejects a cache made under other flags), removed with its bundle', () => {
+    const directory = join(scratch, 'flags');
+    expect(nodeFlagsKey([], '')).toBe('');
+    expect(nodeFlagsKey(['--max-semi-space-size=4'], '')).toMatch(/^-f[0-9a-f]{8}$/);
+    expect(nodeFlagsKey(['--max-semi-space-size=4'], '')).not.toBe(nodeFlagsKey(['--max-semi-space-size=8'], ''));
+    expect(nodeFlagsKey([], '--max-semi-space-size=4')).not.toBe('');
+    const plain = codeCacheFile(directory, Buffer.from('bundle one'), '', nodeFlagsKey([], ''));
+    const flagged = codeCacheFile(directory, Buffer.from('bundle one'), '', nodeFlagsKey(['--max-semi-space-size=4'], ''));
+    expect(flagged).not.toBe(plain);
+    expect(plain).toMatch(new RegExp(`-${process.arch}\\.v8cache$`));
+    writeCodeCache(plain, Buffer.from('plain'));
+    writeCodeCache(flagged, Buffer.from('flagged'));
+    // The same bundle under two sets of flags: both kept, each readable.
+    expect(readdirSync(directory).sort()).toEqual([plain, flagged].map((file) => file.slice(directory.length + 1)).sort());
+    expect(readCodeCache(plain)).toEqual(Buffer.from('plain'));
+    expect(readCodeCache(flagged)).toEqual(Buffer.from('flagged'));
+    // A new bundle's cache replaces both.
+    const next = codeCacheFile(directory, Buffer.from('bundle two'), '', nodeFlagsKey([], ''));
+    writeCodeCache(next, Buffer.from('next'));
+    expect(readdirSync(directory)).toEqual([next.slice(directory.length + 1)]);
+  });
+
   it('keys a bundle by the hash on its last line when the build wrote one, else by its content, and by its size and mtime', () => {
     const body = 'module.exports = 1;\n';
     const hash = createHash('sha1').update(body).digest('hex');
@@ -83,9 +105,9 @@ interface Served {
   output: () => string;
 }
 
-async function serve(cacheDirectory: string, upstream: string): Promise<Served> {
+async function serve(cacheDirectory: string, upstream: string, nodeFlags: string[] = []): Promise<Served> {
   const dataDirectory = mkdtempSync(join(scratch, 'data-'));
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--data-dir', dataDirectory], {
+  const child = spawn(process.execPath, [...nodeFlags, cli, 'serve', '--port', '0', '--data-dir', dataDirectory], {
     cwd: root,
     env: {
       PATH: process.env.PATH,
@@ -158,6 +180,28 @@ describe('the built CLI with its code cache', () => {
     upstream = await startOpenAIFake({ flavor: 'openai', apiKey: UPSTREAM_KEY });
   }, 120_000);
   afterAll(async () => upstream?.close());
+
+  it('keeps one cache per set of node flags: starts with and without flags each find theirs', async () => {
+    const cacheDirectory = join(scratch, 'cache-flags');
+    const flags = ['--max-semi-space-size=4'];
+    for (const [nodeFlags, expected] of [
+      [[], 'code cache none'],
+      [flags, 'code cache none'],
+      [[], 'code cache accepted'],
+      [flags, 'code cache accepted'],
+    ] as const) {
+      const served = await serve(cacheDirectory, upstream.url, [...nodeFlags]);
+      try {
+        expect(served.output()).toContain(expected);
+        expect(await models(served.port)).toBe(200);
+        if (expected === 'code cache none') await waitFor(() => served.output().includes('code cache written'), 'the code cache to be written');
+      } finally {
+        await stop(served);
+      }
+      if (expected === 'code cache accepted') expect(served.output()).not.toContain('code cache written');
+    }
+    expect(cacheFiles(cacheDirectory)).toHaveLength(2);
+  });
 
   it('starts without a cache and writes one, then starts from it; a corrupt or rejected cache is replaced', async () => {
     const cacheDirectory = join(scratch, 'cache');

@@ -15,7 +15,18 @@ import { ChatCompletionRequest as ChatSchema, EmbeddingsRequest as EmbeddingsSch
 import type { ChatCompletionRequest, EmbeddingsRequest } from './openai-types.js';
 
 const chatValidator = Compile(ChatSchema);
-const embeddingsValidator = Compile(EmbeddingsSchema);
+const embeddingsValidator = compileOnFirstUse(EmbeddingsSchema);
+
+/**
+ * A schema's validator, compiled when first asked for. TypeBox compiles with `new Function`,
+ * which the start-up code cache cannot hold: the routes most starts never see (embeddings,
+ * Anthropic Messages and count_tokens, the Responses API) no longer pay for it at start-up.
+ * Chat completions' validator stays compiled at load, so the first chat request does not wait.
+ */
+export function compileOnFirstUse(schema: TSchema): () => Validator {
+  let validator: Validator | undefined;
+  return () => (validator ??= Compile(schema));
+}
 
 export function validateChatRequest(body: unknown): ChatCompletionRequest {
   if (chatValidator.Check(body)) return body as unknown as ChatCompletionRequest;
@@ -23,8 +34,9 @@ export function validateChatRequest(body: unknown): ChatCompletionRequest {
 }
 
 export function validateEmbeddingsRequest(body: unknown): EmbeddingsRequest {
-  if (embeddingsValidator.Check(body)) return body as unknown as EmbeddingsRequest;
-  throw schemaError(EmbeddingsSchema, embeddingsValidator.Errors(body), body);
+  const validator = embeddingsValidator();
+  if (validator.Check(body)) return body as unknown as EmbeddingsRequest;
+  throw schemaError(EmbeddingsSchema, validator.Errors(body), body);
 }
 
 // ─── TypeBox errors → one GatewayError ───────────────────────────────────────────────────

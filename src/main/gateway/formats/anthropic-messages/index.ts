@@ -1,25 +1,26 @@
 /** The Anthropic Messages API as a client format of the pipeline (`POST /v1/messages`). */
 import { randomUUID } from 'node:crypto';
-import { Compile } from 'typebox/compile';
 import type { ClientFormat } from '../../pipeline/run.js';
-import { schemaError } from '../../request-validation.js';
+import { compileOnFirstUse, schemaError } from '../../request-validation.js';
 import { decodeMessagesRequest } from './decode.js';
 import { encodeMessage, type AnthropicMessageWire } from './encode-response.js';
 import { sendAnthropicError } from './errors.js';
 import { CountTokensRequest, MessagesRequest, type CountTokensRequestWire, type MessagesRequestWire } from './schema.js';
 import { AnthropicStreamEncoder } from './stream-encoder.js';
 
-const messagesValidator = Compile(MessagesRequest);
-const countTokensValidator = Compile(CountTokensRequest);
+const messagesValidator = compileOnFirstUse(MessagesRequest);
+const countTokensValidator = compileOnFirstUse(CountTokensRequest);
 
 export function validateMessagesRequest(body: unknown): MessagesRequestWire {
-  if (messagesValidator.Check(body)) return body as MessagesRequestWire;
-  throw schemaError(MessagesRequest, messagesValidator.Errors(body), body);
+  const validator = messagesValidator();
+  if (validator.Check(body)) return body as MessagesRequestWire;
+  throw schemaError(MessagesRequest, validator.Errors(body), body);
 }
 
 export function validateCountTokensRequest(body: unknown): CountTokensRequestWire {
-  if (countTokensValidator.Check(body)) return body as CountTokensRequestWire;
-  throw schemaError(CountTokensRequest, countTokensValidator.Errors(body), body);
+  const validator = countTokensValidator();
+  if (validator.Check(body)) return body as CountTokensRequestWire;
+  throw schemaError(CountTokensRequest, validator.Errors(body), body);
 }
 
 export const anthropicMessagesFormat: ClientFormat<MessagesRequestWire> = {

@@ -8,12 +8,11 @@
  * not hold is left for OpenAI) and OpenAI's bytes come back.
  */
 import { randomUUID } from 'node:crypto';
-import { Compile } from 'typebox/compile';
 import type { RequestWarning } from '../../../core/record.js';
 import type { ClientFormat } from '../../pipeline/run.js';
 import type { SseEvent } from '../../sse/decoder.js';
 import { invalidRequest, type GatewayError } from '../../errors.js';
-import { schemaError } from '../../request-validation.js';
+import { compileOnFirstUse, schemaError } from '../../request-validation.js';
 import { sendError } from '../../routes/send-error.js';
 import { decodeResponsesRequest, nativeExtras } from './decode.js';
 import { encodeResponse, responseId, type NamespacedTools, type ResponseInit } from './encode-response.js';
@@ -22,7 +21,7 @@ import { ResponsesStreamEncoder } from './stream-encoder.js';
 import { withPreviousResponses } from './previous-response.js';
 import type { StoredResponses } from '../../../storage/stored-responses.js';
 
-const validator = Compile(ResponsesRequest);
+const responsesValidator = compileOnFirstUse(ResponsesRequest);
 
 const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'];
 
@@ -49,6 +48,7 @@ const TOOL_TYPES = [
 ];
 
 export function validateResponsesRequest(body: unknown): ResponsesRequestWire {
+  const validator = responsesValidator();
   if (!validator.Check(body)) throw schemaError(ResponsesRequest, validator.Errors(body), body);
   const wire = body as ResponsesRequestWire;
   if (wire.input === undefined || (Array.isArray(wire.input) && wire.input.length === 0)) throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
