@@ -48,7 +48,7 @@ export function gatewayCommand(args: string[], extraNodeFlags: string[] = []): [
 }
 
 /** The node flags on a `#!/usr/bin/env -S node …` line. */
-function shebangNodeFlags(file: string): string[] {
+export function shebangNodeFlags(file: string): string[] {
   const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
   const words = first.replace(/^#!\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
   return words.slice(words.indexOf('node') + 1);

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { children, gatewayCommand, startChild } from './children.js';
+import { children, gatewayCommand, shebangNodeFlags, startChild } from './children.js';
 import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
@@ -171,9 +171,15 @@ async function main(): Promise<void> {
     LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
   };
   // Spawn to the first answered GET /v1/models, wall and CPU (bench/startup.ts).
-  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, cli);
+  // Started as a user starts it: bin/switchyard.js with its shebang's node flags, in one data
+  // folder (restarts of one installation), with the code cache an earlier start left.
+  const bin = join(root, 'bin', 'switchyard.js');
+  const userStart = { nodeFlags: process.env.SWITCHYARD_BENCH_NODE?.split(' ').filter(Boolean) ?? shebangNodeFlags(bin) };
+  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, userStart);
+  // Ready for real work: the first request is a chat completion, answered and logged.
+  const chatStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, { ...userStart, chat: true });
   // The same without the code cache the CLI keeps after its first start: a first start.
-  const firstStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, cli, true);
+  const firstStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, true, false, userStart);
   // Started as a user starts it: bin/switchyard.js with the node flags on its shebang line.
   const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
@@ -267,7 +273,7 @@ async function main(): Promise<void> {
     '',
     `- Streaming translation (decode + translate + encode, one core): ${fmt(translation.chunksPerSecond)} chunks/s`,
     `- Gateway peak resident memory under load: ${fmt(peakRss, 1)} MB`,
-    `- Start-up of the built CLI to the first answered GET /v1/models (median of ${startup.runs}, with the code cache of an earlier start): ${fmt(startup.wallMs)} ms wall, ${fmt(startup.cpuMs)} ms CPU (user + system; on a shared machine the CPU figure is the reliable one); a first start (no code cache): ${fmt(firstStartup.wallMs)} ms wall, ${fmt(firstStartup.cpuMs)} ms CPU`,
+    `- Start-up of \`switchyard serve\` (bin/switchyard.js with its node flags; restarts in one data folder, with the code cache of an earlier start; median of ${startup.runs}) to the first answered GET /v1/models: ${fmt(startup.wallMs)} ms wall, ${fmt(startup.cpuMs)} ms CPU (user + system; on a shared machine the CPU figure is the reliable one); to the first answered chat completion: ${fmt(chatStartup.wallMs)} ms wall, ${fmt(chatStartup.cpuMs)} ms CPU; a first start (fresh data folder, no code cache): ${fmt(firstStartup.wallMs)} ms wall, ${fmt(firstStartup.cpuMs)} ms CPU`,
     '',
     'Targets (issue 11; every request logged):',
     `- ${verdict(jsonGateway >= 0.67 * jsonBare, `JSON at 10 connections ≥ 0.67× the bare proxy (measured ${fmt(jsonGateway / jsonBare, 2)}×; the core without the log: ${fmt(coreJson / jsonBare, 2)}×)`)}`,
@@ -277,7 +283,7 @@ async function main(): Promise<void> {
     `- ${verdict(addedP99 <= 0.5, `≤ 0.5 ms added p99 at 1 connection (measured ${fmt(addedP99, 3)} ms; the core without the log: ${fmt(coreAddedP99, 3)} ms)`)}`,
     `- ${verdict(streamRatio >= 0.6, `streaming through translation ≥ 0.6× the bare proxy (measured ${fmt(streamRatio, 2)}×; the core without the log: ${fmt(streamCoreRatio, 2)}×)`)}`,
     `- ${verdict(peakRss < 150, `< 150 MB resident under load (measured ${fmt(peakRss, 1)} MB)`)}`,
-    `- ${verdict(startup.wallMs <= 300, `ready to serve within 300 ms of spawn (measured ${fmt(startup.wallMs)} ms wall, ${fmt(startup.cpuMs)} ms CPU; ${startup.cpuMs <= 300 ? 'the CPU fits: the rest is waiting for the shared cores' : 'the CPU alone is over'})`)}`,
+    `- ${verdict(startup.wallMs <= 300, `ready to serve within 300 ms of spawn (measured ${fmt(startup.wallMs)} ms wall to GET /v1/models, ${fmt(chatStartup.wallMs)} ms to a first chat completion, ${fmt(startup.cpuMs)} ms CPU; ${startup.cpuMs <= 300 ? 'the CPU fits: the rest is waiting for the shared cores' : 'the CPU alone is over'})`)}`,
     '',
   ].join('\n');
   process.stdout.write(`\n${report}`);
