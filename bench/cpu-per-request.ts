@@ -2,7 +2,8 @@
  * CPU time the full gateway spends per request (all its threads: event loop, request-log
  * writer, GC), from /proc — steadier than req/s on a machine shared with other work.
  * `npx tsx bench/cpu-per-request.ts [json|stream] [requests]`; with SWITCHYARD_BENCH_PROFILE=<dir>
- * the gateway runs under `--cpu-prof` and leaves its profiles there.
+ * the gateway runs under `--cpu-prof` and leaves its profiles there; SWITCHYARD_BENCH_CLI=<out/main/cli.js of
+ * another build> measures that build instead (alternating A/B runs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare' or 'core' to measure a baseline instead
   const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, ['--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
     process.execPath,
-    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), join(root, 'bin', 'switchyard.js'), 'serve', '--port', '0', '--data-dir', dataDirectory],
+    [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), process.env.SWITCHYARD_BENCH_CLI ?? join(root, 'bin', 'switchyard.js'), 'serve', '--port', '0', '--data-dir', dataDirectory],
     { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
