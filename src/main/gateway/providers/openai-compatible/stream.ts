@@ -257,7 +257,7 @@ function contentHeadOf(data: string, chunk: Record<string, unknown>): string | n
   for (const key in chunk) {
     if (key === 'choices') {
       head += '"choices":[';
-      return data.startsWith(head) ? `${head}{"index":0,"delta":{"content":"` : null;
+      return holdsAt(data, 0, head) ? `${head}{"index":0,"delta":{"content":"` : null;
     }
     const value = chunk[key];
     if (!HEAD_FIELDS.has(key) || (typeof value !== 'string' && typeof value !== 'number')) return null;
