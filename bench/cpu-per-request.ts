@@ -8,6 +8,7 @@
  * memory at the busiest moment: /proc status and smaps by mapping, and each thread's V8 heap
  * (the gateway's SWITCHYARD_MEMORY_REPORT lines). SWITCHYARD_BENCH_GATEWAY_LOG=<file> keeps the
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
+ * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -156,7 +157,10 @@ async function main(): Promise<void> {
   const reportFile = join(root, '.bench', 'memory-report.jsonl');
   rmSync(reportFile, { force: true });
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
-  const [command, commandArguments] = gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
+  const otherBuild = process.env.SWITCHYARD_BENCH_CLI;
+  const [command, commandArguments] = otherBuild
+    ? [process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
+    : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
   const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
     command,
     commandArguments,

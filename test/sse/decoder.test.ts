@@ -183,6 +183,22 @@ describe('SseDecoder', () => {
     expect(decode([bytes.subarray(0, bytes.length - 1)])).toEqual([ev('\uFFFD')]);
   });
 
+  it('only a byte order mark at the very start is dropped; one later in the stream is text, however the chunks end', () => {
+    const bom = enc.encode('\uFEFF');
+    const later = enc.encode('\uFEFFb\n\n');
+    // The first chunk ends in ASCII or inside a character; the later chunk starts with U+FEFF either way.
+    expect(decode([new Uint8Array([...bom, ...enc.encode('data: a\n\ndata: ')]), later])).toEqual([ev('a'), ev('\uFEFFb')]);
+    expect(decode([new Uint8Array([...bom, ...enc.encode('data: é')]), enc.encode('\n\ndata: é'), later])).toEqual([ev('é'), ev('é\uFEFFb')]);
+    // A BOM cut between the first two chunks is still the stream's start.
+    expect(decode([bom.subarray(0, 2), new Uint8Array([...bom.subarray(2), ...enc.encode('data: c\n\n')])])).toEqual([ev('c')]);
+  });
+
+  it('invalid UTF-8 reads as TextDecoder reads it, whether or not a chunk ends inside a character', () => {
+    const invalid = new Uint8Array([...enc.encode('data: a'), 0xff, 0xc3, 0x28, 0xe2, 0x82, ...enc.encode('b'), 0xf0, 0x9f, 0x8e, ...enc.encode('\n\n')]);
+    const expected = new TextDecoder().decode(invalid).slice('data: '.length, -2);
+    for (const pieces of splits(invalid)) expect(decode(pieces)).toEqual([ev(expected)]);
+  });
+
   it('decodeSseStream over an async byte stream', async () => {
     async function* source(): AsyncGenerator<Uint8Array> {
       yield enc.encode('data: x\r');

@@ -13,10 +13,17 @@ import type { PriceBook } from '../pricing/catalog.js';
 import { costOfRecord } from '../storage/record-cost.js';
 import type { EventHub } from './event-hub.js';
 
+interface SeenStreamEvent {
+  offsetMs: number;
+  event: CoreStreamEvent;
+  block: StreamBlock | undefined;
+}
+
 interface LiveEntry {
   summary: RequestSummary;
   headers: Record<string, string>;
-  streamEvents: StreamEventView[];
+  /** The stream's events as they went by: described (type, summary) only when the inspector asks. */
+  streamEvents: SeenStreamEvent[];
   /** The stream's blocks by id (what kind each is), so deltas are named as the inspector names them. */
   blocks: Map<string, StreamBlock>;
   toolCalls: number;
@@ -232,7 +239,7 @@ export class LiveRequestTracker implements RequestObserver {
       block = entry.blocks.get(event.id);
     }
     if (entry.streamEvents.length < this.maximumStreamEvents) {
-      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, type: streamEventType(event, block), summary: describeStreamEvent(event, block) });
+      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, event, block });
     }
     let progressed = false;
     if (event.type === 'block-delta') {
@@ -328,7 +335,7 @@ export class LiveRequestTracker implements RequestObserver {
     if (!entry) return null;
     return {
       headers: Object.keys(entry.headers).length > 0 ? entry.headers : null,
-      streamEvents: entry.summary.stream ? entry.streamEvents.slice() : null,
+      streamEvents: entry.summary.stream ? entry.streamEvents.map(({ offsetMs, event, block }) => ({ offsetMs, type: streamEventType(event, block), summary: describeStreamEvent(event, block) })) : null,
       record: entry.record,
     };
   }

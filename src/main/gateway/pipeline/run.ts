@@ -263,7 +263,8 @@ async function streamToClient<Wire>(
 
   // The record is finished before the stream's last bytes leave (see the request log).
   let clientFinished = false;
-  const finishClient = (): void => {
+  /** `last`: the stream's text not yet written, sent with the closing frames in one write. */
+  const finishClient = (last = ''): void => {
     clientFinished = true;
     attempt.finish({ ok: true });
     const whole = accumulator.toResponse();
@@ -275,7 +276,7 @@ async function streamToClient<Wire>(
       responseBody: encoded,
       firstContentAt: accumulator.firstContentAt,
     });
-    raw.end(passthrough ? '' : encoder.finish());
+    raw.end(passthrough ? last : last + encoder.finish());
   };
 
   try {
@@ -285,9 +286,13 @@ async function streamToClient<Wire>(
       // pool instead of being torn down (breaking out would destroy it).
       if (clientFinished) continue;
       const out = translate(decoder.push(chunk as Buffer));
+      // The read that brought the end: its frames and the closing ones leave in one write.
+      if (!failure && translator.done) {
+        finishClient(out);
+        continue;
+      }
       if (out.length > 0 && !raw.write(out)) await once(raw, 'drain', { signal: controller.signal });
       if (failure) break;
-      if (translator.done) finishClient();
     }
     if (!failure && !translator.done) {
       let out = translate(decoder.end());

@@ -55,7 +55,12 @@ function formatSize(limit: number): string {
 }
 
 export class SseDecoder {
-  private readonly textDecoder = new TextDecoder('utf-8');
+  /** For chunks that may end inside a character (the leading BOM is dropped by `decode`, at the stream's start only). */
+  private readonly textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  /** The text decoder may hold the start of a character cut at a chunk's end: the next chunk goes through it too. */
+  private decoderHolds = false;
+  /** No text decoded yet: a byte order mark there is dropped. */
+  private atStart = true;
   private readonly maxEventSize: number;
   /**
    * The line not yet ended, in the pieces it arrived in: joined once, when its end comes,
@@ -111,7 +116,7 @@ export class SseDecoder {
    * is then empty and should not be fed again.
    */
   push(chunk: Uint8Array | string): SseEvent[] {
-    const text = typeof chunk === 'string' ? chunk : this.textDecoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     const events: SseEvent[] = [];
     const length = text.length;
     // An empty chunk (or one holding only part of a UTF-8 sequence) decodes to '': keep waiting for the LF.
@@ -191,6 +196,29 @@ export class SseDecoder {
     this.dispatch(events);
     if (this.keepRaw) this.cutRaw('', 0, 0, events, before);
     return events;
+  }
+
+  /**
+   * Bytes → text. A chunk that ends in an ASCII byte ends between characters, and when
+   * nothing is held from the chunk before (almost every chunk of a stream) it is decoded in
+   * one native call; otherwise the streaming TextDecoder joins characters cut between chunks.
+   * Invalid sequences become U+FFFD either way.
+   */
+  private decode(chunk: Uint8Array): string {
+    const length = chunk.length;
+    if (length === 0) return '';
+    let text: string;
+    if (!this.decoderHolds && chunk[length - 1]! < 0x80) {
+      text = (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, length)).toString('utf8');
+    } else {
+      text = this.textDecoder.decode(chunk, { stream: true });
+      this.decoderHolds = chunk[length - 1]! >= 0x80;
+    }
+    if (this.atStart && text.length > 0) {
+      this.atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    return text;
   }
 
   /** Throws (and lets go of everything held) when the event being read would pass the cap. */

@@ -43,8 +43,66 @@ interface ChunkChoice {
   finish_reason?: string | null;
 }
 
+/** Top-level fields a plain content chunk may repeat before `choices` (the translator reads none of them after the first chunk). */
+const HEAD_FIELDS = new Set(['id', 'object', 'created', 'model', 'system_fingerprint', 'service_tier']);
+/** What may follow a plain content delta's closing quote, through the end of `choices`. */
+const CONTENT_TAILS = ['"},"logprobs":null,"finish_reason":null}]', '"},"finish_reason":null}]'];
+const USAGE_NULL = ',"usage":null';
+const OBFUSCATION = ',"obfuscation":"';
+
+/**
+ * Whether `data` holds `literal` at `position`. A substring and `===` (a native comparison of
+ * the two flat texts), measured 2–3× faster here than `startsWith`, which V8 runs character by
+ * character on a string sliced out of a larger one (every event's data is).
+ */
+function holdsAt(data: string, position: number, literal: string): boolean {
+  return data.substring(position, position + literal.length) === literal;
+}
+
+/**
+ * The chunk's text delta when `data` (known to begin with the stream's content head, which
+ * ends inside `"content":"`) is a plain content chunk that JSON.parse would read as exactly
+ * that and nothing more: no escapes or control characters in the text, the known choice tail,
+ * then only `"usage":null` and an `obfuscation` string. Else null (the chunk is parsed).
+ */
+function plainContent(data: string, start: number): string | null {
+  const end = data.indexOf('"', start);
+  if (end === -1) return null;
+  for (let index = start; index < end; index++) {
+    const code = data.charCodeAt(index);
+    if (code === 92 || code < 32) return null;
+  }
+  let at = -1;
+  for (const tail of CONTENT_TAILS) {
+    if (holdsAt(data, end, tail)) {
+      at = end + tail.length;
+      break;
+    }
+  }
+  if (at === -1) return null;
+  if (holdsAt(data, at, USAGE_NULL)) at += USAGE_NULL.length;
+  if (holdsAt(data, at, OBFUSCATION)) {
+    at += OBFUSCATION.length;
+    const close = data.indexOf('"', at);
+    if (close === -1) return null;
+    for (let index = at; index < close; index++) {
+      const code = data.charCodeAt(index);
+      if (code === 92 || code < 32) return null;
+    }
+    at = close + 1;
+  }
+  return at === data.length - 1 && data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
+}
+
 export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
   private readonly builder = new CoreStreamBuilder();
+  /**
+   * The text every plain content chunk of this stream begins with, through `"content":"`:
+   * the first chunk's own leading fields as it wrote them, when they are only fields read
+   * from the first chunk alone (id, model …). A later chunk beginning with it and holding
+   * nothing else but its text is read without JSON.parse (most chunks of a long answer).
+   */
+  private contentHead: string | null = null;
   private started = false;
   private finished = false;
   private sawDone = false;
@@ -98,6 +156,15 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
       this.sawDone = true;
       return [];
     }
+    const head = this.contentHead;
+    if (head !== null && event.event !== 'error' && holdsAt(data, 0, head)) {
+      const text = plainContent(data, head.length);
+      if (text !== null) {
+        const out: CoreStreamEvent[] = [];
+        if (text.length > 0) this.builder.text(0, text, out);
+        return out;
+      }
+    }
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
@@ -117,6 +184,7 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
       const id = typeof chunk.id === 'string' ? chunk.id : '';
       const model = typeof chunk.model === 'string' ? chunk.model : this.target.model;
       out.push(typeof chunk.created === 'number' ? { type: 'response-start', id, model, created: chunk.created } : { type: 'response-start', id, model });
+      this.contentHead = contentHeadOf(data, chunk);
     }
     const choices = chunk.choices as ChunkChoice[] | undefined;
     if (Array.isArray(choices)) {
@@ -176,4 +244,24 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     const argumentsDelta = call.function?.arguments;
     if (argumentsDelta) this.builder.toolDelta(choice, slot!.outputIndex, argumentsDelta, out);
   }
+}
+
+/**
+ * The literal beginning of this stream's plain content chunks, from its first chunk: its
+ * fields before `choices`, each a string or number in HEAD_FIELDS and written as JSON.stringify
+ * writes it (the chunk must begin with exactly that text), then the first choice's content
+ * delta up to its text. Null when the first chunk is laid out otherwise.
+ */
+function contentHeadOf(data: string, chunk: Record<string, unknown>): string | null {
+  let head = '{';
+  for (const key in chunk) {
+    if (key === 'choices') {
+      head += '"choices":[';
+      return holdsAt(data, 0, head) ? `${head}{"index":0,"delta":{"content":"` : null;
+    }
+    const value = chunk[key];
+    if (!HEAD_FIELDS.has(key) || (typeof value !== 'string' && typeof value !== 'number')) return null;
+    head += `${JSON.stringify(key)}:${JSON.stringify(value)},`;
+  }
+  return null;
 }
