@@ -36,7 +36,9 @@ export function lazyGlobalHeaders(): Plugin {
       return { code: lazyBrandCheck(code), map: null };
     },
     buildEnd(error) {
-      if (!error && !seen) this.warn("undici's cookies module was not in the build: nothing made lazy");
+      // The main build always bundles undici: a cookies module not seen means undici moved it,
+      // and Node's own undici would be loaded at every start again without anyone noticing.
+      if (!error && !seen) this.error("undici's cookies module (lib/web/cookies/index.js) was not in the build: update scripts/lazy-global-headers.ts for this undici");
     },
   };
 }

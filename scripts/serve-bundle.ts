@@ -36,7 +36,7 @@ function isPackage(id: string): boolean {
 export async function writeServeBundle(outDirectory: string): Promise<void> {
   const bundle = await rolldown({ input: join(outDirectory, `${SERVE_ENTRY}.js`), platform: 'node', external: isPackage, logLevel: 'warn' });
   try {
-    await bundle.write({ file: join(outDirectory, SERVE_BUNDLE_FILE), format: 'cjs', codeSplitting: false, dynamicImportInCjs: false, charset: 'ascii', comments: false });
+    await bundle.write({ file: join(outDirectory, SERVE_BUNDLE_FILE), format: 'cjs', strict: true, codeSplitting: false, dynamicImportInCjs: false, charset: 'ascii', comments: false });
   } finally {
     await bundle.close();
   }
@@ -46,6 +46,9 @@ export async function writeServeBundle(outDirectory: string): Promise<void> {
   let source = readFileSync(file, 'latin1');
   if (source.startsWith('#!')) source = `//${source.slice(2)}`;
   if (!source.endsWith('\n')) source += '\n';
+  // The ESM chunks it is made from were strict (modules always are): so must the script be,
+  // or the CLI would run the code the tests ran under sloppy-mode rules.
+  if (!/^(\/\/[^\n]*\n)*"use strict";/.test(source)) throw new Error(`scripts/serve-bundle.ts: ${SERVE_BUNDLE_FILE} does not begin with "use strict"`);
   writeFileSync(file, `${source}${BUNDLE_HASH_LINE}${createHash('sha1').update(source, 'latin1').digest('hex')}\n`, 'latin1');
 }
 

@@ -14,8 +14,8 @@
  * and the files of older bundles in the folder are removed then.
  * `SWITCHYARD_CODE_CACHE_DEBUG=1` says on stderr what happened (tests and benches read it).
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,13 +26,44 @@ const MAGIC = Buffer.from('switchyard-v8-code-cache 1\n');
 const DIGEST_BYTES = 20;
 const PREFIX = 'cli-';
 const SUFFIX = '.v8cache';
+const TEMPORARY_SUFFIX = '.tmp';
+/** A temporary cache file older than this was left by a start that died while writing it. */
+const STALE_TEMPORARY_MS = 60_000;
 
 /** The folder for code caches, or null when turned off. */
 export function codeCacheDirectory(environment: NodeJS.ProcessEnv = process.env): string | null {
   const configured = environment.SWITCHYARD_CODE_CACHE_DIR;
   if (configured !== undefined && configured !== '') return configured === 'off' ? null : configured;
-  const base = environment.XDG_CACHE_HOME || join(homedir(), '.cache');
+  let base = environment.XDG_CACHE_HOME;
+  if (!base) {
+    try {
+      base = join(homedir(), '.cache');
+    } catch {
+      // No HOME and no passwd entry (a bare container user): no cache rather than no start.
+      return null;
+    }
+  }
   return join(base, 'switchyard');
+}
+
+/**
+ * Whether the cache folder may be trusted with code V8 will run: a real folder (not a link),
+ * owned by this user and writable by nobody else, or one not made yet. A folder shared with
+ * other users (a mistyped SWITCHYARD_CODE_CACHE_DIR, root starting the CLI on a user's
+ * ~/.cache) counts as no cache at all. Without POSIX owners (Windows) a folder is a folder.
+ */
+export function trustedCacheDirectory(directory: string): boolean {
+  let stats;
+  try {
+    stats = lstatSync(directory);
+  } catch (error) {
+    // Not made yet (it is made 0700 on the first write), or under a file (nothing to read, no write).
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
+  if (!stats.isDirectory()) return false;
+  if (typeof process.geteuid !== 'function') return true;
+  return stats.uid === process.geteuid() && (stats.mode & 0o022) === 0;
 }
 
 export type CodeCacheState = 'off' | 'none' | 'invalid' | 'accepted' | 'rejected';
@@ -87,9 +118,11 @@ export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
 export function writeCodeCache(file: string, data: Buffer): void {
   const directory = dirname(file);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${process.pid}.tmp`;
+  if (!trustedCacheDirectory(directory)) throw new Error(`${directory} is not a folder of this user's that only it can write`);
+  // A fresh name, created exclusively: never a file (or link) someone else put there.
+  const temporary = `${file}.${process.pid}-${randomBytes(6).toString('hex')}${TEMPORARY_SUFFIX}`;
   try {
-    writeFileSync(temporary, Buffer.concat([MAGIC, createHash('sha1').update(data).digest(), data]), { mode: 0o600 });
+    writeFileSync(temporary, Buffer.concat([MAGIC, createHash('sha1').update(data).digest(), data]), { mode: 0o600, flag: 'wx' });
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -98,8 +131,18 @@ export function writeCodeCache(file: string, data: Buffer): void {
   const name = file.slice(directory.length + 1);
   // `cli-<bundle hash>-`: the part of the name shared by this bundle's caches for every set of flags.
   const sameBundle = name.slice(0, name.indexOf('-', PREFIX.length) + 1);
-  for (const entry of readdirSync(directory)) {
-    if (entry !== name && !entry.startsWith(sameBundle) && entry.startsWith(PREFIX) && entry.endsWith(SUFFIX)) rmSync(join(directory, entry), { force: true });
+  // Tidying up is best effort: the cache is written either way.
+  try {
+    const now = Date.now();
+    for (const entry of readdirSync(directory)) {
+      if (entry === name || !entry.startsWith(PREFIX)) continue;
+      const path = join(directory, entry);
+      // Another bundle's cache, or a temporary file left by a start that died while writing it.
+      const stale = entry.endsWith(TEMPORARY_SUFFIX) ? now - statSync(path).mtimeMs > STALE_TEMPORARY_MS : entry.endsWith(SUFFIX) && !entry.startsWith(sameBundle);
+      if (stale) rmSync(path, { force: true });
+    }
+  } catch {
+    // A file removed meanwhile by another start, or one held open (Windows): left for the next write.
   }
 }
 
@@ -121,7 +164,8 @@ export function runCachedBundle(bundlePath: string, cacheDirectory: string | nul
   const { size, mtimeMs } = statSync(bundlePath);
   // The build escapes non-ASCII characters: Latin-1 is then the same text without a UTF-8 decode.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
-  const file = cacheDirectory === null ? null : codeCacheFile(cacheDirectory, bytes, `${size} ${mtimeMs}`);
+  // A folder others could write is not read: its files would be code V8 runs.
+  const file = cacheDirectory === null || !trustedCacheDirectory(cacheDirectory) ? null : codeCacheFile(cacheDirectory, bytes, `${size} ${mtimeMs}`);
   const cached = file === null ? 'none' : readCodeCache(file);
   const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached });
   const state: CodeCacheState = file === null ? 'off' : typeof cached === 'string' ? cached : script.cachedDataRejected ? 'rejected' : 'accepted';

@@ -7,11 +7,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUNDLE_HASH_LINE, bundleHash, codeCacheDirectory, codeCacheFile, nodeFlagsKey, readCodeCache, writeCodeCache } from '../../src/main/code-cache.js';
+import { BUNDLE_HASH_LINE, bundleHash, codeCacheDirectory, codeCacheFile, nodeFlagsKey, readCodeCache, trustedCacheDirectory, writeCodeCache } from '../../src/main/code-cache.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -44,6 +44,39 @@ describe('code cache files (from source)', () => {
     expect(readCodeCache(file)).toBe('invalid');
     writeFileSync(file, 'not a cache at all');
     expect(readCodeCache(file)).toBe('invalid');
+  });
+
+  it('trusts only a folder of this user that nobody else can write: a shared folder or a link is neither read nor written', () => {
+    const own = join(scratch, 'trusted-own');
+    mkdirSync(own, { mode: 0o700 });
+    expect(trustedCacheDirectory(own)).toBe(true);
+    expect(trustedCacheDirectory(join(scratch, 'trusted-not-made-yet'))).toBe(true);
+    const shared = join(scratch, 'trusted-shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    expect(trustedCacheDirectory(shared)).toBe(false);
+    const file = codeCacheFile(shared, Buffer.from('bundle one'));
+    expect(() => writeCodeCache(file, Buffer.from('data'))).toThrow(/only it can write/);
+    expect(readdirSync(shared)).toEqual([]);
+    const link = join(scratch, 'trusted-link');
+    symlinkSync(own, link);
+    expect(trustedCacheDirectory(link)).toBe(false);
+  });
+
+  it('removes a temporary file a start left while writing once it is stale, and leaves a fresh one (another start writing now)', () => {
+    const directory = join(scratch, 'temporaries');
+    const file = codeCacheFile(directory, Buffer.from('bundle one'));
+    writeCodeCache(file, Buffer.from('one'));
+    const stale = `${file}.123-aaaaaaaaaaaa.tmp`;
+    const fresh = `${file}.456-bbbbbbbbbbbb.tmp`;
+    writeFileSync(stale, 'half');
+    writeFileSync(fresh, 'half');
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    utimesSync(stale, longAgo, longAgo);
+    writeCodeCache(file, Buffer.from('two'));
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(readCodeCache(file)).toEqual(Buffer.from('two'));
   });
 
   it('names the file by bundle content, Node version and architecture, and removes older bundles’ caches when writing', () => {
