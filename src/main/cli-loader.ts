@@ -19,15 +19,15 @@ if (existsSync(bundlePath)) {
   const debug = process.env.SWITCHYARD_CODE_CACHE_DEBUG === '1';
   let run: ReturnType<typeof runCachedBundle> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const write = (): void => {
-    const outcome = run?.writeCache() ?? 'unneeded';
+  const write = (after: 'answer' | 'idle'): void => {
+    const outcome = run?.writeCache(after) ?? 'unneeded';
     if (debug && outcome !== 'unneeded') process.stderr.write(`switchyard: code cache ${outcome}\n`);
   };
   // After the first answer (its code is then compiled and goes into the cache too), on a
   // later turn of the event loop; or, with no request, a while after listening.
   onStartupMilestone((milestone) => {
     clearTimeout(timer);
-    timer = setTimeout(write, milestone === 'listening' ? IDLE_CACHE_WRITE_MS : 0).unref();
+    timer = setTimeout(() => write(milestone === 'listening' ? 'idle' : 'answer'), milestone === 'listening' ? IDLE_CACHE_WRITE_MS : 0).unref();
   });
   run = runCachedBundle(bundlePath, codeCacheDirectory());
   if (debug) process.stderr.write(`switchyard: code cache ${run.state}\n`);

@@ -23,6 +23,11 @@ import { Script } from 'node:vm';
 import { isAscii } from 'node:buffer';
 
 const MAGIC = Buffer.from('switchyard-v8-code-cache 1\n');
+/**
+ * The same format, for a cache written while no request had come (a start left idle): it
+ * lacks the request path's code, so the first start that answers from it writes a whole one.
+ */
+const IDLE_MAGIC = Buffer.from('switchyard-v8-code-cache i\n');
 const DIGEST_BYTES = 20;
 const PREFIX = 'cli-';
 const SUFFIX = '.v8cache';
@@ -100,6 +105,12 @@ export function codeCacheFile(directory: string, bundle: Buffer, modified = '', 
 
 /** The V8 data of a cache file, or 'none' / 'invalid' (unreadable, truncated, checksum wrong). */
 export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
+  const entry = readCodeCacheEntry(file);
+  return typeof entry === 'string' ? entry : entry.data;
+}
+
+/** A cache file's V8 data and whether it was written before any answer (see IDLE_MAGIC), or 'none' / 'invalid'. */
+export function readCodeCacheEntry(file: string): { data: Buffer; idle: boolean } | 'none' | 'invalid' {
   let content: Buffer;
   try {
     content = readFileSync(file);
@@ -108,21 +119,24 @@ export function readCodeCache(file: string): Buffer | 'none' | 'invalid' {
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'none' : 'invalid';
   }
   const header = MAGIC.length + DIGEST_BYTES;
-  if (content.length <= header || !content.subarray(0, MAGIC.length).equals(MAGIC)) return 'invalid';
+  if (content.length <= header) return 'invalid';
+  const magic = content.subarray(0, MAGIC.length);
+  const idle = magic.equals(IDLE_MAGIC);
+  if (!idle && !magic.equals(MAGIC)) return 'invalid';
   const data = content.subarray(header);
   const digest = createHash('sha1').update(data).digest();
-  return digest.equals(content.subarray(MAGIC.length, header)) ? data : 'invalid';
+  return digest.equals(content.subarray(MAGIC.length, header)) ? { data, idle } : 'invalid';
 }
 
 /** Writes a cache file atomically (temporary file, then rename) and removes other bundles' caches beside it (the same bundle's under other flags stay). */
-export function writeCodeCache(file: string, data: Buffer): void {
+export function writeCodeCache(file: string, data: Buffer, idle = false): void {
   const directory = dirname(file);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   if (!trustedCacheDirectory(directory)) throw new Error(`${directory} is not a folder of this user's that only it can write`);
   // A fresh name, created exclusively: never a file (or link) someone else put there.
   const temporary = `${file}.${process.pid}-${randomBytes(6).toString('hex')}${TEMPORARY_SUFFIX}`;
   try {
-    writeFileSync(temporary, Buffer.concat([MAGIC, createHash('sha1').update(data).digest(), data]), { mode: 0o600, flag: 'wx' });
+    writeFileSync(temporary, Buffer.concat([idle ? IDLE_MAGIC : MAGIC, createHash('sha1').update(data).digest(), data]), { mode: 0o600, flag: 'wx' });
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });
@@ -149,10 +163,11 @@ export function writeCodeCache(file: string, data: Buffer): void {
 export interface CachedBundleRun {
   state: CodeCacheState;
   /**
-   * Writes the cache if this start had none V8 accepted: 'written', 'unneeded', or why it
-   * could not be written (never thrown: the cache is optional).
+   * Writes the cache if this start had none V8 accepted, or (`after` an answer) only one
+   * written before any request: 'written', 'unneeded', or why it could not be written (never
+   * thrown: the cache is optional).
    */
-  writeCache(): string;
+  writeCache(after?: 'answer' | 'idle'): string;
 }
 
 /**
@@ -166,8 +181,8 @@ export function runCachedBundle(bundlePath: string, cacheDirectory: string | nul
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   // A folder others could write is not read: its files would be code V8 runs.
   const file = cacheDirectory === null || !trustedCacheDirectory(cacheDirectory) ? null : codeCacheFile(cacheDirectory, bytes, `${size} ${mtimeMs}`);
-  const cached = file === null ? 'none' : readCodeCache(file);
-  const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached });
+  const cached = file === null ? 'none' : readCodeCacheEntry(file);
+  const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached.data });
   const state: CodeCacheState = file === null ? 'off' : typeof cached === 'string' ? cached : script.cachedDataRejected ? 'rejected' : 'accepted';
 
   const module = new Module(bundlePath);
@@ -177,15 +192,18 @@ export function runCachedBundle(bundlePath: string, cacheDirectory: string | nul
   wrapper.call(module.exports, module.exports, require, module, bundlePath, dirname(bundlePath));
   module.loaded = true;
 
-  let written = state === 'accepted' || state === 'off';
+  // An accepted cache written after an answer is whole; one written idle is redone after this start's first answer.
+  let whole = state === 'off' || (state === 'accepted' && typeof cached !== 'string' && !cached.idle);
+  let idleWritten = state === 'accepted';
   return {
     state,
-    writeCache() {
-      if (written || file === null) return 'unneeded';
-      written = true;
+    writeCache(after = 'answer') {
+      if (whole || file === null || (after === 'idle' && idleWritten)) return 'unneeded';
+      if (after === 'idle') idleWritten = true;
+      else whole = true;
       try {
-        writeCodeCache(file, script.createCachedData());
-        return 'written';
+        writeCodeCache(file, script.createCachedData(), after === 'idle');
+        return after === 'idle' ? 'written (before any request)' : 'written';
       } catch (error) {
         return `not written (${(error as Error).message})`;
       }

@@ -327,10 +327,30 @@ describe('the built CLI with its code cache', () => {
     const cacheDirectory = join(scratch, 'idle-cache');
     const served = await serve(cacheDirectory, upstream.url);
     try {
-      await waitFor(() => served.output().includes('code cache written'), 'the code cache to be written without a request');
+      await waitFor(() => served.output().includes('code cache written (before any request)'), 'the code cache to be written without a request');
     } finally {
       await stop(served);
     }
+    expect(cacheFiles(cacheDirectory)).toHaveLength(1);
+    // That cache lacks the code of a request: the next start uses it, and once it has answered
+    // writes a whole one, which the start after that uses without writing again.
+    const next = await serve(cacheDirectory, upstream.url);
+    try {
+      expect(next.output()).toContain('code cache accepted');
+      expect(await models(next.port)).toBe(200);
+      await waitFor(() => /code cache written\n/.test(next.output()), 'the whole cache to replace the idle one');
+    } finally {
+      await stop(next);
+    }
+    const last = await serve(cacheDirectory, upstream.url);
+    try {
+      expect(last.output()).toContain('code cache accepted');
+      expect(await models(last.port)).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await stop(last);
+    }
+    expect(last.output()).not.toContain('code cache written');
     expect(cacheFiles(cacheDirectory)).toHaveLength(1);
   }, 60_000);
 
