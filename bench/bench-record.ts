@@ -1,35 +1,25 @@
 /**
  * A record like the benchmark's chat completions produce (bodies, one attempt, usage with
- * the upstream's raw report), for the storage microbenchmarks.
+ * the upstream's raw report), for the storage microbenchmarks: the storage tests' record
+ * with the fast upstream's answer and a time-ordered id, as the gateway makes them.
  */
 import { newRequestId } from '../src/main/gateway/request-id.js';
 import type { StoredRequestRecord } from '../src/main/storage/stored-record.js';
+import { makeRecord } from '../test/storage/request-record-fixture.js';
+
+const rawUsage = { prompt_tokens: 12, completion_tokens: 11, total_tokens: 23, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } };
 
 export function benchRecord(index: number): StoredRequestRecord {
   const startedAt = Date.now();
   const requestBody = { model: 'gpt-4.1-mini', messages: [{ role: 'user', content: `Say hello for the benchmark. ${index % 50}` }] };
-  return {
+  return makeRecord({
     id: newRequestId(),
     startedAt,
-    endedAt: startedAt + 2,
-    endpoint: '/v1/chat/completions',
+    latencyMs: 2,
     requestedModel: 'gpt-4.1-mini',
     resolvedModel: 'gpt-4.1-mini',
-    provider: 'openai',
-    status: 'success',
-    httpStatus: 200,
-    errorType: null,
-    errorMessage: null,
-    stream: false,
-    usage: { inputTokens: 12, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 11, reasoningTokens: 0, raw: { prompt_tokens: 12, completion_tokens: 11, total_tokens: 23, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } } },
-    timeToFirstTokenMs: null,
-    latencyMs: 2,
-    attempts: 1,
-    finishReason: 'stop',
+    usage: { inputTokens: 12, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 11, reasoningTokens: 0, raw: rawUsage },
     gatewayKeyId: null,
-    user: null,
-    conversationId: null,
-    tags: [],
     requestBody,
     upstreamRequestBody: requestBody,
     responseBody: {
@@ -38,9 +28,8 @@ export function benchRecord(index: number): StoredRequestRecord {
       created: 1760000000,
       model: 'gpt-4.1-mini-2025-04-14',
       choices: [{ index: 0, message: { role: 'assistant', content: 'Hello! This is a benchmark reply from the fast upstream.', refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 12, completion_tokens: 11, total_tokens: 23, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+      usage: rawUsage,
     },
-    warnings: [],
     attemptsDetail: [{ provider: 'openai', model: 'gpt-4.1-mini', startedAt, endedAt: startedAt + 2, latencyMs: 2, httpStatus: 200, status: 'success', errorType: null, errorMessage: null }],
-  };
+  });
 }

@@ -4,17 +4,19 @@
  * the bench can stop them all at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 export const root = join(import.meta.dirname, '..');
 export const children: ChildProcess[] = [];
 
-export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; readyMs: number }> {
+/** `log`: a file that keeps everything the child writes on its standard output. */
+export function startChild(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, log?: string): Promise<{ child: ChildProcess; match: RegExpExecArray; readyMs: number }> {
   const started = performance.now();
   const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
+  if (log) child.stdout!.on('data', (data: Buffer) => appendFileSync(log, data));
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (data: Buffer): void => {
@@ -52,4 +54,27 @@ export function shebangNodeFlags(file: string): string[] {
   const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
   const words = first.replace(/^#!\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
   return words.slice(words.indexOf('node') + 1);
+}
+
+/** Stops every child a bench started. */
+export function stopChildren(): void {
+  for (const child of children) {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
+}
+
+/** Runs a bench's `main`, then stops its children and exits (1, with the stack, when it failed). */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => {
+      stopChildren();
+      process.exit(0);
+    },
+    (error: unknown) => {
+      stopChildren();
+      process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -10,34 +10,16 @@
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { gatewayCommand } from './children.js';
+import { gatewayCommand, root, runBench, startChild } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
-const root = join(import.meta.dirname, '..');
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
 const total = Number(process.argv[3] ?? 20000);
 const KEY = 'sy-bench-key';
 const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
-const children: ChildProcess[] = [];
-
-function start(command: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (data: Buffer) => {
-      if (env.SWITCHYARD_BENCH_LOG) appendFileSync(env.SWITCHYARD_BENCH_LOG, data);
-      output += data.toString();
-      const match = ready.exec(output);
-      if (match) resolve({ child, match });
-    });
-    child.on('exit', (code) => reject(new Error(`${command} exited with ${code}: ${output}`)));
-  });
-}
 
 /** utime + stime of each thread of a process (by thread name), in ms. */
 function threadCpuMs(pid: number): Map<string, number> {
@@ -148,7 +130,7 @@ function memoryAccount(peak: Record<string, number>, mappings: [string, number][
 
 async function main(): Promise<void> {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
-  const fake = await start(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
+  const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
   const dataDirectory = join(root, '.bench', 'cpu-data');
   rmSync(dataDirectory, { recursive: true, force: true });
@@ -161,11 +143,12 @@ async function main(): Promise<void> {
   const [command, commandArguments] = otherBuild
     ? [process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
     : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
-  const gateway = target === 'bare' || target === 'core' ? await start(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await start(
+  const gateway = target === 'bare' || target === 'core' ? await startChild(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,
     commandArguments,
-    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}), SWITCHYARD_BENCH_LOG: process.env.SWITCHYARD_BENCH_GATEWAY_LOG },
+    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+    process.env.SWITCHYARD_BENCH_GATEWAY_LOG,
   );
   const port = Number(gateway.match[1]);
   const pid = gateway.child.pid!;
@@ -192,14 +175,4 @@ async function main(): Promise<void> {
   });
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) {
-      child.removeAllListeners('exit');
-      child.kill('SIGTERM');
-    }
-  });
+runBench(main);

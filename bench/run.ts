@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { children, gatewayCommand, shebangNodeFlags, startChild } from './children.js';
+import { gatewayCommand, runBench, shebangNodeFlags, startChild } from './children.js';
 import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
@@ -291,20 +291,4 @@ async function main(): Promise<void> {
   writeFileSync(join(root, '.bench', 'latest.md'), report);
 }
 
-function stopChildren(): void {
-  for (const child of children) {
-    child.removeAllListeners('exit');
-    child.kill('SIGTERM');
-  }
-}
-
-main()
-  .then(() => {
-    stopChildren();
-    process.exit(0);
-  })
-  .catch((error: unknown) => {
-    stopChildren();
-    process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
-    process.exit(1);
-  });
+runBench(main);

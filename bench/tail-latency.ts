@@ -8,7 +8,7 @@
  */
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { children, gatewayCommand, root, startChild } from './children.js';
+import { gatewayCommand, root, runBench, startChild } from './children.js';
 import { latencyInterleaved } from './latency.js';
 
 const count = Number(process.argv[2] ?? 5000);
@@ -45,14 +45,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).stack}\n`);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) {
-      child.removeAllListeners('exit');
-      child.kill('SIGTERM');
-    }
-  });
+runBench(main);

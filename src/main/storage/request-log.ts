@@ -19,7 +19,7 @@
  *
  * Performance: the batched writer (costing, content addressing, rollups, SQLite) runs in a
  * worker thread, so a large batch never holds the gateway's event loop; records cross in one
- * postMessage per turn of the event loop (or per `handOffIntervalMs`), each as its journal
+ * postMessage per turn of the event loop (at most HAND_OFF_BATCH in one), each as its journal
  * line and bodies. Gathering them longer (20 ms) measured worse: records held that long
  * survive the event loop's young-generation collections and cost it more than the
  * messages saved.
@@ -44,12 +44,6 @@ export interface RequestLogOptions {
   storeBodies?: boolean;
   /** How long the writer thread lets records gather before a transaction (ms, default 50). */
   flushIntervalMs?: number;
-  /**
-   * How long finished records gather on the event loop before crossing to the writer
-   * thread in one message (ms; default 0: on the next turn of the event loop). At most 256
-   * gather either way.
-   */
-  handOffIntervalMs?: number;
   onError?: (error: Error) => void;
   /** The writer thread's entry (default: request-writer-worker-entry beside this module or the bundle). */
   workerUrl?: URL;
@@ -108,7 +102,7 @@ export function replayJournalsForReading(dataDirectory: string, options: Pick<Re
   }
 }
 
-/** Records that cross at once without waiting for the hand-off interval (a burst). */
+/** Records that cross at once, without waiting for the next turn of the event loop (a burst). */
 const HAND_OFF_BATCH = 256;
 
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
@@ -127,8 +121,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   // Each record as it crosses (its journal line and bodies) beside the record itself, for a send that fails.
   let outbox: RecordOnTheWire[] = [];
   let outboxRecords: StoredRequestRecord[] = [];
-  let scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
-  const handOffIntervalMs = Math.max(0, options.handOffIntervalMs ?? 0);
+  let scheduled = false;
   let closed: Promise<void> | null = null;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
@@ -159,11 +152,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     post({ type: 'records', records: [], lastSequence: recordSequence });
   };
   const sendOutbox = (): void => {
-    if (scheduled) {
-      if (handOffIntervalMs === 0) clearImmediate(scheduled as NodeJS.Immediate);
-      else clearTimeout(scheduled as NodeJS.Timeout);
-    }
-    scheduled = null;
+    scheduled = false;
     if (outbox.length === 0) return;
     const items = outbox;
     const records = outboxRecords;
@@ -202,7 +191,10 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
       outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
       outboxRecords.push(record);
       if (outbox.length >= HAND_OFF_BATCH) sendOutbox();
-      else scheduled ??= handOffIntervalMs === 0 ? setImmediate(sendOutbox) : setTimeout(sendOutbox, handOffIntervalMs);
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(sendOutbox);
+      }
     },
   };
 
