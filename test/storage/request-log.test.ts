@@ -184,6 +184,48 @@ describe('request log', () => {
     await threaded.close();
     direct.close();
   });
+  it('holds the answers finished in one turn until one journal write carries all their lines (group commit)', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, { flushIntervalMs: 5 });
+    const journalled = (): string[] =>
+      JOURNAL_FILE_NAMES.flatMap((name) => readFileSync(join(directory, name), 'utf8').split('\n').filter(Boolean)).map((line) => (JSON.parse(line) as { id: string }).id);
+    // What each answer found in the journal when it was let go.
+    const found = new Map<string, string[]>();
+    const ids = ['g0', 'g1', 'g2', 'g3', 'g4'];
+    for (const id of ids) log.observer.requestFinishedBeforeAnswer!(record(id), () => found.set(id, journalled()));
+    expect(found.size).toBe(0);
+    expect(journalled()).toEqual([]);
+    expect(log.pendingCount).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    // All five lines were written before the first answer went: one write for the turn.
+    expect([...found.keys()]).toEqual(ids);
+    for (const id of ids) expect(found.get(id)).toEqual(ids);
+    expect(log.pendingCount).toBe(5);
+
+    // An answer the gateway cannot hold (a stream's end) writes its line and the held ones at once.
+    let heldAnswered = false;
+    log.observer.requestFinishedBeforeAnswer!(record('held'), () => {
+      heldAnswered = true;
+    });
+    log.observer.requestFinished(record('unheld'));
+    expect(heldAnswered).toBe(true);
+    expect(journalled().slice(-2)).toEqual(['held', 'unheld']);
+
+    // Held answers are let go by committed() and close() too, and nothing is lost.
+    let lastAnswered = false;
+    log.observer.requestFinishedBeforeAnswer!(record('last'), () => {
+      lastAnswered = true;
+    });
+    await log.committed();
+    expect(lastAnswered).toBe(true);
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(8);
+    let afterClose = false;
+    await log.close();
+    log.observer.requestFinishedBeforeAnswer!(record('after-close'), () => {
+      afterClose = true;
+    });
+    expect(afterClose).toBe(true);
+  });
   it('a burst finished in one turn of the event loop crosses in bounded messages, and every record is stored', async () => {
     const directory = folder();
     const log = openRequestLog(directory, { flushIntervalMs: 1 });

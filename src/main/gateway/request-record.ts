@@ -172,13 +172,18 @@ export class RequestRecorder {
   /** The id the answer can be referred to by later (set by a format that keeps responses). */
   responseIdOf: ((responseBody: unknown) => string | null) | null = null;
 
-  succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {
+  /**
+   * The request succeeded. `answer`, when given, sends the response: it is called once every
+   * observer that must see the record first (the request log's journal) is done, possibly
+   * later in this turn of the event loop; without it the caller answers after this returns.
+   */
+  succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }, answer?: () => void): void {
     if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;
     if (outcome.firstContentAt) this.record.timeToFirstTokenMs = outcome.firstContentAt - this.record.startedAt;
-    this.finish();
+    this.finish(answer);
   }
 
   failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null }): void {
@@ -196,17 +201,44 @@ export class RequestRecorder {
   /** Called once the record is final, after the observers (the pipeline's policies). */
   onFinish: ((record: RequestRecord) => void) | null = null;
 
-  private finish(): void {
+  private finish(answer?: () => void): void {
     const record = this.record;
     record.endedAt = Date.now();
     record.latencyMs = record.endedAt - record.startedAt;
+    // The answer goes once every observer holding it has let go, and never twice.
+    let holders = 1;
+    const release = answer
+      ? (): void => {
+          holders -= 1;
+          if (holders === 0) answer();
+        }
+      : null;
     for (const observer of this.context.observers) {
+      if (release && observer.requestFinishedBeforeAnswer) {
+        holders += 1;
+        let released = false;
+        try {
+          observer.requestFinishedBeforeAnswer(record, () => {
+            if (released) return;
+            released = true;
+            release();
+          });
+        } catch {
+          // An observer's failure must never affect the response: it holds it no longer.
+          if (!released) {
+            released = true;
+            release();
+          }
+        }
+        continue;
+      }
       try {
         observer.requestFinished(record);
       } catch {
-        // An observer's failure must never affect the response that was already sent.
+        // An observer's failure must never affect the response.
       }
     }
     this.onFinish?.(record);
+    release?.();
   }
 }

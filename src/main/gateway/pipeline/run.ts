@@ -189,9 +189,12 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     const passthrough = speaksNatively(format, resolved) ? parsed.passthrough : undefined;
     const encoded = passthrough ? parsed.passthroughJson : format.encodeResponse(parsed.response);
     if (call) call.response = parsed.response;
-    // Recorded before the answer leaves, so an answered request is always logged.
-    recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded });
-    reply.code(200).header('content-type', 'application/json').send(passthrough ?? JSON.stringify(encoded));
+    const answer = passthrough ?? JSON.stringify(encoded);
+    // Recorded before the answer leaves, so an answered request is always logged; the log may
+    // hold the answer until the end of this turn of the event loop (one journal write for all).
+    recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded }, () => {
+      reply.code(200).header('content-type', 'application/json').send(answer);
+    });
   } catch (error) {
     const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
     attempt.finish({ ok: false, error: gatewayError });
