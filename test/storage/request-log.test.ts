@@ -139,7 +139,7 @@ describe('request log', () => {
     expect(reopened.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(300);
     return reopened.close();
   });
-  it('stores a record crossing to the writer thread (its journal line and bodies) exactly as the writer stores it in process', async () => {
+  it('stores a record crossing to the writer thread (its journal line and bodies, as objects or texts) exactly as the writer stores it in process', async () => {
     const startedAt = Date.now();
     const client = { model: 'gpt-4.1-mini', user: 'ana', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'héllo ✓ "quoted"\n' }] };
     const full: StoredRequestRecord = {
@@ -176,12 +176,21 @@ describe('request log', () => {
       messages: database.prepare('SELECT rm.part, rm.position, m.hash, m.role, m.content_json FROM request_messages rm JOIN messages m ON m.id = rm.message_id ORDER BY rm.part, rm.position').all(),
       conversations: database.prepare('SELECT * FROM conversations').all(),
     });
+    // The same record with its bodies as the JSON texts the gateway holds (the client's with its own spacing).
+    const textual = openRequestLog(folder(), { flushIntervalMs: 5 });
+    let answered = false;
+    const texts = { requestBody: JSON.stringify(client, null, 1), upstreamRequestBody: JSON.stringify(full.upstreamRequestBody), responseBody: JSON.stringify(full.responseBody) };
+    textual.observer.requestFinishedBeforeAnswer!(full, () => (answered = true), texts);
+    await textual.committed();
+    expect(answered).toBe(true);
     const stored = contents(threaded.database);
     expect(stored.request).toHaveLength(1);
     expect(stored.attempts).toHaveLength(2);
     expect(stored.messages).toHaveLength(5);
     expect(stored).toEqual(contents(direct));
+    expect(contents(textual.database)).toEqual(stored);
     await threaded.close();
+    await textual.close();
     direct.close();
   });
   it('holds the answers finished in one turn until one journal write carries all their lines (group commit)', async () => {

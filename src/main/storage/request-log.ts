@@ -31,13 +31,13 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { RequestObserver } from '../core/record.js';
+import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { JOURNAL_FILE_NAMES, JournalPair, journalLine, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
-import { cloneableBodies, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
+import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
@@ -213,12 +213,12 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     sendOutbox();
   };
   /** The record's journal line, held until `journalHeld`; the record queued for the writer thread. */
-  const take = (record: StoredRequestRecord): void => {
+  const take = (record: StoredRequestRecord, texts: RecordBodyTexts | undefined): void => {
     // The journal line is the record's facts, serialised once: it crosses to the writer too.
     const { line, whole } = journalLine(record);
     heldText += line;
     heldLines += 1;
-    outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
+    outbox.push(whole ? handedRecord(record, line, texts) : record);
     outboxRecords.push(record);
   };
   const schedule = (): void => {
@@ -231,19 +231,19 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
 
   const observer: RequestObserver = {
     // An answer the gateway cannot hold: its line (and any held ones) written now.
-    requestFinished(record) {
+    requestFinished(record, texts) {
       if (closed) return;
-      take(record);
+      take(record, texts);
       journalHeld();
       schedule();
     },
     // Group commit: every answer finished in this turn of the event loop waits for one write.
-    requestFinishedBeforeAnswer(record, answer) {
+    requestFinishedBeforeAnswer(record, answer, texts) {
       if (closed) {
         answer();
         return;
       }
-      take(record);
+      take(record, texts);
       heldAnswers.push(answer);
       schedule();
     },
