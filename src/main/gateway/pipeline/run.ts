@@ -195,9 +195,16 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     // hold the answer until the end of this turn of the event loop (one journal write for all).
     // The log keeps the text sent (the upstream's bytes parse to passthroughJson).
     const responseText = typeof answer === 'string' ? answer : answer.toString('utf8');
-    recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText }, () => {
-      reply.code(200).header('content-type', 'application/json').send(answer);
-    });
+    // Settled once the answer is sent, so Fastify finds the reply sent instead of watching its stream end.
+    await new Promise<void>((sent) =>
+      recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText }, () => {
+        try {
+          reply.code(200).header('content-type', 'application/json').send(answer);
+        } finally {
+          sent();
+        }
+      }),
+    );
   } catch (error) {
     const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
     attempt.finish({ ok: false, error: gatewayError });
