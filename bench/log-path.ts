@@ -9,6 +9,7 @@
  *   held + texts    the JSON path: answers held for one journal write per turn, bodies as the texts the gateway holds
  *   held + objects  the same with the bodies as objects (cloned by postMessage)
  *   unheld + texts  one journal write per record (a stream's end)
+ *   unheld + objects  one write per record and the bodies cloned: what every answer cost before group commit and texts
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ const ways: Way[] = [
   { name: 'held + texts', held: true, texts: true },
   { name: 'held + objects', held: true, texts: false },
   { name: 'unheld + texts', held: false, texts: true },
+  { name: 'unheld + objects', held: false, texts: false },
 ].filter((way) => way.name.includes(only));
 
 async function run(way: Way): Promise<number> {
