@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { gatewayCommand, root, runBench, startChild } from './children.js';
+import { gatewayCommand, root, runBench, shebangNodeFlags, startChild } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -143,7 +143,8 @@ async function main(): Promise<void> {
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
   const otherBuild = process.env.SWITCHYARD_BENCH_CLI;
   const [command, commandArguments] = otherBuild
-    ? [process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
+    ? // The other build with the same node flags as this one (the bin's shebang, or SWITCHYARD_BENCH_NODE).
+      [process.execPath, [...(process.env.SWITCHYARD_BENCH_NODE ?? shebangNodeFlags(join(root, 'bin', 'switchyard.js')).join(' ')).split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
     : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
   const gateway = target === 'bare' || target === 'core' ? await startChild(process.execPath, [...(process.env.SWITCHYARD_BENCH_BASELINE_NODE ?? '').split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,

@@ -10,6 +10,10 @@
  * compare stream-path changes by. Run it with the gateway's node flags for its GC
  * (`node --max-semi-space-size=4 --import tsx bench/stream-path.ts`); `--no-finish` leaves
  * the record out and forgets the tracker's entry at once (the figure of earlier sessions).
+ * On a machine shared with other work, instructions are steadier than CPU time: run it under
+ * `valgrind --tool=cachegrind --cache-sim=no` with `--warm-up=2000 --streams=2000` and
+ * `--streams=6000`; the difference of the two "I refs" over 4,000 is instructions per stream
+ * (every thread's, GC included; start-up and warm-up cancel out).
  */
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/main/gateway/config.js';
@@ -83,12 +87,20 @@ function streamRecord(id: string, startedAt: number, responseBody: unknown): Req
   };
 }
 
-for (let index = 0; index < 20_000; index++) oneStream(); // warm-up
+/** `--streams=N`: exactly N streams instead of `seconds` of them (after `--warm-up=N`, default 20,000). */
+function option(name: string): number | null {
+  const given = process.argv.find((argument) => argument.startsWith(`--${name}=`));
+  return given === undefined ? null : Number(given.slice(name.length + 3));
+}
+const fixedStreams = option('streams');
+const warmUp = option('warm-up') ?? 20_000;
+
+for (let index = 0; index < warmUp; index++) oneStream();
 let streams = 0;
 const started = performance.now();
 // CPU time, not wall time: on a machine shared with other work the process is often descheduled.
 const cpuBefore = process.cpuUsage();
-while (performance.now() - started < seconds * 1000) {
+while (fixedStreams === null ? performance.now() - started < seconds * 1000 : streams < fixedStreams) {
   for (let index = 0; index < 1000; index++) oneStream();
   streams += 1000;
 }
