@@ -26,17 +26,21 @@ describe('compactStream', () => {
       { type: 'block-start', block: { id: 'r0', kind: 'refusal' } },
       { type: 'block-delta', id: 'r0', text: 'no' },
       { type: 'block-delta', id: 'late', text: 'more' },
+      { type: 'block-start', block: { id: 'late', kind: 'reasoning' } },
+      { type: 'block-delta', id: 'late', text: 'again' },
       { type: 'finish', finish: { unified: 'stop', raw: 'end_turn' } },
-      { type: 'usage', usage: { inputTokens: 5, cachedInputTokens: null, cacheWriteInputTokens: null, outputTokens: 7, reasoningTokens: null } },
+      { type: 'usage', usage: { inputTokens: 5, cachedInputTokens: null, cacheWriteInputTokens: null, outputTokens: 7, reasoningTokens: null, raw: { input_tokens: 5, output_tokens: 7 } } },
       { type: 'error', error: { status: 529, type: 'overloaded', message: 'Overloaded' } as never },
     ];
     const compact = compactStream(events);
     expect(describeStreamEvents(expandStream(compact), offsets(events))).toEqual(describeStreamEvents(events, offsets(events)));
     const described = describeStreamEvents(expandStream(compact), offsets(events)).map((event) => event.type);
-    expect(described).toEqual(['text-delta', 'start', 'reasoning-start', 'reasoning-delta', 'reasoning-delta', 'reasoning-end', 'text-start', 'text-delta', 'tool-call-start', 'tool-call-delta', 'tool-call-delta', 'text-delta', 'refusal-start', 'refusal-delta', 'text-delta', 'finish', 'usage', 'error']);
+    expect(described).toEqual(['text-delta', 'start', 'reasoning-start', 'reasoning-delta', 'reasoning-delta', 'reasoning-end', 'text-start', 'text-delta', 'tool-call-start', 'tool-call-delta', 'tool-call-delta', 'text-delta', 'refusal-start', 'refusal-delta', 'text-delta', 'reasoning-start', 'reasoning-delta', 'finish', 'usage', 'error']);
     // The deltas' texts are one string; only the other events are kept as objects.
-    expect(compact.others).toHaveLength(9);
-    expect(compact.texts).toBe(`early "quoted" text\nthinking… é 😀${'x'.repeat(400)}{"q":"a"}{}nomore`);
+    expect(compact.others).toHaveLength(10);
+    expect(compact.texts).toBe(`early "quoted" text\nthinking… é 😀${'x'.repeat(400)}{"q":"a"}{}nomoreagain`);
+    // The upstream's raw usage report is not kept (the inspector shows tokens in and out).
+    expect(compact.others.find((event) => event.type === 'usage')).toEqual({ type: 'usage', usage: { inputTokens: 5, cachedInputTokens: null, cacheWriteInputTokens: null, outputTokens: 7, reasoningTokens: null } });
   });
 
   it('keeps nothing for no events', () => {

@@ -280,6 +280,8 @@ export class LiveRequestTracker implements RequestObserver {
     if (entry.streamEvents.length > 0) {
       entry.finishedStream = compactStream(entry.streamEvents);
       entry.streamEvents = [];
+      // Without the spare room pushing left in it.
+      entry.streamOffsets = entry.streamOffsets.slice();
     }
     this.finishedOrder.push(record.id);
     this.trim();
