@@ -179,6 +179,15 @@ describe('LiveRequestTracker', () => {
     // Events after the finish (a late upstream read) change nothing.
     tracker.requestStreamEvent('request-1', { type: 'block-delta', id: 'b0', text: 'late' }, 2000);
     expect(tracker.extras('request-1')?.streamEvents).toEqual(expected);
+    // Nor once its record is no longer held (one record is kept here).
+    for (const id of ['x1', 'x2']) {
+      start(id);
+      tracker.requestFinished(record({ id }));
+    }
+    expect(tracker.extras('request-1')?.record).toBeNull();
+    tracker.requestStreamEvent('request-1', { type: 'block-delta', id: 'b0', text: 'later' }, 3000);
+    expect(tracker.extras('request-1')?.streamEvents).toEqual(expected);
+    expect(tracker.summary('request-1')?.status).toBe('success');
   });
 
   it("keeps at most maximumStreamEvents of a stream's events, the first ones, before and after it finished", () => {

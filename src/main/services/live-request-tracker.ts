@@ -242,7 +242,8 @@ export class LiveRequestTracker implements RequestObserver {
 
   requestStreamEvent(id: string, event: CoreStreamEvent, at: number): void {
     const entry = this.entries.get(id);
-    if (!entry || entry.record) return;
+    // Finished (its record may be gone already): a late event changes nothing.
+    if (!entry || entry.summary.endedAt !== null) return;
     // What each event's block is (its kind, a tool call's position) is worked out when the inspector asks.
     if (entry.streamEvents.length < this.maximumStreamEvents) {
       entry.streamEvents.push(event);
