@@ -58,6 +58,18 @@ export function readJournals(dataDirectory: string): StoredRequestRecord[] {
   return records;
 }
 
+/**
+ * Writes all of `text`: a regular file takes a whole write unless the disk fills or a signal
+ * interrupts it, so the rest of a short write is written again (and a full disk then throws).
+ */
+export function writeAll(descriptor: number, text: string, write: typeof writeSync = writeSync): void {
+  const written = write(descriptor, text);
+  const length = Buffer.byteLength(text);
+  if (written === length) return;
+  const bytes = Buffer.from(text);
+  for (let offset = written; offset < length; ) offset += write(descriptor, bytes, offset, length - offset);
+}
+
 export class JournalPair {
   /** The last sequence handed over, and the last committed by the store. */
   sequence = 0;
@@ -99,7 +111,7 @@ export class JournalPair {
     this.sequence += count;
     const journal = this.journals[this.current]!;
     try {
-      writeSync(journal.descriptor, text);
+      writeAll(journal.descriptor, text);
       journal.lastSequence = this.sequence;
     } catch (error) {
       onError?.(error as Error);

@@ -44,7 +44,15 @@ const writer = createRequestWriter(database, {
 port.on('message', (message: WriterThreadMessage) => {
   switch (message.type) {
     case 'records':
-      for (const item of message.records) writer.enqueue(recordFromWire(item));
+      for (const item of message.records) {
+        // Every text handed over came from a parse or a stringify; should one still not parse,
+        // that record is reported and the others stored (a throw here would stop the thread).
+        try {
+          writer.enqueue(recordFromWire(item));
+        } catch (error) {
+          port.postMessage({ type: 'error', message: `a request record could not be read: ${(error as Error).message}` } satisfies WriterThreadReply);
+        }
+      }
       received = message.lastSequence;
       return;
     case 'price-overrides':
