@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -135,8 +135,11 @@ function attemptRows(record: StoredRequestRecord): Array<Record<string, string |
   ];
 }
 
-/** Turns one record into everything the writer stores for it (pure apart from hashing). */
-export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean): PreparedRequest {
+/**
+ * Turns one record into everything the writer stores for it (pure apart from hashing; a
+ * `messages` cache kept across records addresses a message seen before without hashing it again).
+ */
+export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean, messages?: MessageCache): PreparedRequest {
   const { usage, usageEstimated: estimated, costNanoUsd, priced, cacheSavingsNanoUsd, cacheReadSavingsNanoUsd } = costOfRecord(record, priceBook);
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
   const conversationId =
@@ -223,9 +226,9 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   let conversationTitle: string | null = null;
   if (storeBodies) {
     const memo: AddressedMessages = new Map();
-    const request = addressRequestBody(record.requestBody, memo);
-    const upstream = addressRequestBody(record.upstreamRequestBody, memo);
-    const response = addressResponseBody(record.responseBody);
+    const request = addressRequestBody(record.requestBody, memo, messages);
+    const upstream = addressRequestBody(record.upstreamRequestBody, memo, messages);
+    const response = addressResponseBody(record.responseBody, messages);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
       { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
@@ -412,6 +415,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   const statements = prepareStatements(database);
   const rollups = new RollupAccumulator();
   const conversations = new ConversationAccumulator();
+  const messageCache = new MessageCache();
 
   let queue: StoredRequestRecord[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -482,7 +486,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   }
 
   function writeOne(record: StoredRequestRecord): void {
-    const prepared = prepareRequest(record, priceBook, storeBodies);
+    const prepared = prepareRequest(record, priceBook, storeBodies, messageCache);
     const inserted = statements.insertRequest.run(requestValues(prepared.row));
     if (inserted.changes === 0) {
       // already logged: keep rollups exact
