@@ -361,24 +361,71 @@ class ConversationAccumulator {
   }
 }
 
+/** Rows per statement a MultiRowInsert uses, largest first: any count is at most one statement of each. */
+const CHUNK_ROWS = [128, 64, 32, 16, 8, 4, 2, 1];
+
+/**
+ * Rows of one table gathered over a batch and inserted a chunk at a time (`VALUES (…), (…), …`),
+ * in the order they were added, which is what one INSERT per row would do: one statement run
+ * for up to 128 rows instead of one each (a run costs more than the row it inserts).
+ */
+class MultiRowInsert {
+  private readonly statements = new Map<number, SqliteStatement>();
+  private values: unknown[] = [];
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    /** `INSERT … INTO table (columns)`: the VALUES are added. */
+    private readonly head: string,
+    private readonly columns: number,
+  ) {}
+
+  add(...row: unknown[]): void {
+    for (const value of row) this.values.push(value);
+  }
+
+  private statement(rows: number): SqliteStatement {
+    let statement = this.statements.get(rows);
+    if (!statement) {
+      const tuple = `(${new Array<string>(this.columns).fill('?').join(', ')})`;
+      statement = this.database.prepare(`${this.head} VALUES ${new Array<string>(rows).fill(tuple).join(', ')}`);
+      this.statements.set(rows, statement);
+    }
+    return statement;
+  }
+
+  flush(): void {
+    const values = this.values;
+    this.values = [];
+    let offset = 0;
+    let remaining = values.length / this.columns;
+    for (const rows of CHUNK_ROWS) {
+      while (remaining >= rows) {
+        const end = offset + rows * this.columns;
+        this.statement(rows).run(offset === 0 && end === values.length ? values : values.slice(offset, end));
+        offset = end;
+        remaining -= rows;
+      }
+    }
+  }
+
+  clear(): void {
+    this.values = [];
+  }
+}
+
 function prepareStatements(database: SqliteDatabase) {
   return {
     insertRequest: database.prepare(
       `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (id) DO NOTHING`,
     ),
-    insertTag: database.prepare('INSERT OR IGNORE INTO request_tags (request_seq, key, value) VALUES (?, ?, ?)'),
-    insertAttempt: database.prepare(
-      `INSERT OR REPLACE INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map(() => '?').join(', ')})`,
-    ),
+    tags: new MultiRowInsert(database, 'INSERT OR IGNORE INTO request_tags (request_seq, key, value)', 3),
+    attempts: new MultiRowInsert(database, `INSERT OR REPLACE INTO attempts (${ATTEMPT_COLUMNS.join(', ')})`, ATTEMPT_COLUMNS.length),
     findMessage: database.prepare('SELECT id FROM messages WHERE hash = ?').pluck(),
     insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
-    insertRequestMessage: database.prepare(
-      'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id) VALUES (?, ?, ?, ?)',
-    ),
-    insertBodies: database.prepare(
-      'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES (?, ?, ?, ?)',
-    ),
+    requestMessages: new MultiRowInsert(database, 'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id)', 4),
+    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json)', 4),
     // Parameters: ConversationAccumulator.writeTo's order; the last one is when the model it names started.
     upsertConversation: database.prepare(
       `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
@@ -444,13 +491,13 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   function writeContent(requestSeq: number | bigint, prepared: PreparedRequest): void {
     for (const { part, messages } of prepared.messageParts) {
       messages.forEach((message, position) => {
-        statements.insertRequestMessage.run(requestSeq, part, position, messageIdOf(message));
+        statements.requestMessages.add(requestSeq, part, position, messageIdOf(message));
       });
     }
     if (prepared.bodies) {
       const { request, upstream, response } = prepared.bodies;
       if (request !== null || upstream !== null || response !== null) {
-        statements.insertBodies.run(requestSeq, request, upstream, response);
+        statements.bodies.add(requestSeq, request, upstream, response);
       }
     }
   }
@@ -462,6 +509,8 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
    * those of the first row, so nothing is counted twice.
    */
   function completeExisting(record: StoredRequestRecord, prepared: PreparedRequest): void {
+    // The same id earlier in this batch: its content must be in the tables before they are asked.
+    writeChildRows();
     const existing = statements.findExisting.get(record.id) as { seq: number | bigint; conversation_id: string | null; has_content: number } | undefined;
     if (!existing) return;
     if (existing.has_content === 0 && (prepared.bodies !== null || prepared.messageParts.some((part) => part.messages.length > 0))) {
@@ -473,14 +522,22 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     }
   }
 
+  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies];
+
+  function writeChildRows(): void {
+    for (const rows of childRows) rows.flush();
+  }
+
   /** What a failed transaction left in memory is dropped when the next one begins. */
   function beginTransaction(): void {
     messageIds.clear();
     rollups.clear();
     conversations.clear();
+    for (const rows of childRows) rows.clear();
   }
 
   function endTransaction(): void {
+    writeChildRows();
     conversations.writeTo(statements.upsertConversation);
     rollups.writeTo(statements.upsertRollups);
   }
@@ -494,9 +551,9 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
       return;
     }
     const requestSeq = inserted.lastInsertRowid;
-    for (const tag of prepared.tags) statements.insertTag.run(requestSeq, tag.key, tag.value);
+    for (const tag of prepared.tags) statements.tags.add(requestSeq, tag.key, tag.value);
     for (const attempt of prepared.attempts) {
-      statements.insertAttempt.run(
+      statements.attempts.add(
         requestSeq, attempt.attempt_index, attempt.provider, attempt.model, attempt.started_at, attempt.ended_at,
         attempt.latency_ms, attempt.http_status, attempt.status, attempt.error_type, attempt.error_message,
       );
