@@ -363,11 +363,13 @@ class ConversationAccumulator {
 
 /** Rows per statement a MultiRowInsert uses, largest first: any count is at most one statement of each. */
 const CHUNK_ROWS = [128, 64, 32, 16, 8, 4, 2, 1];
+const FULL_CHUNK = CHUNK_ROWS[0] as number;
 
 /**
  * Rows of one table gathered over a batch and inserted a chunk at a time (`VALUES (…), (…), …`),
  * in the order they were added, which is what one INSERT per row would do: one statement run
- * for up to 128 rows instead of one each (a run costs more than the row it inserts).
+ * for up to 128 rows instead of one each (a run costs more than the row it inserts). A full
+ * chunk is inserted as soon as it is complete; the rest when the batch ends (`flush`).
  */
 class MultiRowInsert {
   private readonly statements = new Map<number, SqliteStatement>();
@@ -382,6 +384,8 @@ class MultiRowInsert {
 
   add(...row: unknown[]): void {
     for (const value of row) this.values.push(value);
+    // A full chunk goes at once: the rows (bodies among them) need not outlive it.
+    if (this.values.length === FULL_CHUNK * this.columns) this.flush();
   }
 
   private statement(rows: number): SqliteStatement {
