@@ -129,6 +129,36 @@ describe('request writer batching', () => {
     expect(write(records, 2)).toEqual(oneByOne);
   });
 
+  it('a message stored by an earlier batch is linked again, and stored anew once retention (on another connection or the writer\'s) deleted it', () => {
+    const directory = temporaryDirectory();
+    directories.push(directory);
+    const database = openDatabase(directory);
+    const other = openDatabase(directory);
+    databases.push(database, other);
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000 });
+    const ask = (content: string) => ({ model: 'gpt-4.1', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content }] });
+    const dangling = () => database.prepare('SELECT count(*) FROM request_messages rm LEFT JOIN messages m ON m.id = rm.message_id WHERE m.id IS NULL').pluck().get();
+    const purge = (connection: SqliteDatabase) => connection.exec('DELETE FROM request_messages; DELETE FROM messages');
+    writer.enqueue(makeRecord({ requestBody: ask('a') }));
+    writer.flush();
+    // kept across batches while nothing else writes: the same messages are linked, not stored again
+    writer.enqueue(makeRecord({ requestBody: ask('a') }));
+    writer.flush();
+    expect(database.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(3);
+    // retention on another connection
+    purge(other);
+    writer.enqueue(makeRecord({ requestBody: ask('a') }));
+    writer.flush();
+    expect(dangling()).toBe(0);
+    // and on the writer's own connection
+    purge(database);
+    writer.enqueue(makeRecord({ requestBody: ask('a') }));
+    writer.flush();
+    expect(dangling()).toBe(0);
+    expect(database.prepare('SELECT count(*) FROM messages').pluck().get()).toBe(3);
+    writer.close();
+  });
+
   it("a conversation's last model is that of its latest request naming one, across batches and out of order", () => {
     const records = stressRecords();
     const tables = write(records, 4);
