@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 describe('openDatabase and migrations', () => {
-  it('creates the file in WAL mode with synchronous=NORMAL and incremental auto-vacuum', () => {
+  it('creates the file in WAL mode with synchronous=NORMAL, incremental auto-vacuum and a 10,000-page checkpoint', () => {
     const directory = temporaryDirectory();
     directories.push(directory);
     const database = openDatabase(directory);
@@ -17,6 +17,7 @@ describe('openDatabase and migrations', () => {
     expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(database.pragma('synchronous', { simple: true })).toBe(1);
     expect(database.pragma('auto_vacuum', { simple: true })).toBe(2);
+    expect(database.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
     expect(database.pragma('user_version', { simple: true })).toBe(migrations.length);
     const tables = database.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     expect(tables).toEqual(

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { addressRequestBody, messageHash, redactSecrets } from '../../src/main/storage/content-addressing.js';
+import { addressRequestBody, addressResponseBody, MessageCache, messageHash, redactSecrets } from '../../src/main/storage/content-addressing.js';
 import { deriveConversationId } from '../../src/main/storage/conversation-id.js';
 
 describe('stored hashes', () => {
@@ -24,6 +24,22 @@ describe('stored hashes', () => {
     expect(upstream.messages).toEqual(client.messages);
     expect(memo.size).toBe(2);
     expect(JSON.parse(upstream.json!)).toEqual({ model: 'gpt-4.1-mini', messages: client.messages.map((message) => ({ $message: message.hash })) });
+  });
+
+  it('address a message seen before (same JSON text, a new object) through a cache exactly as without it, within its bounds', () => {
+    const cache = new MessageCache(600, 200);
+    const turn = (text: string) => ({ model: 'm', messages: [{ role: 'system', content: 'Be brief.', name: null }, { content: text, role: 'user' }] });
+    for (const text of ['Hi', 'Hi', 'Hello', 'x'.repeat(300), 'Hi']) {
+      expect(addressRequestBody(turn(text), new Map(), cache)).toEqual(addressRequestBody(turn(text)));
+    }
+    // the 300-character message was never kept; 'Hi' and the system prompt were found again
+    expect(cache.size).toBeLessThanOrEqual(3);
+    const reply = { choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!', refusal: null } }] };
+    expect(addressResponseBody(reply, cache)).toEqual(addressResponseBody(structuredClone(reply)));
+    expect(addressResponseBody(structuredClone(reply), cache).messages[0]!.hash).toBe(messageHash({ role: 'assistant', content: 'Hello!' }));
+    // bounded by characters: filling it empties it rather than growing past the bound
+    for (let index = 0; index < 50; index += 1) addressRequestBody(turn(`message ${index}`), new Map(), cache);
+    expect(cache.size).toBeLessThan(10);
   });
 
   it('derive a conversation id as SHA-256 over the scope, system prompts and first user message', () => {

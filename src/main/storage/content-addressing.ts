@@ -107,18 +107,60 @@ function toStoredMessage(message: unknown): StoredMessage {
 }
 
 /**
+ * Messages addressed recently, by their JSON text (as received, so no sorting of keys to find
+ * them): a conversation resends its whole history with every turn and most answers repeat
+ * earlier text, so a writer that keeps one of these serialises canonically and hashes each
+ * distinct message about once instead of once per turn. Equal JSON text is the same JSON
+ * value, whose canonical form and hash are then the same. Bounded: emptied when the texts it
+ * holds would pass `maxCharacters`; a message longer than `maxTextLength` is not kept.
+ */
+export class MessageCache {
+  private readonly byText = new Map<string, StoredMessage>();
+  private characters = 0;
+
+  constructor(
+    private readonly maxCharacters = 4_000_000,
+    private readonly maxTextLength = 65_536,
+  ) {}
+
+  address(message: Record<string, unknown>): StoredMessage {
+    const text = JSON.stringify(message);
+    if (text.length > this.maxTextLength) return toStoredMessage(message);
+    let stored = this.byText.get(text);
+    if (stored) return stored;
+    stored = toStoredMessage(message);
+    const size = text.length + stored.contentJson.length;
+    if (this.characters + size > this.maxCharacters) {
+      this.byText.clear();
+      this.characters = 0;
+    }
+    this.byText.set(text, stored);
+    this.characters += size;
+    return stored;
+  }
+
+  get size(): number {
+    return this.byText.size;
+  }
+}
+
+function storedMessageOf(message: Record<string, unknown>, cache: MessageCache | undefined): StoredMessage {
+  return cache ? cache.address(message) : toStoredMessage(message);
+}
+
+/**
  * Messages already addressed for one record, by object: the upstream body of a same-format
  * request shares the client's message objects (also after a structured clone), so each is
  * serialised and hashed once.
  */
 export type AddressedMessages = Map<object, StoredMessage>;
 
-function replaceList(list: unknown[], collected: StoredMessage[], memo?: AddressedMessages): unknown[] {
+function replaceList(list: unknown[], collected: StoredMessage[], memo?: AddressedMessages, cache?: MessageCache): unknown[] {
   return list.map((item) => {
     if (!isRecord(item)) return item;
     let stored = memo?.get(item);
     if (!stored) {
-      stored = toStoredMessage(item);
+      stored = storedMessageOf(item, cache);
       memo?.set(item, stored);
     }
     collected.push(stored);
@@ -130,7 +172,7 @@ function replaceList(list: unknown[], collected: StoredMessage[], memo?: Address
  * Splits a request body into its messages and the rest. Message lists are the
  * chat-completions / Anthropic `messages` array and Gemini's `contents` array.
  */
-export function addressRequestBody(body: unknown, memo?: AddressedMessages): AddressedBody {
+export function addressRequestBody(body: unknown, memo?: AddressedMessages, cache?: MessageCache): AddressedBody {
   if (body === undefined || body === null) return { json: null, messages: [] };
   const clean = redactSecrets(body);
   if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
@@ -138,13 +180,13 @@ export function addressRequestBody(body: unknown, memo?: AddressedMessages): Add
   const copy: Record<string, unknown> = { ...clean };
   for (const field of ['messages', 'contents']) {
     const list = copy[field];
-    if (Array.isArray(list)) copy[field] = replaceList(list, messages, memo);
+    if (Array.isArray(list)) copy[field] = replaceList(list, messages, memo, cache);
   }
   return { json: JSON.stringify(copy), messages };
 }
 
 /** Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`) and the rest. */
-export function addressResponseBody(body: unknown): AddressedBody {
+export function addressResponseBody(body: unknown, cache?: MessageCache): AddressedBody {
   if (body === undefined || body === null) return { json: null, messages: [] };
   const clean = redactSecrets(body);
   if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
@@ -158,7 +200,7 @@ export function addressResponseBody(body: unknown): AddressedBody {
     if (!Array.isArray(list)) continue;
     copy[listField] = list.map((item) => {
       if (!isRecord(item) || !isRecord(item[memberField])) return item;
-      const stored = toStoredMessage(item[memberField]);
+      const stored = storedMessageOf(item[memberField], cache);
       messages.push(stored);
       return { ...item, [memberField]: { [MESSAGE_REFERENCE_KEY]: stored.hash } };
     });

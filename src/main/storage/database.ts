@@ -14,6 +14,9 @@ export type SqliteStatement = Database.Statement<unknown[], unknown>;
 
 export const DATABASE_FILE_NAME = 'switchyard.db';
 
+/** WAL pages after which a commit checkpoints (see openDatabase). */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+
 export function databasePath(dataDirectory: string): string {
   return path.join(dataDirectory, DATABASE_FILE_NAME);
 }
@@ -63,6 +66,13 @@ export function openDatabase(dataDirectory: string, options: OpenDatabaseOptions
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('temp_store = MEMORY');
+  // Checkpoint every 10,000 WAL pages (~40 MB) rather than SQLite's 1,000: a page the request
+  // writer changes in every batch (the right-hand edge of each table and index, a busy
+  // conversation's leaf) is copied into the database once per checkpoint, however many
+  // commits rewrote it, so fewer checkpoints copy fewer pages in all (writer CPU ~5-7 us per
+  // record less in alternating runs). The WAL file keeps its largest size until the last
+  // connection closes; a kill -9 loses nothing either way (committed frames are in the WAL).
+  database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   // 16 MiB: enough for the indexes the writer touches; the desktop app must stay light.
   database.pragma(`cache_size = -${options.cacheSizeKibibytes ?? 16384}`);
   migrate(database);

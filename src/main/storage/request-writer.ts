@@ -12,8 +12,8 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, type AddressedMessages, type StoredMessage } from './content-addressing.js';
-import type { SqliteDatabase } from './database.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
 import { costOfRecord } from './record-cost.js';
@@ -135,8 +135,11 @@ function attemptRows(record: StoredRequestRecord): Array<Record<string, string |
   ];
 }
 
-/** Turns one record into everything the writer stores for it (pure apart from hashing). */
-export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean): PreparedRequest {
+/**
+ * Turns one record into everything the writer stores for it (pure apart from hashing; a
+ * `messages` cache kept across records addresses a message seen before without hashing it again).
+ */
+export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean, messages?: MessageCache): PreparedRequest {
   const { usage, usageEstimated: estimated, costNanoUsd, priced, cacheSavingsNanoUsd, cacheReadSavingsNanoUsd } = costOfRecord(record, priceBook);
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
   const conversationId =
@@ -223,9 +226,9 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   let conversationTitle: string | null = null;
   if (storeBodies) {
     const memo: AddressedMessages = new Map();
-    const request = addressRequestBody(record.requestBody, memo);
-    const upstream = addressRequestBody(record.upstreamRequestBody, memo);
-    const response = addressResponseBody(record.responseBody);
+    const request = addressRequestBody(record.requestBody, memo, messages);
+    const upstream = addressRequestBody(record.upstreamRequestBody, memo, messages);
+    const response = addressResponseBody(record.responseBody, messages);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
       { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
@@ -262,38 +265,186 @@ const ATTEMPT_COLUMNS = [
   'status', 'error_type', 'error_message',
 ];
 
+/** Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every named parameter up by name). */
+function requestValues(row: PreparedRequest['row']): Array<string | number | null> {
+  return REQUEST_COLUMNS.map((column) => row[column] as string | number | null);
+}
+
+/**
+ * One batch's contribution to each conversation's totals: one upsert per conversation per
+ * batch instead of one per request. `last_model` follows what a request-by-request upsert
+ * would leave: the model of the last request (in batch order) that started at or after every
+ * earlier one and names a model, kept only when it started at or after the stored row's
+ * last_started_at (bound as the statement's last parameter).
+ */
+interface ConversationTotals {
+  id: string;
+  firstStartedAt: number;
+  lastStartedAt: number;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costNanoUsd: number;
+  unpriced: number;
+  model: string | null;
+  modelStartedAt: number;
+  title: string | null;
+}
+
+class ConversationAccumulator {
+  private readonly totals = new Map<string, ConversationTotals>();
+
+  add(record: StoredRequestRecord, prepared: PreparedRequest): void {
+    const id = prepared.conversationId;
+    if (!id) return;
+    const startedAt = prepared.row.started_at as number;
+    const { facts } = prepared;
+    let totals = this.totals.get(id);
+    if (!totals) {
+      totals = {
+        id,
+        firstStartedAt: startedAt,
+        lastStartedAt: startedAt,
+        requests: 0,
+        errors: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        costNanoUsd: 0,
+        unpriced: 0,
+        model: null,
+        modelStartedAt: Number.NEGATIVE_INFINITY,
+        title: null,
+      };
+      this.totals.set(id, totals);
+    }
+    const model = record.resolvedModel ?? record.requestedModel;
+    if (startedAt >= totals.lastStartedAt && model !== null && model !== undefined) {
+      totals.model = model;
+      totals.modelStartedAt = startedAt;
+    }
+    if (startedAt < totals.firstStartedAt) totals.firstStartedAt = startedAt;
+    if (startedAt > totals.lastStartedAt) totals.lastStartedAt = startedAt;
+    totals.requests += 1;
+    if (record.status === 'error') totals.errors += 1;
+    if (!facts.cacheHit) {
+      totals.inputTokens += facts.inputTokens;
+      totals.outputTokens += facts.outputTokens;
+    }
+    totals.costNanoUsd += facts.costNanoUsd;
+    if (!facts.priced) totals.unpriced += 1;
+    totals.title ??= prepared.conversationTitle;
+  }
+
+  writeTo(statement: SqliteStatement): void {
+    for (const totals of this.totals.values()) {
+      statement.run(
+        totals.id,
+        totals.firstStartedAt,
+        totals.lastStartedAt,
+        totals.requests,
+        totals.errors,
+        totals.inputTokens,
+        totals.outputTokens,
+        totals.costNanoUsd,
+        totals.unpriced,
+        totals.model,
+        totals.title,
+        totals.model === null ? null : totals.modelStartedAt,
+      );
+    }
+    this.totals.clear();
+  }
+
+  clear(): void {
+    this.totals.clear();
+  }
+}
+
+/** Rows per statement a MultiRowInsert uses, largest first: any count is at most one statement of each. */
+const CHUNK_ROWS = [128, 64, 32, 16, 8, 4, 2, 1];
+const FULL_CHUNK = CHUNK_ROWS[0] as number;
+
+/**
+ * Rows of one table gathered over a batch and inserted a chunk at a time (`VALUES (…), (…), …`),
+ * in the order they were added, which is what one INSERT per row would do: one statement run
+ * for up to 128 rows instead of one each (a run costs more than the row it inserts). A full
+ * chunk is inserted as soon as it is complete; the rest when the batch ends (`flush`).
+ */
+class MultiRowInsert {
+  private readonly statements = new Map<number, SqliteStatement>();
+  private values: unknown[] = [];
+
+  constructor(
+    private readonly database: SqliteDatabase,
+    /** `INSERT … INTO table (columns)`: the VALUES are added. */
+    private readonly head: string,
+    private readonly columns: number,
+  ) {}
+
+  add(...row: unknown[]): void {
+    for (const value of row) this.values.push(value);
+    // A full chunk goes at once: the rows (bodies among them) need not outlive it.
+    if (this.values.length === FULL_CHUNK * this.columns) this.flush();
+  }
+
+  private statement(rows: number): SqliteStatement {
+    let statement = this.statements.get(rows);
+    if (!statement) {
+      const tuple = `(${new Array<string>(this.columns).fill('?').join(', ')})`;
+      statement = this.database.prepare(`${this.head} VALUES ${new Array<string>(rows).fill(tuple).join(', ')}`);
+      this.statements.set(rows, statement);
+    }
+    return statement;
+  }
+
+  flush(): void {
+    const values = this.values;
+    this.values = [];
+    let offset = 0;
+    let remaining = values.length / this.columns;
+    for (const rows of CHUNK_ROWS) {
+      while (remaining >= rows) {
+        const end = offset + rows * this.columns;
+        this.statement(rows).run(offset === 0 && end === values.length ? values : values.slice(offset, end));
+        offset = end;
+        remaining -= rows;
+      }
+    }
+  }
+
+  clear(): void {
+    this.values = [];
+  }
+}
+
 function prepareStatements(database: SqliteDatabase) {
   return {
     insertRequest: database.prepare(
-      `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map((column) => `@${column}`).join(', ')})
+      `INSERT INTO requests (${REQUEST_COLUMNS.join(', ')}) VALUES (${REQUEST_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (id) DO NOTHING`,
     ),
-    insertTag: database.prepare('INSERT OR IGNORE INTO request_tags (request_seq, key, value) VALUES (?, ?, ?)'),
-    insertAttempt: database.prepare(
-      `INSERT OR REPLACE INTO attempts (${ATTEMPT_COLUMNS.join(', ')}) VALUES (${ATTEMPT_COLUMNS.map((column) => `@${column}`).join(', ')})`,
-    ),
+    tags: new MultiRowInsert(database, 'INSERT OR IGNORE INTO request_tags (request_seq, key, value)', 3),
+    attempts: new MultiRowInsert(database, `INSERT OR REPLACE INTO attempts (${ATTEMPT_COLUMNS.join(', ')})`, ATTEMPT_COLUMNS.length),
     findMessage: database.prepare('SELECT id FROM messages WHERE hash = ?').pluck(),
     insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
-    insertRequestMessage: database.prepare(
-      'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id) VALUES (?, ?, ?, ?)',
-    ),
-    insertBodies: database.prepare(
-      'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES (?, ?, ?, ?)',
-    ),
+    requestMessages: new MultiRowInsert(database, 'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id)', 4),
+    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json)', 4),
+    // Parameters: ConversationAccumulator.writeTo's order; the last one is when the model it names started.
     upsertConversation: database.prepare(
       `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
          cost_nano_usd, unpriced_requests, last_model, title)
-       VALUES (@id, @started_at, @started_at, 1, @errors, @input_tokens, @output_tokens, @cost_nano_usd, @unpriced, @model, @title)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
          first_started_at = min(first_started_at, excluded.first_started_at),
          last_started_at = max(last_started_at, excluded.last_started_at),
-         requests = requests + 1,
+         requests = requests + excluded.requests,
          errors = errors + excluded.errors,
          input_tokens = input_tokens + excluded.input_tokens,
          output_tokens = output_tokens + excluded.output_tokens,
          cost_nano_usd = cost_nano_usd + excluded.cost_nano_usd,
          unpriced_requests = unpriced_requests + excluded.unpriced_requests,
-         last_model = CASE WHEN excluded.last_started_at >= last_started_at THEN coalesce(excluded.last_model, last_model) ELSE last_model END,
+         last_model = CASE WHEN ? >= last_started_at THEN excluded.last_model ELSE last_model END,
          title = coalesce(title, excluded.title)`,
     ),
     upsertRollups: prepareRollupUpserts(database),
@@ -314,6 +465,8 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   let storeBodies = options.storeBodies ?? true;
   const statements = prepareStatements(database);
   const rollups = new RollupAccumulator();
+  const conversations = new ConversationAccumulator();
+  const messageCache = new MessageCache();
 
   let queue: StoredRequestRecord[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -342,30 +495,15 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   function writeContent(requestSeq: number | bigint, prepared: PreparedRequest): void {
     for (const { part, messages } of prepared.messageParts) {
       messages.forEach((message, position) => {
-        statements.insertRequestMessage.run(requestSeq, part, position, messageIdOf(message));
+        statements.requestMessages.add(requestSeq, part, position, messageIdOf(message));
       });
     }
     if (prepared.bodies) {
       const { request, upstream, response } = prepared.bodies;
       if (request !== null || upstream !== null || response !== null) {
-        statements.insertBodies.run(requestSeq, request, upstream, response);
+        statements.bodies.add(requestSeq, request, upstream, response);
       }
     }
-  }
-
-  function addToConversation(record: StoredRequestRecord, prepared: PreparedRequest): void {
-    if (!prepared.conversationId) return;
-    statements.upsertConversation.run({
-      id: prepared.conversationId,
-      started_at: prepared.row.started_at,
-      errors: record.status === 'error' ? 1 : 0,
-      input_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.inputTokens,
-      output_tokens: prepared.facts.cacheHit ? 0 : prepared.facts.outputTokens,
-      cost_nano_usd: prepared.facts.costNanoUsd,
-      unpriced: prepared.facts.priced ? 0 : 1,
-      model: record.resolvedModel ?? record.requestedModel,
-      title: prepared.conversationTitle,
-    });
   }
 
   /**
@@ -375,6 +513,8 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
    * those of the first row, so nothing is counted twice.
    */
   function completeExisting(record: StoredRequestRecord, prepared: PreparedRequest): void {
+    // The same id earlier in this batch: its content must be in the tables before they are asked.
+    writeChildRows();
     const existing = statements.findExisting.get(record.id) as { seq: number | bigint; conversation_id: string | null; has_content: number } | undefined;
     if (!existing) return;
     if (existing.has_content === 0 && (prepared.bodies !== null || prepared.messageParts.some((part) => part.messages.length > 0))) {
@@ -382,36 +522,61 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     }
     if (existing.conversation_id === null && prepared.conversationId) {
       statements.setConversation.run(prepared.conversationId, existing.seq);
-      addToConversation(record, prepared);
+      conversations.add(record, prepared);
     }
   }
 
+  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies];
+
+  function writeChildRows(): void {
+    for (const rows of childRows) rows.flush();
+  }
+
+  /** What a failed transaction left in memory is dropped when the next one begins. */
+  function beginTransaction(): void {
+    messageIds.clear();
+    rollups.clear();
+    conversations.clear();
+    for (const rows of childRows) rows.clear();
+  }
+
+  function endTransaction(): void {
+    writeChildRows();
+    conversations.writeTo(statements.upsertConversation);
+    rollups.writeTo(statements.upsertRollups);
+  }
+
   function writeOne(record: StoredRequestRecord): void {
-    const prepared = prepareRequest(record, priceBook, storeBodies);
-    const inserted = statements.insertRequest.run(prepared.row);
+    const prepared = prepareRequest(record, priceBook, storeBodies, messageCache);
+    const inserted = statements.insertRequest.run(requestValues(prepared.row));
     if (inserted.changes === 0) {
       // already logged: keep rollups exact
       completeExisting(record, prepared);
       return;
     }
     const requestSeq = inserted.lastInsertRowid;
-    for (const tag of prepared.tags) statements.insertTag.run(requestSeq, tag.key, tag.value);
-    for (const attempt of prepared.attempts) statements.insertAttempt.run({ request_seq: requestSeq, ...attempt });
+    for (const tag of prepared.tags) statements.tags.add(requestSeq, tag.key, tag.value);
+    for (const attempt of prepared.attempts) {
+      statements.attempts.add(
+        requestSeq, attempt.attempt_index, attempt.provider, attempt.model, attempt.started_at, attempt.ended_at,
+        attempt.latency_ms, attempt.http_status, attempt.status, attempt.error_type, attempt.error_message,
+      );
+    }
     writeContent(requestSeq, prepared);
-    addToConversation(record, prepared);
+    conversations.add(record, prepared);
     rollups.add(prepared.row.started_at as number, prepared.rollupKeys, prepared.facts);
   }
 
   const writeBatch = database.transaction((batch: StoredRequestRecord[]) => {
-    messageIds.clear();
+    beginTransaction();
     for (const record of batch) writeOne(record);
-    rollups.writeTo(statements.upsertRollups);
+    endTransaction();
   });
 
   const writeSingle = database.transaction((record: StoredRequestRecord) => {
-    messageIds.clear();
+    beginTransaction();
     writeOne(record);
-    rollups.writeTo(statements.upsertRollups);
+    endTransaction();
   });
 
   function toError(error: unknown): Error {

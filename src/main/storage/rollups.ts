@@ -162,43 +162,65 @@ export interface RollupKey {
   detail: string;
 }
 
-/** Collects a batch's contributions in memory, then writes one upsert per touched rollup row. */
+/**
+ * Collects a batch's contributions in memory, then writes one upsert per touched rollup row.
+ * Requests of one hour with the same rollup keys (nearly all of a batch: one model, key and
+ * user) are summed once into a group, and each group is added to its rows when the batch is
+ * written: one sum per request instead of one per row it touches (metrics are integers, so
+ * the order of the sums changes nothing).
+ */
 export class RollupAccumulator {
-  private readonly rows = new Map<string, { granularity: RollupGranularity; period: number; key: RollupKey; metrics: RollupMetrics }>();
+  private readonly groups = new Map<string, { startedAt: number; keys: readonly RollupKey[]; metrics: RollupMetrics }>();
 
   add(startedAt: number, keys: readonly RollupKey[], facts: RequestFacts): void {
-    for (const granularity of ['hour', 'day'] as const) {
-      const period = granularity === 'hour' ? hourStart(startedAt) : dayStart(startedAt);
-      for (const key of keys) {
-        const mapKey = `${granularity}\u0000${key.dimension}\u0000${period}\u0000${key.value}\u0000${key.detail}`;
-        let row = this.rows.get(mapKey);
-        if (!row) {
-          row = { granularity, period, key, metrics: emptyMetrics() };
-          this.rows.set(mapKey, row);
+    let identity = String(hourStart(startedAt));
+    for (const key of keys) identity += `\u0000${key.dimension}\u0000${key.value}\u0000${key.detail}`;
+    let group = this.groups.get(identity);
+    if (!group) {
+      group = { startedAt, keys, metrics: emptyMetrics() };
+      this.groups.set(identity, group);
+    }
+    addRequest(group.metrics, facts);
+  }
+
+  /** The rollup rows the collected requests touch. */
+  private rows(): Map<string, { granularity: RollupGranularity; period: number; key: RollupKey; metrics: RollupMetrics }> {
+    const rows = new Map<string, { granularity: RollupGranularity; period: number; key: RollupKey; metrics: RollupMetrics }>();
+    for (const group of this.groups.values()) {
+      for (const granularity of ['hour', 'day'] as const) {
+        const period = granularity === 'hour' ? hourStart(group.startedAt) : dayStart(group.startedAt);
+        for (const key of group.keys) {
+          const mapKey = `${granularity}\u0000${key.dimension}\u0000${period}\u0000${key.value}\u0000${key.detail}`;
+          let row = rows.get(mapKey);
+          if (!row) {
+            row = { granularity, period, key, metrics: emptyMetrics() };
+            rows.set(mapKey, row);
+          }
+          mergeMetrics(row.metrics, group.metrics);
         }
-        addRequest(row.metrics, facts);
       }
     }
+    return rows;
   }
 
   get size(): number {
-    return this.rows.size;
+    return this.rows().size;
   }
 
   /** Upserts every collected row through the statements from prepareRollupUpserts, and clears. */
   writeTo(statements: Record<RollupGranularity, SqliteStatement>): void {
-    for (const { granularity, period, key, metrics } of this.rows.values()) {
+    for (const { granularity, period, key, metrics } of this.rows().values()) {
       const values: Array<string | number> = [key.dimension, period, key.value, key.detail];
       for (const [field] of ROLLUP_SUM_FIELDS) values.push(metrics[field]);
       values.push(metrics.latencyMaxMs);
       for (const count of metrics.latencyHistogram) values.push(count);
       statements[granularity].run(values);
     }
-    this.rows.clear();
+    this.groups.clear();
   }
 
   clear(): void {
-    this.rows.clear();
+    this.groups.clear();
   }
 }
 

@@ -1,0 +1,80 @@
+/**
+ * Alternating A/B of two checkouts' request writers in one process: rounds of N records go
+ * to A, then B, then B, then A …, each into its own fresh log, and the CPU time of each round
+ * is kept. On a machine shared with other work both see the same load from moment to
+ * moment, which separate runs minutes apart do not; the least and the quartiles per record
+ * are printed.
+ * `npx tsx bench/request-writer-ab.ts <checkout A> <checkout B> [records per round] [rounds] [--conversations]`
+ * (a checkout: a directory with this repository's src/ and bench/, e.g. `git worktree add`
+ * or `git archive <commit> | tar -x -C dir`; node_modules is this one's).
+ * SWITCHYARD_AB_SQL_A / SWITCHYARD_AB_SQL_B: SQL run on that side's log before the rounds
+ * (a pragma, `DROP INDEX …`), to measure a schema or setting change on one build.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+interface Side {
+  name: string;
+  directory: string;
+  close: () => void;
+  write: (records: unknown[]) => void;
+  record: (index: number) => unknown;
+  perRecord: number[];
+}
+
+const numbers = process.argv.slice(2).filter((argument) => /^\d+$/.test(argument));
+const [checkoutA, checkoutB] = process.argv.slice(2).filter((argument) => !/^\d+$/.test(argument) && !argument.startsWith('--'));
+const perRound = Number(numbers[0] ?? 2000);
+const rounds = Number(numbers[1] ?? 20);
+const conversations = process.argv.includes('--conversations');
+const BATCH = 256;
+
+async function side(name: string, checkout: string, sql: string | undefined): Promise<Side> {
+  const root = resolve(checkout);
+  const { openDatabase } = (await import(join(root, 'src/main/storage/database.ts'))) as typeof import('../src/main/storage/database.js');
+  const { createRequestWriter } = (await import(join(root, 'src/main/storage/request-writer.ts'))) as typeof import('../src/main/storage/request-writer.js');
+  const records = (await import(join(root, 'bench/bench-record.ts'))) as Partial<typeof import('./bench-record.js')>;
+  const record = conversations ? records.benchConversationRecord : records.benchRecord;
+  if (!record) throw new Error(`${root}/bench/bench-record.ts has no ${conversations ? 'benchConversationRecord' : 'benchRecord'}`);
+  const directory = mkdtempSync(join(tmpdir(), 'switchyard-writer-ab-'));
+  const database = openDatabase(directory);
+  if (sql) database.exec(sql);
+  const writer = createRequestWriter(database, { flushIntervalMs: 0, maxBatchSize: BATCH });
+  return {
+    name: `${name} ${root}`,
+    directory,
+    record,
+    perRecord: [],
+    write(list) {
+      for (let start = 0; start < list.length; start += BATCH) {
+        for (const item of list.slice(start, start + BATCH)) writer.enqueue(item as Parameters<typeof writer.enqueue>[0]);
+        writer.flush();
+      }
+    },
+    close() {
+      writer.close();
+      database.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+if (!checkoutA || !checkoutB) throw new Error('usage: request-writer-ab.ts <checkout A> <checkout B> [records per round] [rounds] [--conversations]');
+const sides = [await side('A', checkoutA, process.env.SWITCHYARD_AB_SQL_A), await side('B', checkoutB, process.env.SWITCHYARD_AB_SQL_B)];
+// Two warm-up rounds each, not kept.
+for (let round = 0; round < rounds + 2; round += 1) {
+  for (const current of round % 2 === 0 ? sides : [...sides].reverse()) {
+    const list = Array.from({ length: perRound }, (_unused, index) => current.record(index));
+    const before = process.cpuUsage();
+    current.write(list);
+    const cpu = process.cpuUsage(before);
+    if (round >= 2) current.perRecord.push((cpu.user + cpu.system) / perRound);
+  }
+}
+for (const current of sides) {
+  const sorted = [...current.perRecord].sort((left, right) => left - right);
+  const at = (share: number) => (sorted[Math.floor(share * (sorted.length - 1))] ?? 0).toFixed(1);
+  process.stdout.write(`${current.name}: least ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)} µs/record (${rounds} rounds of ${perRound}${conversations ? ', conversations' : ''})\n`);
+  current.close();
+}
