@@ -15,4 +15,5 @@ app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
   const address = app.server.address();
   process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);
 });
-process.on('SIGINT', () => process.exit(0));
+// A clean exit on either signal, so that --cpu-prof writes its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));

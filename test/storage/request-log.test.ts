@@ -139,7 +139,7 @@ describe('request log', () => {
     expect(reopened.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(300);
     return reopened.close();
   });
-  it('stores a record crossing to the writer thread (its journal line and bodies) exactly as the writer stores it in process', async () => {
+  it('stores a record crossing to the writer thread (its journal line and bodies, as objects or texts) exactly as the writer stores it in process', async () => {
     const startedAt = Date.now();
     const client = { model: 'gpt-4.1-mini', user: 'ana', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'héllo ✓ "quoted"\n' }] };
     const full: StoredRequestRecord = {
@@ -176,13 +176,64 @@ describe('request log', () => {
       messages: database.prepare('SELECT rm.part, rm.position, m.hash, m.role, m.content_json FROM request_messages rm JOIN messages m ON m.id = rm.message_id ORDER BY rm.part, rm.position').all(),
       conversations: database.prepare('SELECT * FROM conversations').all(),
     });
+    // The same record with its bodies as the JSON texts the gateway holds (the client's with its own spacing).
+    const textual = openRequestLog(folder(), { flushIntervalMs: 5 });
+    let answered = false;
+    const texts = { requestBody: JSON.stringify(client, null, 1), upstreamRequestBody: JSON.stringify(full.upstreamRequestBody), responseBody: JSON.stringify(full.responseBody) };
+    textual.observer.requestFinishedBeforeAnswer!(full, () => (answered = true), texts);
+    await textual.committed();
+    expect(answered).toBe(true);
     const stored = contents(threaded.database);
     expect(stored.request).toHaveLength(1);
     expect(stored.attempts).toHaveLength(2);
     expect(stored.messages).toHaveLength(5);
     expect(stored).toEqual(contents(direct));
+    expect(contents(textual.database)).toEqual(stored);
     await threaded.close();
+    await textual.close();
     direct.close();
+  });
+  it('holds the answers finished in one turn until one journal write carries all their lines (group commit)', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, { flushIntervalMs: 5 });
+    const journalled = (): string[] =>
+      JOURNAL_FILE_NAMES.flatMap((name) => readFileSync(join(directory, name), 'utf8').split('\n').filter(Boolean)).map((line) => (JSON.parse(line) as { id: string }).id);
+    // What each answer found in the journal when it was let go.
+    const found = new Map<string, string[]>();
+    const ids = ['g0', 'g1', 'g2', 'g3', 'g4'];
+    for (const id of ids) log.observer.requestFinishedBeforeAnswer!(record(id), () => found.set(id, journalled()));
+    expect(found.size).toBe(0);
+    expect(journalled()).toEqual([]);
+    expect(log.pendingCount).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    // All five lines were written before the first answer went: one write for the turn.
+    expect([...found.keys()]).toEqual(ids);
+    for (const id of ids) expect(found.get(id)).toEqual(ids);
+    expect(log.pendingCount).toBe(5);
+
+    // An answer the gateway cannot hold (a stream's end) writes its line and the held ones at once.
+    let heldAnswered = false;
+    log.observer.requestFinishedBeforeAnswer!(record('held'), () => {
+      heldAnswered = true;
+    });
+    log.observer.requestFinished(record('unheld'));
+    expect(heldAnswered).toBe(true);
+    expect(journalled().slice(-2)).toEqual(['held', 'unheld']);
+
+    // Held answers are let go by committed() and close() too, and nothing is lost.
+    let lastAnswered = false;
+    log.observer.requestFinishedBeforeAnswer!(record('last'), () => {
+      lastAnswered = true;
+    });
+    await log.committed();
+    expect(lastAnswered).toBe(true);
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(8);
+    let afterClose = false;
+    await log.close();
+    log.observer.requestFinishedBeforeAnswer!(record('after-close'), () => {
+      afterClose = true;
+    });
+    expect(afterClose).toBe(true);
   });
   it('a burst finished in one turn of the event loop crosses in bounded messages, and every record is stored', async () => {
     const directory = folder();

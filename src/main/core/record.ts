@@ -109,6 +109,24 @@ export interface RequestObserver {
   requestRouted?(record: Readonly<RequestRecord>): void;
   /** One core stream event, as it is sent to the client (live inspector). Must be cheap. */
   requestStreamEvent?(id: string, event: CoreStreamEvent, at: number): void;
-  requestFinished(record: RequestRecord): void;
+  requestFinished(record: RequestRecord, texts?: RecordBodyTexts): void;
+  /**
+   * In place of requestFinished when the gateway can hold the answer (an observer that must make
+   * the record durable before the client hears of it: the request log's journal). `answer` sends
+   * the response; the observer calls it once, when the record is safe — at the latest at the end
+   * of this turn of the event loop, so that the answers finished in one turn share one write.
+   */
+  requestFinishedBeforeAnswer?(record: RequestRecord, answer: () => void, texts?: RecordBodyTexts): void;
+}
+
+/**
+ * A record's bodies as the JSON texts the gateway already holds (the client's body as it came,
+ * the request sent upstream, the answer sent back): each parses to the value of the record's
+ * body of the same name, so a log may keep the text instead of serialising the object again.
+ */
+export interface RecordBodyTexts {
+  requestBody?: string;
+  upstreamRequestBody?: string;
+  responseBody?: string;
 }
 

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
+import type { RecordBodyTexts } from '../core/record.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
 import { conversationIdFromHeaders } from '../storage/conversation-id.js';
@@ -121,9 +122,14 @@ export class RequestRecorder {
     return this.record.id;
   }
 
-  started(body: { model?: unknown; stream?: unknown; user?: unknown; metadata?: unknown }): void {
+  /** The bodies' JSON texts where they are in hand (see RecordBodyTexts); null when none is. */
+  private texts: RecordBodyTexts | null = null;
+
+  /** `text`: the JSON text `body` was parsed from, when nothing changed the body since. */
+  started(body: { model?: unknown; stream?: unknown; user?: unknown; metadata?: unknown }, text?: string | null): void {
     const record = this.record;
     record.requestBody = body;
+    if (typeof text === 'string') (this.texts ??= {}).requestBody = text;
     record.requestedModel = typeof body.model === 'string' ? body.model : null;
     record.stream = body.stream === true;
     if (record.user === null && typeof body.user === 'string' && body.user.length > 0) record.user = body.user.slice(0, 200);
@@ -152,10 +158,14 @@ export class RequestRecorder {
     for (const observer of this.context.observers) observer.requestStreamEvent?.(this.record.id, event, Date.now());
   }
 
-  routed(provider: string, model: string, upstreamBody: unknown, warnings: RequestWarning[]): void {
+  /** `upstreamText`: the upstream body serialised, as it was sent. */
+  routed(provider: string, model: string, upstreamBody: unknown, warnings: RequestWarning[], upstreamText?: string): void {
     this.record.provider = provider;
     this.record.resolvedModel = model;
     this.record.upstreamRequestBody = upstreamBody;
+    // A retry prepares again: a text left from another attempt would not be this body's.
+    if (typeof upstreamText === 'string') (this.texts ??= {}).upstreamRequestBody = upstreamText;
+    else if (this.texts) delete this.texts.upstreamRequestBody;
     this.record.attempts += 1;
     // A retry or a fallback prepares again: each warning is recorded once.
     for (const warning of warnings) {
@@ -172,13 +182,19 @@ export class RequestRecorder {
   /** The id the answer can be referred to by later (set by a format that keeps responses). */
   responseIdOf: ((responseBody: unknown) => string | null) | null = null;
 
-  succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; firstContentAt?: number | null }): void {
+  /**
+   * The request succeeded. `answer`, when given, sends the response: it is called once every
+   * observer that must see the record first (the request log's journal) is done, possibly
+   * later in this turn of the event loop; without it the caller answers after this returns.
+   */
+  succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; responseText?: string; firstContentAt?: number | null }, answer?: () => void): void {
     if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;
+    if (outcome.responseText !== undefined) (this.texts ??= {}).responseBody = outcome.responseText;
     if (outcome.firstContentAt) this.record.timeToFirstTokenMs = outcome.firstContentAt - this.record.startedAt;
-    this.finish();
+    this.finish(answer);
   }
 
   failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null }): void {
@@ -189,6 +205,7 @@ export class RequestRecorder {
     record.errorMessage = error.message;
     if (partial?.usage) record.usage = partial.usage;
     if (partial?.responseBody !== undefined) record.responseBody = partial.responseBody;
+    if (this.texts) delete this.texts.responseBody;
     if (partial?.firstContentAt) record.timeToFirstTokenMs = partial.firstContentAt - record.startedAt;
     this.finish();
   }
@@ -196,17 +213,49 @@ export class RequestRecorder {
   /** Called once the record is final, after the observers (the pipeline's policies). */
   onFinish: ((record: RequestRecord) => void) | null = null;
 
-  private finish(): void {
+  private finish(answer?: () => void): void {
     const record = this.record;
+    const texts = this.texts ?? undefined;
     record.endedAt = Date.now();
     record.latencyMs = record.endedAt - record.startedAt;
+    // The answer goes once every observer holding it has let go, and never twice.
+    let holders = 1;
+    const release = answer
+      ? (): void => {
+          holders -= 1;
+          if (holders === 0) answer();
+        }
+      : null;
     for (const observer of this.context.observers) {
+      if (release && observer.requestFinishedBeforeAnswer) {
+        holders += 1;
+        let released = false;
+        try {
+          observer.requestFinishedBeforeAnswer(
+            record,
+            () => {
+              if (released) return;
+              released = true;
+              release();
+            },
+            texts,
+          );
+        } catch {
+          // An observer's failure must never affect the response: it holds it no longer.
+          if (!released) {
+            released = true;
+            release();
+          }
+        }
+        continue;
+      }
       try {
-        observer.requestFinished(record);
+        observer.requestFinished(record, texts);
       } catch {
-        // An observer's failure must never affect the response that was already sent.
+        // An observer's failure must never affect the response.
       }
     }
     this.onFinish?.(record);
+    release?.();
   }
 }

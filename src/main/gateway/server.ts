@@ -29,6 +29,8 @@ import { redactGatewayError } from '../secrets/redacting-adapter.js';
 declare module 'fastify' {
   interface FastifyRequest {
     gatewayKey: GatewayKeyIdentity | null;
+    /** The JSON text `body` was parsed from (the request log keeps it instead of serialising the body again). */
+    bodyText: string | null;
   }
   interface FastifyInstance {
     gateway: GatewayContext;
@@ -166,7 +168,9 @@ function parseJsonBody(request: FastifyRequest, body: string, done: (error: Erro
     return;
   }
   try {
-    done(null, parseJsonWithinDepth(body));
+    const parsed = parseJsonWithinDepth(body);
+    request.bodyText = body;
+    done(null, parsed);
   } catch (error) {
     if (error instanceof GatewayError) {
       done(error);
@@ -211,6 +215,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.server.maxHeadersCount = 0;
   app.decorate('gateway', context);
   app.decorateRequest('gatewayKey', null);
+  app.decorateRequest('bodyText', null);
 
   // Every body is read as JSON, whatever the content type: curl's -d sends a form type.
   app.removeAllContentTypeParsers();

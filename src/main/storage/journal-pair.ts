@@ -87,10 +87,19 @@ export class JournalPair {
 
   /** Journals one finished request given its line (journalLine's); returns its sequence. */
   appendLine(line: string, onError?: (error: Error) => void): number {
-    this.sequence += 1;
+    return this.appendLines(line, 1, onError);
+  }
+
+  /**
+   * Journals `count` finished requests given their lines, one after the other in `text`, with
+   * one write; returns the last one's sequence (theirs follow one another). A failed write is
+   * reported, the records still counted.
+   */
+  appendLines(text: string, count: number, onError?: (error: Error) => void): number {
+    this.sequence += count;
     const journal = this.journals[this.current]!;
     try {
-      writeSync(journal.descriptor, line);
+      writeSync(journal.descriptor, text);
       journal.lastSequence = this.sequence;
     } catch (error) {
       onError?.(error as Error);

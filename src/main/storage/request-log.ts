@@ -3,8 +3,12 @@
  * and hands it to the writer thread.
  *
  * Durability ("answered means logged", even under kill -9): before a response's last bytes
- * go out, the record's facts (without bodies) are appended to a journal with one short
- * synchronous write — in the OS page cache, so it survives the process. The writer thread
+ * go out, the record's facts (without bodies) are appended to a journal with a short
+ * synchronous write — in the OS page cache, so it survives the process. An answer the
+ * gateway can hold (requestFinishedBeforeAnswer: a JSON response) waits for the end of the
+ * turn of the event loop, where one write journals every record finished in that turn and
+ * then lets their answers go (group commit, no timer); an answer it cannot hold (a stream's
+ * end) has its line, and any held ones, written at once. The writer thread
  * commits full records in batches shortly after. Two journal files alternate: once every
  * record written to the older file is committed, it is emptied and becomes the newer one,
  * so the journal stays a few batches long under any load. On open, journal lines whose
@@ -27,13 +31,13 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { RequestObserver } from '../core/record.js';
+import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { JOURNAL_FILE_NAMES, JournalPair, journalLine, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
-import { cloneableBodies, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
+import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
 import type { WriterThreadMessage, WriterThreadReply } from './request-writer-worker-entry.js';
 import { startWorker, workerEntryUrl } from './worker-threads.js';
 
@@ -123,6 +127,10 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   let outboxRecords: StoredRequestRecord[] = [];
   let scheduled = false;
   let closed: Promise<void> | null = null;
+  // Journal lines of answers held until the end of this turn of the event loop, and those answers.
+  let heldText = '';
+  let heldLines = 0;
+  let heldAnswers: Array<() => void> = [];
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
   /**
@@ -182,19 +190,62 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
   worker.unref();
 
-  const observer: RequestObserver = {
-    requestFinished(record) {
-      if (closed) return;
-      // The journal line is the record's facts, serialised once: it crosses to the writer too.
-      const { line, whole } = journalLine(record);
-      journals.appendLine(line, options.onError);
-      outbox.push(whole ? { journalLine: line, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody } : record);
-      outboxRecords.push(record);
-      if (outbox.length >= HAND_OFF_BATCH) sendOutbox();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(sendOutbox);
+  /** Writes the journal lines not written yet, all at once, then lets their answers go. */
+  const journalHeld = (): void => {
+    if (heldLines === 0) return;
+    journals.appendLines(heldText, heldLines, options.onError);
+    heldText = '';
+    heldLines = 0;
+    const answers = heldAnswers;
+    heldAnswers = [];
+    for (const answer of answers) {
+      try {
+        answer();
+      } catch (error) {
+        options.onError?.(error as Error);
       }
+    }
+  };
+  /** The end of the turn: the journal written, the answers out, then the records to the writer. */
+  const endOfTurn = (): void => {
+    scheduled = false;
+    journalHeld();
+    sendOutbox();
+  };
+  /** The record's journal line, held until `journalHeld`; the record queued for the writer thread. */
+  const take = (record: StoredRequestRecord, texts: RecordBodyTexts | undefined): void => {
+    // The journal line is the record's facts, serialised once: it crosses to the writer too.
+    const { line, whole } = journalLine(record);
+    heldText += line;
+    heldLines += 1;
+    outbox.push(whole ? handedRecord(record, line, texts) : record);
+    outboxRecords.push(record);
+  };
+  const schedule = (): void => {
+    if (outbox.length >= HAND_OFF_BATCH) endOfTurn();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(endOfTurn);
+    }
+  };
+
+  const observer: RequestObserver = {
+    // An answer the gateway cannot hold: its line (and any held ones) written now.
+    requestFinished(record, texts) {
+      if (closed) return;
+      take(record, texts);
+      journalHeld();
+      schedule();
+    },
+    // Group commit: every answer finished in this turn of the event loop waits for one write.
+    requestFinishedBeforeAnswer(record, answer, texts) {
+      if (closed) {
+        answer();
+        return;
+      }
+      take(record, texts);
+      heldAnswers.push(answer);
+      schedule();
     },
   };
 
@@ -205,7 +256,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     setPriceOverrides: (overrides) => post({ type: 'price-overrides', overrides }),
     setStoreBodies: (storeBodies) => post({ type: 'store-bodies', storeBodies }),
     committed() {
-      sendOutbox();
+      endOfTurn();
       if (journals.pending === 0) return Promise.resolve();
       post({ type: 'flush', lastSequence: journals.sequence });
       return journals.allCommitted();
@@ -217,7 +268,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
       closed ??= (async () => {
         // Hold the process open until the writer thread has committed and closed.
         worker.ref();
-        sendOutbox();
+        endOfTurn();
         await new Promise<void>((resolve) => {
           worker.on('message', (reply: WriterThreadReply) => {
             if (reply.type === 'closed') resolve();

@@ -3,7 +3,7 @@
  * gateway may know (a response-cache hit, per-attempt details, the 1-hour cache-write
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
-import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from '../core/record.js';
+import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, Usage } from '../core/record.js';
 
 /** One upstream attempt, as the attempt loop saw it. */
 export type AttemptDetail = AttemptRecord;
@@ -24,25 +24,47 @@ export type StoredRequestRecord = Omit<RequestRecord, 'usage'> & {
 /**
  * A record as it crosses to the writer thread: its journal line (every field but the
  * bodies, already serialised for the journal) and the bodies beside it, so the record's
- * facts cross as one string instead of being structured-cloned field by field.
+ * facts cross as one string instead of being structured-cloned field by field. A body the
+ * gateway held as JSON text (RecordBodyTexts) crosses as that string, marked in `bodyTexts`,
+ * and is parsed on the writer's side: strings cost the hand-off a copy, objects a walk.
  */
 export interface HandedRecord {
   journalLine: string;
   requestBody: unknown;
   upstreamRequestBody: unknown;
   responseBody: unknown;
+  /** Which bodies are JSON texts: BODY_TEXT bits. */
+  bodyTexts: number;
 }
+
+/** The bits of HandedRecord.bodyTexts. */
+export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody: 4 } as const;
 
 /** What the writer thread receives: a handed record, or a whole record (one that would not serialise whole). */
 export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
+
+/** A record's journal line and bodies as they cross: each body as its text where one is given. */
+export function handedRecord(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
+  if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0 };
+  const { requestBody, upstreamRequestBody, responseBody } = texts;
+  return {
+    journalLine,
+    requestBody: requestBody ?? record.requestBody,
+    upstreamRequestBody: upstreamRequestBody ?? record.upstreamRequestBody,
+    responseBody: responseBody ?? record.responseBody,
+    bodyTexts:
+      (requestBody === undefined ? 0 : BODY_TEXT.requestBody) | (upstreamRequestBody === undefined ? 0 : BODY_TEXT.upstreamRequestBody) | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
+  };
+}
 
 /** The record again, on the writer's side. */
 export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
   if (!('journalLine' in item)) return item;
   const record = JSON.parse(item.journalLine) as StoredRequestRecord;
-  record.requestBody = item.requestBody;
-  record.upstreamRequestBody = item.upstreamRequestBody;
-  record.responseBody = item.responseBody;
+  const texts = item.bodyTexts ?? 0;
+  record.requestBody = texts & BODY_TEXT.requestBody ? JSON.parse(item.requestBody as string) : item.requestBody;
+  record.upstreamRequestBody = texts & BODY_TEXT.upstreamRequestBody ? JSON.parse(item.upstreamRequestBody as string) : item.upstreamRequestBody;
+  record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
   return record;
 }
 

@@ -135,7 +135,8 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
   if (context.policies.length > 0) recorder.onFinish = (record) => call && policiesAfter(context.policies, call, record);
   try {
     const sent = format.validate(request.body);
-    recorder.started(sent as { model?: unknown; stream?: unknown; user?: unknown });
+    // The client's text is logged as it came, unless validation gave another object than the one parsed.
+    recorder.started(sent as { model?: unknown; stream?: unknown; user?: unknown }, sent === request.body ? request.bodyText : null);
     const body = format.resolve ? await format.resolve(sent, request) : sent;
     // A client's own conversation header still wins.
     recorder.record.conversationId ??= format.conversationId?.() ?? null;
@@ -167,7 +168,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
       },
       // The decode's warnings are about the translation: none when the body passes through.
       onAttempt: (resolved, prepared) =>
-        recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(speaksNatively(format, resolved) ? [] : (format.decodeWarnings?.() ?? [])), ...prepared.warnings]),
+        recorder.routed(resolved.target.provider.id, resolved.target.model, prepared.request.json, [...(speaksNatively(format, resolved) ? [] : (format.decodeWarnings?.() ?? [])), ...prepared.warnings], prepared.request.body),
     });
   } catch (error) {
     const gatewayError = attemptFailure(error, recorder, controller);
@@ -189,9 +190,21 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     const passthrough = speaksNatively(format, resolved) ? parsed.passthrough : undefined;
     const encoded = passthrough ? parsed.passthroughJson : format.encodeResponse(parsed.response);
     if (call) call.response = parsed.response;
-    // Recorded before the answer leaves, so an answered request is always logged.
-    recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded });
-    reply.code(200).header('content-type', 'application/json').send(passthrough ?? JSON.stringify(encoded));
+    const answer = passthrough ?? JSON.stringify(encoded);
+    // Recorded before the answer leaves, so an answered request is always logged; the log may
+    // hold the answer until the end of this turn of the event loop (one journal write for all).
+    // The log keeps the text sent (the upstream's bytes parse to passthroughJson).
+    const responseText = typeof answer === 'string' ? answer : answer.toString('utf8');
+    // Settled once the answer is sent, so Fastify finds the reply sent instead of watching its stream end.
+    await new Promise<void>((sent) =>
+      recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText }, () => {
+        try {
+          reply.code(200).header('content-type', 'application/json').send(answer);
+        } finally {
+          sent();
+        }
+      }),
+    );
   } catch (error) {
     const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
     attempt.finish({ ok: false, error: gatewayError });

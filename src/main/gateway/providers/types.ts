@@ -22,8 +22,9 @@ export interface PreparedRequest {
   /** Absolute URL. */
   url: string;
   headers: Record<string, string>;
+  /** `json` serialised (JSON.stringify), as it is sent; the request log keeps this text. */
   body?: string;
-  /** The JSON body before serialisation, kept for the log and the inspector. */
+  /** The JSON body before serialisation, kept for the log and the inspector; not changed once prepared. */
   json?: unknown;
 }
 
