@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
+import { precompileChecks } from './scripts/precompile-checks';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
 
 export default defineConfig({
@@ -24,7 +25,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [lazyGlobalHeaders(), serveBundle()],
+    plugins: [lazyGlobalHeaders(), precompileChecks(), serveBundle()],
   },
   preload: {
     build: {
