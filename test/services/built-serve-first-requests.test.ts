@@ -8,9 +8,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FASTIFY_ON_FIRST_USE } from '../../scripts/on-first-use.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -133,6 +135,22 @@ describe('the built CLI, first requests', () => {
     } finally {
       await stop(served.child);
     }
+  });
+
+  it('leaves out the packages Fastify requires on first use, and finds them from the bundle when it does', () => {
+    const bundle = join(root, 'out', 'main', 'cli-main.cjs');
+    const source = readFileSync(bundle, 'latin1');
+    const fromBundle = createRequire(bundle);
+    for (const name of FASTIFY_ON_FIRST_USE) {
+      // One require of the package where Fastify needs it, none of its code.
+      expect(source.split(`require(${JSON.stringify(name)})`)).toHaveLength(2);
+      expect(fromBundle.resolve(name)).toContain(join('node_modules', name));
+    }
+    // What they were needed for, done through that require: a logger and inject().
+    const pino = fromBundle('pino') as (options: object) => { info: (message: string) => void };
+    expect(typeof pino({ enabled: false }).info).toBe('function');
+    const inject = fromBundle('light-my-request') as (handler: (request: unknown, response: { end(body: string): void }) => void, options: object) => Promise<{ body: string }>;
+    return inject((_request, response) => response.end('ok'), { url: '/' }).then((answer) => expect(answer.body).toBe('ok'));
   });
 
   it('was built with the request checks generated at build time', () => {
