@@ -9,11 +9,13 @@
  * (the gateway's SWITCHYARD_MEMORY_REPORT lines). SWITCHYARD_BENCH_GATEWAY_LOG=<file> keeps the
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
+ * SWITCHYARD_BENCH_TARGET=bare|core measures a baseline (under tsx) instead; SWITCHYARD_BENCH_BASELINE_NODE=<flags>
+ * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { gatewayCommand, root, runBench, startChild } from './children.js';
+import { gatewayCommand, root, runBench, shebangNodeFlags, startChild } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -141,9 +143,10 @@ async function main(): Promise<void> {
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
   const otherBuild = process.env.SWITCHYARD_BENCH_CLI;
   const [command, commandArguments] = otherBuild
-    ? [process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
+    ? // The other build with the same node flags as this one (the bin's shebang, or SWITCHYARD_BENCH_NODE).
+      [process.execPath, [...(process.env.SWITCHYARD_BENCH_NODE ?? shebangNodeFlags(join(root, 'bin', 'switchyard.js')).join(' ')).split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
     : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
-  const gateway = target === 'bare' || target === 'core' ? await startChild(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
+  const gateway = target === 'bare' || target === 'core' ? await startChild(process.execPath, [...(process.env.SWITCHYARD_BENCH_BASELINE_NODE ?? '').split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,
     commandArguments,
     { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },

@@ -534,6 +534,10 @@ describe('Host and Origin checks', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
     expect(parseSse(stream.text).at(-1)).toBe('[DONE]');
+    // The stream's own headers beside those set before it began, each once (a repeated one would read "a, b").
+    expect(stream.headers).toMatchObject({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no', 'x-switchyard-model': 'gpt-4o-mini' });
+    expect(stream.headers['x-switchyard-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(stream.headers['x-switchyard-provider']).toMatch(/^[a-z-]+$/);
 
     // an error answer to an allowed origin is readable by the page too
     const error = await rawRequest(gw.origin, { method: 'POST', path: '/v1/chat/completions', headers: { origin: ALLOWED_ORIGIN }, body: { model: 'gpt-4o-mini', messages: hello } });

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EventName } from '../../src/shared/contract.js';
 import type { RequestRecord } from '../../src/main/gateway/types.js';
+import type { CoreStreamEvent } from '../../src/main/core/types.js';
 import { createPriceBook } from '../../src/main/pricing/catalog.js';
 import { EventHub } from '../../src/main/services/event-hub.js';
 import { LiveRequestTracker, describeStreamEvent } from '../../src/main/services/live-request-tracker.js';
@@ -136,6 +137,65 @@ describe('LiveRequestTracker', () => {
     }
     expect(tracker.summary('a')).toBeNull();
     expect(tracker.recentFinished().map((finished) => finished.id)).toEqual(['d']);
+  });
+
+  it("describes a stream's events the same while it runs and once it finished (kept compactly), each named by its block", () => {
+    const { tracker, start } = setup(0);
+    start('request-1');
+    const events: CoreStreamEvent[] = [
+      { type: 'response-start', id: 'chatcmpl-1', model: 'gpt-4.1-mini' },
+      { type: 'block-start', block: { id: 'b0', kind: 'text' } },
+      { type: 'block-delta', id: 'b0', text: 'Looking "that" up' },
+      { type: 'block-end', id: 'b0' },
+      { type: 'block-start', block: { id: 'b1', kind: 'tool-call', callId: 'call_a', name: 'weather', toolKind: 'function' } },
+      { type: 'block-start', block: { id: 'b2', kind: 'tool-call', callId: 'call_b', name: 'time', toolKind: 'function' } },
+      { type: 'block-delta', id: 'b2', inputDelta: '{"zone":' },
+      { type: 'block-delta', id: 'b1', inputDelta: '{"city":"Paris"}' },
+      { type: 'block-delta', id: 'b2', inputDelta: '"CET"}' },
+      { type: 'block-end', id: 'b1' },
+      { type: 'block-end', id: 'b2' },
+      { type: 'finish', finish: { unified: 'tool-calls', raw: 'tool_calls' } },
+      { type: 'usage', usage: { inputTokens: 3, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 9, reasoningTokens: 0 } },
+    ];
+    events.forEach((event, index) => tracker.requestStreamEvent('request-1', event, 1000 + index * 10));
+    const expected = [
+      { offsetMs: 0, type: 'start', summary: 'gpt-4.1-mini' },
+      { offsetMs: 10, type: 'text-start', summary: 'text' },
+      { offsetMs: 20, type: 'text-delta', summary: '"Looking \\"that\\" up"' },
+      { offsetMs: 30, type: 'text-end', summary: 'end' },
+      { offsetMs: 40, type: 'tool-call-start', summary: '#0 weather (call_a)' },
+      { offsetMs: 50, type: 'tool-call-start', summary: '#1 time (call_b)' },
+      { offsetMs: 60, type: 'tool-call-delta', summary: '#1 {"zone":' },
+      { offsetMs: 70, type: 'tool-call-delta', summary: '#0 {"city":"Paris"}' },
+      { offsetMs: 80, type: 'tool-call-delta', summary: '#1 "CET"}' },
+      { offsetMs: 90, type: 'tool-call-end', summary: 'end' },
+      { offsetMs: 100, type: 'tool-call-end', summary: 'end' },
+      { offsetMs: 110, type: 'finish', summary: 'tool-calls (tool_calls)' },
+      { offsetMs: 120, type: 'usage', summary: 'in 3 · out 9' },
+    ];
+    expect(tracker.extras('request-1')?.streamEvents).toEqual(expected);
+    tracker.requestFinished(record());
+    expect(tracker.extras('request-1')?.streamEvents).toEqual(expected);
+    // Events after the finish (a late upstream read) change nothing.
+    tracker.requestStreamEvent('request-1', { type: 'block-delta', id: 'b0', text: 'late' }, 2000);
+    expect(tracker.extras('request-1')?.streamEvents).toEqual(expected);
+  });
+
+  it("keeps at most maximumStreamEvents of a stream's events, the first ones, before and after it finished", () => {
+    const tracker = new LiveRequestTracker({ events: new EventHub(), priceBook: () => createPriceBook(), maximumStreamEvents: 3 });
+    tracker.requestStarted({ id: 'long', startedAt: 1000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: true, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: {} });
+    tracker.requestStreamEvent('long', { type: 'block-start', block: { id: 'b0', kind: 'reasoning' } }, 1001);
+    for (let index = 0; index < 10; index += 1) tracker.requestStreamEvent('long', { type: 'block-delta', id: 'b0', text: `step ${index}` }, 1002 + index);
+    const running = tracker.extras('long')?.streamEvents;
+    expect(running?.map((event) => [event.offsetMs, event.type, event.summary])).toEqual([
+      [1, 'reasoning-start', 'reasoning'],
+      [2, 'reasoning-delta', '"step 0"'],
+      [3, 'reasoning-delta', '"step 1"'],
+    ]);
+    // The progress still counts every delta.
+    expect(tracker.summary('long')?.liveOutputTokens).toBe(Math.ceil(('step 0'.length * 10) / 4));
+    tracker.requestFinished(record({ id: 'long' }));
+    expect(tracker.extras('long')?.streamEvents).toEqual(running);
   });
 
   it('describes stream events briefly', () => {

@@ -12,21 +12,17 @@ import type { CoreStreamEvent } from '../core/types.js';
 import type { PriceBook } from '../pricing/catalog.js';
 import { costOfRecord } from '../storage/record-cost.js';
 import type { EventHub } from './event-hub.js';
-
-interface SeenStreamEvent {
-  offsetMs: number;
-  event: CoreStreamEvent;
-  block: StreamBlock | undefined;
-}
+import { compactStream, expandStream, type FinishedStream } from './finished-stream.js';
 
 interface LiveEntry {
   summary: RequestSummary;
   headers: Record<string, string>;
-  /** The stream's events as they went by: described (type, summary) only when the inspector asks. */
-  streamEvents: SeenStreamEvent[];
-  /** The stream's blocks by id (what kind each is), so deltas are named as the inspector names them. */
-  blocks: Map<string, StreamBlock>;
-  toolCalls: number;
+  /** A running stream's events as they went by (described only when the inspector asks), their offsets beside them. */
+  streamEvents: CoreStreamEvent[];
+  /** Milliseconds from the request's start to each of streamEvents. */
+  streamOffsets: number[];
+  /** A finished stream's events, compacted (see finished-stream.ts): a finished request is kept long after it ended. */
+  finishedStream: FinishedStream | null;
   outputCharacters: number;
   lastEmittedAt: number;
   pendingTimer: NodeJS.Timeout | null;
@@ -106,6 +102,23 @@ export function describeStreamEvent(event: CoreStreamEvent, block?: StreamBlock)
     case 'error':
       return `${event.error.status} ${shorten(event.error.message)}`;
   }
+}
+
+/** A stream's events as the inspector shows them, each delta and end named by the block it belongs to (events in the order they went by). */
+export function describeStreamEvents(events: readonly CoreStreamEvent[], offsets: readonly number[]): StreamEventView[] {
+  const blocks = new Map<string, StreamBlock>();
+  let toolCalls = 0;
+  return events.map((event, index) => {
+    let block: StreamBlock | undefined;
+    if (event.type === 'block-start') {
+      const start = event.block;
+      block = start.kind === 'tool-call' ? { kind: start.kind, index: toolCalls++, name: start.name, callId: start.callId } : { kind: start.kind };
+      blocks.set(start.id, block);
+    } else if (event.type === 'block-delta' || event.type === 'block-end') {
+      block = blocks.get(event.id);
+    }
+    return { offsetMs: offsets[index] ?? 0, type: streamEventType(event, block), summary: describeStreamEvent(event, block) };
+  });
 }
 
 /** Cost of a finished record exactly as the writer will store it (null when unpriced). */
@@ -205,8 +218,8 @@ export class LiveRequestTracker implements RequestObserver {
       summary,
       headers: start.headers,
       streamEvents: [],
-      blocks: new Map(),
-      toolCalls: 0,
+      streamOffsets: [],
+      finishedStream: null,
       outputCharacters: 0,
       lastEmittedAt: 0,
       pendingTimer: null,
@@ -230,16 +243,10 @@ export class LiveRequestTracker implements RequestObserver {
   requestStreamEvent(id: string, event: CoreStreamEvent, at: number): void {
     const entry = this.entries.get(id);
     if (!entry || entry.record) return;
-    let block: StreamBlock | undefined;
-    if (event.type === 'block-start') {
-      const start = event.block;
-      block = start.kind === 'tool-call' ? { kind: start.kind, index: entry.toolCalls++, name: start.name, callId: start.callId } : { kind: start.kind };
-      entry.blocks.set(start.id, block);
-    } else if (event.type === 'block-delta' || event.type === 'block-end') {
-      block = entry.blocks.get(event.id);
-    }
+    // What each event's block is (its kind, a tool call's position) is worked out when the inspector asks.
     if (entry.streamEvents.length < this.maximumStreamEvents) {
-      entry.streamEvents.push({ offsetMs: at - entry.summary.startedAt, event, block });
+      entry.streamEvents.push(event);
+      entry.streamOffsets.push(at - entry.summary.startedAt);
     }
     let progressed = false;
     if (event.type === 'block-delta') {
@@ -261,7 +268,7 @@ export class LiveRequestTracker implements RequestObserver {
     let entry = this.entries.get(record.id);
     if (!entry) {
       // Requests refused before they started (bad JSON, auth) were never announced.
-      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], blocks: new Map(), toolCalls: 0, outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
+      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], streamOffsets: [], finishedStream: null, outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
       this.entries.set(record.id, entry);
     } else {
       this.inFlightCount = Math.max(0, this.inFlightCount - 1);
@@ -270,7 +277,12 @@ export class LiveRequestTracker implements RequestObserver {
     entry.pendingTimer = null;
     entry.summary = summaryOfRecord(record, this.options.priceBook());
     entry.record = record;
-    entry.blocks.clear();
+    if (entry.streamEvents.length > 0) {
+      entry.finishedStream = compactStream(entry.streamEvents);
+      entry.streamEvents = [];
+      // Without the spare room pushing left in it.
+      entry.streamOffsets = entry.streamOffsets.slice();
+    }
     this.finishedOrder.push(record.id);
     this.trim();
     if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...entry.summary });
@@ -335,7 +347,7 @@ export class LiveRequestTracker implements RequestObserver {
     if (!entry) return null;
     return {
       headers: Object.keys(entry.headers).length > 0 ? entry.headers : null,
-      streamEvents: entry.summary.stream ? entry.streamEvents.map(({ offsetMs, event, block }) => ({ offsetMs, type: streamEventType(event, block), summary: describeStreamEvent(event, block) })) : null,
+      streamEvents: entry.summary.stream ? describeStreamEvents(entry.finishedStream ? expandStream(entry.finishedStream) : entry.streamEvents, entry.streamOffsets) : null,
       record: entry.record,
     };
   }

@@ -16,7 +16,7 @@
  * sees the outcome afterwards.
  */
 import { once } from 'node:events';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientFormat as CoreClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
 import type { RequestWarning, Usage } from '../../core/record.js';
@@ -347,19 +347,26 @@ async function streamToClient<Wire>(
   finishClient();
 }
 
-/** Takes the reply over for an SSE stream; headers already set (CORS for an allowed origin, warnings, policies') survive the hijack. */
+/** The stream's own headers (they win over any set before), as name, value pairs. */
+const EVENT_STREAM_HEADERS = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'connection', 'keep-alive', 'x-accel-buffering', 'no'];
+const OWN_HEADER_NAMES = new Set(['content-type', 'cache-control', 'connection', 'x-accel-buffering', 'x-switchyard-request-id']);
+
+/**
+ * Takes the reply over for an SSE stream; headers already set (CORS for an allowed origin,
+ * warnings, policies') survive the hijack. The headers go to Node as one flat list of names and
+ * values: an object spread of both sets was ~6 µs per stream (Node walks an object's keys).
+ */
 function openEventStream(reply: FastifyReply, recorder: RequestRecorder): FastifyReply['raw'] {
   const replyHeaders = reply.getHeaders() as OutgoingHttpHeaders;
   reply.hijack();
   const raw = reply.raw;
-  raw.writeHead(200, {
-    ...replyHeaders,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-    'x-switchyard-request-id': recorder.id,
-  });
+  const headers: OutgoingHttpHeader[] = [];
+  for (const name in replyHeaders) {
+    const value = replyHeaders[name];
+    if (value !== undefined && !OWN_HEADER_NAMES.has(name)) headers.push(name, value);
+  }
+  headers.push(...EVENT_STREAM_HEADERS, 'x-switchyard-request-id', recorder.id);
+  raw.writeHead(200, headers);
   return raw;
 }
 
