@@ -4,14 +4,16 @@
  * disk (or, the older journal emptied after a commit, the request is in the database). JSON
  * answers are held until the end of the turn of the event loop and go after one journal write
  * for the turn (group commit); streams, errors and refusals write their line at once.
- * Requests are sent together so that turns carry several.
+ * Requests are sent together so that turns carry several; later rounds are answered by the
+ * response cache (a policy's answer, JSON and replayed stream).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticKeyAuth } from '../../src/main/gateway/access.js';
-import { loadConfig } from '../../src/main/gateway/config.js';
+import { DEFAULT_CACHE_CONFIG, loadConfig } from '../../src/main/gateway/config.js';
+import { ResponseCache } from '../../src/main/gateway/policies/response-cache.js';
 import { buildGateway } from '../../src/main/gateway/server.js';
 import { EnvironmentSecretStore } from '../../src/main/secrets/secret-store.js';
 import { JOURNAL_FILE_NAMES, openRequestLog, type RequestLog } from '../../src/main/storage/request-log.js';
@@ -42,7 +44,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'switchyard-journalled-'));
   log = openRequestLog(directory, { flushIntervalMs: 5 });
   const auth = new StaticKeyAuth([{ key: KEY, identity: { id: 'test', name: 'test', tags: [], allowedModels: null } }]);
-  app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [log.observer] });
+  app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [log.observer], policies: [new ResponseCache({ ...DEFAULT_CACHE_CONFIG, enabled: true })] });
   // Whether each request was safe at the moment its response ended.
   app.addHook('onRequest', (_request, reply, done) => {
     const raw = reply.raw;
@@ -103,5 +105,6 @@ describe('an answered request is journalled before its answer arrives', () => {
       for (const result of results) expect(result, JSON.stringify(result)).toMatchObject({ safe: true });
     }
     await log.committed();
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests WHERE cache_hit = 1').pluck().get()).toBeGreaterThan(0);
   });
 });
