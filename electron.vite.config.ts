@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
+import { FASTIFY_ON_FIRST_USE } from './scripts/on-first-use';
+import { precompileChecks } from './scripts/precompile-checks';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
 
 export default defineConfig({
@@ -11,6 +13,9 @@ export default defineConfig({
       // start-up (the gateway must be ready within 300 ms); native modules stay external.
       externalizeDeps: { exclude: ['fastify', 'undici', 'typebox'] },
       rollupOptions: {
+        // Packages Fastify requires only on first use, which `serve` never makes, stay out of
+        // the bundle (scripts/on-first-use.ts).
+        external: FASTIFY_ON_FIRST_USE,
         // The Electron entry and the headless CLI share one bundle of gateway code. `cli` is
         // a small loader that runs the CLI from one CommonJS file with a V8 code cache
         // (made from `cli-main` by scripts/serve-bundle.ts after this build).
@@ -24,7 +29,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [lazyGlobalHeaders(), serveBundle()],
+    plugins: [lazyGlobalHeaders(), precompileChecks(), serveBundle()],
   },
   preload: {
     build: {

@@ -15,6 +15,9 @@
  * (bench/fast-upstream.ts) instead of GET /v1/models — ready to do real work, logged.
  * `--node-flags "--flag …"`: flags for node before the CLI (as bin/switchyard.js's shebang).
  *
+ * The CLI is started with SWITCHYARD_STARTUP_TRACE=1: its loader says when each phase of the
+ * start ended (read, compiled, evaluated, listening, answered), printed as medians.
+ *
  * `npx tsx bench/startup.ts [--runs N] [--json] [--cold] [--restart] [--chat] [--node-flags "…"] [--cli out-copy/main/cli.js]`; bench/run.ts uses measureStartup().
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -39,6 +42,11 @@ export interface StartupSample {
   mainThreadCpuMs: number;
   /** Spawn to the "listening on" line. */
   listeningMs: number;
+  /**
+   * When each phase of the start ended, as the CLI's loader saw it (SWITCHYARD_STARTUP_TRACE):
+   * wall ms since the process started and CPU ms of the process by then (empty for a build without the trace).
+   */
+  phases: Record<string, { wallMs: number; cpuMs: number }>;
 }
 
 export interface StartupResult {
@@ -49,6 +57,8 @@ export interface StartupResult {
   cpuMs: number;
   mainThreadCpuMs: number;
   listeningMs: number;
+  /** Medians of each phase's end (see StartupSample.phases). */
+  phases: Record<string, { wallMs: number; cpuMs: number }>;
   samples: StartupSample[];
 }
 
@@ -90,6 +100,24 @@ async function startFastUpstream(): Promise<{ port: number; stop(): void }> {
   return { port, stop: () => child.kill('SIGTERM') };
 }
 
+const TRACE_LINE = /switchyard: start-up (.*)\n/;
+
+/** `switchyard: start-up read=140.2/120.0 compiled=…` (src/main/cli-loader.ts) as phase → wall / CPU ms. */
+function parsePhases(stderr: string): StartupSample['phases'] {
+  const phases: StartupSample['phases'] = {};
+  for (const entry of TRACE_LINE.exec(stderr)?.[1]?.split(' ') ?? []) {
+    const match = /^(\w+)=([\d.]+)\/([\d.]+)$/.exec(entry);
+    if (match) phases[match[1]!] = { wallMs: Number(match[2]), cpuMs: Number(match[3]) };
+  }
+  return phases;
+}
+
+function medianPhases(samples: StartupSample[]): StartupResult['phases'] {
+  const names = [...new Set(samples.flatMap((sample) => Object.keys(sample.phases)))];
+  const of = (name: string, field: 'wallMs' | 'cpuMs') => median(samples.flatMap((sample) => (sample.phases[name] ? [sample.phases[name][field]] : [])));
+  return Object.fromEntries(names.map((name) => [name, { wallMs: of(name, 'wallMs'), cpuMs: of(name, 'cpuMs') }]));
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -106,9 +134,12 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedData
     LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
     ...extraEnvironment,
     SWITCHYARD_API_KEY: KEY,
+    SWITCHYARD_STARTUP_TRACE: '1',
   };
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), cli, 'serve', '--port', '0', '--data-dir', dataDirectory], { cwd: root, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+  let errors = '';
+  child.stderr!.on('data', (data: Buffer) => (errors += data.toString()));
   try {
     const { port, listeningMs } = await new Promise<{ port: number; listeningMs: number }>((resolve, reject) => {
       let output = '';
@@ -125,7 +156,9 @@ async function once(cli: string, extraEnvironment: NodeJS.ProcessEnv, reusedData
     const cpuMs = cpuMsOf(`/proc/${child.pid}/stat`);
     const mainThreadCpuMs = cpuMsOf(`/proc/${child.pid}/task/${child.pid}/stat`);
     if (status !== 200) throw new Error(`${options.chat ? 'POST /v1/chat/completions' : 'GET /v1/models'} answered ${status}`);
-    return { wallMs, cpuMs, mainThreadCpuMs, listeningMs };
+    // The loader prints its phases once the answer is sent; a build without the trace prints none.
+    for (let wait = 0; wait < 50 && !TRACE_LINE.test(errors); wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    return { wallMs, cpuMs, mainThreadCpuMs, listeningMs, phases: parsePhases(errors) };
   } finally {
     child.removeAllListeners('exit');
     const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -188,6 +221,7 @@ export async function measureStartup(runs = 9, extraEnvironment: NodeJS.ProcessE
     cpuMs: median(samples.map((sample) => sample.cpuMs)),
     mainThreadCpuMs: median(samples.map((sample) => sample.mainThreadCpuMs)),
     listeningMs: median(samples.map((sample) => sample.listeningMs)),
+    phases: medianPhases(samples),
     samples,
   };
 }
@@ -209,7 +243,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       `start-up of the built CLI to the first answered ${chat ? 'chat completion' : 'GET /v1/models'}${nodeFlags.length > 0 ? ` (node ${nodeFlags.join(' ')})` : ''}, median of ${result.runs}, ${result.codeCache === 'warm' ? 'with its code cache' : 'no code cache'} (load average ${loadavg()[0]!.toFixed(1)}):\n` +
         `  wall ${result.wallMs.toFixed(0)} ms (listening at ${result.listeningMs.toFixed(0)} ms)\n` +
         `  CPU  ${result.cpuMs.toFixed(0)} ms (user + system, all threads; main thread ${result.mainThreadCpuMs.toFixed(0)} ms)\n` +
-        `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n`,
+        `  samples wall/CPU: ${result.samples.map((sample) => `${sample.wallMs.toFixed(0)}/${sample.cpuMs.toFixed(0)}`).join(' ')}\n` +
+        `  phases (ends, in the process: wall/CPU ms): ${Object.entries(result.phases).map(([name, phase]) => `${name} ${phase.wallMs.toFixed(0)}/${phase.cpuMs.toFixed(0)}`).join(', ') || 'not traced by this build'}\n`,
     );
   }
 }

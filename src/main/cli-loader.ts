@@ -5,8 +5,11 @@
  * does not compile the whole bundle on every start. The cache is written after the first
  * answer, on a later turn of the event loop, off the path to that answer.
  * Without the .cjs (a build without scripts/serve-bundle.ts) it imports the ESM build.
+ * `SWITCHYARD_STARTUP_TRACE=1` prints, after the first answer, when each phase of the start
+ * ended: wall ms since the process started / CPU ms of the process (bench/startup.ts reads it).
  */
 import { existsSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { codeCacheDirectory, runCachedBundle } from './code-cache.js';
 import { onStartupMilestone } from './startup-ready.js';
@@ -17,6 +20,13 @@ const IDLE_CACHE_WRITE_MS = 2_000;
 const bundlePath = fileURLToPath(new URL('./cli-main.cjs', import.meta.url));
 if (existsSync(bundlePath)) {
   const debug = process.env.SWITCHYARD_CODE_CACHE_DEBUG === '1';
+  const phases: string[] | null = process.env.SWITCHYARD_STARTUP_TRACE === '1' ? [] : null;
+  const mark = (phase: string): void => {
+    if (!phases) return;
+    const { user, system } = process.cpuUsage();
+    phases.push(`${phase}=${performance.now().toFixed(1)}/${((user + system) / 1000).toFixed(1)}`);
+  };
+  mark('loader');
   let run: ReturnType<typeof runCachedBundle> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const write = (after: 'answer' | 'idle'): void => {
@@ -26,10 +36,12 @@ if (existsSync(bundlePath)) {
   // After the first answer (its code is then compiled and goes into the cache too), on a
   // later turn of the event loop; or, with no request, a while after listening.
   onStartupMilestone((milestone) => {
+    mark(milestone);
+    if (phases && milestone === 'answered') process.stderr.write(`switchyard: start-up ${phases.join(' ')}\n`);
     clearTimeout(timer);
     timer = setTimeout(() => write(milestone === 'listening' ? 'idle' : 'answer'), milestone === 'listening' ? IDLE_CACHE_WRITE_MS : 0).unref();
   });
-  run = runCachedBundle(bundlePath, codeCacheDirectory());
+  run = runCachedBundle(bundlePath, codeCacheDirectory(), mark);
   if (debug) process.stderr.write(`switchyard: code cache ${run.state}\n`);
 } else {
   await import(new URL('./cli-main.js', import.meta.url).href);

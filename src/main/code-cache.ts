@@ -174,16 +174,18 @@ export interface CachedBundleRun {
  * Compiles and runs the CommonJS bundle at `bundlePath` as Node would `require` it, with
  * the code cache from `cacheDirectory` when there is a valid one.
  */
-export function runCachedBundle(bundlePath: string, cacheDirectory: string | null): CachedBundleRun {
+export function runCachedBundle(bundlePath: string, cacheDirectory: string | null, mark: (phase: string) => void = () => {}): CachedBundleRun {
   const bytes = readFileSync(bundlePath);
   const { size, mtimeMs } = statSync(bundlePath);
   // The build escapes non-ASCII characters: Latin-1 is then the same text without a UTF-8 decode.
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  mark('read');
   // A folder others could write is not read: its files would be code V8 runs.
   const file = cacheDirectory === null || !trustedCacheDirectory(cacheDirectory) ? null : codeCacheFile(cacheDirectory, bytes, `${size} ${mtimeMs}`);
   const cached = file === null ? 'none' : readCodeCacheEntry(file);
   const script = new Script(Module.wrap(source), { filename: bundlePath, cachedData: typeof cached === 'string' ? undefined : cached.data });
   const state: CodeCacheState = file === null ? 'off' : typeof cached === 'string' ? cached : script.cachedDataRejected ? 'rejected' : 'accepted';
+  mark('compiled');
 
   const module = new Module(bundlePath);
   module.filename = bundlePath;
@@ -191,6 +193,7 @@ export function runCachedBundle(bundlePath: string, cacheDirectory: string | nul
   const wrapper = script.runInThisContext() as (exports: unknown, require: NodeJS.Require, module: Module, filename: string, directory: string) => void;
   wrapper.call(module.exports, module.exports, require, module, bundlePath, dirname(bundlePath));
   module.loaded = true;
+  mark('evaluated');
 
   // An accepted cache written after an answer is whole; one written idle is redone after this start's first answer.
   let whole = state === 'off' || (state === 'accepted' && typeof cached !== 'string' && !cached.idle);

@@ -170,3 +170,17 @@ describe('request writer batching', () => {
     expect(named).toMatchObject({ requests: 12, errors: 3, last_model: 'gpt-4.1', title: 'Question number 1: what is 1 squared?' });
   });
 });
+
+describe('request writer batching, rollup groups', () => {
+  it("requests whose keys only look alike when joined (a user naming a tag) are summed apart", () => {
+    // Without lengths in the group's identity, "u" with tag a="" and the user "u\0\0tag\0a" joined to the same text.
+    const records = [
+      { ...makeRecord({ startedAt: BASE, user: 'u', tags: [{ key: 'a', value: '' }], requestBody: null, responseBody: null }), id: 'joined-1' },
+      { ...makeRecord({ startedAt: BASE + 1, user: 'u\u0000\u0000tag\u0000a', tags: [], requestBody: null, responseBody: null }), id: 'joined-2' },
+    ] as StoredRequestRecord[];
+    const oneByOne = write(records, 1);
+    const userRows = (oneByOne.rollup_hourly as Array<Record<string, unknown>>).filter((row) => row.dimension === 'user');
+    expect(userRows.map((row) => [row.value, row.requests])).toEqual([['u', 1], ['u\u0000\u0000tag\u0000a', 1]]);
+    expect(write(records, 2)).toEqual(oneByOne);
+  });
+});

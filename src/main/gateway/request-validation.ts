@@ -7,25 +7,62 @@
  * JIT validator: a valid request costs one `Check`. Only a failing request pays for
  * `Errors`, and for turning TypeBox's errors into one OpenAI-style error: the field as
  * OpenAI spells it (`messages[2].content`), what was expected and what came instead.
+ *
+ * In the built gateway the checks of the schemas in request-schemas.ts are TypeBox's own code
+ * generated at build time (precompiled-checks.ts), so a start neither builds nor evaluates them.
  */
-import { Compile, type Validator } from 'typebox/compile';
+import { Compile } from 'typebox/compile';
+import { Guard } from 'typebox/guard';
+import { CheckContext } from 'typebox/schema';
+import { Hashing } from 'typebox/system';
+import { Errors } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import { GatewayError, invalidRequest } from './errors.js';
 import { ChatCompletionRequest as ChatSchema, EmbeddingsRequest as EmbeddingsSchema } from './formats/openai-chat/schema.js';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './openai-types.js';
+import { precompiledChecks, type CheckFactory } from './precompiled-checks.js';
+import { REQUEST_SCHEMAS } from './request-schemas.js';
 
-const chatValidator = Compile(ChatSchema);
+/** What the gateway uses of a TypeBox validator. */
+export interface SchemaValidator {
+  Check(value: unknown): boolean;
+  Errors(value: unknown): SchemaFailure[];
+}
+
+const precompiledBySchema = new Map<TSchema, CheckFactory>();
+for (const [name, schema] of Object.entries(REQUEST_SCHEMAS)) {
+  const factory = precompiledChecks[name];
+  if (factory) precompiledBySchema.set(schema, factory);
+}
+
+/**
+ * A schema's validator: from a check generated at build time when there is one (`factory`, by
+ * default the build's for this schema), else compiled by TypeBox now. Either answers `Check` and
+ * `Errors` alike: the check is TypeBox's own code, given what TypeBox gives it when it evaluates
+ * that code itself (no external values: the build refuses schemas that need any).
+ */
+export function requestValidator(schema: TSchema, factory = precompiledBySchema.get(schema)): SchemaValidator {
+  if (!factory) return Compile(schema);
+  const check = factory(CheckContext, Guard, Hashing, []);
+  return {
+    Check: check,
+    Errors: (value) => (check(value) ? [] : (Errors({}, schema, value) as SchemaFailure[])),
+  };
+}
+
+const chatValidator = requestValidator(ChatSchema);
 const embeddingsValidator = compileOnFirstUse(EmbeddingsSchema);
 
 /**
- * A schema's validator, compiled when first asked for. TypeBox compiles with `new Function`,
- * which the start-up code cache cannot hold: the routes most starts never see (embeddings,
- * Anthropic Messages and count_tokens, the Responses API) no longer pay for it at start-up.
- * Chat completions' validator stays compiled at load, so the first chat request does not wait.
+ * A schema's validator, made when first asked for. Without a check generated at build time
+ * (from sources), TypeBox compiles with `new Function`, which the start-up code cache cannot
+ * hold: the routes most starts never see (embeddings, Anthropic Messages and count_tokens, the
+ * Responses API) do not pay for it at start-up. Chat completions' validator is made at load,
+ * so the first chat request does not wait.
  */
-export function compileOnFirstUse(schema: TSchema): () => Validator {
-  let validator: Validator | undefined;
-  return () => (validator ??= Compile(schema));
+export function compileOnFirstUse(schema: TSchema): () => SchemaValidator {
+  let validator: SchemaValidator | undefined;
+  return () => (validator ??= requestValidator(schema));
 }
 
 export function validateChatRequest(body: unknown): ChatCompletionRequest {
@@ -156,9 +193,9 @@ function instancePrefix(instancePath: string, schemaPath: string): string {
   return instance.slice(0, steps + 1).join('/');
 }
 
-const branchValidators = new WeakMap<object, Validator>();
+const branchValidators = new WeakMap<object, SchemaValidator>();
 
-function validatorFor(schema: SchemaNode): Validator {
+function validatorFor(schema: SchemaNode): SchemaValidator {
   let validator = branchValidators.get(schema);
   if (!validator) branchValidators.set(schema, (validator = Compile(schema as TSchema)));
   return validator;

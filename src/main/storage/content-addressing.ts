@@ -10,6 +10,11 @@ import { hash } from 'node:crypto';
 export const MESSAGE_REFERENCE_KEY = '$message';
 
 const SECRET_FIELD_NAMES = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-provider-api-key', 'proxy-authorization']);
+/**
+ * Body members clients put a provider key in (LiteLLM-style `api_key`): masked when they hold a
+ * string, so a tool's JSON schema declaring such a parameter (an object) is kept as it is.
+ */
+const KEY_MEMBER_NAMES = new Set(['api_key', 'api-key', 'apikey']);
 export const REDACTED = '[redacted]';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -48,6 +53,9 @@ export function messageHash(message: unknown): string {
 function isSecretFieldName(key: string): boolean {
   return key.length >= SHORTEST_SECRET_NAME && key.length <= LONGEST_SECRET_NAME && SECRET_FIELD_NAMES.has(key.toLowerCase());
 }
+function isKeyMember(key: string, member: unknown): boolean {
+  return typeof member === 'string' && (key.length === 6 || key.length === 7) && KEY_MEMBER_NAMES.has(key.toLowerCase());
+}
 const SHORTEST_SECRET_NAME = Math.min(...[...SECRET_FIELD_NAMES].map((name) => name.length));
 const LONGEST_SECRET_NAME = Math.max(...[...SECRET_FIELD_NAMES].map((name) => name.length));
 
@@ -73,7 +81,7 @@ export function redactSecrets(value: unknown): unknown {
   let copy: Record<string, unknown> | null = null;
   for (const key of Object.keys(record)) {
     const member = record[key];
-    const replacement = isSecretFieldName(key) ? REDACTED : redactSecrets(member);
+    const replacement = isSecretFieldName(key) || isKeyMember(key, member) ? REDACTED : redactSecrets(member);
     if (replacement !== member) {
       copy ??= { ...record };
       copy[key] = replacement;

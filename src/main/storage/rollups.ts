@@ -173,8 +173,10 @@ export class RollupAccumulator {
   private readonly groups = new Map<string, { startedAt: number; keys: readonly RollupKey[]; metrics: RollupMetrics }>();
 
   add(startedAt: number, keys: readonly RollupKey[], facts: RequestFacts): void {
+    // Each value and detail behind its length: a client's text (a user, a tag) may hold the
+    // separator, and a list of keys joined without lengths could read as another list.
     let identity = String(hourStart(startedAt));
-    for (const key of keys) identity += `\u0000${key.dimension}\u0000${key.value}\u0000${key.detail}`;
+    for (const key of keys) identity += `\u0000${key.dimension}\u0000${key.value.length}\u0000${key.detail.length}\u0000${key.value}${key.detail}`;
     let group = this.groups.get(identity);
     if (!group) {
       group = { startedAt, keys, metrics: emptyMetrics() };
