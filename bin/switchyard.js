@@ -9,15 +9,22 @@
 // instead of 1.6–2.7 ms at one connection). Heap sizes are fixed when the isolate is created,
 // so they must be on the command line (v8.setFlagsFromString comes too late). npm's Windows
 // shims read `env -S` lines; where env lacks -S (busybox), run `node <flags> bin/switchyard.js`.
-// Installed entry point: runs the built CLI (`npm run build` produces out/main/cli.js).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// Installed entry point: runs the built CLI (`npm run build` produces out/main/). It is CommonJS
+// (bin/package.json) and requires the loader's CommonJS build, out/main/cli.cjs: a CommonJS main
+// module spares Node its ES module loader, whose built-in modules the flags above make Node
+// compile at every start (docs/benchmarks.md, "Start-up, fourth session").
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'out', 'main', 'cli.js');
-if (!existsSync(built)) {
+const main = join(__dirname, '..', 'out', 'main');
+if (existsSync(join(main, 'cli.cjs'))) {
+  require(join(main, 'cli.cjs'));
+} else if (existsSync(join(main, 'cli.js'))) {
+  // A build from before the CommonJS loader.
+  import(pathToFileURL(join(main, 'cli.js')).href);
+} else {
   process.stderr.write('switchyard: the CLI is not built yet; run `npm run build` (or use `npm run cli -- <command>` from a checkout)\n');
   process.exit(1);
 }
-await import(pathToFileURL(built).href);

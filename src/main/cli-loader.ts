@@ -5,6 +5,8 @@
  * does not compile the whole bundle on every start. The cache is written after the first
  * answer, on a later turn of the event loop, off the path to that answer.
  * Without the .cjs (a build without scripts/serve-bundle.ts) it imports the ESM build.
+ * The build also writes it as CommonJS, out/main/cli.cjs, which bin/switchyard.js requires: a
+ * CommonJS main module spares Node its ES module loader (scripts/serve-bundle.ts).
  * `SWITCHYARD_STARTUP_TRACE=1` prints, after the first answer, when each phase of the start
  * ended: wall ms since the process started / CPU ms of the process (bench/startup.ts reads it).
  */
@@ -44,5 +46,7 @@ if (existsSync(bundlePath)) {
   run = runCachedBundle(bundlePath, codeCacheDirectory(), mark);
   if (debug) process.stderr.write(`switchyard: code cache ${run.state}\n`);
 } else {
-  await import(new URL('./cli-main.js', import.meta.url).href);
+  // Not awaited: this loader is also built as CommonJS (out/main/cli.cjs, the bin's), which has
+  // no top-level await; a failure is an unhandled rejection, which ends the process as one would.
+  void import(new URL('./cli-main.js', import.meta.url).href);
 }

@@ -4,10 +4,10 @@
  * "listening" is answered and logged; then the request checks generated at build time
  * (scripts/precompile-checks.ts) answer bad bodies of every checked route with the same 400
  * as TypeBox compiling them at run time would (test/gateway/precompiled-checks.test.ts), in
- * each route's own error shape, and good ones go through.
+ * each route's own error shape, and good ones go through. The bin runs it as CommonJS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -151,6 +151,36 @@ describe('the built CLI, first requests', () => {
     expect(typeof pino({ enabled: false }).info).toBe('function');
     const inject = fromBundle('light-my-request') as (handler: (request: unknown, response: { end(body: string): void }) => void, options: object) => Promise<{ body: string }>;
     return inject((_request, response) => response.end('ok'), { url: '/' }).then((answer) => expect(answer.body).toBe('ok'));
+  });
+
+  it('is run by the bin as CommonJS (out/main/cli.cjs): no ES module loader, and it serves', async () => {
+    const bin = join(root, 'bin', 'switchyard.js');
+    // The bin's own flags, as its shebang gives them (npm's link executes the file).
+    const shebangFlags = readFileSync(bin, 'utf8').split('\n', 1)[0]!.replace(/^#!\/usr\/bin\/env -S node /, '').split(' ');
+    const probe = join(scratch, 'module-probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write('MODULES ' + JSON.stringify(process.moduleLoadList) + '\\n'));\n");
+    const version = spawnSync(process.execPath, [...shebangFlags, '-r', probe, bin, 'version'], { cwd: root, encoding: 'utf8', env: environment() });
+    expect(version.stdout).toBe('0.1.0\n');
+    const modules = JSON.parse(/MODULES (.*)\n/.exec(version.stderr)![1]!) as string[];
+    expect(modules).toContain('NativeModule internal/modules/cjs/loader');
+    for (const esm of ['resolve', 'module_job', 'translators']) expect(modules).not.toContain(`NativeModule internal/modules/esm/${esm}`);
+
+    const child = spawn(process.execPath, [...shebangFlags, bin, 'serve', '--port', '0', '--data-dir', join(scratch, 'bin-data')], { cwd: root, env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let output = '';
+        child.stdout!.on('data', (data: Buffer) => {
+          output += data.toString();
+          const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+      });
+      child.removeAllListeners('exit');
+      expect((await post(port, '/v1/chat/completions', CHAT)).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
   });
 
   it('was built with the request checks generated at build time', () => {
