@@ -96,7 +96,7 @@ describe('the request log hand-off', () => {
     expect(JSON.parse(journalEntry(plain))).toEqual(JSON.parse(JSON.stringify({ ...plain, requestBody: null, upstreamRequestBody: null, responseBody: null })));
   });
 
-  it('the writer logs a record its body processing chokes on, without that body', () => {
+  it('the writer logs a record its body processing chokes on, without that body (the others kept)', () => {
     const directory = folder();
     const database = openDatabase(directory);
     const errors: Error[] = [];
@@ -115,7 +115,9 @@ describe('the request log hand-off', () => {
     expect(writer.flush()).toBe(3);
     expect(errors).toEqual([]);
     const stored = rows(database);
-    expect(stored.get(choking.id)!.warnings_json).toContain('bodies were not stored');
+    // Only the body the writer chokes on is cut; the answer is stored as usual.
+    expect(stored.get(choking.id)!.warnings_json).toContain('The request body was not stored: they are nested too deeply');
+    expect(stored.get(choking.id)!.response_json).toContain('"choices"');
     for (const record of others) expect(stored.get(record.id)!.request_json).toContain('"model":"gpt-4.1"');
     writer.close();
     database.close();

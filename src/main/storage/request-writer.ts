@@ -15,7 +15,7 @@ import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
-import { recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
+import { cloneableBodies, recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
 import { costOfRecord } from './record-cost.js';
 
 export interface RequestWriterOptions {
@@ -139,6 +139,14 @@ function attemptRows(record: StoredRequestRecord): Array<Record<string, string |
  * Turns one record into everything the writer stores for it (pure apart from hashing; a
  * `messages` cache kept across records addresses a message seen before without hashing it again).
  */
+/** What the writer does with a body that can fail on a hostile one (recursion deep enough to overflow the stack). */
+function processBody(body: unknown): void {
+  if (body === null || body === undefined) return;
+  JSON.stringify(redactSecrets(body));
+  addressRequestBody(body);
+  addressResponseBody(body);
+}
+
 export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean, messages?: MessageCache): PreparedRequest {
   const { usage, usageEstimated: estimated, costNanoUsd, priced, cacheSavingsNanoUsd, cacheReadSavingsNanoUsd } = costOfRecord(record, priceBook);
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
@@ -603,12 +611,23 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
           // (A database error — busy, full — is not the record's fault: cutting bodies would not help.)
           const databaseError = String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_');
           if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.usage?.raw !== undefined)) {
-            try {
-              writeSingle(recordWithoutBodies(record, unstorableReason(error)));
+            // The bodies the writer can process alone are kept (the request's, typically, when the
+            // upstream's answer is the hostile one); should the record still fail, all are cut.
+            const reason = unstorableReason(error);
+            const attempts = [() => recordWithoutBodies(record, reason, cloneableBodies(record, processBody)), () => recordWithoutBodies(record, reason)];
+            let stored = false;
+            for (const reduced of attempts) {
+              try {
+                writeSingle(reduced());
+                stored = true;
+                break;
+              } catch {
+                rollups.clear();
+              }
+            }
+            if (stored) {
               written += 1;
               continue;
-            } catch {
-              rollups.clear();
             }
           }
           onError(toError(error), record);

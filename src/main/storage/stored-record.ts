@@ -90,14 +90,15 @@ const BODY_NAMES: ReadonlyArray<readonly [BodyField, string]> = [
 ];
 
 /**
- * The bodies of a record that survive a structured clone, for keeping them when another
- * cannot be sent (only called after a send failed: it clones each body once more).
+ * The bodies of a record that survive a structured clone (or `probe`: what the writer does
+ * with a body), for keeping them when another cannot be sent or stored (only called after
+ * a failure: it processes each body once more).
  */
-export function cloneableBodies(record: StoredRequestRecord): BodiesKept {
+export function cloneableBodies(record: StoredRequestRecord, probe: (body: unknown) => unknown = structuredClone): BodiesKept {
   const kept: BodiesKept = {};
   for (const [field] of BODY_NAMES) {
     try {
-      structuredClone(record[field]);
+      probe(record[field]);
       kept[field] = record[field];
     } catch {
       // cut
