@@ -16,14 +16,10 @@
 'use strict';
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
-const { pathToFileURL } = require('node:url');
 
-const main = join(__dirname, '..', 'out', 'main');
-if (existsSync(join(main, 'cli.cjs'))) {
-  require(join(main, 'cli.cjs'));
-} else if (existsSync(join(main, 'cli.js'))) {
-  // A build from before the CommonJS loader.
-  import(pathToFileURL(join(main, 'cli.js')).href);
+const cli = join(__dirname, '..', 'out', 'main', 'cli.cjs');
+if (existsSync(cli)) {
+  require(cli);
 } else {
   process.stderr.write('switchyard: the CLI is not built yet; run `npm run build` (or use `npm run cli -- <command>` from a checkout)\n');
   process.exit(1);

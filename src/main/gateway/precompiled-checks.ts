@@ -10,5 +10,5 @@
  */
 export type CheckFactory = (checkContext: unknown, guard: unknown, hashing: unknown, external: unknown) => (value: unknown) => boolean;
 
-/** The schemas that have one, by name (see PRECOMPILED_SCHEMAS in request-validation.ts). */
+/** The schemas that have one, by their name in REQUEST_SCHEMAS (request-schemas.ts). */
 export const precompiledChecks: Readonly<Record<string, CheckFactory | undefined>> = {};

@@ -94,12 +94,7 @@ export class JournalPair {
 
   /** Journals one finished request; returns its sequence. A failed write is reported, the record still counted. */
   append(record: StoredRequestRecord, onError?: (error: Error) => void): number {
-    return this.appendLine(journalEntry(record), onError);
-  }
-
-  /** Journals one finished request given its line (journalLine's); returns its sequence. */
-  appendLine(line: string, onError?: (error: Error) => void): number {
-    return this.appendLines(line, 1, onError);
+    return this.appendLines(journalEntry(record), 1, onError);
   }
 
   /**

@@ -135,10 +135,6 @@ function attemptRows(record: StoredRequestRecord): Array<Record<string, string |
   ];
 }
 
-/**
- * Turns one record into everything the writer stores for it (pure apart from hashing; a
- * `messages` cache kept across records addresses a message seen before without hashing it again).
- */
 /** What the writer does with a body that can fail on a hostile one (recursion deep enough to overflow the stack). */
 function processBody(body: unknown): void {
   if (body === null || body === undefined) return;
@@ -147,6 +143,10 @@ function processBody(body: unknown): void {
   addressResponseBody(body);
 }
 
+/**
+ * Turns one record into everything the writer stores for it (pure apart from hashing; a
+ * `messages` cache kept across records addresses a message seen before without hashing it again).
+ */
 export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook, storeBodies: boolean, messages?: MessageCache): PreparedRequest {
   const { usage, usageEstimated: estimated, costNanoUsd, priced, cacheSavingsNanoUsd, cacheReadSavingsNanoUsd } = costOfRecord(record, priceBook);
   // The gateway normally sets it (x-conversation-id, else derived); derive it here if it did not.
