@@ -34,6 +34,12 @@ const SUFFIX = '.v8cache';
 const TEMPORARY_SUFFIX = '.tmp';
 /** A temporary cache file older than this was left by a start that died while writing it. */
 const STALE_TEMPORARY_MS = 60_000;
+/**
+ * How many other bundles' caches a write leaves beside its own (the most recently written):
+ * two installs sharing one cache folder (a global one and a checkout, two versions) each keep
+ * theirs instead of deleting the other's at every start, and upgrades leave at most this many.
+ */
+const OTHER_BUNDLES_KEPT = 3;
 
 /** The folder for code caches, or null when turned off. */
 export function codeCacheDirectory(environment: NodeJS.ProcessEnv = process.env): string | null {
@@ -128,7 +134,11 @@ export function readCodeCacheEntry(file: string): { data: Buffer; idle: boolean 
   return digest.equals(content.subarray(MAGIC.length, header)) ? { data, idle } : 'invalid';
 }
 
-/** Writes a cache file atomically (temporary file, then rename) and removes other bundles' caches beside it (the same bundle's under other flags stay). */
+/**
+ * Writes a cache file atomically (temporary file, then rename) and tidies the folder: stale
+ * temporary files go, and other bundles' caches beyond the OTHER_BUNDLES_KEPT most recently
+ * written (the same bundle's under other flags stay).
+ */
 export function writeCodeCache(file: string, data: Buffer, idle = false): void {
   const directory = dirname(file);
   mkdirSync(directory, { recursive: true, mode: 0o700 });
@@ -142,21 +152,47 @@ export function writeCodeCache(file: string, data: Buffer, idle = false): void {
     rmSync(temporary, { force: true });
     throw error;
   }
-  const name = file.slice(directory.length + 1);
-  // `cli-<bundle hash>-`: the part of the name shared by this bundle's caches for every set of flags.
-  const sameBundle = name.slice(0, name.indexOf('-', PREFIX.length) + 1);
   // Tidying up is best effort: the cache is written either way.
   try {
-    const now = Date.now();
-    for (const entry of readdirSync(directory)) {
-      if (entry === name || !entry.startsWith(PREFIX)) continue;
-      const path = join(directory, entry);
-      // Another bundle's cache, or a temporary file left by a start that died while writing it.
-      const stale = entry.endsWith(TEMPORARY_SUFFIX) ? now - statSync(path).mtimeMs > STALE_TEMPORARY_MS : entry.endsWith(SUFFIX) && !entry.startsWith(sameBundle);
-      if (stale) rmSync(path, { force: true });
-    }
+    tidyCodeCaches(directory, file.slice(directory.length + 1));
   } catch {
     // A file removed meanwhile by another start, or one held open (Windows): left for the next write.
+  }
+}
+
+/** `cli-<bundle hash>-`: the part of a cache file's name shared by one bundle's caches for every set of flags. */
+function bundleKey(name: string): string {
+  return name.slice(0, name.indexOf('-', PREFIX.length) + 1);
+}
+
+function tidyCodeCaches(directory: string, written: string): void {
+  const now = Date.now();
+  const own = bundleKey(written);
+  // Other bundles' newest write time, by bundle; their files.
+  const others = new Map<string, { newest: number; paths: string[] }>();
+  for (const entry of readdirSync(directory)) {
+    if (entry === written || !entry.startsWith(PREFIX)) continue;
+    const path = join(directory, entry);
+    if (entry.endsWith(TEMPORARY_SUFFIX)) {
+      // Left by a start that died while writing it (a fresh one is another start writing now).
+      if (now - statSync(path).mtimeMs > STALE_TEMPORARY_MS) rmSync(path, { force: true });
+      continue;
+    }
+    if (!entry.endsWith(SUFFIX)) continue;
+    const key = bundleKey(entry);
+    if (key === own) continue;
+    const modified = statSync(path).mtimeMs;
+    const bundle = others.get(key);
+    if (bundle) {
+      bundle.newest = Math.max(bundle.newest, modified);
+      bundle.paths.push(path);
+    } else {
+      others.set(key, { newest: modified, paths: [path] });
+    }
+  }
+  const byRecency = [...others.values()].sort((a, b) => b.newest - a.newest);
+  for (const bundle of byRecency.slice(OTHER_BUNDLES_KEPT)) {
+    for (const path of bundle.paths) rmSync(path, { force: true });
   }
 }
 

@@ -79,7 +79,7 @@ describe('code cache files (from source)', () => {
     expect(readCodeCache(file)).toEqual(Buffer.from('two'));
   });
 
-  it('names the file by bundle content, Node version and architecture, and removes older bundles’ caches when writing', () => {
+  it('names the file by bundle content, Node version and architecture, and keeps the three most recently written other bundles’ caches when writing', () => {
     const directory = join(scratch, 'names');
     const first = codeCacheFile(directory, Buffer.from('bundle one'));
     const second = codeCacheFile(directory, Buffer.from('bundle two'));
@@ -89,7 +89,19 @@ describe('code cache files (from source)', () => {
     writeCodeCache(first, Buffer.from('one'));
     writeFileSync(join(directory, 'unrelated.txt'), 'kept');
     writeCodeCache(second, Buffer.from('two'));
-    expect(readdirSync(directory).sort()).toEqual([second.slice(directory.length + 1), 'unrelated.txt'].sort());
+    // Two installs sharing the folder: each keeps its cache, neither deletes the other's.
+    expect(readdirSync(directory).sort()).toEqual([first, second].map((file) => file.slice(directory.length + 1)).concat('unrelated.txt').sort());
+    expect(readCodeCache(first)).toEqual(Buffer.from('one'));
+    // Older bundles, oldest first; a fifth bundle's write leaves the three newest others.
+    const names = (files: string[]) => files.map((file) => file.slice(directory.length + 1));
+    const third = codeCacheFile(directory, Buffer.from('bundle three'));
+    const fourth = codeCacheFile(directory, Buffer.from('bundle four'));
+    writeCodeCache(third, Buffer.from('three'));
+    writeCodeCache(fourth, Buffer.from('four'));
+    [first, second, third, fourth].forEach((file, index) => utimesSync(file, new Date(Date.UTC(2026, 0, 1 + index)), new Date(Date.UTC(2026, 0, 1 + index))));
+    const fifth = codeCacheFile(directory, Buffer.from('bundle five'));
+    writeCodeCache(fifth, Buffer.from('five'));
+    expect(readdirSync(directory).sort()).toEqual(names([second, third, fourth, fifth]).concat('unrelated.txt').sort());
   });
 
   it('keeps a cache per set of node flags (V8 rejects a cache made under other flags), removed with its bundle', () => {
@@ -108,10 +120,17 @@ describe('code cache files (from source)', () => {
     expect(readdirSync(directory).sort()).toEqual([plain, flagged].map((file) => file.slice(directory.length + 1)).sort());
     expect(readCodeCache(plain)).toEqual(Buffer.from('plain'));
     expect(readCodeCache(flagged)).toEqual(Buffer.from('flagged'));
-    // A new bundle's cache replaces both.
-    const next = codeCacheFile(directory, Buffer.from('bundle two'), '', nodeFlagsKey([], ''));
+    // Other bundles come: bundle one counts once, and once it is not among the three most
+    // recently written others, both its files go together.
+    const longAgo = new Date(Date.UTC(2025, 0, 1));
+    utimesSync(plain, longAgo, longAgo);
+    utimesSync(flagged, longAgo, longAgo);
+    const later = ['two', 'three', 'four'].map((name) => codeCacheFile(directory, Buffer.from(`bundle ${name}`), '', nodeFlagsKey([], '')));
+    for (const file of later) writeCodeCache(file, Buffer.from('later'));
+    expect(existsSync(plain) && existsSync(flagged)).toBe(true);
+    const next = codeCacheFile(directory, Buffer.from('bundle five'), '', nodeFlagsKey([], ''));
     writeCodeCache(next, Buffer.from('next'));
-    expect(readdirSync(directory)).toEqual([next.slice(directory.length + 1)]);
+    expect(readdirSync(directory).sort()).toEqual([...later, next].map((file) => file.slice(directory.length + 1)).sort());
   });
 
   it('keys a bundle by the hash on its last line when the build wrote one, else by its content, and by its size and mtime', () => {
