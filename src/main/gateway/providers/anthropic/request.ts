@@ -322,7 +322,9 @@ export function prepareAnthropicRequest(core: CoreRequest, target: UpstreamTarge
   const warnings = built.warnings;
   const body = wire ? passthroughBody(wire, target.model, warnings) : built.body!;
   const headers = { ...anthropicHeaders(target), ...clientHeaders(core), 'content-type': 'application/json', accept: core.stream ? 'text/event-stream' : 'application/json' };
-  const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(body), json: body };
+  // The client's own text goes as it came when the pass-through changed nothing (see WireRequest).
+  const text = wire && wire.model === target.model && body.messages === wire.messages ? options?.wire?.text : undefined;
+  const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: text ?? JSON.stringify(body), json: body };
   return { request: prepared, warnings };
 }
 
