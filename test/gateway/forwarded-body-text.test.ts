@@ -105,11 +105,11 @@ describe('the client text forwarded when the pass-through changes nothing', () =
     expect(upstreamText).toBe(JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }));
   });
 
-  it('OpenAI chat streams: usage asked for by the gateway changes the body; a client that asked for it itself is forwarded', async () => {
-    const added = await post('/v1/chat/completions', '{ "model": "gpt-4.1-mini", "stream": true, "messages": [{"role":"user","content":"hi"}] }');
+  it('OpenAI chat streams: the usage option the gateway asks for is appended to the client text; a client that asked for it itself is forwarded as written', async () => {
+    const added = await post('/v1/chat/completions', '{ "model": "gpt-4.1-mini", "stream": true, "messages": [{"role":"user","content":"hi"}] }\n');
     expect(added.status).toBe(200);
+    expect(added.upstreamText).toBe('{ "model": "gpt-4.1-mini", "stream": true, "messages": [{"role":"user","content":"hi"}],"stream_options":{"include_usage":true}}');
     expect(JSON.parse(added.upstreamText)).toEqual({ model: 'gpt-4.1-mini', stream: true, messages: [{ role: 'user', content: 'hi' }], stream_options: { include_usage: true } });
-    expect(added.upstreamText).toBe(JSON.stringify(JSON.parse(added.upstreamText)));
     const own = '{ "model": "gpt-4.1-mini", "stream": true, "stream_options": {"include_usage": true}, "messages": [{"role":"user","content":"hi"}] }';
     const forwarded = await post('/v1/chat/completions', own);
     expect(forwarded.upstreamText).toBe(own);
@@ -166,6 +166,16 @@ describe('the pieces', () => {
     // An assistant message carrying another family's reasoning is rewritten.
     const rewritten = { model: 'gpt-4.1-mini', messages: [{ role: 'assistant' as const, content: 'a', thinking_blocks: [] }] };
     expect(prepareChatRequest(rewritten, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }, 'TEXT').request.body).not.toBe('TEXT');
+    // A stream: the usage option appended to the text when the request had none; other options are merged, so serialised.
+    const stream = { ...request, stream: true };
+    expect(prepareChatRequest(stream, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }, '{"a":1 }\t').request.body).toBe('{"a":1,"stream_options":{"include_usage":true}}');
+    for (const options of [null, { include_usage: false }, { include_usage: true, extra: 1 }]) {
+      const withStreamOptions = { ...stream, stream_options: options } as typeof stream;
+      expect(prepareChatRequest(withStreamOptions, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }, 'TEXT').request.body).toBe(JSON.stringify({ ...stream, stream_options: { ...(options ?? {}), include_usage: true } }));
+    }
+    expect(prepareChatRequest({ ...stream, stream_options: { include_usage: true } }, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }, 'TEXT').request.body).toBe('TEXT');
+    // A text that is no object with members (never a validated request's) is not spliced.
+    expect(prepareChatRequest(stream, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }, '{ }').request.body).toBe(JSON.stringify({ ...stream, stream_options: { include_usage: true } }));
     // No text given: serialised.
     expect(prepareChatRequest(request, { provider: openai, model: 'gpt-4.1-mini', apiKey: 'k' }).request.body).toBe(JSON.stringify(request));
   });

@@ -57,20 +57,26 @@ function rewriteMessages(messages: ChatMessage[], inputField: string | null): Ch
   });
 }
 
+/** What a body needs beside the client's request: nothing, usage asked for on a stream (appended last), or more. */
+export type ChatBodyChange = 'none' | 'stream-usage' | 'other';
+
 /**
- * The body to send and the warnings of what was left out or changed; `changed` is false when
- * the body holds exactly the client's request (its text may then be sent as it came).
+ * The body to send and the warnings of what was left out or changed; `change` says how far the
+ * body is from exactly the client's request (whose text may then be sent, see prepareChatRequest).
  */
-export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTarget): { body: Record<string, unknown>; warnings: RequestWarning[]; changed: boolean } {
+export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTarget): { body: Record<string, unknown>; warnings: RequestWarning[]; change: ChatBodyChange } {
   const quirks = target.provider.quirks;
   const warnings: RequestWarning[] = [];
   const body: Record<string, unknown> = { ...request, model: target.model };
   let changed = request.model !== target.model;
+  let streamUsage = false;
 
   if (request.stream === true) {
     if (quirks.streamUsage) {
       body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
-      if (!onlyIncludeUsage(request.stream_options)) changed = true;
+      // Absent from the request, the member is the body's last; `null` or other options change it in place.
+      if (request.stream_options === undefined) streamUsage = true;
+      else if (!onlyIncludeUsage(request.stream_options)) changed = true;
     }
   } else if (body.stream_options !== undefined) {
     delete body.stream_options;
@@ -114,7 +120,22 @@ export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTa
     body.messages = rewriteMessages(request.messages, quirks.reasoningInputField);
     changed = true;
   }
-  return { body, warnings, changed };
+  return { body, warnings, change: changed ? 'other' : streamUsage ? 'stream-usage' : 'none' };
+}
+
+const STREAM_USAGE_MEMBER = ',"stream_options":{"include_usage":true}}';
+
+/**
+ * The JSON text of a body that is the client's request with only `stream_options` appended:
+ * the client's text, its closing brace replaced by the member (what JSON.stringify of the body
+ * reads as). Null for a text that does not end an object with members (never a validated request).
+ */
+function withStreamUsage(text: string): string | null {
+  const end = text.lastIndexOf('}');
+  if (end === -1) return null;
+  const members = text.slice(0, end).trimEnd();
+  if (members.length < 2 || members.endsWith('{')) return null;
+  return members + STREAM_USAGE_MEMBER;
 }
 
 export function authorizationHeaders(target: UpstreamTarget): Record<string, string> {
@@ -125,14 +146,16 @@ export function authorizationHeaders(target: UpstreamTarget): Record<string, str
 
 /**
  * The upstream request for an OpenAI chat request; `text`, the request's own JSON text (the
- * client's, see WireRequest), is sent as it is when the body would go unchanged.
+ * client's, see WireRequest), is sent as it is when the body would go unchanged, or with the
+ * stream's usage option appended when that is all that changes.
  */
 export function prepareChatRequest(request: ChatCompletionRequest, target: UpstreamTarget, text?: string): { request: PreparedRequest; warnings: RequestWarning[] } {
-  const { body, warnings, changed } = buildChatBody(request, target);
+  const { body, warnings, change } = buildChatBody(request, target);
   const headers = authorizationHeaders(target);
   headers.accept = request.stream === true ? 'text/event-stream' : 'application/json';
+  const sent = text === undefined || change === 'other' ? null : change === 'none' ? text : withStreamUsage(text);
   return {
-    request: { method: 'POST', url: `${target.provider.baseUrl}/chat/completions`, headers, body: text !== undefined && !changed ? text : JSON.stringify(body), json: body },
+    request: { method: 'POST', url: `${target.provider.baseUrl}/chat/completions`, headers, body: sent ?? JSON.stringify(body), json: body },
     warnings,
   };
 }
