@@ -36,6 +36,16 @@ const MESSAGE = JSON.stringify({
   usage: { input_tokens: 3, output_tokens: 1 },
 });
 
+const RESPONSE = JSON.stringify({
+  id: 'resp_raw',
+  object: 'response',
+  created_at: 1760000000,
+  status: 'completed',
+  model: 'gpt-4.1-mini',
+  output: [{ type: 'message', id: 'msg_raw', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'hi', annotations: [] }] }],
+  usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 },
+});
+
 /** An upstream that records each request body's bytes as received. */
 let upstream: Server;
 const received: string[] = [];
@@ -48,7 +58,9 @@ beforeAll(async () => {
     request.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       received.push(text);
-      if (request.url?.endsWith('/v1/messages')) {
+      if (request.url?.endsWith('/responses')) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(RESPONSE);
+      } else if (request.url?.endsWith('/v1/messages')) {
         response.writeHead(200, { 'content-type': 'application/json' }).end(MESSAGE);
       } else if ((JSON.parse(text) as { stream?: boolean }).stream === true) {
         response.writeHead(200, { 'content-type': 'text/event-stream' }).end(STREAM);
@@ -140,6 +152,16 @@ describe('the client text forwarded when the pass-through changes nothing', () =
     expect(stripped.status).toBe(200);
     expect(JSON.parse(stripped.upstreamText).messages[1].content).toEqual([{ type: 'text', text: 'hello' }]);
     expect(stripped.upstreamText.startsWith(' ')).toBe(false);
+  });
+});
+
+describe('the client text forwarded to a Responses upstream', () => {
+  it('a Responses request goes to OpenAI as written; the answer is its bytes', async () => {
+    const text = `{"model": "gpt-4.1-mini",\n "input": "caf\\u00e9", "store": false}`;
+    const { status, body, upstreamText } = await post('/v1/responses', text);
+    expect(status, body).toBe(200);
+    expect(upstreamText).toBe(text);
+    expect(body).toBe(RESPONSE);
   });
 });
 
