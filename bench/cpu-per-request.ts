@@ -9,6 +9,7 @@
  * (the gateway's SWITCHYARD_MEMORY_REPORT lines). SWITCHYARD_BENCH_GATEWAY_LOG=<file> keeps the
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
+ * SWITCHYARD_BENCH_BODY=agent sends a ~30 KB agent conversation instead of one short message.
  * SWITCHYARD_BENCH_TARGET=bare|core measures a baseline (under tsx) instead; SWITCHYARD_BENCH_BASELINE_NODE=<flags>
  * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
  */
@@ -21,7 +22,23 @@ import type { MemoryReportLine } from '../src/main/memory-report.js';
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
 const total = Number(process.argv[3] ?? 20000);
 const KEY = 'sy-bench-key';
-const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
+/** An agent's turn: a system prompt, 20 rounds of a request, a tool call and its result, 8 tools (~30 KB). */
+function agentConversation(): { messages: unknown[]; tools: unknown[] } {
+  const messages: unknown[] = [{ role: 'system', content: 'You are a coding agent. '.repeat(100) }];
+  for (let index = 0; index < 20; index++) {
+    messages.push({ role: 'user', content: `Please look at file ${index} and fix the bug. `.repeat(10) });
+    messages.push({ role: 'assistant', content: null, tool_calls: [{ id: `call_${index}`, type: 'function', function: { name: 'read_file', arguments: JSON.stringify({ path: `src/file${index}.ts` }) } }] });
+    messages.push({ role: 'tool', tool_call_id: `call_${index}`, content: 'export const x = 1;\n'.repeat(30) });
+  }
+  const tools = Array.from({ length: 8 }, (_, index) => ({
+    type: 'function',
+    function: { name: `tool${index}`, description: 'does a thing '.repeat(5), parameters: { type: 'object', properties: { path: { type: 'string' }, n: { type: 'integer' } }, required: ['path'] } },
+  }));
+  return { messages, tools };
+}
+// SWITCHYARD_BENCH_BODY=agent sends the ~30 KB conversation instead of one short message.
+const conversation = process.env.SWITCHYARD_BENCH_BODY === 'agent' ? agentConversation() : { messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] };
+const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), ...conversation });
 
 /** utime + stime of each thread of a process (by thread name), in ms. */
 function threadCpuMs(pid: number): Map<string, number> {

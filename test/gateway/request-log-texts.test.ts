@@ -84,6 +84,8 @@ describe('request log bodies kept as the texts the gateway holds', () => {
     const calls = [
       // OpenAI client to OpenAI: the upstream's bytes pass through; odd spacing, escapes and number forms in the client's text.
       ['/v1/chat/completions', `{ "messages" : [ {"role":"user",  "content":"h\\u00e9llo \\"there\\""} ],\n  "model":"gpt-4.1-mini", "temperature": 1.0, "max_tokens": 1e2,\n "metadata": { "Authorization": "Bearer ${SECRET}" } }`],
+      // The same without a parameter the upstream request renames: the client's text itself goes upstream.
+      ['/v1/chat/completions', `{ "messages" : [ {"role":"user",  "content":"h\\u00e9llo \\"again\\""} ],\n  "model":"gpt-4.1-mini", "temperature": 1.0,\n "metadata": { "Authorization": "Bearer ${SECRET}" } }`],
       // OpenAI client to Anthropic: translated both ways, the answer serialised by the gateway.
       ['/v1/chat/completions', JSON.stringify({ model: 'claude-haiku-4-5', max_tokens: 50, messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'translate me ✓' }] })],
       // Anthropic client to Anthropic: its body passes through.

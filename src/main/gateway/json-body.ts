@@ -21,15 +21,29 @@ const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
+const COLON = 0x3a;
+
+/** What one scan of a JSON text tells, before it is parsed. */
+export interface JsonShape {
+  /** The deepest nesting of objects and arrays (see jsonNestingDepth). */
+  depth: number;
+  /**
+   * Members written in the top-level object (`:` outside strings at depth 1), duplicates
+   * included: fewer keys in the parsed object than this means a key was written twice.
+   */
+  topLevelKeys: number;
+}
 
 /**
- * The deepest nesting in `text`, counting `{`/`[` outside JSON strings (escapes respected),
- * stopping as soon as it passes `stopAbove`. Linear in the text's length, no allocation.
- * Malformed text gives some number; JSON.parse judges validity afterwards.
+ * The deepest nesting in `text` and the top-level object's written keys, counting `{`/`[` and
+ * `:` outside JSON strings (escapes respected), stopping as soon as the depth passes
+ * `stopAbove`. Linear in the text's length. Malformed text gives some numbers; JSON.parse
+ * judges validity afterwards.
  */
-export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+export function jsonShape(text: string, stopAbove = Number.POSITIVE_INFINITY): JsonShape {
   let depth = 0;
   let deepest = 0;
+  let topLevelKeys = 0;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
     if (code === QUOTE) {
@@ -42,19 +56,26 @@ export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFIN
         if (backslashes % 2 === 0) break;
         end = text.indexOf('"', end + 1);
       }
-      if (end === -1) return deepest;
+      if (end === -1) break;
       index = end;
     } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
       depth += 1;
       if (depth > deepest) {
         deepest = depth;
-        if (deepest > stopAbove) return deepest;
+        if (deepest > stopAbove) break;
       }
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       if (depth > 0) depth -= 1;
+    } else if (code === COLON && depth === 1) {
+      topLevelKeys += 1;
     }
   }
-  return deepest;
+  return { depth: deepest, topLevelKeys };
+}
+
+/** The deepest nesting in `text` (see jsonShape), stopping as soon as it passes `stopAbove`. */
+export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
+  return jsonShape(text, stopAbove).depth;
 }
 
 function tooDeep(maximumDepth: number): GatewayError {
@@ -71,9 +92,15 @@ function tooDeep(maximumDepth: number): GatewayError {
  * caller to word.
  */
 export function parseJsonWithinDepth(text: string, maximumDepth = MAX_JSON_DEPTH): unknown {
-  if (jsonNestingDepth(text, maximumDepth) > maximumDepth) throw tooDeep(maximumDepth);
+  return parseJsonCounted(text, maximumDepth).value;
+}
+
+/** parseJsonWithinDepth, with the keys the text's top-level object was written with (JsonShape). */
+export function parseJsonCounted(text: string, maximumDepth = MAX_JSON_DEPTH): { value: unknown; topLevelKeys: number } {
+  const shape = jsonShape(text, maximumDepth);
+  if (shape.depth > maximumDepth) throw tooDeep(maximumDepth);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), topLevelKeys: shape.topLevelKeys };
   } catch (error) {
     // Only reachable with a limit raised past what V8's parser can recurse through.
     if (error instanceof RangeError) throw tooDeep(maximumDepth);

@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config.js';
 import type { Policy } from './pipeline/policy.js';
 import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
-import { parseJsonWithinDepth } from './json-body.js';
+import { parseJsonCounted } from './json-body.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
 import { UpstreamClient } from './routing/upstream-client.js';
@@ -31,6 +31,12 @@ declare module 'fastify' {
     gatewayKey: GatewayKeyIdentity | null;
     /** The JSON text `body` was parsed from (the request log keeps it instead of serialising the body again). */
     bodyText: string | null;
+    /**
+     * `bodyText`, when it can go to an upstream in place of the body serialised again: its
+     * top-level object written with each key once, so any JSON reader reads it as the gateway
+     * did (a repeated `model` could mean another model to a reader that keeps the first).
+     */
+    forwardableBodyText: string | null;
   }
   interface FastifyInstance {
     gateway: GatewayContext;
@@ -168,9 +174,10 @@ function parseJsonBody(request: FastifyRequest, body: string, done: (error: Erro
     return;
   }
   try {
-    const parsed = parseJsonWithinDepth(body);
+    const { value, topLevelKeys } = parseJsonCounted(body);
     request.bodyText = body;
-    done(null, parsed);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === topLevelKeys) request.forwardableBodyText = body;
+    done(null, value);
   } catch (error) {
     if (error instanceof GatewayError) {
       done(error);
@@ -216,6 +223,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.decorate('gateway', context);
   app.decorateRequest('gatewayKey', null);
   app.decorateRequest('bodyText', null);
+  app.decorateRequest('forwardableBodyText', null);
 
   // Every body is read as JSON, whatever the content type: curl's -d sends a form type.
   app.removeAllContentTypeParsers();

@@ -153,8 +153,9 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
         return answerFromPolicy(format, reply, recorder, decoded, decision.answer);
       }
     }
-    // An upstream that speaks the client's format natively gets the client's own body.
-    const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body } } : undefined;
+    // An upstream that speaks the client's format natively gets the client's own body (as its text, when nothing changes).
+    const text = body === request.body ? (request.forwardableBodyText ?? undefined) : undefined;
+    const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body, text } } : undefined;
     attempt = await runAttempts(context, {
       model: decoded.model,
       byokKey: byokKey(request),

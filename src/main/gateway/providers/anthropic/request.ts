@@ -293,6 +293,15 @@ function clientHeaders(core: CoreRequest): Record<string, string> {
   return headers;
 }
 
+/** A thinking block signed by the gateway for another provider's model (`sy1.…`), which Anthropic refuses. */
+function isForeignThinking(block: unknown): boolean {
+  return isRecord(block) && block.type === 'thinking' && typeof block.signature === 'string' && block.signature.startsWith('sy1.');
+}
+
+function carriesForeignThinking(message: unknown): boolean {
+  return isRecord(message) && message.role === 'assistant' && Array.isArray(message.content) && message.content.some(isForeignThinking);
+}
+
 /**
  * Same-format pass-through: an Anthropic client's body as it came, only `model` set to the
  * upstream's name, so thinking signatures, cache_control, documents, citations and server
@@ -302,11 +311,12 @@ function clientHeaders(core: CoreRequest): Record<string, string> {
  */
 function passthroughBody(wire: Record<string, unknown>, model: string, warnings: RequestWarning[]): Record<string, unknown> {
   const body: Record<string, unknown> = { ...wire, model };
-  if (!Array.isArray(wire.messages)) return body;
+  // Most requests carry none: their messages are not copied (a long conversation's array and each assistant turn's blocks).
+  if (!Array.isArray(wire.messages) || !wire.messages.some(carriesForeignThinking)) return body;
   let stripped = 0;
   const messages = wire.messages.map((message: unknown) => {
     if (!isRecord(message) || message.role !== 'assistant' || !Array.isArray(message.content)) return message;
-    const content = message.content.filter((block: unknown) => !(isRecord(block) && block.type === 'thinking' && typeof block.signature === 'string' && block.signature.startsWith('sy1.')));
+    const content = message.content.filter((block: unknown) => !isForeignThinking(block));
     if (content.length === message.content.length) return message;
     stripped += message.content.length - content.length;
     return { ...message, content };
@@ -322,7 +332,9 @@ export function prepareAnthropicRequest(core: CoreRequest, target: UpstreamTarge
   const warnings = built.warnings;
   const body = wire ? passthroughBody(wire, target.model, warnings) : built.body!;
   const headers = { ...anthropicHeaders(target), ...clientHeaders(core), 'content-type': 'application/json', accept: core.stream ? 'text/event-stream' : 'application/json' };
-  const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(body), json: body };
+  // The client's own text goes as it came when the pass-through changed nothing (see WireRequest).
+  const text = wire && wire.model === target.model && body.messages === wire.messages ? options?.wire?.text : undefined;
+  const prepared: PreparedRequest = { method: 'POST', url: `${target.provider.baseUrl}/v1/messages`, headers, body: text ?? JSON.stringify(body), json: body };
   return { request: prepared, warnings };
 }
 

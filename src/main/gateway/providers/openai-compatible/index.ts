@@ -48,9 +48,9 @@ export const openAICompatibleAdapter: CoreProviderAdapter = {
   // OpenAI also serves its Responses API: a Responses client's body passes through to it.
   speaks: (format, target) => format === 'openai-responses' && servesResponses(target),
   prepare(core, target, options) {
-    if (options?.wire?.format === 'openai-responses' && servesResponses(target)) return prepareResponsesRequest(options.wire.body, target);
+    if (options?.wire?.format === 'openai-responses' && servesResponses(target)) return prepareResponsesRequest(options.wire.body, target, options.wire.text);
     const clientBody = options?.wire?.format === 'openai-chat' ? options.wire.body : null;
-    const prepared = prepareChatRequest(clientBody ?? encodeChatRequest(core), target);
+    const prepared = clientBody ? prepareChatRequest(clientBody, target, options?.wire?.text) : prepareChatRequest(encodeChatRequest(core), target);
     // What only another family understands (an Anthropic client's fields) is left out by the encoding: said so.
     if (!clientBody) prepared.warnings.push(...foreignFieldWarnings(core, 'openai'));
     return prepared;

@@ -11,10 +11,19 @@ import type { PreparedRequest, UpstreamTarget } from '../types.js';
 /** Message fields that carry other providers' reasoning state; never sent to these servers. */
 const FOREIGN_MESSAGE_FIELDS = ['reasoning_signature', 'thinking_blocks', 'reasoning_details'];
 
-function drop(body: Record<string, unknown>, parameter: string, reason: string, warnings: RequestWarning[]): void {
-  if (body[parameter] === undefined) return;
+/** Whether there was one to drop. */
+function drop(body: Record<string, unknown>, parameter: string, reason: string, warnings: RequestWarning[]): boolean {
+  if (body[parameter] === undefined) return false;
   delete body[parameter];
   warnings.push({ type: 'unsupported-parameter', parameter, message: `${parameter} dropped: ${reason}` });
+  return true;
+}
+
+/** `{ "include_usage": true }` and nothing else: what a stream's options become anyway. */
+function onlyIncludeUsage(options: unknown): boolean {
+  if (typeof options !== 'object' || options === null) return false;
+  const keys = Object.keys(options);
+  return keys.length === 1 && keys[0] === 'include_usage' && (options as { include_usage?: unknown }).include_usage === true;
 }
 
 function needsMessageRewrite(messages: ChatMessage[], inputField: string | null): boolean {
@@ -48,27 +57,44 @@ function rewriteMessages(messages: ChatMessage[], inputField: string | null): Ch
   });
 }
 
-export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTarget): { body: Record<string, unknown>; warnings: RequestWarning[] } {
+/** What a body needs beside the client's request: nothing, usage asked for on a stream (appended last), or more. */
+export type ChatBodyChange = 'none' | 'stream-usage' | 'other';
+
+/**
+ * The body to send and the warnings of what was left out or changed; `change` says how far the
+ * body is from exactly the client's request (whose text may then be sent, see prepareChatRequest).
+ */
+export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTarget): { body: Record<string, unknown>; warnings: RequestWarning[]; change: ChatBodyChange } {
   const quirks = target.provider.quirks;
   const warnings: RequestWarning[] = [];
   const body: Record<string, unknown> = { ...request, model: target.model };
+  let changed = request.model !== target.model;
+  let streamUsage = false;
 
   if (request.stream === true) {
-    if (quirks.streamUsage) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+    if (quirks.streamUsage) {
+      body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+      // Absent from the request, the member is the body's last; `null` or other options change it in place.
+      if (request.stream_options === undefined) streamUsage = true;
+      else if (!onlyIncludeUsage(request.stream_options)) changed = true;
+    }
   } else if (body.stream_options !== undefined) {
     delete body.stream_options;
+    changed = true;
   }
 
   if (quirks.maxTokensParameter === 'max_completion_tokens' && body.max_tokens != null) {
     if (body.max_completion_tokens == null) body.max_completion_tokens = body.max_tokens;
     delete body.max_tokens;
+    changed = true;
   } else if (quirks.maxTokensParameter === 'max_tokens' && body.max_completion_tokens != null) {
     if (body.max_tokens == null) body.max_tokens = body.max_completion_tokens;
     delete body.max_completion_tokens;
+    changed = true;
   }
 
   for (const parameter of quirks.unsupportedParameters) {
-    drop(body, parameter, `${target.provider.name} does not support it`, warnings);
+    if (drop(body, parameter, `${target.provider.name} does not support it`, warnings)) changed = true;
   }
 
   const rule = quirks.compiledRules.find((candidate) => candidate.pattern.test(target.model));
@@ -78,20 +104,38 @@ export function buildChatBody(request: ChatCompletionRequest, target: UpstreamTa
       const mapped = rule.reasoningEffort[effort];
       if (mapped === undefined || mapped === null) {
         drop(body, 'reasoning_effort', `${target.model} does not accept reasoning_effort "${effort}"`, warnings);
+        changed = true;
       } else if (mapped !== effort) {
         body.reasoning_effort = mapped;
+        changed = true;
         warnings.push({ type: 'other', parameter: 'reasoning_effort', message: `reasoning_effort "${effort}" sent as "${mapped}", the nearest level ${target.model} accepts` });
       }
     }
     for (const parameter of rule.drop ?? []) {
-      drop(body, parameter, `${target.model} rejects it`, warnings);
+      if (drop(body, parameter, `${target.model} rejects it`, warnings)) changed = true;
     }
   }
 
   if (needsMessageRewrite(request.messages, quirks.reasoningInputField)) {
     body.messages = rewriteMessages(request.messages, quirks.reasoningInputField);
+    changed = true;
   }
-  return { body, warnings };
+  return { body, warnings, change: changed ? 'other' : streamUsage ? 'stream-usage' : 'none' };
+}
+
+const STREAM_USAGE_MEMBER = ',"stream_options":{"include_usage":true}}';
+
+/**
+ * The JSON text of a body that is the client's request with only `stream_options` appended:
+ * the client's text, its closing brace replaced by the member (what JSON.stringify of the body
+ * reads as). Null for a text that does not end an object with members (never a validated request).
+ */
+function withStreamUsage(text: string): string | null {
+  const end = text.lastIndexOf('}');
+  if (end === -1) return null;
+  const members = text.slice(0, end).trimEnd();
+  if (members.length < 2 || members.endsWith('{')) return null;
+  return members + STREAM_USAGE_MEMBER;
 }
 
 export function authorizationHeaders(target: UpstreamTarget): Record<string, string> {
@@ -100,12 +144,18 @@ export function authorizationHeaders(target: UpstreamTarget): Record<string, str
   return headers;
 }
 
-export function prepareChatRequest(request: ChatCompletionRequest, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] } {
-  const { body, warnings } = buildChatBody(request, target);
+/**
+ * The upstream request for an OpenAI chat request; `text`, the request's own JSON text (the
+ * client's, see WireRequest), is sent as it is when the body would go unchanged, or with the
+ * stream's usage option appended when that is all that changes.
+ */
+export function prepareChatRequest(request: ChatCompletionRequest, target: UpstreamTarget, text?: string): { request: PreparedRequest; warnings: RequestWarning[] } {
+  const { body, warnings, change } = buildChatBody(request, target);
   const headers = authorizationHeaders(target);
   headers.accept = request.stream === true ? 'text/event-stream' : 'application/json';
+  const sent = text === undefined || change === 'other' ? null : change === 'none' ? text : withStreamUsage(text);
   return {
-    request: { method: 'POST', url: `${target.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(body), json: body },
+    request: { method: 'POST', url: `${target.provider.baseUrl}/chat/completions`, headers, body: sent ?? JSON.stringify(body), json: body },
     warnings,
   };
 }

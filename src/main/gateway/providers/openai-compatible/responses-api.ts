@@ -37,7 +37,8 @@ export function servesResponses(target: UpstreamTarget): boolean {
  * (Claude's, Gemini's state that the gateway carried in encrypted_content) left out with a
  * warning, since OpenAI can only read its own.
  */
-export function prepareResponsesRequest(clientBody: Record<string, unknown>, target: UpstreamTarget): { request: PreparedRequest; warnings: RequestWarning[] } {
+/** `text`, the client's own JSON text of `clientBody` (see WireRequest), is sent as it is when nothing changes. */
+export function prepareResponsesRequest(clientBody: Record<string, unknown>, target: UpstreamTarget, text?: string): { request: PreparedRequest; warnings: RequestWarning[] } {
   const body: Record<string, unknown> = { ...clientBody, model: target.model };
   const warnings: RequestWarning[] = [];
   if (Array.isArray(body.input) && body.input.some((item) => isRecord(item) && item.type === 'reasoning' && isCarriedState(item.encrypted_content))) {
@@ -47,7 +48,8 @@ export function prepareResponsesRequest(clientBody: Record<string, unknown>, tar
   }
   const headers = authorizationHeaders(target);
   headers.accept = body.stream === true ? 'text/event-stream' : 'application/json';
-  return { request: { method: 'POST', url: `${target.provider.baseUrl}/responses`, headers, body: JSON.stringify(body), json: body }, warnings };
+  const unchanged = text !== undefined && clientBody.model === target.model && body.input === clientBody.input;
+  return { request: { method: 'POST', url: `${target.provider.baseUrl}/responses`, headers, body: unchanged ? text : JSON.stringify(body), json: body }, warnings };
 }
 
 /** A Responses `usage` object in core terms (its counts already mean what the core's do), kept as raw. */
