@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
+import { lazyHttp2Plugin } from './scripts/lazy-http2';
 import { FASTIFY_ON_FIRST_USE } from './scripts/on-first-use';
 import { precompileChecks } from './scripts/precompile-checks';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
@@ -29,7 +30,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [lazyGlobalHeaders(), precompileChecks(), serveBundle()],
+    plugins: [lazyGlobalHeaders(), lazyHttp2Plugin(), precompileChecks(), serveBundle()],
   },
   preload: {
     build: {
