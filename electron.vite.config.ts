@@ -3,6 +3,7 @@ import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
 import { lazyHttp2Plugin } from './scripts/lazy-http2';
+import { lazyUndiciIndexPlugin } from './scripts/lazy-undici-index';
 import { FASTIFY_ON_FIRST_USE } from './scripts/on-first-use';
 import { precompileChecks } from './scripts/precompile-checks';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
@@ -30,7 +31,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [lazyGlobalHeaders(), lazyHttp2Plugin(), precompileChecks(), serveBundle()],
+    plugins: [lazyGlobalHeaders(), lazyHttp2Plugin(), lazyUndiciIndexPlugin(), precompileChecks(), serveBundle()],
   },
   preload: {
     build: {
