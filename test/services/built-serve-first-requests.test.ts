@@ -185,10 +185,10 @@ describe('the built CLI, first requests', () => {
       await stop(child);
     }
     // Built-in modules loaded on first use only, which serving HTTP/1.1 to a plain-HTTP upstream does not make:
-    // HTTP/2 and HTTPS (scripts/lazy-requires.ts); undici's fetch, web classes and mocks (scripts/lazy-undici-index.ts).
+    // HTTP/2 and HTTPS (scripts/lazy-requires.ts); node:v8 (src/main/memory-report.ts, only when asked); undici's fetch, web classes and mocks (scripts/lazy-undici-index.ts).
     const served = JSON.parse(/MODULES (.*)\n/.exec(errors)![1]!) as string[];
     expect(served).toContain('NativeModule http');
-    for (const unused of ['http2', 'https', 'zlib', 'internal/webstreams/readablestream', 'fs/promises']) expect(served).not.toContain(`NativeModule ${unused}`);
+    for (const unused of ['http2', 'https', 'v8', 'zlib', 'internal/webstreams/readablestream', 'fs/promises']) expect(served).not.toContain(`NativeModule ${unused}`);
   });
 
   it('was built with the request checks generated at build time', () => {
