@@ -30,7 +30,7 @@ describe('the memory report', () => {
     expect(run(undefined)).toEqual({ v8Loaded: false });
     const file = join(scratch, 'memory.jsonl');
     expect(run(file)).toEqual({ v8Loaded: true });
-    const [line] = readFileSync(file, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { thread: string; heap: Record<string, number>; spaces: Record<string, number> });
+    const [line] = readFileSync(file, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { thread: string; heap: { used: number; total: number }; spaces: Record<string, number> });
     expect(line!.thread).toBe('main');
     expect(line!.heap.used).toBeGreaterThan(0);
     expect(line!.heap.total).toBeGreaterThanOrEqual(line!.heap.used);
