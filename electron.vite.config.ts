@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 import { lazyGlobalHeaders } from './scripts/lazy-global-headers';
+import { lazyRequiresPlugin } from './scripts/lazy-requires';
+import { lazyUndiciIndexPlugin } from './scripts/lazy-undici-index';
 import { FASTIFY_ON_FIRST_USE } from './scripts/on-first-use';
 import { precompileChecks } from './scripts/precompile-checks';
 import { SERVE_ENTRY, serveBundle } from './scripts/serve-bundle';
@@ -29,7 +31,7 @@ export default defineConfig({
         },
       },
     },
-    plugins: [lazyGlobalHeaders(), precompileChecks(), serveBundle()],
+    plugins: [lazyGlobalHeaders(), lazyRequiresPlugin(), lazyUndiciIndexPlugin(), precompileChecks(), serveBundle()],
   },
   preload: {
     build: {

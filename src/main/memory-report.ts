@@ -6,7 +6,6 @@
  * Node 20. Off (and free) without the variable. bench/cpu-per-request.ts reads the file.
  */
 import { appendFileSync } from 'node:fs';
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { isMainThread, threadId } from 'node:worker_threads';
 
 export interface MemoryReportLine {
@@ -20,6 +19,8 @@ export interface MemoryReportLine {
 export function startMemoryReport(thread: string): void {
   const file = process.env.SWITCHYARD_MEMORY_REPORT;
   if (!file) return;
+  // node:v8 only when asked: imported at the top it is one more of Node's modules compiled at every start.
+  const { getHeapSpaceStatistics, getHeapStatistics } = process.getBuiltinModule('node:v8');
   const name = isMainThread ? thread : `${thread}#${threadId}`;
   const report = (): void => {
     const heap = getHeapStatistics();

@@ -165,7 +165,9 @@ describe('the built CLI, first requests', () => {
     expect(modules).toContain('NativeModule internal/modules/cjs/loader');
     for (const esm of ['resolve', 'module_job', 'translators']) expect(modules).not.toContain(`NativeModule internal/modules/esm/${esm}`);
 
-    const child = spawn(process.execPath, [...shebangFlags, bin, 'serve', '--port', '0', '--data-dir', join(scratch, 'bin-data')], { cwd: root, env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...shebangFlags, '-r', probe, bin, 'serve', '--port', '0', '--data-dir', join(scratch, 'bin-data')], { cwd: root, env: environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let errors = '';
+    child.stderr!.on('data', (data: Buffer) => (errors += data.toString()));
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let output = '';
@@ -178,9 +180,15 @@ describe('the built CLI, first requests', () => {
       });
       child.removeAllListeners('exit');
       expect((await post(port, '/v1/chat/completions', CHAT)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
     } finally {
       await stop(child);
     }
+    // Built-in modules loaded on first use only, which serving HTTP/1.1 to a plain-HTTP upstream does not make:
+    // HTTP/2 and HTTPS (scripts/lazy-requires.ts); node:v8 (src/main/memory-report.ts, only when asked); undici's fetch, web classes and mocks (scripts/lazy-undici-index.ts).
+    const served = JSON.parse(/MODULES (.*)\n/.exec(errors)![1]!) as string[];
+    expect(served).toContain('NativeModule http');
+    for (const unused of ['http2', 'https', 'v8', 'zlib', 'internal/webstreams/readablestream', 'fs/promises']) expect(served).not.toContain(`NativeModule ${unused}`);
   });
 
   it('was built with the request checks generated at build time', () => {

@@ -4,10 +4,16 @@
  * paths are resolved inside the folder only, hashed assets are cached for good, and the
  * pages carry the same strict Content-Security-Policy as the desktop window.
  */
-import { readFile, stat } from 'node:fs/promises';
+// node:fs's callback functions, not node:fs/promises: importing that module at start-up loads a dozen
+// more of Node's built-in modules (readline, watchers, …), compiled from source under the bin's heap flags.
+import { readFile as readFileCallback, stat as statCallback } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { UI_NOT_BUILT_MESSAGE } from './renderer-location.js';
+
+const stat = promisify(statCallback);
+const readFile = promisify(readFileCallback);
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
