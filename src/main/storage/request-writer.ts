@@ -235,7 +235,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   if (storeBodies) {
     const memo: AddressedMessages = new Map();
     const request = addressRequestBody(record.requestBody, memo, messages);
-    const upstream = addressRequestBody(record.upstreamRequestBody, memo, messages);
+    // The same body object (sent upstream as the client wrote it): the same addressed form.
+    const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
