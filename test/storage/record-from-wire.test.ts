@@ -65,4 +65,27 @@ describe('records rebuilt from the wire', () => {
     expect(stored).toEqual(logOf([record]));
     expect(JSON.parse(stored.bodies[0]!.upstream_request_json).model).toBe('gpt-4.1-mini-2025-04-14');
   });
+
+  it('takes records as they crossed and rebuilds them when their batch is written; one that will not parse is reported and costs no other', () => {
+    const directory = temporaryDirectory();
+    directories.push(directory);
+    const database = openDatabase(directory);
+    databases.push(database);
+    const errors: string[] = [];
+    const flushed: boolean[] = [];
+    const writer = createRequestWriter(database, { flushIntervalMs: 0, onError: (error) => errors.push(error.message), onFlushed: (complete) => flushed.push(complete) });
+    const good = makeRecord({ id: 'good', requestBody, upstreamRequestBody: requestBody, responseBody });
+    const broken = makeRecord({ id: 'broken' });
+    writer.enqueue(handedRecord(good, journalLine(good).line, { requestBody: JSON.stringify(requestBody), upstreamRequestBody: JSON.stringify(requestBody), responseBody: JSON.stringify(responseBody) }));
+    writer.enqueue(handedRecord(broken, journalLine(broken).line, { requestBody: '{"model": "m", "messages": [' }));
+    writer.enqueue(makeRecord({ id: 'plain' }));
+    expect(database.prepare('SELECT count(*) FROM requests').pluck().get()).toBe(0);
+    writer.flush();
+    expect(database.prepare('SELECT id FROM requests ORDER BY seq').pluck().all()).toEqual(['good', 'plain']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^a request record could not be read: /);
+    expect(flushed).toEqual([true]);
+    const body = database.prepare("SELECT request_json FROM bodies JOIN requests ON seq = request_seq WHERE id = 'good'").pluck().get() as string;
+    expect(JSON.parse(body).api_key).toBe('[redacted]');
+  });
 });
