@@ -35,28 +35,6 @@ describe('request writer queue', () => {
     writer.close();
   });
 
-  it('records wait up to busyFlushIntervalMs after a flush of 64 records or more, and flushIntervalMs again after a small one', () => {
-    vi.useFakeTimers();
-    const writer = createRequestWriter(database, { flushIntervalMs: 50, busyFlushIntervalMs: 200 });
-    const waitedFor = (records: number): number => {
-      for (let index = 0; index < records; index += 1) writer.enqueue(makeRecord());
-      const before = count('requests');
-      let waited = 0;
-      while (count('requests') === before) {
-        vi.advanceTimersByTime(10);
-        waited += 10;
-      }
-      return waited;
-    };
-    expect(waitedFor(10)).toBe(50); // idle: the short interval
-    expect(waitedFor(64)).toBe(50); // still the short one: the last flush was small
-    expect(waitedFor(100)).toBe(200); // the last flush wrote 64: busy
-    expect(waitedFor(3)).toBe(200); // the last flush wrote 100: still busy
-    expect(waitedFor(3)).toBe(50); // the last flush wrote 3: idle again
-    expect(count('requests')).toBe(180);
-    writer.close();
-  });
-
   it('a full batch is written on the next turn of the event loop, not inside enqueue', async () => {
     const writer = createRequestWriter(database, { flushIntervalMs: 60_000, maxBatchSize: 256 });
     for (let index = 0; index < 600; index += 1) writer.enqueue(makeRecord());

@@ -37,11 +37,6 @@ const writer = createRequestWriter(database, {
   priceBook: createPriceBook(options.priceOverrides),
   storeBodies: options.storeBodies,
   flushIntervalMs: options.flushIntervalMs,
-  // Under load (a flush of 64 records or more: over ~1,300 requests/s at 50 ms) records wait up
-  // to four times as long, so batches reach 256 records: the writer thread's CPU per record
-  // falls with the batch's size (bench/request-writer.ts --wire, batches of 100 against 256).
-  // Nothing waits on it: answers are journalled first, and committed() flushes at once.
-  busyFlushIntervalMs: 4 * options.flushIntervalMs,
   onError: (error) => port.postMessage({ type: 'error', message: error.message } satisfies WriterThreadReply),
   onFlushed: (complete) => port.postMessage({ type: 'committed', lastSequence: received, complete } satisfies WriterThreadReply),
 });

@@ -1,6 +1,6 @@
 /**
  * The request log's writer. The gateway hands finished requests to `enqueue`, which only
- * pushes onto an array; a timer (every `flushIntervalMs`, default 50 ms; `busyFlushIntervalMs` under load) or a full batch
+ * pushes onto an array; a timer (every `flushIntervalMs`, default 50 ms) or a full batch
  * (256 records, flushed on the next turn of the event loop) writes them, one transaction
  * per batch: the request row, its tags, attempts, content-addressed messages, bodies, the
  * conversation's totals and the hourly and daily rollups, so rollups never disagree with
@@ -23,12 +23,6 @@ export interface RequestWriterOptions {
   priceBook?: PriceBook;
   /** How long a record may wait before its batch is written, in ms (default 50; 0 = next turn of the event loop). */
   flushIntervalMs?: number;
-  /**
-   * How long a record may wait while the writer is busy (the last flush wrote at least BUSY_BATCH
-   * records), in ms (default flushIntervalMs): under load, larger batches share each commit's
-   * fixed cost (every table's and index's right-hand page, the WAL frames' writes) among more records.
-   */
-  busyFlushIntervalMs?: number;
   /** Records per transaction; reaching it triggers a flush on the next turn of the event loop (default 256). */
   maxBatchSize?: number;
   /** Store message contents and request/response bodies (default true). When false, none are stored. */
@@ -58,9 +52,6 @@ export interface RequestWriter {
   setPriceBook(priceBook: PriceBook): void;
   readonly pendingCount: number;
 }
-
-/** A flush of at least this many records means the writer is busy (see busyFlushIntervalMs). */
-const BUSY_BATCH = 64;
 
 const MESSAGE_PART_REQUEST = 0;
 const MESSAGE_PART_UPSTREAM = 1;
@@ -482,9 +473,6 @@ function prepareStatements(database: SqliteDatabase) {
 export function createRequestWriter(database: SqliteDatabase, options: RequestWriterOptions = {}): RequestWriter {
   const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 50);
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
-  const busyFlushIntervalMs = Math.max(flushIntervalMs, options.busyFlushIntervalMs ?? flushIntervalMs);
-  /** Whether the last flush wrote at least BUSY_BATCH records (then records wait up to busyFlushIntervalMs). */
-  let busy = false;
   const onError = options.onError ?? ((error: Error) => console.error('[storage] request not logged:', error.message));
   let priceBook = options.priceBook ?? createPriceBook();
   let storeBodies = options.storeBodies ?? true;
@@ -679,7 +667,6 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     let written = 0;
     let complete = true;
     try {
-      busy = queue.length >= BUSY_BATCH;
       while (queue.length > 0) {
         const pending = queue;
         queue = [];
@@ -735,7 +722,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
         timer = setTimeout(() => {
           timer = null;
           flushSafely();
-        }, busy ? busyFlushIntervalMs : flushIntervalMs);
+        }, flushIntervalMs);
         timer.unref();
       }
     },
