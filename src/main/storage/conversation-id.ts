@@ -44,16 +44,6 @@ export function conversationIdFromHeaders(headers: Readonly<Record<string, strin
 
 const SYSTEM_ROLES = new Set(['system', 'developer']);
 
-/**
- * Ids of openings hashed recently: every turn of a conversation has the same opening, so the
- * writer hashes it about once per conversation. Bounded (emptied when the openings it holds
- * would pass a million characters; an opening over 64 K characters is not kept).
- */
-const idsByOpening = new Map<string, string>();
-let cachedCharacters = 0;
-const MAXIMUM_CACHED_CHARACTERS = 1_000_000;
-const MAXIMUM_CACHED_OPENING = 65_536;
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -98,17 +88,5 @@ export function deriveConversationId(input: ConversationIdInput): string | null 
   let text = `scope:${input.scope ?? ''}\n`;
   for (const part of systemParts) text += `system:${part}\n`;
   text += `user:${firstUser}\n`;
-  let id = idsByOpening.get(text);
-  if (id === undefined) {
-    id = `c_${hash('sha256', text, 'hex').slice(0, 24)}`;
-    if (text.length <= MAXIMUM_CACHED_OPENING) {
-      if (cachedCharacters + text.length > MAXIMUM_CACHED_CHARACTERS) {
-        idsByOpening.clear();
-        cachedCharacters = 0;
-      }
-      idsByOpening.set(text, id);
-      cachedCharacters += text.length;
-    }
-  }
-  return id;
+  return `c_${hash('sha256', text, 'hex').slice(0, 24)}`;
 }
