@@ -7,18 +7,26 @@
  * `npx tsx bench/request-writer-ab.ts <checkout A> <checkout B> [records per round] [rounds] [--conversations]`
  * (a checkout: a directory with this repository's src/ and bench/, e.g. `git worktree add`
  * or `git archive <commit> | tar -x -C dir`; node_modules is this one's).
+ * With --wire each round's records reach the writer as in the gateway: prepared outside the
+ * timing as the writer thread receives them (journal line and body texts, v8-serialised as
+ * postMessage does), then deserialised and rebuilt with that checkout's recordFromWire inside it.
  * SWITCHYARD_AB_SQL_A / SWITCHYARD_AB_SQL_B: SQL run on that side's log before the rounds
  * (a pragma, `DROP INDEX …`), to measure a schema or setting change on one build.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { journalLine } from '../src/main/storage/journal-pair.js';
+import type { RecordOnTheWire, StoredRequestRecord } from '../src/main/storage/stored-record.js';
 
 interface Side {
   name: string;
   directory: string;
   close: () => void;
-  write: (records: unknown[]) => void;
+  write: (prepared: unknown) => void;
+  /** What crosses to the writer thread for these records (--wire), else the records. */
+  prepare: (records: unknown[]) => unknown;
   record: (index: number) => unknown;
   perRecord: number[];
 }
@@ -28,6 +36,7 @@ const [checkoutA, checkoutB] = process.argv.slice(2).filter((argument) => !/^\d+
 const perRound = Number(numbers[0] ?? 2000);
 const rounds = Number(numbers[1] ?? 20);
 const conversations = process.argv.includes('--conversations');
+const wire = process.argv.includes('--wire');
 const BATCH = 256;
 
 async function side(name: string, checkout: string, sql: string | undefined): Promise<Side> {
@@ -37,6 +46,7 @@ async function side(name: string, checkout: string, sql: string | undefined): Pr
   const records = (await import(join(root, 'bench/bench-record.ts'))) as Partial<typeof import('./bench-record.js')>;
   const record = conversations ? records.benchConversationRecord : records.benchRecord;
   if (!record) throw new Error(`${root}/bench/bench-record.ts has no ${conversations ? 'benchConversationRecord' : 'benchRecord'}`);
+  const stored = (await import(join(root, 'src/main/storage/stored-record.ts'))) as typeof import('../src/main/storage/stored-record.js');
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-writer-ab-'));
   const database = openDatabase(directory);
   if (sql) database.exec(sql);
@@ -46,7 +56,16 @@ async function side(name: string, checkout: string, sql: string | undefined): Pr
     directory,
     record,
     perRecord: [],
-    write(list) {
+    prepare(list) {
+      if (!wire) return list;
+      return serialize(
+        (list as StoredRequestRecord[]).map((item) =>
+          stored.handedRecord(item, journalLine(item).line, { requestBody: JSON.stringify(item.requestBody), upstreamRequestBody: JSON.stringify(item.upstreamRequestBody), responseBody: JSON.stringify(item.responseBody) }),
+        ),
+      );
+    },
+    write(prepared) {
+      const list = wire ? (deserialize(prepared as Buffer) as RecordOnTheWire[]).map(stored.recordFromWire) : (prepared as unknown[]);
       for (let start = 0; start < list.length; start += BATCH) {
         for (const item of list.slice(start, start + BATCH)) writer.enqueue(item as Parameters<typeof writer.enqueue>[0]);
         writer.flush();
@@ -65,7 +84,7 @@ const sides = [await side('A', checkoutA, process.env.SWITCHYARD_AB_SQL_A), awai
 // Two warm-up rounds each, not kept.
 for (let round = 0; round < rounds + 2; round += 1) {
   for (const current of round % 2 === 0 ? sides : [...sides].reverse()) {
-    const list = Array.from({ length: perRound }, (_unused, index) => current.record(index));
+    const list = current.prepare(Array.from({ length: perRound }, (_unused, index) => current.record(index)));
     const before = process.cpuUsage();
     current.write(list);
     const cpu = process.cpuUsage(before);
@@ -75,6 +94,6 @@ for (let round = 0; round < rounds + 2; round += 1) {
 for (const current of sides) {
   const sorted = [...current.perRecord].sort((left, right) => left - right);
   const at = (share: number) => (sorted[Math.floor(share * (sorted.length - 1))] ?? 0).toFixed(1);
-  process.stdout.write(`${current.name}: least ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)} µs/record (${rounds} rounds of ${perRound}${conversations ? ', conversations' : ''})\n`);
+  process.stdout.write(`${current.name}: least ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)} µs/record (${rounds} rounds of ${perRound}${conversations ? ', conversations' : ''}${wire ? ', from the wire' : ''})\n`);
   current.close();
 }

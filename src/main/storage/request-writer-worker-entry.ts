@@ -8,7 +8,7 @@ import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { startMemoryReport } from '../memory-report.js';
 import { openDatabase } from './database.js';
 import { createRequestWriter } from './request-writer.js';
-import { recordFromWire, type RecordOnTheWire } from './stored-record.js';
+import type { RecordOnTheWire } from './stored-record.js';
 
 export type WriterThreadMessage =
   | { type: 'records'; records: RecordOnTheWire[]; lastSequence: number }
@@ -44,15 +44,8 @@ const writer = createRequestWriter(database, {
 port.on('message', (message: WriterThreadMessage) => {
   switch (message.type) {
     case 'records':
-      for (const item of message.records) {
-        // Every text handed over came from a parse or a stringify; should one still not parse,
-        // that record is reported and the others stored (a throw here would stop the thread).
-        try {
-          writer.enqueue(recordFromWire(item));
-        } catch (error) {
-          port.postMessage({ type: 'error', message: `a request record could not be read: ${(error as Error).message}` } satisfies WriterThreadReply);
-        }
-      }
+      // Rebuilt when their batch is written (a record that will not parse is reported then, and the others stored).
+      for (const item of message.records) writer.enqueue(item);
       received = message.lastSequence;
       return;
     case 'price-overrides':

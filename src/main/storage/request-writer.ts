@@ -15,7 +15,7 @@ import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
-import { cloneableBodies, recordWithoutBodies, unstorableReason, type AttemptDetail, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
+import { cloneableBodies, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
 import { costOfRecord } from './record-cost.js';
 
 export interface RequestWriterOptions {
@@ -36,8 +36,12 @@ export interface RequestWriterOptions {
 }
 
 export interface RequestWriter {
-  /** Queues a finished request. Never throws, never touches the database. */
-  enqueue(record: StoredRequestRecord): void;
+  /**
+   * Queues a finished request, or one as it crossed from the gateway's thread (RecordOnTheWire),
+   * rebuilt only when its batch is written: what waits in the queue is a few strings, not the
+   * record's objects, so it dies young whatever the flush interval. Never throws, never touches the database.
+   */
+  enqueue(record: RecordOnTheWire): void;
   /** Writes everything queued, synchronously. Returns the number of records written. */
   flush(): number;
   /** Resolves once everything queued before the call is committed (or dropped with an error). */
@@ -235,7 +239,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   if (storeBodies) {
     const memo: AddressedMessages = new Map();
     const request = addressRequestBody(record.requestBody, memo, messages);
-    const upstream = addressRequestBody(record.upstreamRequestBody, memo, messages);
+    // The same body object (sent upstream as the client wrote it): the same addressed form.
+    const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
@@ -476,7 +481,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   const conversations = new ConversationAccumulator();
   const messageCache = new MessageCache();
 
-  let queue: StoredRequestRecord[] = [];
+  let queue: RecordOnTheWire[] = [];
   let timer: NodeJS.Timeout | null = null;
   let immediate: NodeJS.Immediate | null = null;
   let closed = false;
@@ -591,6 +596,19 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     return error instanceof Error ? error : new Error(String(error));
   }
 
+  /** The chunk's records, rebuilt from what crossed; one that cannot be read is reported and left out (the others are written). */
+  function rebuild(chunk: RecordOnTheWire[]): StoredRequestRecord[] {
+    const records: StoredRequestRecord[] = [];
+    for (const item of chunk) {
+      try {
+        records.push(recordFromWire(item));
+      } catch (error) {
+        onError(new Error(`a request record could not be read: ${toError(error).message}`), null);
+      }
+    }
+    return records;
+  }
+
   function writeChunk(batch: StoredRequestRecord[]): number {
     try {
       const begin = performance.now();
@@ -653,7 +671,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
         const pending = queue;
         queue = [];
         for (let start = 0; start < pending.length; start += maxBatchSize) {
-          const chunk = pending.slice(start, start + maxBatchSize);
+          const chunk = rebuild(pending.slice(start, start + maxBatchSize));
           const chunkWritten = writeChunk(chunk);
           written += chunkWritten;
           if (chunkWritten < chunk.length) complete = false;
@@ -693,9 +711,9 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   }
 
   return {
-    enqueue(record: StoredRequestRecord): void {
+    enqueue(record: RecordOnTheWire): void {
       if (closed) {
-        onError(new Error('request writer is closed'), record);
+        onError(new Error('request writer is closed'), 'journalLine' in record ? null : record);
         return;
       }
       queue.push(record);

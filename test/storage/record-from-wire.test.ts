@@ -1,0 +1,91 @@
+/**
+ * The writer thread's rebuild of a record (recordFromWire) and the writer's shortcuts for it:
+ * a body sent upstream as the client wrote it is parsed and addressed once, and the log holds
+ * exactly what it holds for the same record handed over as separate objects.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
+import { journalLine } from '../../src/main/storage/journal-pair.js';
+import { createRequestWriter } from '../../src/main/storage/request-writer.js';
+import { handedRecord, recordFromWire, type StoredRequestRecord } from '../../src/main/storage/stored-record.js';
+import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
+
+const directories: string[] = [];
+const databases: SqliteDatabase[] = [];
+afterEach(() => {
+  for (const database of databases.splice(0)) database.close();
+  for (const directory of directories.splice(0)) removeDirectory(directory);
+});
+
+/** Every table but the request rows' ids and sequence numbers, which differ between two logs' copies of a record. */
+function logOf(records: StoredRequestRecord[]): unknown {
+  const directory = temporaryDirectory();
+  directories.push(directory);
+  const database = openDatabase(directory);
+  databases.push(database);
+  const writer = createRequestWriter(database, { flushIntervalMs: 0 });
+  for (const record of records) writer.enqueue(record);
+  writer.flush();
+  return {
+    bodies: database.prepare('SELECT request_json, upstream_request_json, response_json FROM bodies ORDER BY request_seq').all(),
+    links: database.prepare('SELECT r.id, part, position, hex(m.hash) AS hash, m.content_json FROM request_messages JOIN messages m ON m.id = message_id JOIN requests r ON r.seq = request_seq ORDER BY r.id, part, position').all(),
+    conversations: database.prepare('SELECT id, requests, title FROM conversations ORDER BY id').all(),
+  };
+}
+
+/** A copy of `text` that is another string object (as two texts received apart are). */
+function distinctCopy(text: string): string {
+  return JSON.stringify(JSON.parse(text));
+}
+
+describe('records rebuilt from the wire', () => {
+  const requestBody = { model: 'gpt-4.1-mini', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hello there' }], api_key: 'sk-secret-in-body' };
+  const responseBody = { id: 'r1', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi!' }, finish_reason: 'stop' }] };
+
+  it('parses an upstream body equal to the client body once, and stores what separate objects store', () => {
+    const record = makeRecord({ id: 'same', requestBody, upstreamRequestBody: structuredClone(requestBody), responseBody });
+    const text = JSON.stringify(requestBody);
+    const rebuilt = recordFromWire(handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: distinctCopy(text), responseBody: JSON.stringify(responseBody) }));
+    expect(rebuilt.upstreamRequestBody).toBe(rebuilt.requestBody);
+    expect(rebuilt.requestBody).toEqual(requestBody);
+    const stored = logOf([rebuilt]);
+    expect(stored).toEqual(logOf([record]));
+    expect(JSON.stringify(stored)).not.toContain('sk-secret-in-body');
+    expect((stored as { links: unknown[] }).links).toHaveLength(5); // two request messages, their upstream copies, the answer
+  });
+
+  it('parses an upstream body that differs from the client body on its own', () => {
+    const upstreamRequestBody = { ...requestBody, model: 'gpt-4.1-mini-2025-04-14' };
+    const record = makeRecord({ id: 'different', requestBody, upstreamRequestBody, responseBody });
+    const rebuilt = recordFromWire(handedRecord(record, journalLine(record).line, { requestBody: JSON.stringify(requestBody), upstreamRequestBody: JSON.stringify(upstreamRequestBody) }));
+    expect(rebuilt.upstreamRequestBody).not.toBe(rebuilt.requestBody);
+    expect(rebuilt.upstreamRequestBody).toEqual(upstreamRequestBody);
+    expect(rebuilt.responseBody).toEqual(responseBody);
+    const stored = logOf([rebuilt]) as { bodies: Array<{ upstream_request_json: string }> };
+    expect(stored).toEqual(logOf([record]));
+    expect(JSON.parse(stored.bodies[0]!.upstream_request_json).model).toBe('gpt-4.1-mini-2025-04-14');
+  });
+
+  it('takes records as they crossed and rebuilds them when their batch is written; one that will not parse is reported and costs no other', () => {
+    const directory = temporaryDirectory();
+    directories.push(directory);
+    const database = openDatabase(directory);
+    databases.push(database);
+    const errors: string[] = [];
+    const flushed: boolean[] = [];
+    const writer = createRequestWriter(database, { flushIntervalMs: 0, onError: (error) => errors.push(error.message), onFlushed: (complete) => flushed.push(complete) });
+    const good = makeRecord({ id: 'good', requestBody, upstreamRequestBody: requestBody, responseBody });
+    const broken = makeRecord({ id: 'broken' });
+    writer.enqueue(handedRecord(good, journalLine(good).line, { requestBody: JSON.stringify(requestBody), upstreamRequestBody: JSON.stringify(requestBody), responseBody: JSON.stringify(responseBody) }));
+    writer.enqueue(handedRecord(broken, journalLine(broken).line, { requestBody: '{"model": "m", "messages": [' }));
+    writer.enqueue(makeRecord({ id: 'plain' }));
+    expect(database.prepare('SELECT count(*) FROM requests').pluck().get()).toBe(0);
+    writer.flush();
+    expect(database.prepare('SELECT id FROM requests ORDER BY seq').pluck().all()).toEqual(['good', 'plain']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^a request record could not be read: /);
+    expect(flushed).toEqual([true]);
+    const body = database.prepare("SELECT request_json FROM bodies JOIN requests ON seq = request_seq WHERE id = 'good'").pluck().get() as string;
+    expect(JSON.parse(body).api_key).toBe('[redacted]');
+  });
+});
