@@ -2,20 +2,23 @@
  * Kill-safety through the gateway, for every kind of answer: when the last bytes of an answer
  * are handed to the socket (its response's end()), the request's journal line is already on
  * disk (or, the older journal emptied after a commit, the request is in the database). JSON
- * answers are held until the end of the turn of the event loop and go after one journal write
- * for the turn (group commit); streams, errors and refusals write their line at once.
+ * answers and a stream's last bytes are held until the end of the turn of the event loop and
+ * go after one journal write for the turn (group commit); errors and refusals write their line
+ * (and the turn's held ones) at once.
  * Requests are sent together so that turns carry several; later rounds are answered by the
  * response cache (a policy's answer, JSON and replayed stream).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RequestObserver } from '../../src/main/core/record.js';
 import { StaticKeyAuth } from '../../src/main/gateway/access.js';
 import { DEFAULT_CACHE_CONFIG, loadConfig } from '../../src/main/gateway/config.js';
 import { ResponseCache } from '../../src/main/gateway/policies/response-cache.js';
 import { buildGateway } from '../../src/main/gateway/server.js';
 import { EnvironmentSecretStore } from '../../src/main/secrets/secret-store.js';
+import { JournalPair } from '../../src/main/storage/journal-pair.js';
 import { JOURNAL_FILE_NAMES, openRequestLog, type RequestLog } from '../../src/main/storage/request-log.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
@@ -29,6 +32,9 @@ let app: ReturnType<typeof buildGateway>;
 let origin: string;
 let directory: string;
 const ended = new Map<string, boolean>();
+/** How each request reached the log: its answer held (group commit) or already sent. */
+const reached = new Map<string, { stream: boolean; held: boolean }>();
+const journalWrites = vi.spyOn(JournalPair.prototype, 'appendLines');
 
 beforeAll(async () => {
   [openai, anthropic] = await Promise.all([startOpenAIFake({ flavor: 'openai', apiKey: 'sk-openai-journal-0123456789' }), startAnthropicFake({ apiKey: 'sk-ant-journal-0123456789' })]);
@@ -44,7 +50,7 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'switchyard-journalled-'));
   log = openRequestLog(directory, { flushIntervalMs: 5 });
   const auth = new StaticKeyAuth([{ key: KEY, identity: { id: 'test', name: 'test', tags: [], allowedModels: null } }]);
-  app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [log.observer], policies: [new ResponseCache({ ...DEFAULT_CACHE_CONFIG, enabled: true })] });
+  app = buildGateway({ config, auth, secrets: new EnvironmentSecretStore(config.providers, environment), observers: [watched(log.observer)], policies: [new ResponseCache({ ...DEFAULT_CACHE_CONFIG, enabled: true })] });
   // Whether each request was safe at the moment its response ended.
   app.addHook('onRequest', (_request, reply, done) => {
     const raw = reply.raw;
@@ -67,6 +73,20 @@ afterAll(async () => {
   await Promise.all([openai?.close(), anthropic?.close()]);
   if (directory) rmSync(directory, { recursive: true, force: true });
 });
+
+/** The log's observer, noting how each record reached it. */
+function watched(observer: RequestObserver): RequestObserver {
+  return {
+    requestFinished(record, texts) {
+      reached.set(record.id, { stream: record.stream, held: false });
+      observer.requestFinished(record, texts);
+    },
+    requestFinishedBeforeAnswer(record, answer, texts) {
+      reached.set(record.id, { stream: record.stream, held: true });
+      observer.requestFinishedBeforeAnswer!(record, answer, texts);
+    },
+  };
+}
 
 /** Whether the request is safe: journalled, or (its journal emptied after the commit) in the database. */
 function safe(id: string): boolean {
@@ -106,5 +126,13 @@ describe('an answered request is journalled before its answer arrives', () => {
     }
     await log.committed();
     expect(log.database.prepare('SELECT COUNT(*) FROM requests WHERE cache_hit = 1').pluck().get()).toBeGreaterThan(0);
+    // Every answered stream (from an upstream, or replayed from the cache) had its end held for the turn's write.
+    const streams = log.database.prepare("SELECT id FROM requests WHERE stream = 1 AND status = 'success'").pluck().all() as string[];
+    expect(streams.length).toBeGreaterThanOrEqual(3 * 8);
+    for (const id of streams) expect(reached.get(id), id).toEqual({ stream: true, held: true });
+    // Requests sent together share journal writes: fewer writes than lines.
+    const lines = journalWrites.mock.calls.reduce((sum, call) => sum + call[1], 0);
+    expect(lines).toBe(reached.size);
+    expect(journalWrites.mock.calls.length).toBeLessThan(lines);
   });
 });

@@ -129,6 +129,37 @@ describe('LiveRequestTracker', () => {
     expect(payload.costNanoUsd).toBeGreaterThan(0);
   });
 
+  it('with no window listening, works nothing out per request: a summary is made when asked for, or once when the record is let go', () => {
+    const events = new EventHub();
+    const priceBook = vi.fn(() => createPriceBook());
+    const tracker = new LiveRequestTracker({ events, priceBook, maximumKept: 10, maximumRecordsKept: 2 });
+    const begin = (id: string) =>
+      tracker.requestStarted({ id, startedAt: 1000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: false, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: { 'x-tags': id } });
+    for (const id of ['a', 'b', 'c']) {
+      begin(id);
+      tracker.requestRouted(record({ id, endedAt: 0, stream: false }));
+      tracker.requestFinished(record({ id, stream: false }));
+    }
+    // 'a' left the records kept: its summary was made then, from its record; 'b' and 'c' not yet.
+    expect(priceBook).toHaveBeenCalledTimes(1);
+    expect(tracker.recentFinished().map((finished) => finished.id)).toEqual(['b', 'c']);
+    expect(tracker.summary('a')).toMatchObject({ id: 'a', status: 'success', inputTokens: 1000, outputTokens: 500, priced: true });
+    expect(tracker.summary('c')).toMatchObject({ id: 'c', status: 'success', inputTokens: 1000, priced: true });
+    expect(priceBook).toHaveBeenCalledTimes(2);
+    // Asked again: the summary made is kept.
+    tracker.summary('c');
+    expect(priceBook).toHaveBeenCalledTimes(2);
+    expect(tracker.extras('a')).toMatchObject({ headers: { 'x-tags': 'a' }, streamEvents: null, record: null });
+    // A running request's summary follows the record as routed.
+    begin('d');
+    const routed = record({ id: 'd', endedAt: 0, stream: false, provider: 'anthropic', attempts: 1 });
+    tracker.requestRouted(routed);
+    expect(tracker.inFlightSummaries()).toMatchObject([{ id: 'd', status: 'pending', provider: 'anthropic', attempts: 1, endedAt: null }]);
+    routed.attempts = 2;
+    expect(tracker.summary('d')).toMatchObject({ attempts: 2 });
+    expect(priceBook).toHaveBeenCalledTimes(2);
+  });
+
   it('keeps only the most recent requests and records', () => {
     const { tracker, start } = setup();
     for (const id of ['a', 'b', 'c', 'd']) {

@@ -36,8 +36,10 @@ const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'x-provider-api-ke
 /** The client's headers for the inspector, credentials masked (`Bearer sk-…abcd`). */
 export function maskedHeaders(headers: FastifyRequest['headers']): Record<string, string> {
   const masked: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers)) {
-    if (raw === undefined) continue;
+  // for…in, not Object.entries: no [name, value] array per header; own names only.
+  for (const name in headers) {
+    const raw = headers[name];
+    if (raw === undefined || !Object.hasOwn(headers, name)) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : String(raw);
     if (!SECRET_HEADERS.has(name)) masked[name] = value.slice(0, 500);
     else {

@@ -14,20 +14,72 @@ import { costOfRecord } from '../storage/record-cost.js';
 import type { EventHub } from './event-hub.js';
 import { compactStream, expandStream, type FinishedStream } from './finished-stream.js';
 
+/**
+ * One request as the tracker keeps it. Nothing per request is built for a window that is not
+ * there: the summary is worked out when it is asked for (or a window listens) from what the
+ * gateway handed over — the start, the record as routed (the recorder's own, still being
+ * filled in), the stream's progress, the finished record — and kept once the finished record
+ * is let go.
+ */
 interface LiveEntry {
-  summary: RequestSummary;
-  headers: Record<string, string>;
-  /** A running stream's events as they went by (described only when the inspector asks), their offsets beside them. */
-  streamEvents: CoreStreamEvent[];
+  /** The start as the gateway announced it (null for a request refused before it started). */
+  start: RequestStart | null;
+  /** The record as routed: provider, resolved model, attempts and warnings so far. */
+  routed: Readonly<RequestRecord> | null;
+  /** The finished summary, once worked out (see `summaryOf`). */
+  summary: RequestSummary | null;
+  finished: boolean;
+  /** A running stream's events as they went by (described only when the inspector asks), their offsets beside them; null until the first. */
+  streamEvents: CoreStreamEvent[] | null;
   /** Milliseconds from the request's start to each of streamEvents. */
-  streamOffsets: number[];
+  streamOffsets: number[] | null;
   /** A finished stream's events, compacted (see finished-stream.ts): a finished request is kept long after it ended. */
   finishedStream: FinishedStream | null;
   outputCharacters: number;
+  /** Milliseconds from the start to the first streamed content (null until then). */
+  firstTokenMs: number | null;
   lastEmittedAt: number;
   pendingTimer: NodeJS.Timeout | null;
   /** The finished record, kept briefly until the writer has stored it. */
   record: RequestRecord | null;
+}
+
+/** What a request's summary is while it runs. */
+function runningSummary(entry: LiveEntry, start: RequestStart): RequestSummary {
+  const routed = entry.routed;
+  const streaming = entry.firstTokenMs !== null;
+  return {
+    id: start.id,
+    startedAt: start.startedAt,
+    endedAt: null,
+    endpoint: start.endpoint,
+    requestedModel: start.requestedModel,
+    resolvedModel: routed?.resolvedModel ?? null,
+    provider: routed?.provider ?? null,
+    status: streaming ? 'streaming' : 'pending',
+    httpStatus: null,
+    stream: start.stream,
+    inputTokens: 0,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    // About four characters per token: a live estimate until the provider's usage arrives.
+    liveOutputTokens: start.stream ? Math.ceil(entry.outputCharacters / 4) : null,
+    costNanoUsd: null,
+    priced: false,
+    usageEstimated: false,
+    latencyMs: null,
+    timeToFirstTokenMs: entry.firstTokenMs,
+    attempts: routed?.attempts ?? 0,
+    tags: start.tags,
+    gatewayKeyId: start.gatewayKeyId,
+    user: start.user,
+    conversationId: start.conversationId,
+    errorMessage: null,
+    errorType: null,
+    cacheHit: false,
+    warningCount: routed?.warnings.length ?? 0,
+  };
 }
 
 export interface LiveRequestTrackerOptions {
@@ -35,7 +87,13 @@ export interface LiveRequestTrackerOptions {
   priceBook: () => PriceBook;
   /** Finished requests remembered (headers and stream events), default 500. */
   maximumKept?: number;
-  /** Finished requests whose whole record (bodies) is kept until stored, default 20. */
+  /**
+   * Finished requests whose whole record (bodies) is kept until stored, default 4: the writer
+   * stores a record within its flush interval (50 ms), which at a person's or an agent's pace
+   * is a handful of requests; a window listening has each one from its `request.finished`
+   * anyway. Every record kept longer outlives the event loop's young-generation collections
+   * with its bodies' objects (20 cost ~17 k instructions per request in GC at 10 connections).
+   */
   maximumRecordsKept?: number;
   maximumStreamEvents?: number;
   /** Minimum time between two `request.updated` events of one request, default 125 ms. */
@@ -173,7 +231,7 @@ export class LiveRequestTracker implements RequestObserver {
 
   constructor(private readonly options: LiveRequestTrackerOptions) {
     this.maximumKept = options.maximumKept ?? 500;
-    this.maximumRecordsKept = options.maximumRecordsKept ?? 20;
+    this.maximumRecordsKept = options.maximumRecordsKept ?? 4;
     this.maximumStreamEvents = options.maximumStreamEvents ?? 2000;
     this.updateIntervalMs = options.updateIntervalMs ?? 125;
   }
@@ -182,72 +240,50 @@ export class LiveRequestTracker implements RequestObserver {
     return this.inFlightCount;
   }
 
+  /** The request's summary now: worked out from what the entry holds (the finished one kept once made). */
+  private summaryOf(entry: LiveEntry): RequestSummary {
+    if (entry.summary) return entry.summary;
+    if (entry.record) return (entry.summary = summaryOfRecord(entry.record, this.options.priceBook()));
+    // Only an entry that has not finished has no summary nor record.
+    return runningSummary(entry, entry.start!);
+  }
+
   requestStarted(start: RequestStart): void {
-    const summary: RequestSummary = {
-      id: start.id,
-      startedAt: start.startedAt,
-      endedAt: null,
-      endpoint: start.endpoint,
-      requestedModel: start.requestedModel,
-      resolvedModel: null,
-      provider: null,
-      status: 'pending',
-      httpStatus: null,
-      stream: start.stream,
-      inputTokens: 0,
-      cachedInputTokens: 0,
-      outputTokens: 0,
-      reasoningTokens: 0,
-      liveOutputTokens: start.stream ? 0 : null,
-      costNanoUsd: null,
-      priced: false,
-      usageEstimated: false,
-      latencyMs: null,
-      timeToFirstTokenMs: null,
-      attempts: 0,
-      tags: start.tags,
-      gatewayKeyId: start.gatewayKeyId,
-      user: start.user,
-      conversationId: start.conversationId,
-      errorMessage: null,
-      errorType: null,
-      cacheHit: false,
-      warningCount: 0,
-    };
     this.entries.set(start.id, {
-      summary,
-      headers: start.headers,
-      streamEvents: [],
-      streamOffsets: [],
+      start,
+      routed: null,
+      summary: null,
+      finished: false,
+      streamEvents: null,
+      streamOffsets: null,
       finishedStream: null,
       outputCharacters: 0,
+      firstTokenMs: null,
       lastEmittedAt: 0,
       pendingTimer: null,
       record: null,
     });
     this.inFlightCount += 1;
-    // Copies for the window only when one is listening (none under a headless load).
-    if (this.options.events.listenerCount > 0) this.options.events.emit('request.started', { ...summary });
+    // A summary for the window only when one is listening (none under a headless load).
+    if (this.options.events.listenerCount > 0) this.options.events.emit('request.started', this.summaryOf(this.entries.get(start.id)!));
   }
 
   requestRouted(record: Readonly<RequestRecord>): void {
     const entry = this.entries.get(record.id);
-    if (!entry || entry.record) return;
-    entry.summary.provider = record.provider;
-    entry.summary.resolvedModel = record.resolvedModel;
-    entry.summary.attempts = record.attempts;
-    entry.summary.warningCount = record.warnings.length;
+    if (!entry || entry.finished) return;
+    entry.routed = record;
     this.emitUpdate(entry, true);
   }
 
   requestStreamEvent(id: string, event: CoreStreamEvent, at: number): void {
     const entry = this.entries.get(id);
     // Finished (its record may be gone already): a late event changes nothing.
-    if (!entry || entry.summary.endedAt !== null) return;
+    if (!entry || entry.finished) return;
     // What each event's block is (its kind, a tool call's position) is worked out when the inspector asks.
-    if (entry.streamEvents.length < this.maximumStreamEvents) {
-      entry.streamEvents.push(event);
-      entry.streamOffsets.push(at - entry.summary.startedAt);
+    const events = (entry.streamEvents ??= []);
+    if (events.length < this.maximumStreamEvents) {
+      events.push(event);
+      (entry.streamOffsets ??= []).push(at - (entry.start?.startedAt ?? at));
     }
     let progressed = false;
     if (event.type === 'block-delta') {
@@ -258,10 +294,7 @@ export class LiveRequestTracker implements RequestObserver {
       progressed = true;
     }
     if (!progressed) return;
-    if (entry.summary.timeToFirstTokenMs === null) entry.summary.timeToFirstTokenMs = at - entry.summary.startedAt;
-    entry.summary.status = 'streaming';
-    // About four characters per token: a live estimate until the provider's usage arrives.
-    entry.summary.liveOutputTokens = Math.ceil(entry.outputCharacters / 4);
+    if (entry.firstTokenMs === null) entry.firstTokenMs = at - (entry.start?.startedAt ?? at);
     this.emitUpdate(entry, false);
   }
 
@@ -269,24 +302,26 @@ export class LiveRequestTracker implements RequestObserver {
     let entry = this.entries.get(record.id);
     if (!entry) {
       // Requests refused before they started (bad JSON, auth) were never announced.
-      entry = { summary: summaryOfRecord(record, this.options.priceBook()), headers: {}, streamEvents: [], streamOffsets: [], finishedStream: null, outputCharacters: 0, lastEmittedAt: 0, pendingTimer: null, record: null };
+      entry = { start: null, routed: null, summary: null, finished: true, streamEvents: null, streamOffsets: null, finishedStream: null, outputCharacters: 0, firstTokenMs: null, lastEmittedAt: 0, pendingTimer: null, record: null };
       this.entries.set(record.id, entry);
     } else {
       this.inFlightCount = Math.max(0, this.inFlightCount - 1);
     }
     if (entry.pendingTimer) clearTimeout(entry.pendingTimer);
     entry.pendingTimer = null;
-    entry.summary = summaryOfRecord(record, this.options.priceBook());
+    entry.finished = true;
+    entry.routed = null;
+    entry.summary = null;
     entry.record = record;
-    if (entry.streamEvents.length > 0) {
+    if (entry.streamEvents && entry.streamEvents.length > 0) {
       entry.finishedStream = compactStream(entry.streamEvents);
-      entry.streamEvents = [];
+      entry.streamEvents = null;
       // Without the spare room pushing left in it.
-      entry.streamOffsets = entry.streamOffsets.slice();
+      entry.streamOffsets = entry.streamOffsets!.slice();
     }
     this.finishedOrder.push(record.id);
     this.trim();
-    if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...entry.summary });
+    if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...this.summaryOf(entry) });
   }
 
   private emitUpdate(entry: LiveEntry, immediately: boolean): void {
@@ -297,15 +332,15 @@ export class LiveRequestTracker implements RequestObserver {
       if (entry.pendingTimer) clearTimeout(entry.pendingTimer);
       entry.pendingTimer = null;
       entry.lastEmittedAt = now;
-      this.options.events.emit('request.updated', { ...entry.summary });
+      this.options.events.emit('request.updated', this.summaryOf(entry));
       return;
     }
     if (entry.pendingTimer) return;
     entry.pendingTimer = setTimeout(() => {
       entry.pendingTimer = null;
-      if (entry.record) return;
+      if (entry.finished) return;
       entry.lastEmittedAt = Date.now();
-      this.options.events.emit('request.updated', { ...entry.summary });
+      this.options.events.emit('request.updated', this.summaryOf(entry));
     }, due - now);
     entry.pendingTimer.unref();
   }
@@ -319,14 +354,18 @@ export class LiveRequestTracker implements RequestObserver {
     const leaving = this.finishedOrder.length - this.maximumRecordsKept - 1;
     if (leaving >= 0) {
       const entry = this.entries.get(this.finishedOrder[leaving] as string);
-      if (entry?.record) entry.record = null;
+      if (entry?.record) {
+        // Its summary outlives it (for a request the log has not stored yet).
+        this.summaryOf(entry);
+        entry.record = null;
+      }
     }
   }
 
   /** Requests still running, newest first. */
   inFlightSummaries(): RequestSummary[] {
     const running: RequestSummary[] = [];
-    for (const entry of this.entries.values()) if (entry.summary.endedAt === null) running.push({ ...entry.summary });
+    for (const entry of this.entries.values()) if (!entry.finished) running.push(this.summaryOf(entry));
     return running.sort((left, right) => right.startedAt - left.startedAt);
   }
 
@@ -339,16 +378,18 @@ export class LiveRequestTracker implements RequestObserver {
 
   summary(id: string): RequestSummary | null {
     const entry = this.entries.get(id);
-    return entry ? { ...entry.summary } : null;
+    return entry ? { ...this.summaryOf(entry) } : null;
   }
 
   /** What only this run knows about a request: masked headers and stream events. */
   extras(id: string): { headers: Record<string, string> | null; streamEvents: StreamEventView[] | null; record: RequestRecord | null } | null {
     const entry = this.entries.get(id);
     if (!entry) return null;
+    const headers = entry.start?.headers;
+    const stream = entry.record?.stream ?? entry.summary?.stream ?? entry.start?.stream ?? false;
     return {
-      headers: Object.keys(entry.headers).length > 0 ? entry.headers : null,
-      streamEvents: entry.summary.stream ? describeStreamEvents(entry.finishedStream ? expandStream(entry.finishedStream) : entry.streamEvents, entry.streamOffsets) : null,
+      headers: headers && Object.keys(headers).length > 0 ? headers : null,
+      streamEvents: stream ? describeStreamEvents(entry.finishedStream ? expandStream(entry.finishedStream) : (entry.streamEvents ?? []), entry.streamOffsets ?? []) : null,
       record: entry.record,
     };
   }

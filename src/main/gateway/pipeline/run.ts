@@ -275,7 +275,8 @@ async function streamToClient<Wire>(
     return out;
   };
 
-  // The record is finished before the stream's last bytes leave (see the request log).
+  // The record is finished before the stream's last bytes leave (see the request log), which
+  // may hold them to the end of this turn of the event loop: one journal write for the turn.
   let clientFinished = false;
   /** `last`: the stream's text not yet written, sent with the closing frames in one write. */
   const finishClient = (last = ''): void => {
@@ -284,13 +285,16 @@ async function streamToClient<Wire>(
     const whole = accumulator.toResponse();
     if (call) call.response = whole;
     const encoded = (format.encodeStreamed ?? format.encodeResponse)(whole);
-    recorder.succeeded({
-      usage: recordUsage(accumulator.usage),
-      finishReason: format.finishReasonOf(encoded),
-      responseBody: encoded,
-      firstContentAt: accumulator.firstContentAt,
-    });
-    raw.end(passthrough ? last : last + encoder.finish());
+    const end = passthrough ? last : last + encoder.finish();
+    recorder.succeeded(
+      {
+        usage: recordUsage(accumulator.usage),
+        finishReason: format.finishReasonOf(encoded),
+        responseBody: encoded,
+        firstContentAt: accumulator.firstContentAt,
+      },
+      () => raw.end(end),
+    );
   };
 
   try {
@@ -395,6 +399,6 @@ function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: FastifyReply,
     out += encoder.encode(event);
   }
   const encoded = (format.encodeStreamed ?? format.encodeResponse)(response);
-  recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, firstContentAt: Date.now() });
-  raw.end(out + encoder.finish());
+  out += encoder.finish();
+  recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, firstContentAt: Date.now() }, () => raw.end(out));
 }
