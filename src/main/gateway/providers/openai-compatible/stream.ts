@@ -80,6 +80,9 @@ function plainContent(data: string, start: number): string | null {
     }
   }
   if (at === -1) return null;
+  const last = data.length - 1;
+  // Nothing after the choices (the usual chunk): no further substrings to compare.
+  if (at === last) return data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
   if (holdsAt(data, at, USAGE_NULL)) at += USAGE_NULL.length;
   if (holdsAt(data, at, OBFUSCATION)) {
     at += OBFUSCATION.length;
@@ -91,7 +94,7 @@ function plainContent(data: string, start: number): string | null {
     }
     at = close + 1;
   }
-  return at === data.length - 1 && data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
+  return at === last && data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
 }
 
 export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
@@ -194,9 +197,12 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     if (usage) {
       const normalised = normaliseUsage(usage, this.target.provider.quirks);
       if (normalised) {
-        // Passed on as the upstream sent it, with reasoning counted inside completion_tokens.
-        const openAIUsage = structuredClone(usage);
-        adjustUsageInPlace(openAIUsage, this.target.provider.quirks);
+        // Passed on as the upstream sent it, with reasoning counted inside completion_tokens: a
+        // copy only for a server that counts otherwise (the raw object is logged as it came);
+        // else the object itself (structuredClone was ~1 µs of a stream's translation).
+        const quirks = this.target.provider.quirks;
+        const openAIUsage = quirks.reasoningTokensExcludedFromCompletion ? structuredClone(usage) : usage;
+        adjustUsageInPlace(openAIUsage, quirks);
         normalised.native = { family: 'openai', data: openAIUsage as Record<string, unknown> };
         out.push({ type: 'usage', usage: normalised });
       }
