@@ -38,7 +38,8 @@ export class OpenAIChatStreamEncoder {
   private textHead: string;
   private readonly roleSent = new Set<number>();
   private readonly blocks = new Map<string, BlockState>();
-  private readonly toolCounts = new Map<number, number>();
+  /** Tool calls so far per choice (made at the first tool call). */
+  private toolCounts: Map<number, number> | null = null;
   private usage: CoreUsage | null = null;
   private readonly options: ChatStreamEncoderOptions;
 
@@ -81,8 +82,9 @@ export class OpenAIChatStreamEncoder {
         const block = event.block;
         let toolIndex = -1;
         if (block.kind === 'tool-call') {
-          toolIndex = this.toolCounts.get(choice) ?? 0;
-          this.toolCounts.set(choice, toolIndex + 1);
+          const toolCounts = (this.toolCounts ??= new Map());
+          toolIndex = toolCounts.get(choice) ?? 0;
+          toolCounts.set(choice, toolIndex + 1);
         }
         this.blocks.set(block.id, { block, choice, toolIndex, text: '' });
         if (block.kind !== 'tool-call') return '';

@@ -112,9 +112,9 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
   private failed = false;
   /** Every open block was closed (the stream ended well); nothing is closed twice. */
   private closed = false;
-  /** Per choice: upstream tool index → slot. */
-  private readonly tools = new Map<number, Map<number, ToolSlot>>();
-  private readonly nextToolIndex = new Map<number, number>();
+  /** Per choice: upstream tool index → slot (made at the first tool call: most streams have none). */
+  private tools: Map<number, Map<number, ToolSlot>> | null = null;
+  private nextToolIndex: Map<number, number> | null = null;
 
   constructor(private readonly target: UpstreamTarget) {}
 
@@ -229,10 +229,12 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
   }
 
   private translateToolCall(choice: number, call: NonNullable<NonNullable<ChunkChoice['delta']>['tool_calls']>[number], position: number, out: CoreStreamEvent[]): void {
-    let slots = this.tools.get(choice);
+    const tools = (this.tools ??= new Map());
+    const nextToolIndex = (this.nextToolIndex ??= new Map());
+    let slots = tools.get(choice);
     if (!slots) {
       slots = new Map();
-      this.tools.set(choice, slots);
+      tools.set(choice, slots);
     }
     const upstreamIndex = typeof call.index === 'number' ? call.index : position;
     let slot = slots.get(upstreamIndex);
@@ -241,8 +243,8 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     // server reused the index; a fresh id without a name is just a noisy fragment.
     const startsNewCall = slot === undefined || (Boolean(name) && Boolean(call.id) && call.id !== slot.id);
     if (startsNewCall) {
-      const outputIndex = this.nextToolIndex.get(choice) ?? 0;
-      this.nextToolIndex.set(choice, outputIndex + 1);
+      const outputIndex = nextToolIndex.get(choice) ?? 0;
+      nextToolIndex.set(choice, outputIndex + 1);
       slot = { id: call.id ?? `call_${outputIndex}`, outputIndex };
       slots.set(upstreamIndex, slot);
       this.builder.toolStart(choice, outputIndex, slot.id, name ?? '', undefined, out);
