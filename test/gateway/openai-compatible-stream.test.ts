@@ -107,6 +107,15 @@ describe('OpenAICompatibleStreamTranslator', () => {
     expect(usageEvent.usage.native).toEqual({ family: 'openai', data: { ...usage, completion_tokens: 10, total_tokens: 15 } });
   });
 
+  it('passes an OpenAI usage chunk on whole, the object the log keeps as raw', () => {
+    const translator = new OpenAICompatibleStreamTranslator(target('openai', 'gpt-4.1-mini'));
+    const usage = { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9, prompt_tokens_details: { cached_tokens: 2, audio_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 1, accepted_prediction_tokens: 0 } };
+    const events = run(translator, [chunk({ content: 'x' }, 'stop'), { id: 'c', choices: [], usage }, '[DONE]']);
+    const usageEvent = events.find((event) => event.type === 'usage') as Extract<CoreStreamEvent, { type: 'usage' }>;
+    expect(usageEvent.usage).toMatchObject({ inputTokens: 5, cachedInputTokens: 2, outputTokens: 4, reasoningTokens: 1, raw: usage });
+    expect(usageEvent.usage.native).toEqual({ family: 'openai', data: usage });
+  });
+
   it('tells parallel tool calls apart when a server repeats index 0 with different ids', () => {
     const translator = new OpenAICompatibleStreamTranslator(target('ollama', 'llama3.2:latest'));
     const events = run(translator, [

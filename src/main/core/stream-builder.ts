@@ -14,21 +14,25 @@ type SequentialKind = 'text' | 'reasoning' | 'refusal';
 
 interface ChoiceState {
   current: { id: string; kind: SequentialKind } | null;
-  /** Open tool-call blocks by the format's tool index. */
-  tools: Map<number, string>;
+  /** Open tool-call blocks by the format's tool index (made at the first call: most streams have none). */
+  tools: Map<number, string> | null;
 }
 
 export class CoreStreamBuilder {
   private counter = 0;
   private readonly choices = new Map<number, ChoiceState>();
+  /** Choice 0's state, also in `choices` (almost every event is choice 0's: no map lookup for it). */
+  private first: ChoiceState | null = null;
 
   constructor(private readonly prefix = 'blk') {}
 
   private state(choice: number): ChoiceState {
+    if (choice === 0 && this.first !== null) return this.first;
     let state = this.choices.get(choice);
     if (!state) {
-      state = { current: null, tools: new Map() };
+      state = { current: null, tools: null };
       this.choices.set(choice, state);
+      if (choice === 0) this.first = state;
     }
     return state;
   }
@@ -98,10 +102,11 @@ export class CoreStreamBuilder {
   toolStart(choice: number, index: number, callId: string, name: string, providerData?: ProviderData, out: CoreStreamEvent[] = []): CoreStreamEvent[] {
     const state = this.state(choice);
     this.closeCurrent(choice, state, out);
-    const previous = state.tools.get(index);
+    const tools = (state.tools ??= new Map());
+    const previous = tools.get(index);
     if (previous !== undefined) out.push(this.tag({ type: 'block-end', id: previous }, choice));
     const id = this.nextId();
-    state.tools.set(index, id);
+    tools.set(index, id);
     const block = providerData
       ? { id, kind: 'tool-call' as const, callId, name, toolKind: 'function' as const, providerData }
       : { id, kind: 'tool-call' as const, callId, name, toolKind: 'function' as const };
@@ -111,7 +116,7 @@ export class CoreStreamBuilder {
 
   /** Argument text for the call at `index` (ignored when no such call was started). */
   toolDelta(choice: number, index: number, inputDelta: string, out: CoreStreamEvent[] = []): CoreStreamEvent[] {
-    const id = this.choices.get(choice)?.tools.get(index);
+    const id = this.choices.get(choice)?.tools?.get(index);
     if (id !== undefined) out.push(this.tag({ type: 'block-delta', id, inputDelta }, choice));
     return out;
   }
@@ -127,6 +132,7 @@ export class CoreStreamBuilder {
     const state = this.choices.get(choice);
     if (!state) return;
     this.closeCurrent(choice, state, out);
+    if (state.tools === null) return;
     for (const id of state.tools.values()) out.push(this.tag({ type: 'block-end', id }, choice));
     state.tools.clear();
   }
@@ -138,7 +144,7 @@ export class CoreStreamBuilder {
   }
 
   get hasOpenBlocks(): boolean {
-    for (const state of this.choices.values()) if (state.current || state.tools.size > 0) return true;
+    for (const state of this.choices.values()) if (state.current || (state.tools !== null && state.tools.size > 0)) return true;
     return false;
   }
 }

@@ -55,8 +55,12 @@ function formatSize(limit: number): string {
 }
 
 export class SseDecoder {
-  /** For chunks that may end inside a character (the leading BOM is dropped by `decode`, at the stream's start only). */
-  private readonly textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  /**
+   * For chunks that may end inside a character (the leading BOM is dropped by `decode`, at the
+   * stream's start only). Made on the first such chunk: most streams never need it, and one is
+   * a native converter to build and collect per stream.
+   */
+  private textDecoder: InstanceType<typeof TextDecoder> | null = null;
   /** The text decoder may hold the start of a character cut at a chunk's end: the next chunk goes through it too. */
   private decoderHolds = false;
   /** No text decoded yet: a byte order mark there is dropped. */
@@ -184,7 +188,7 @@ export class SseDecoder {
    */
   end(): SseEvent[] {
     const events: SseEvent[] = [];
-    const rest = this.textDecoder.decode();
+    const rest = this.textDecoder === null ? '' : this.textDecoder.decode();
     if (rest.length > 0) events.push(...this.push(rest));
     if (this.pending.length > 0) {
       const line = this.pending.join('');
@@ -211,7 +215,7 @@ export class SseDecoder {
     if (!this.decoderHolds && chunk[length - 1]! < 0x80) {
       text = (Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, length)).toString('utf8');
     } else {
-      text = this.textDecoder.decode(chunk, { stream: true });
+      text = (this.textDecoder ??= new TextDecoder('utf-8', { ignoreBOM: true })).decode(chunk, { stream: true });
       this.decoderHolds = chunk[length - 1]! >= 0x80;
     }
     if (this.atStart && text.length > 0) {

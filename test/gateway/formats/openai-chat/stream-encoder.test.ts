@@ -171,3 +171,31 @@ describe('ChatChunkDecoder reads back what the encoder writes', () => {
     expect(JSON.stringify(core)).toContain('"thoughtSignature":"g"');
   });
 });
+
+describe('OpenAIChatStreamEncoder: choice 0 text frames from the parts made once', () => {
+  it('writes the same bytes as the general frame, with and without usage, after the upstream renames the stream', () => {
+    for (const includeUsage of [false, true]) {
+      const encoder = new OpenAIChatStreamEncoder({ id: 'chatcmpl-gw', created: 1, model: 'asked', includeUsage });
+      const usage = includeUsage ? ',"usage":null' : '';
+      const head = (id: string, created: number, model: string, choice: number): string =>
+        `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[{"index":${choice},"delta":`;
+      const tail = `,"logprobs":null,"finish_reason":null}]${usage}}\n\n`;
+      // Before any response-start: the role frame comes first, then the text frame.
+      expect(encoder.encode({ type: 'block-start', block: { id: 'a', kind: 'text' } })).toBe('');
+      expect(encoder.encode({ type: 'block-delta', id: 'a', text: 'one' })).toBe(
+        `${head('chatcmpl-gw', 1, 'asked', 0)}{"role":"assistant","content":"","refusal":null}${tail}${head('chatcmpl-gw', 1, 'asked', 0)}{"content":"one"}${tail}`,
+      );
+      expect(encoder.encode({ type: 'block-delta', id: 'a', text: 'two "quoted"\n\u2028' })).toBe(`${head('chatcmpl-gw', 1, 'asked', 0)}{"content":${JSON.stringify('two "quoted"\n\u2028')}}${tail}`);
+      // The upstream's id, model and created replace the request's in every later frame.
+      encoder.encode({ type: 'response-start', id: 'chatcmpl-up"x', model: 'gpt/4', created: 7 });
+      expect(encoder.encode({ type: 'block-delta', id: 'a', text: 'three' })).toBe(`${head('chatcmpl-up"x', 7, 'gpt/4', 0)}{"content":"three"}${tail}`);
+      expect(encoder.encode({ type: 'block-delta', id: 'a' })).toBe(`${head('chatcmpl-up"x', 7, 'gpt/4', 0)}{"content":""}${tail}`);
+      // Another choice: its own role frame, then its text.
+      encoder.encode({ type: 'block-start', block: { id: 'b', kind: 'text' }, choice: 1 });
+      expect(encoder.encode({ type: 'block-delta', id: 'b', text: 'x', choice: 1 })).toBe(
+        `${head('chatcmpl-up"x', 7, 'gpt/4', 1)}{"role":"assistant","content":"","refusal":null}${tail}${head('chatcmpl-up"x', 7, 'gpt/4', 1)}{"content":"x"}${tail}`,
+      );
+      expect(encoder.encode({ type: 'finish', finish: { unified: 'stop', raw: 'stop' } })).toBe(`${head('chatcmpl-up"x', 7, 'gpt/4', 0)}{},"logprobs":null,"finish_reason":"stop"}]${usage}}\n\n`);
+    }
+  });
+});

@@ -32,16 +32,23 @@ interface BlockState {
 export class OpenAIChatStreamEncoder {
   private prefix: string;
   private readonly usageField: string;
+  /** The text after a delta when there is no finish reason (`…"finish_reason":null}]…\n\n`), the same for every such frame. */
+  private readonly openTail: string;
+  /** Choice 0's text frame up to its JSON string (`data: {…"choices":[{"index":0,"delta":{"content":`), made once per prefix. */
+  private textHead: string;
   private readonly roleSent = new Set<number>();
   private readonly blocks = new Map<string, BlockState>();
-  private readonly toolCounts = new Map<number, number>();
+  /** Tool calls so far per choice (made at the first tool call). */
+  private toolCounts: Map<number, number> | null = null;
   private usage: CoreUsage | null = null;
   private readonly options: ChatStreamEncoderOptions;
 
   constructor(options: ChatStreamEncoderOptions) {
     this.options = { ...options };
     this.usageField = options.includeUsage ? ',"usage":null' : '';
+    this.openTail = `,"logprobs":null,"finish_reason":null}]${this.usageField}}\n\n`;
     this.prefix = this.buildPrefix();
+    this.textHead = `${this.prefix}{"index":0,"delta":{"content":`;
   }
 
   private buildPrefix(): string {
@@ -49,8 +56,8 @@ export class OpenAIChatStreamEncoder {
   }
 
   private frame(choice: number, delta: string, finishReason: string | null): string {
-    const finish = finishReason === null ? 'null' : JSON.stringify(finishReason);
-    return `${this.prefix}{"index":${choice},"delta":${delta},"logprobs":null,"finish_reason":${finish}}]${this.usageField}}\n\n`;
+    if (finishReason === null) return `${this.prefix}{"index":${choice},"delta":${delta}${this.openTail}`;
+    return `${this.prefix}{"index":${choice},"delta":${delta},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]${this.usageField}}\n\n`;
   }
 
   /** The role must open every choice's stream, as OpenAI's first chunk does. */
@@ -68,14 +75,16 @@ export class OpenAIChatStreamEncoder {
         if (event.model) this.options.model = event.model;
         if (event.created) this.options.created = event.created;
         this.prefix = this.buildPrefix();
+        this.textHead = `${this.prefix}{"index":0,"delta":{"content":`;
         return this.roleFrame(0);
       case 'block-start': {
         const choice = event.choice ?? 0;
         const block = event.block;
         let toolIndex = -1;
         if (block.kind === 'tool-call') {
-          toolIndex = this.toolCounts.get(choice) ?? 0;
-          this.toolCounts.set(choice, toolIndex + 1);
+          const toolCounts = (this.toolCounts ??= new Map());
+          toolIndex = toolCounts.get(choice) ?? 0;
+          toolCounts.set(choice, toolIndex + 1);
         }
         this.blocks.set(block.id, { block, choice, toolIndex, text: '' });
         if (block.kind !== 'tool-call') return '';
@@ -97,6 +106,8 @@ export class OpenAIChatStreamEncoder {
         const choice = state.choice;
         switch (state.block.kind) {
           case 'text':
+            // Most frames of a stream: choice 0's text, from the parts made once (three pieces, not a dozen).
+            if (choice === 0 && this.roleSent.has(0)) return this.textHead + JSON.stringify(event.text ?? '') + '}' + this.openTail;
             return this.roleFrame(choice) + this.frame(choice, `{"content":${JSON.stringify(event.text ?? '')}}`, null);
           case 'refusal':
             return this.roleFrame(choice) + this.frame(choice, `{"refusal":${JSON.stringify(event.text ?? '')}}`, null);

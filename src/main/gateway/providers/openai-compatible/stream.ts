@@ -80,6 +80,9 @@ function plainContent(data: string, start: number): string | null {
     }
   }
   if (at === -1) return null;
+  const last = data.length - 1;
+  // Nothing after the choices (the usual chunk): no further substrings to compare.
+  if (at === last) return data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
   if (holdsAt(data, at, USAGE_NULL)) at += USAGE_NULL.length;
   if (holdsAt(data, at, OBFUSCATION)) {
     at += OBFUSCATION.length;
@@ -91,7 +94,7 @@ function plainContent(data: string, start: number): string | null {
     }
     at = close + 1;
   }
-  return at === data.length - 1 && data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
+  return at === last && data.charCodeAt(at) === 125 ? data.slice(start, end) : null;
 }
 
 export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
@@ -109,9 +112,9 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
   private failed = false;
   /** Every open block was closed (the stream ended well); nothing is closed twice. */
   private closed = false;
-  /** Per choice: upstream tool index → slot. */
-  private readonly tools = new Map<number, Map<number, ToolSlot>>();
-  private readonly nextToolIndex = new Map<number, number>();
+  /** Per choice: upstream tool index → slot (made at the first tool call: most streams have none). */
+  private tools: Map<number, Map<number, ToolSlot>> | null = null;
+  private nextToolIndex: Map<number, number> | null = null;
 
   constructor(private readonly target: UpstreamTarget) {}
 
@@ -194,9 +197,12 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     if (usage) {
       const normalised = normaliseUsage(usage, this.target.provider.quirks);
       if (normalised) {
-        // Passed on as the upstream sent it, with reasoning counted inside completion_tokens.
-        const openAIUsage = structuredClone(usage);
-        adjustUsageInPlace(openAIUsage, this.target.provider.quirks);
+        // Passed on as the upstream sent it, with reasoning counted inside completion_tokens: a
+        // copy only for a server that counts otherwise (the raw object is logged as it came);
+        // else the object itself (structuredClone was ~1 µs of a stream's translation).
+        const quirks = this.target.provider.quirks;
+        const openAIUsage = quirks.reasoningTokensExcludedFromCompletion ? structuredClone(usage) : usage;
+        adjustUsageInPlace(openAIUsage, quirks);
         normalised.native = { family: 'openai', data: openAIUsage as Record<string, unknown> };
         out.push({ type: 'usage', usage: normalised });
       }
@@ -223,10 +229,12 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
   }
 
   private translateToolCall(choice: number, call: NonNullable<NonNullable<ChunkChoice['delta']>['tool_calls']>[number], position: number, out: CoreStreamEvent[]): void {
-    let slots = this.tools.get(choice);
+    const tools = (this.tools ??= new Map());
+    const nextToolIndex = (this.nextToolIndex ??= new Map());
+    let slots = tools.get(choice);
     if (!slots) {
       slots = new Map();
-      this.tools.set(choice, slots);
+      tools.set(choice, slots);
     }
     const upstreamIndex = typeof call.index === 'number' ? call.index : position;
     let slot = slots.get(upstreamIndex);
@@ -235,8 +243,8 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     // server reused the index; a fresh id without a name is just a noisy fragment.
     const startsNewCall = slot === undefined || (Boolean(name) && Boolean(call.id) && call.id !== slot.id);
     if (startsNewCall) {
-      const outputIndex = this.nextToolIndex.get(choice) ?? 0;
-      this.nextToolIndex.set(choice, outputIndex + 1);
+      const outputIndex = nextToolIndex.get(choice) ?? 0;
+      nextToolIndex.set(choice, outputIndex + 1);
       slot = { id: call.id ?? `call_${outputIndex}`, outputIndex };
       slots.set(upstreamIndex, slot);
       this.builder.toolStart(choice, outputIndex, slot.id, name ?? '', undefined, out);
