@@ -1,6 +1,7 @@
 /**
  * A second baseline: the least a Fastify + undici gateway can do — parse the JSON body,
- * re-serialise it upstream, parse the answer, send it back. No auth, routing or logging.
+ * re-serialise it upstream, parse the answer, send it back (a stream's answer is piped back as
+ * it comes, untouched). No auth, routing, translation or logging.
  */
 import Fastify from 'fastify';
 import { Agent } from 'undici';
@@ -16,6 +17,9 @@ app.post('/v1/chat/completions', async (request, reply) => {
     headers: { 'content-type': 'application/json', authorization: 'Bearer x' },
     body: JSON.stringify(request.body),
   });
+  if ((request.body as { stream?: unknown }).stream === true) {
+    return reply.code(response.statusCode).header('content-type', 'text/event-stream').send(response.body);
+  }
   const body = await response.body.json();
   return reply.code(response.statusCode).header('content-type', 'application/json').send(JSON.stringify(body));
 });
