@@ -376,6 +376,17 @@ export class LiveRequestTracker implements RequestObserver {
     return records.sort((left, right) => right.startedAt - left.startedAt);
   }
 
+  /**
+   * Finished requests remembered here, newest first, as summaries: the log may not have stored
+   * them yet (its writer commits within its flush interval, and under load many finish in that
+   * time), while only the most recent few keep their record (maximumRecordsKept).
+   */
+  finishedSummaries(): RequestSummary[] {
+    const finished: RequestSummary[] = [];
+    for (const entry of this.entries.values()) if (entry.finished) finished.push({ ...this.summaryOf(entry) });
+    return finished.sort((left, right) => right.startedAt - left.startedAt);
+  }
+
   summary(id: string): RequestSummary | null {
     const entry = this.entries.get(id);
     return entry ? { ...this.summaryOf(entry) } : null;
