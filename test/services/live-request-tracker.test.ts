@@ -142,7 +142,7 @@ describe('LiveRequestTracker', () => {
     }
     // 'a' left the records kept: its summary was made then, from its record; 'b' and 'c' not yet.
     expect(priceBook).toHaveBeenCalledTimes(1);
-    expect(tracker.recentFinished().map((finished) => finished.id)).toEqual(['b', 'c']);
+    expect(['a', 'b', 'c'].map((id) => tracker.extras(id)?.record?.id ?? null)).toEqual([null, 'b', 'c']);
     expect(tracker.summary('a')).toMatchObject({ id: 'a', status: 'success', inputTokens: 1000, outputTokens: 500, priced: true });
     expect(tracker.summary('c')).toMatchObject({ id: 'c', status: 'success', inputTokens: 1000, priced: true });
     expect(priceBook).toHaveBeenCalledTimes(2);
@@ -167,7 +167,8 @@ describe('LiveRequestTracker', () => {
       tracker.requestFinished(record({ id }));
     }
     expect(tracker.summary('a')).toBeNull();
-    expect(tracker.recentFinished().map((finished) => finished.id)).toEqual(['d']);
+    expect(['b', 'c', 'd'].map((id) => tracker.extras(id)?.record?.id ?? null)).toEqual([null, null, 'd']);
+    expect(tracker.finishedSummaries().map((finished) => finished.id)).toEqual(['b', 'c', 'd']);
   });
 
   it("describes a stream's events the same while it runs and once it finished (kept compactly), each named by its block", () => {

@@ -66,7 +66,7 @@ describe('records rebuilt from the wire', () => {
     expect(JSON.parse(stored.bodies[0]!.upstream_request_json).model).toBe('gpt-4.1-mini-2025-04-14');
   });
 
-  it('takes records as they crossed and rebuilds them when their batch is written; one that will not parse is reported and costs no other', () => {
+  it('takes records as they crossed and rebuilds them when their batch is written; one whose bodies will not parse is stored from its journal line, reported, and costs no other', () => {
     const directory = temporaryDirectory();
     directories.push(directory);
     const database = openDatabase(directory);
@@ -75,17 +75,26 @@ describe('records rebuilt from the wire', () => {
     const flushed: boolean[] = [];
     const writer = createRequestWriter(database, { flushIntervalMs: 0, onError: (error) => errors.push(error.message), onFlushed: (complete) => flushed.push(complete) });
     const good = makeRecord({ id: 'good', requestBody, upstreamRequestBody: requestBody, responseBody });
-    const broken = makeRecord({ id: 'broken' });
+    const broken = makeRecord({ id: 'broken', requestedModel: 'gpt-broken', tags: [{ key: 'team', value: 'blue' }] });
     writer.enqueue(handedRecord(good, journalLine(good).line, { requestBody: JSON.stringify(requestBody), upstreamRequestBody: JSON.stringify(requestBody), responseBody: JSON.stringify(responseBody) }));
-    writer.enqueue(handedRecord(broken, journalLine(broken).line, { requestBody: '{"model": "m", "messages": [' }));
+    // V8's message for this text quotes it around the fault: `"{"a": sk-secret-in…"`.
+    writer.enqueue(handedRecord(broken, journalLine(broken).line, { requestBody: '{"a": sk-secret-in-broken-body-0123456789}' }));
     writer.enqueue(makeRecord({ id: 'plain' }));
     expect(database.prepare('SELECT count(*) FROM requests').pluck().get()).toBe(0);
     writer.flush();
-    expect(database.prepare('SELECT id FROM requests ORDER BY seq').pluck().all()).toEqual(['good', 'plain']);
+    expect(database.prepare('SELECT id FROM requests ORDER BY seq').pluck().all()).toEqual(['good', 'broken', 'plain']);
+    // The broken record's facts are kept, its bodies cut with a warning that says so.
+    const row = database.prepare("SELECT requested_model, warnings_json FROM requests WHERE id = 'broken'").get() as { requested_model: string; warnings_json: string };
+    expect(row.requested_model).toBe('gpt-broken');
+    expect(database.prepare("SELECT value FROM request_tags JOIN requests ON seq = request_seq WHERE id = 'broken'").pluck().all()).toEqual(['blue']);
+    expect((JSON.parse(row.warnings_json) as Array<{ message: string }>).at(-1)?.message).toMatch(/bodies were not stored/);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^a request record could not be read: /);
+    expect(errors[0]).toMatch(/^a request record's bodies could not be read \(SyntaxError\); request broken stored without them$/);
     expect(flushed).toEqual([true]);
     const body = database.prepare("SELECT request_json FROM bodies JOIN requests ON seq = request_seq WHERE id = 'good'").pluck().get() as string;
     expect(JSON.parse(body).api_key).toBe('[redacted]');
+    // Nothing of the unreadable body reached the log or the report.
+    const everything = JSON.stringify(database.prepare('SELECT * FROM requests').all()) + JSON.stringify(database.prepare('SELECT * FROM bodies').all()) + errors.join('');
+    expect(everything).not.toContain('sk-secret-in');
   });
 });

@@ -369,11 +369,15 @@ export class LiveRequestTracker implements RequestObserver {
     return running.sort((left, right) => right.startedAt - left.startedAt);
   }
 
-  /** Finished requests whose record is still held here (possibly not stored yet), newest first. */
-  recentFinished(): RequestRecord[] {
-    const records: RequestRecord[] = [];
-    for (const entry of this.entries.values()) if (entry.record) records.push(entry.record);
-    return records.sort((left, right) => right.startedAt - left.startedAt);
+  /**
+   * Finished requests remembered here, newest first, as summaries: the log may not have stored
+   * them yet (its writer commits within its flush interval, and under load many finish in that
+   * time), while only the most recent few keep their record (maximumRecordsKept).
+   */
+  finishedSummaries(): RequestSummary[] {
+    const finished: RequestSummary[] = [];
+    for (const entry of this.entries.values()) if (entry.finished) finished.push({ ...this.summaryOf(entry) });
+    return finished.sort((left, right) => right.startedAt - left.startedAt);
   }
 
   summary(id: string): RequestSummary | null {

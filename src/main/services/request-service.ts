@@ -6,7 +6,6 @@
  */
 import type { RequestDetail, RequestFilters, RequestSummary } from '../../shared/contract.js';
 import { matchesFilters } from '../../shared/request-filters.js';
-import { summaryOfRecord } from './live-request-tracker.js';
 import { requireString } from './operation-error.js';
 import type { OperationHandlers, ServiceContext } from './service-context.js';
 import { listGatewayKeys } from './gateway-key-service.js';
@@ -28,11 +27,10 @@ export function createRequestService(context: ServiceContext): Pick<OperationHan
       const seen = new Set(stored.items.map((item) => item.id));
       const live: RequestSummary[] = [];
       for (const summary of context.tracker.inFlightSummaries()) if (matchesFilters(summary, filters)) live.push(summary);
-      const book = context.priceBook();
-      for (const record of context.tracker.recentFinished()) {
-        if (seen.has(record.id)) continue;
-        const summary = summaryOfRecord(record, book);
-        if (matchesFilters(summary, filters)) live.push(summary);
+      // Every finished request the tracker remembers, not only those whose record it still holds:
+      // the log may not have stored them yet.
+      for (const summary of context.tracker.finishedSummaries()) {
+        if (!seen.has(summary.id) && matchesFilters(summary, filters)) live.push(summary);
       }
       const items = [...live, ...stored.items].sort((left, right) => right.startedAt - left.startedAt).slice(0, limit);
       return { items, hasMore: stored.hasMore || live.length + stored.items.length > limit };

@@ -44,7 +44,7 @@ const writer = createRequestWriter(database, {
 port.on('message', (message: WriterThreadMessage) => {
   switch (message.type) {
     case 'records':
-      // Rebuilt when their batch is written (a record that will not parse is reported then, and the others stored).
+      // Rebuilt when their batch is written (a record whose bodies will not parse is stored from its journal line then, and reported).
       for (const item of message.records) writer.enqueue(item);
       received = message.lastSequence;
       return;

@@ -15,7 +15,7 @@ import { deriveConversationId } from './conversation-id.js';
 import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
-import { cloneableBodies, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
+import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
 import { costOfRecord } from './record-cost.js';
 
 export interface RequestWriterOptions {
@@ -596,14 +596,23 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     return error instanceof Error ? error : new Error(String(error));
   }
 
-  /** The chunk's records, rebuilt from what crossed; one that cannot be read is reported and left out (the others are written). */
+  /**
+   * The chunk's records, rebuilt from what crossed. One whose bodies cannot be read is kept
+   * from its journal line (its facts, bodies cut with a warning: the request stays logged) and
+   * reported; one whose journal line cannot be read either is reported and left out. The others
+   * are written either way. The report names the record, not the parser's message (which quotes
+   * the body's text).
+   */
   function rebuild(chunk: RecordOnTheWire[]): StoredRequestRecord[] {
     const records: StoredRequestRecord[] = [];
     for (const item of chunk) {
       try {
         records.push(recordFromWire(item));
       } catch (error) {
-        onError(new Error(`a request record could not be read: ${toError(error).message}`), null);
+        const facts = 'journalLine' in item ? factsFromWire(item) : null;
+        if (facts) records.push(facts);
+        const name = toError(error).name;
+        onError(new Error(facts ? `a request record's bodies could not be read (${name}); request ${facts.id} stored without them` : `a request record could not be read (${name})`), null);
       }
     }
     return records;

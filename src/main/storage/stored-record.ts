@@ -75,6 +75,28 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
   return record;
 }
 
+/**
+ * A handed record whose bodies will not parse, as a replay of its journal line would store it
+ * (every field but the bodies), with a warning saying so; null when the line will not parse
+ * either. The request stays logged. The warning does not quote the parser's message: V8's
+ * quotes the text around the fault, which may hold a key.
+ */
+export function factsFromWire(item: HandedRecord): StoredRequestRecord | null {
+  let record: StoredRequestRecord;
+  try {
+    record = JSON.parse(item.journalLine) as StoredRequestRecord;
+  } catch {
+    return null;
+  }
+  if (typeof record !== 'object' || record === null || typeof record.id !== 'string') return null;
+  record.requestBody = null;
+  record.upstreamRequestBody = null;
+  record.responseBody = null;
+  const warnings = Array.isArray(record.warnings) ? record.warnings : [];
+  record.warnings = [...warnings, { type: 'other', message: 'The request and response bodies were not stored: they could not be read back as JSON.' }];
+  return record;
+}
+
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }

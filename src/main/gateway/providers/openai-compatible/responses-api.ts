@@ -35,9 +35,9 @@ export function servesResponses(target: UpstreamTarget): boolean {
 /**
  * The client's body for OpenAI: the upstream model name, and reasoning another model made
  * (Claude's, Gemini's state that the gateway carried in encrypted_content) left out with a
- * warning, since OpenAI can only read its own.
+ * warning, since OpenAI can only read its own. `text`, the client's own JSON text of
+ * `clientBody` (see WireRequest), is sent as it is when nothing changes.
  */
-/** `text`, the client's own JSON text of `clientBody` (see WireRequest), is sent as it is when nothing changes. */
 export function prepareResponsesRequest(clientBody: Record<string, unknown>, target: UpstreamTarget, text?: string): { request: PreparedRequest; warnings: RequestWarning[] } {
   const body: Record<string, unknown> = { ...clientBody, model: target.model };
   const warnings: RequestWarning[] = [];
