@@ -9,7 +9,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/main/gateway/config.js';
-import { jsonShape } from '../../src/main/gateway/json-body.js';
+import { jsonKeyCount, jsonShape } from '../../src/main/gateway/json-body.js';
 import { prepareChatRequest } from '../../src/main/gateway/providers/openai-compatible/request.js';
 import { prepareResponsesRequest } from '../../src/main/gateway/providers/openai-compatible/responses-api.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../helpers.js';
@@ -104,10 +104,15 @@ describe('the client text forwarded when the pass-through changes nothing', () =
     expect(upstreamText).toBe(JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'hi' }] }));
   });
 
-  it('OpenAI chat: a key repeated inside a nested object does not stop the forwarding (JSON readers keep the last, as the gateway did)', async () => {
+  it('OpenAI chat: a key repeated inside a nested object is serialised once too (a reader keeping the first would read another prompt or option)', async () => {
     const text = '{"model":"gpt-4.1-mini","messages":[{"role":"user","content":"a","content":"b"}]}';
     const { upstreamText } = await post('/v1/chat/completions', text);
-    expect(upstreamText).toBe(text);
+    expect(upstreamText).toBe(JSON.stringify({ model: 'gpt-4.1-mini', messages: [{ role: 'user', content: 'b' }] }));
+    // The usage option the gateway reads as true, written false first: serialised with the value the gateway read.
+    const options = '{"model":"gpt-4.1-mini","stream":true,"stream_options":{"include_usage":false,"include_usage":true},"messages":[{"role":"user","content":"hi"}]}';
+    const streamed = await post('/v1/chat/completions', options);
+    expect(JSON.parse(streamed.upstreamText)).toEqual({ model: 'gpt-4.1-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(streamed.upstreamText).not.toContain('"include_usage":false');
   });
 
   it('OpenAI chat: a model named with its provider is renamed, so the body is serialised', async () => {
@@ -166,12 +171,18 @@ describe('the client text forwarded to a Responses upstream', () => {
 });
 
 describe('the pieces', () => {
-  it('jsonShape counts the keys the top-level object was written with, not those of nested objects or inside strings', () => {
-    expect(jsonShape('{"a":1,"b":{"c":2,"d":[{"e":3}]},"f":"g:h"}')).toEqual({ depth: 4, topLevelKeys: 3 });
-    expect(jsonShape('{"a":1,"a":2}').topLevelKeys).toBe(2);
-    expect(jsonShape('{"a\\":":1}').topLevelKeys).toBe(1);
-    expect(jsonShape('{}').topLevelKeys).toBe(0);
-    expect(jsonShape('[{"a":1}]').topLevelKeys).toBe(0);
+  it('jsonShape counts the keys every object was written with, not colons inside strings; jsonKeyCount those a parsed value has', () => {
+    expect(jsonShape('{"a":1,"b":{"c":2,"d":[{"e":3}]},"f":"g:h"}')).toEqual({ depth: 4, keys: 6 });
+    expect(jsonShape('{"a":1,"a":2}').keys).toBe(2);
+    expect(jsonShape('{"a\\":":1}').keys).toBe(1);
+    expect(jsonShape('{}').keys).toBe(0);
+    expect(jsonShape('[{"a":1}]').keys).toBe(1);
+    for (const text of ['{"a":1,"b":{"c":2,"d":[{"e":3}]},"f":"g:h"}', '{}', '[{"a":1},{"b":{"c":null}}]', '{"x":[[],{}],"y":"{\\"z\\":1}"}']) {
+      expect(jsonKeyCount(JSON.parse(text))).toBe(jsonShape(text).keys);
+    }
+    for (const text of ['{"a":1,"a":2}', '{"a":{"b":1,"b":1}}', '[{"a":[{"c":1,"c":2}]}]']) {
+      expect(jsonKeyCount(JSON.parse(text))).toBeLessThan(jsonShape(text).keys);
+    }
   });
 
   const providers = loadConfig({ environment: { OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', XAI_API_KEY: 'xai-x', XAI_BASE_URL: 'http://127.0.0.1:9/v1' } }).providers;

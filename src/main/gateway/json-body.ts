@@ -28,14 +28,14 @@ export interface JsonShape {
   /** The deepest nesting of objects and arrays (see jsonNestingDepth). */
   depth: number;
   /**
-   * Members written in the top-level object (`:` outside strings at depth 1), duplicates
-   * included: fewer keys in the parsed object than this means a key was written twice.
+   * Members written in every object of the text (`:` outside strings), duplicates included:
+   * fewer keys in the parsed value than this (jsonKeyCount) means a key was written twice.
    */
-  topLevelKeys: number;
+  keys: number;
 }
 
 /**
- * The deepest nesting in `text` and the top-level object's written keys, counting `{`/`[` and
+ * The deepest nesting in `text` and the keys written in its objects, counting `{`/`[` and
  * `:` outside JSON strings (escapes respected), stopping as soon as the depth passes
  * `stopAbove`. Linear in the text's length. Malformed text gives some numbers; JSON.parse
  * judges validity afterwards.
@@ -43,7 +43,7 @@ export interface JsonShape {
 export function jsonShape(text: string, stopAbove = Number.POSITIVE_INFINITY): JsonShape {
   let depth = 0;
   let deepest = 0;
-  let topLevelKeys = 0;
+  let keys = 0;
   for (let index = 0; index < text.length; index += 1) {
     const code = text.charCodeAt(index);
     if (code === QUOTE) {
@@ -66,11 +66,27 @@ export function jsonShape(text: string, stopAbove = Number.POSITIVE_INFINITY): J
       }
     } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
       if (depth > 0) depth -= 1;
-    } else if (code === COLON && depth === 1) {
-      topLevelKeys += 1;
+    } else if (code === COLON) {
+      keys += 1;
     }
   }
-  return { depth: deepest, topLevelKeys };
+  return { depth: deepest, keys };
+}
+
+/**
+ * The keys of every object in a parsed JSON value. Equal to jsonShape(text).keys exactly when
+ * no object in the text was written with a key twice: then every JSON reader, whether it keeps
+ * a repeated key's first value, its last or refuses it, reads the text as JSON.parse did.
+ */
+export function jsonKeyCount(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) count += jsonKeyCount(item);
+    return count;
+  }
+  for (const key in value) count += 1 + jsonKeyCount((value as Record<string, unknown>)[key]);
+  return count;
 }
 
 /** The deepest nesting in `text` (see jsonShape), stopping as soon as it passes `stopAbove`. */
@@ -95,12 +111,12 @@ export function parseJsonWithinDepth(text: string, maximumDepth = MAX_JSON_DEPTH
   return parseJsonCounted(text, maximumDepth).value;
 }
 
-/** parseJsonWithinDepth, with the keys the text's top-level object was written with (JsonShape). */
-export function parseJsonCounted(text: string, maximumDepth = MAX_JSON_DEPTH): { value: unknown; topLevelKeys: number } {
+/** parseJsonWithinDepth, with the keys the text's objects were written with (JsonShape). */
+export function parseJsonCounted(text: string, maximumDepth = MAX_JSON_DEPTH): { value: unknown; keys: number } {
   const shape = jsonShape(text, maximumDepth);
   if (shape.depth > maximumDepth) throw tooDeep(maximumDepth);
   try {
-    return { value: JSON.parse(text), topLevelKeys: shape.topLevelKeys };
+    return { value: JSON.parse(text), keys: shape.keys };
   } catch (error) {
     // Only reachable with a limit raised past what V8's parser can recurse through.
     if (error instanceof RangeError) throw tooDeep(maximumDepth);

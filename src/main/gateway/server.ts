@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config.js';
 import type { Policy } from './pipeline/policy.js';
 import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
-import { parseJsonCounted } from './json-body.js';
+import { jsonKeyCount, parseJsonCounted } from './json-body.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
 import { UpstreamClient } from './routing/upstream-client.js';
@@ -32,9 +32,10 @@ declare module 'fastify' {
     /** The JSON text `body` was parsed from (the request log keeps it instead of serialising the body again). */
     bodyText: string | null;
     /**
-     * `bodyText`, when it can go to an upstream in place of the body serialised again: its
-     * top-level object written with each key once, so any JSON reader reads it as the gateway
-     * did (a repeated `model` could mean another model to a reader that keeps the first).
+     * `bodyText`, when it can go to an upstream in place of the body serialised again: every
+     * object in it written with each key once, so any JSON reader reads it as the gateway did
+     * (a repeated `model` or `content` could mean another model or prompt to a reader that
+     * keeps the first, past the checks, policies and cache key the gateway applied to the last).
      */
     forwardableBodyText: string | null;
   }
@@ -174,9 +175,9 @@ function parseJsonBody(request: FastifyRequest, body: string, done: (error: Erro
     return;
   }
   try {
-    const { value, topLevelKeys } = parseJsonCounted(body);
+    const { value, keys } = parseJsonCounted(body);
     request.bodyText = body;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === topLevelKeys) request.forwardableBodyText = body;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && jsonKeyCount(value) === keys) request.forwardableBodyText = body;
     done(null, value);
   } catch (error) {
     if (error instanceof GatewayError) {

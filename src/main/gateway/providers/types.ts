@@ -40,7 +40,7 @@ export type FetchJson = (request: PreparedRequest, timeoutMs: number) => Promise
 export type WireRequest = ({ format: 'openai-chat'; body: ChatCompletionRequest } | { format: 'anthropic-messages' | 'openai-responses'; body: Record<string, unknown> }) & {
   /**
    * `body`'s JSON text as the client sent it, when any JSON reader reads it as `body` (each
-   * top-level key written once): an adapter that would send `body` unchanged sends this text
+   * key of every object written once): an adapter that would send `body` unchanged sends this text
    * instead of serialising it again (a 30 KB conversation: ~40 µs of JSON.stringify).
    */
   text?: string;
