@@ -103,15 +103,10 @@ function tooDeep(maximumDepth: number): GatewayError {
 }
 
 /**
- * JSON.parse behind the nesting limit. Throws a GatewayError (400) for a body nested past
- * MAX_JSON_DEPTH and rethrows anything else JSON.parse throws (a SyntaxError) for the
- * caller to word.
+ * JSON.parse behind the nesting limit, with the keys the text's objects were written with
+ * (JsonShape). Throws a GatewayError (400) for a body nested past MAX_JSON_DEPTH and rethrows
+ * anything else JSON.parse throws (a SyntaxError) for the caller to word.
  */
-export function parseJsonWithinDepth(text: string, maximumDepth = MAX_JSON_DEPTH): unknown {
-  return parseJsonCounted(text, maximumDepth).value;
-}
-
-/** parseJsonWithinDepth, with the keys the text's objects were written with (JsonShape). */
 export function parseJsonCounted(text: string, maximumDepth = MAX_JSON_DEPTH): { value: unknown; keys: number } {
   const shape = jsonShape(text, maximumDepth);
   if (shape.depth > maximumDepth) throw tooDeep(maximumDepth);
