@@ -8,8 +8,7 @@
  * gateway can hold (requestFinishedBeforeAnswer: a JSON response, a stream's last bytes)
  * waits for the end of the turn of the event loop, where one write journals every record
  * finished in that turn and then lets their answers go (group commit, no timer); an answer
- * it does not hold (an error, a refusal, a cache hit answered as JSON) has its line, and any
- * held ones, written at once. The writer thread
+ * it does not hold (an error, a refusal) has its line, and any held ones, written at once. The writer thread
  * commits full records in batches shortly after. Two journal files alternate: once every
  * record written to the older file is committed, it is emptied and becomes the newer one,
  * so the journal stays a few batches long under any load. On open, journal lines whose

@@ -380,7 +380,7 @@ function openEventStream(reply: FastifyReply, recorder: RequestRecorder): Fastif
  * JSON or replayed as a stream through the format's encoder, and no upstream is tried. The log
  * names who gave the answer originally and the usage it reported (what the hit saved).
  */
-function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: FastifyReply, recorder: RequestRecorder, core: CoreRequest, answer: PolicyAnswer): FastifyReply | void {
+async function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: FastifyReply, recorder: RequestRecorder, core: CoreRequest, answer: PolicyAnswer): Promise<FastifyReply | void> {
   const { response } = answer;
   Object.assign(recorder.record, { provider: answer.provider, resolvedModel: answer.model, cacheHit: answer.cacheHit, attemptsDetail: [] });
   if (answer.provider) reply.header('x-switchyard-provider', answer.provider);
@@ -388,8 +388,18 @@ function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: FastifyReply,
   const usage = recordUsage(response.usage);
   if (!core.stream) {
     const encoded = format.encodeResponse(response);
-    recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded });
-    return reply.code(200).header('content-type', 'application/json').send(JSON.stringify(encoded));
+    const text = JSON.stringify(encoded);
+    // Held for the turn's journal write, like an upstream's JSON answer.
+    await new Promise<void>((sent) =>
+      recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText: text }, () => {
+        try {
+          reply.code(200).header('content-type', 'application/json').send(text);
+        } finally {
+          sent();
+        }
+      }),
+    );
+    return reply;
   }
   const raw = openEventStream(reply, recorder);
   const encoder = format.streamEncoder({ requestId: recorder.id, model: answer.model, core });
