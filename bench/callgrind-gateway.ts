@@ -12,29 +12,14 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { root, runBench, shebangNodeFlags, startChild } from './children.js';
+import { driveChat, root, runBench, shebangNodeFlags, startChild } from './children.js';
 
 const [cli, out, mode = 'json'] = process.argv.slice(2);
 if (!cli || !out) throw new Error('usage: bench/callgrind-gateway.ts <cli.cjs|core> <out-prefix> [json|stream]');
 const KEY = 'sy-bench-key';
 const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
 
-async function drive(port: number, count: number, connections: number): Promise<void> {
-  const client = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next++ < count) {
-        const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
-        await response.body.arrayBuffer();
-        if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
-      }
-    }),
-  );
-  await client.close();
-}
+const drive = (port: number, count: number, connections: number): Promise<void> => driveChat(port, KEY, body, count, connections);
 
 runBench(async () => {
   const fake = await startChild(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
 
 export const root = join(import.meta.dirname, '..');
 export const children: ChildProcess[] = [];
@@ -77,4 +78,21 @@ export function runBench(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** Sends `count` chat completions with `body` over `connections` keep-alive connections, each answer read whole; throws on a status other than 200. */
+export async function driveChat(port: number, key: string, body: string, count: number, connections: number): Promise<void> {
+  const client = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next++ < count) {
+        const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
+        await response.body.arrayBuffer();
+        if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+      }
+    }),
+  );
+  await client.close();
 }

@@ -15,8 +15,7 @@
  */
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pool } from 'undici';
-import { gatewayCommand, root, runBench, shebangNodeFlags, startChild } from './children.js';
+import { driveChat, gatewayCommand, root, runBench, shebangNodeFlags, startChild } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -62,21 +61,7 @@ function cpuMs(pid: number): number {
   return total;
 }
 
-async function drive(port: number, count: number, connections: number): Promise<void> {
-  const client = new Pool(`http://127.0.0.1:${port}`, { connections, pipelining: 1 });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (next++ < count) {
-        const response = await client.request({ path: '/v1/chat/completions', method: 'POST', headers, body });
-        await response.body.arrayBuffer();
-        if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
-      }
-    }),
-  );
-  await client.close();
-}
+const drive = (port: number, count: number, connections: number): Promise<void> => driveChat(port, KEY, body, count, connections);
 
 /** kB fields of /proc/<pid>/status (VmRSS, RssAnon, RssFile, RssShmem, VmHWM, Threads …). */
 function procStatus(pid: number): Record<string, number> {
