@@ -7,35 +7,20 @@ import { EventHub } from '../../src/main/services/event-hub.js';
 import { LiveRequestTracker } from '../../src/main/services/live-request-tracker.js';
 import { createRequestService } from '../../src/main/services/request-service.js';
 import type { ServiceContext } from '../../src/main/services/service-context.js';
+import { makeRecord } from '../storage/request-record-fixture.js';
 
+/** A finished request of the `team` tag's even or odd group (by its start). */
 function record(id: string, startedAt: number): RequestRecord {
-  return {
+  return makeRecord({
     id,
     startedAt,
-    endedAt: startedAt + 50,
-    endpoint: '/v1/chat/completions',
+    latencyMs: 50,
     requestedModel: 'gpt-4.1-mini',
     resolvedModel: 'gpt-4.1-mini',
-    provider: 'openai',
-    status: 'success',
-    httpStatus: 200,
-    errorType: null,
-    errorMessage: null,
-    stream: false,
     usage: { inputTokens: 10, cachedInputTokens: 0, cacheWriteInputTokens: 0, outputTokens: 5, reasoningTokens: 0 },
-    timeToFirstTokenMs: null,
-    latencyMs: 50,
-    attempts: 1,
-    finishReason: 'stop',
     gatewayKeyId: null,
-    user: null,
-    conversationId: null,
     tags: [{ key: 'team', value: startedAt % 2 === 0 ? 'even' : 'odd' }],
-    requestBody: { model: 'gpt-4.1-mini' },
-    upstreamRequestBody: { model: 'gpt-4.1-mini' },
-    responseBody: null,
-    warnings: [],
-  };
+  });
 }
 
 describe('requests.list', () => {
