@@ -9,6 +9,7 @@
  * cannot silently go away.
  */
 import type { Plugin } from 'vite';
+import { requiredRewrite } from './required-rewrite';
 
 const COOKIES_MODULE = /[\\/]node_modules[\\/]undici[\\/]lib[\\/]web[\\/]cookies[\\/]index\.js$/;
 export const EAGER_BRAND_CHECK = 'const brandChecks = webidl.brandCheckMultiple([Headers, globalThis.Headers].filter(Boolean))';
@@ -26,19 +27,6 @@ export function lazyBrandCheck(source: string): string {
 
 /** The vite plugin of the main build (desktop app and CLI bundle undici alike). */
 export function lazyGlobalHeaders(): Plugin {
-  let seen = false;
-  return {
-    name: 'switchyard-lazy-global-headers',
-    apply: 'build',
-    transform(code, id) {
-      if (!COOKIES_MODULE.test(id)) return null;
-      seen = true;
-      return { code: lazyBrandCheck(code), map: null };
-    },
-    buildEnd(error) {
-      // The main build always bundles undici: a cookies module not seen means undici moved it,
-      // and Node's own undici would be loaded at every start again without anyone noticing.
-      if (!error && !seen) this.error("undici's cookies module (lib/web/cookies/index.js) was not in the build: update scripts/lazy-global-headers.ts for this undici");
-    },
-  };
+  // A cookies module not seen means undici moved it, and Node's own undici would be loaded at every start again.
+  return requiredRewrite('switchyard-lazy-global-headers', COOKIES_MODULE, lazyBrandCheck, "undici's cookies module (lib/web/cookies/index.js) was not in the build: update scripts/lazy-global-headers.ts for this undici");
 }

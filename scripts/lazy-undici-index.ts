@@ -19,6 +19,7 @@
  * is not found exactly as expected (an undici upgrade changed it).
  */
 import type { Plugin } from 'vite';
+import { requiredRewrite } from './required-rewrite';
 
 const INDEX = /[\\/]node_modules[\\/]undici[\\/]index\.js$/;
 export const WEB_BLOCK_START = "const fetchImpl = require('./lib/web/fetch').fetch";
@@ -110,17 +111,5 @@ export function lazyUndiciIndex(source: string): string {
 
 /** The vite plugin of the main build (desktop app and CLI bundle undici alike). */
 export function lazyUndiciIndexPlugin(): Plugin {
-  let seen = false;
-  return {
-    name: 'switchyard-lazy-undici-index',
-    apply: 'build',
-    transform(code, id) {
-      if (!INDEX.test(id)) return null;
-      seen = true;
-      return { code: lazyUndiciIndex(code), map: null };
-    },
-    buildEnd(error) {
-      if (!error && !seen) this.error("undici's index.js was not in the build: update scripts/lazy-undici-index.ts for this undici");
-    },
-  };
+  return requiredRewrite('switchyard-lazy-undici-index', INDEX, lazyUndiciIndex, "undici's index.js was not in the build: update scripts/lazy-undici-index.ts for this undici");
 }
