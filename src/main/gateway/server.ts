@@ -8,7 +8,7 @@ import type { GatewayConfig } from './config.js';
 import type { Policy } from './pipeline/policy.js';
 import { createReliability, type GatewayContext, type Reliability, type RequestObserver } from './context.js';
 import { GatewayError } from './errors.js';
-import { jsonKeyCount, parseJsonCounted } from './json-body.js';
+import { parseJsonCounted } from './json-body.js';
 import { ModelCatalog } from './routing/model-catalog.js';
 import { ModelRouter } from './routing/model-router.js';
 import { UpstreamClient } from './routing/upstream-client.js';
@@ -32,12 +32,13 @@ declare module 'fastify' {
     /** The JSON text `body` was parsed from (the request log keeps it instead of serialising the body again). */
     bodyText: string | null;
     /**
-     * `bodyText`, when it can go to an upstream in place of the body serialised again: every
-     * object in it written with each key once, so any JSON reader reads it as the gateway did
-     * (a repeated `model` or `content` could mean another model or prompt to a reader that
-     * keeps the first, past the checks, policies and cache key the gateway applied to the last).
+     * The keys `bodyText`'s objects were written with (jsonShape). Equal to jsonKeyCount(body)
+     * when no object repeats a key: only then may the text go to an upstream in place of the
+     * body serialised again, as any JSON reader reads it as the gateway did (a repeated `model`
+     * or `content` could mean another model or prompt to a reader that keeps the first, past
+     * the checks, policies and cache key the gateway applied to the last).
      */
-    forwardableBodyText: string | null;
+    bodyKeys: number;
   }
   interface FastifyInstance {
     gateway: GatewayContext;
@@ -177,7 +178,7 @@ function parseJsonBody(request: FastifyRequest, body: string, done: (error: Erro
   try {
     const { value, keys } = parseJsonCounted(body);
     request.bodyText = body;
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && jsonKeyCount(value) === keys) request.forwardableBodyText = body;
+    request.bodyKeys = keys;
     done(null, value);
   } catch (error) {
     if (error instanceof GatewayError) {
@@ -224,7 +225,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.decorate('gateway', context);
   app.decorateRequest('gatewayKey', null);
   app.decorateRequest('bodyText', null);
-  app.decorateRequest('forwardableBodyText', null);
+  app.decorateRequest('bodyKeys', 0);
 
   // Every body is read as JSON, whatever the content type: curl's -d sends a form type.
   app.removeAllContentTypeParsers();

@@ -32,6 +32,7 @@ import { CoreStreamAccumulator } from '../formats/openai-chat/accumulator.js';
 import { recordUsage } from './record-usage.js';
 import { policiesAfter, policiesBefore, type PolicyAnswer, type PolicyCall } from './policy.js';
 import { replayEvents } from '../policies/cache-replay.js';
+import { jsonKeyCount } from '../json-body.js';
 
 /** Turns core stream events into one client format's stream text. */
 export interface FormatStreamEncoder {
@@ -154,7 +155,8 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
       }
     }
     // An upstream that speaks the client's format natively gets the client's own body (as its text, when nothing changes).
-    const text = body === request.body ? (request.forwardableBodyText ?? undefined) : undefined;
+    // Keys counted here, not for every body parsed: only a format an upstream may speak natively can use the text.
+    const text = format.passthroughNative && body === request.body && request.bodyText !== null && jsonKeyCount(body) === request.bodyKeys ? request.bodyText : undefined;
     const wire = format.passthroughNative ? { wire: { format: format.passthroughNative, body, text } } : undefined;
     attempt = await runAttempts(context, {
       model: decoded.model,
@@ -196,16 +198,7 @@ export async function runPipeline<Wire>(context: GatewayContext, format: ClientF
     // hold the answer until the end of this turn of the event loop (one journal write for all).
     // The log keeps the text sent (the upstream's bytes parse to passthroughJson).
     const responseText = typeof answer === 'string' ? answer : answer.toString('utf8');
-    // Settled once the answer is sent, so Fastify finds the reply sent instead of watching its stream end.
-    await new Promise<void>((sent) =>
-      recorder.succeeded({ usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText }, () => {
-        try {
-          reply.code(200).header('content-type', 'application/json').send(answer);
-        } finally {
-          sent();
-        }
-      }),
-    );
+    await sendJsonWhenRecorded(reply, recorder, { usage: recordUsage(parsed.response.usage), finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText }, answer);
   } catch (error) {
     const gatewayError = attempt.timedOut() ? attempt.timeoutError() : transportError(error, providerName, origin, controller, 'body');
     attempt.finish({ ok: false, error: gatewayError });
@@ -352,9 +345,26 @@ async function streamToClient<Wire>(
   finishClient();
 }
 
+/**
+ * Records a JSON answer's success and sends it once the log lets it go (it may hold the answer
+ * until the end of this turn of the event loop: one journal write for all). Settles once the
+ * answer is sent, so Fastify finds the reply sent instead of watching its stream end.
+ */
+function sendJsonWhenRecorded(reply: FastifyReply, recorder: RequestRecorder, outcome: Parameters<RequestRecorder['succeeded']>[0], answer: string | Buffer): Promise<void> {
+  return new Promise<void>((sent) =>
+    recorder.succeeded(outcome, () => {
+      try {
+        reply.code(200).header('content-type', 'application/json').send(answer);
+      } finally {
+        sent();
+      }
+    }),
+  );
+}
+
 /** The stream's own headers (they win over any set before), as name, value pairs. */
 const EVENT_STREAM_HEADERS = ['content-type', 'text/event-stream; charset=utf-8', 'cache-control', 'no-cache', 'connection', 'keep-alive', 'x-accel-buffering', 'no'];
-const OWN_HEADER_NAMES = new Set(['content-type', 'cache-control', 'connection', 'x-accel-buffering', 'x-switchyard-request-id']);
+const OWN_HEADER_NAMES = new Set([...EVENT_STREAM_HEADERS.filter((_, index) => index % 2 === 0), 'x-switchyard-request-id']);
 
 /**
  * Takes the reply over for an SSE stream; headers already set (CORS for an allowed origin,
@@ -389,16 +399,7 @@ async function answerFromPolicy<Wire>(format: ClientFormat<Wire>, reply: Fastify
   if (!core.stream) {
     const encoded = format.encodeResponse(response);
     const text = JSON.stringify(encoded);
-    // Held for the turn's journal write, like an upstream's JSON answer.
-    await new Promise<void>((sent) =>
-      recorder.succeeded({ usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText: text }, () => {
-        try {
-          reply.code(200).header('content-type', 'application/json').send(text);
-        } finally {
-          sent();
-        }
-      }),
-    );
+    await sendJsonWhenRecorded(reply, recorder, { usage, finishReason: format.finishReasonOf(encoded), responseBody: encoded, responseText: text }, text);
     return reply;
   }
   const raw = openEventStream(reply, recorder);
