@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN_HEADER, createAdminToken } from '../../src/main/admin/admin-token.js';
-import { MAX_JSON_DEPTH, jsonNestingDepth } from '../../src/main/gateway/json-body.js';
+import { MAX_JSON_DEPTH, jsonShape } from '../../src/main/gateway/json-body.js';
 import { startGateway, type RunningGateway } from '../../src/main/headless.js';
 import { MemoryProviderKeyManager } from '../../src/main/services/key-managers.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
@@ -160,11 +160,11 @@ describe('hostile request bodies', () => {
   }
 
   it('counts nesting in one scan that respects strings and escapes', () => {
-    expect(jsonNestingDepth('{"a":[1,{"b":[]}]}')).toBe(4);
-    expect(jsonNestingDepth('"[[[[" ')).toBe(0);
-    expect(jsonNestingDepth('{"a\\"[[[":"\\\\"}')).toBe(1);
-    expect(jsonNestingDepth('["\\\\\\"[" , [[]]]')).toBe(3);
-    expect(jsonNestingDepth('['.repeat(1_000), 10)).toBe(11);
+    expect(jsonShape('{"a":[1,{"b":[]}]}').depth).toBe(4);
+    expect(jsonShape('"[[[[" ').depth).toBe(0);
+    expect(jsonShape('{"a\\"[[[":"\\\\"}').depth).toBe(1);
+    expect(jsonShape('["\\\\\\"[" , [[]]]').depth).toBe(3);
+    expect(jsonShape('['.repeat(1_000), 10).depth).toBe(11);
     // Against the depth of random values whose strings are full of quotes, backslashes and brackets.
     let seed = 7;
     const random = (below: number): number => {
@@ -184,7 +184,7 @@ describe('hostile request bodies', () => {
       typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
     for (let sample = 0; sample < 500; sample++) {
       const value = randomValue(random(12));
-      expect(jsonNestingDepth(JSON.stringify(value))).toBe(depthOf(value));
+      expect(jsonShape(JSON.stringify(value)).depth).toBe(depthOf(value));
     }
   });
 
@@ -202,7 +202,7 @@ describe('hostile request bodies', () => {
   }
 
   it('nothing nested too deeply reached the upstream', () => {
-    for (const request of fake.requests) expect(jsonNestingDepth(JSON.stringify(request.body ?? null))).toBeLessThanOrEqual(MAX_JSON_DEPTH + 2);
+    for (const request of fake.requests) expect(jsonShape(JSON.stringify(request.body ?? null)).depth).toBeLessThanOrEqual(MAX_JSON_DEPTH + 2);
   });
 
   it('every /v1 request, hostile or not, has its record in the log', async () => {

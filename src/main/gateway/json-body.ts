@@ -25,7 +25,7 @@ const COLON = 0x3a;
 
 /** What one scan of a JSON text tells, before it is parsed. */
 export interface JsonShape {
-  /** The deepest nesting of objects and arrays (see jsonNestingDepth). */
+  /** The deepest nesting of objects and arrays. */
   depth: number;
   /**
    * Members written in every object of the text (`:` outside strings), duplicates included:
@@ -87,11 +87,6 @@ export function jsonKeyCount(value: unknown): number {
   }
   for (const key in value) count += 1 + jsonKeyCount((value as Record<string, unknown>)[key]);
   return count;
-}
-
-/** The deepest nesting in `text` (see jsonShape), stopping as soon as it passes `stopAbove`. */
-export function jsonNestingDepth(text: string, stopAbove = Number.POSITIVE_INFINITY): number {
-  return jsonShape(text, stopAbove).depth;
 }
 
 function tooDeep(maximumDepth: number): GatewayError {

@@ -249,7 +249,7 @@ export class LiveRequestTracker implements RequestObserver {
   }
 
   requestStarted(start: RequestStart): void {
-    this.entries.set(start.id, {
+    const entry: LiveEntry = {
       start,
       routed: null,
       summary: null,
@@ -262,10 +262,11 @@ export class LiveRequestTracker implements RequestObserver {
       lastEmittedAt: 0,
       pendingTimer: null,
       record: null,
-    });
+    };
+    this.entries.set(start.id, entry);
     this.inFlightCount += 1;
     // A summary for the window only when one is listening (none under a headless load).
-    if (this.options.events.listenerCount > 0) this.options.events.emit('request.started', this.summaryOf(this.entries.get(start.id)!));
+    if (this.options.events.listenerCount > 0) this.options.events.emit('request.started', this.summaryOf(entry));
   }
 
   requestRouted(record: Readonly<RequestRecord>): void {

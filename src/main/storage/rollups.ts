@@ -205,10 +205,6 @@ export class RollupAccumulator {
     return rows;
   }
 
-  get size(): number {
-    return this.rows().size;
-  }
-
   /** Upserts every collected row through the statements from prepareRollupUpserts, and clears. */
   writeTo(statements: Record<RollupGranularity, SqliteStatement>): void {
     for (const { granularity, period, key, metrics } of this.rows().values()) {

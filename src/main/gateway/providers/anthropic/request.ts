@@ -321,7 +321,6 @@ function passthroughBody(wire: Record<string, unknown>, model: string, warnings:
     stripped += message.content.length - content.length;
     return { ...message, content };
   });
-  if (stripped === 0) return body;
   warnings.push({ type: 'other', parameter: 'messages', message: `${stripped} thinking block(s) made by another provider dropped: Anthropic accepts only its own signatures` });
   return { ...body, messages };
 }
