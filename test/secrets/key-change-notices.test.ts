@@ -71,8 +71,9 @@ describe('key change notices', () => {
     expect(runningGateways(environment)).toEqual([expect.objectContaining({ pid: process.pid, service: 'svc-a', socket: listener.socket })]);
 
     // Another process (the CLI) writes to the keychain; the read takes a while, as D-Bus may.
-    await keytar.setPassword('svc-a', 'openai', 'sk-after');
-    keytar.findDelayMs = 50;
+    const cli = await KeychainProviderKeyManager.open(keytar, { service: 'svc-a', refreshIntervalMs: 0 });
+    await cli.set('openai', 'sk-after');
+    keytar.readDelayMs = 50;
     const started = performance.now();
     const outcomes = await announceProviderKeysChanged({ service: 'svc-a', environment });
     const elapsed = performance.now() - started;

@@ -8,22 +8,29 @@
  * keychain is an error, not a fallback.
  */
 import { randomUUID } from 'node:crypto';
-import { openProviderKeyStore, type KeytarLike } from '../../src/main/secrets/keychain.js';
+import { INDEX_ACCOUNT, openProviderKeyStore, type KeytarLike } from '../../src/main/secrets/keychain.js';
 
 /** An in-memory keytar: the "keychain" of machines without one, and a way to simulate failures. */
 export class MemoryKeytar implements KeytarLike {
   readonly entries = new Map<string, string>();
-  calls = { find: 0, set: 0, delete: 0 };
-  /** Makes the next findCredentials calls wait (to race a refresh with a write) or fail. */
-  findDelayMs = 0;
-  failFind: Error | null = null;
+  /** `index`: reads of the accounts index, one per read of the whole keychain. */
+  calls = { find: 0, get: 0, index: 0, set: 0, delete: 0 };
+  /** Makes the next reads (getPassword, findCredentials) wait (to race a refresh with a write) or fail. */
+  readDelayMs = 0;
+  failRead: Error | null = null;
 
   private id(service: string, account: string): string {
     return `${service}\u0000${account}`;
   }
 
   async getPassword(service: string, account: string): Promise<string | null> {
-    return this.entries.get(this.id(service, account)) ?? null;
+    this.calls.get += 1;
+    if (account === INDEX_ACCOUNT) this.calls.index += 1;
+    // The value is taken when the call starts, as a keychain answering late would.
+    const value = this.entries.get(this.id(service, account)) ?? null;
+    if (this.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.readDelayMs));
+    if (this.failRead) throw this.failRead;
+    return value;
   }
 
   async setPassword(service: string, account: string, password: string): Promise<void> {
@@ -40,8 +47,8 @@ export class MemoryKeytar implements KeytarLike {
     this.calls.find += 1;
     // The snapshot is taken when the call starts, as a keychain answering late would.
     const snapshot = [...this.entries].filter(([id]) => id.startsWith(`${service}\u0000`)).map(([id, password]) => ({ account: id.slice(service.length + 1), password }));
-    if (this.findDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.findDelayMs));
-    if (this.failFind) throw this.failFind;
+    if (this.readDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.readDelayMs));
+    if (this.failRead) throw this.failRead;
     return snapshot;
   }
 }
@@ -55,6 +62,9 @@ export interface KeychainUnderTest {
   service: string;
   cleanup(): Promise<void>;
 }
+
+/** Accounts the tests write past the store (as another program would), so not always indexed. */
+const TEST_ACCOUNTS = ['openai', 'anthropic', 'gemini', 'xai', 'ollama', 'lmstudio'];
 
 export const keyringRequired = process.env.SWITCHYARD_TEST_KEYRING === '1';
 
@@ -76,7 +86,10 @@ export async function keychainUnderTest(): Promise<KeychainUnderTest> {
     keytar,
     service,
     async cleanup() {
-      for (const { account } of await keytar.findCredentials(service)) await keytar.deletePassword(service, account);
+      // Not findCredentials: it can crash keytar while another file writes (see secrets/keychain.ts).
+      const index = await keytar.getPassword(service, INDEX_ACCOUNT);
+      const indexed = index ? (JSON.parse(index) as string[]) : [];
+      for (const account of new Set([...indexed, ...TEST_ACCOUNTS, INDEX_ACCOUNT])) await keytar.deletePassword(service, account);
     },
   };
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/main/gateway/config.js';
 import {
+  INDEX_ACCOUNT,
   KEYCHAIN_SERVICE,
   KeychainProviderKeyManager,
   KeychainUnavailableError,
@@ -70,18 +71,21 @@ describe('the OS keychain (real Secret Service when one runs)', () => {
     expect(store.has('openai')).toBe(true);
     expect(store.get('gemini')).toBeNull();
     expect(await store.list()).toEqual(['anthropic', 'openai']);
-    // Really in the keychain: keytar itself sees them under the service, one account per provider.
-    const credentials = await keychain.keytar.findCredentials(keychain.service);
-    expect(credentials.map((entry) => entry.account).sort()).toEqual(['anthropic', 'openai']);
+    // Really in the keychain: keytar itself reads them under the service, one account per
+    // provider, and the index that lists them (read instead of enumerating, see keychain.ts).
     expect(await keychain.keytar.getPassword(keychain.service, 'openai')).toBe('sk-test-keychain-openai-0001');
+    expect(await keychain.keytar.getPassword(keychain.service, 'anthropic')).toBe('sk-ant-test-0002');
+    expect(JSON.parse((await keychain.keytar.getPassword(keychain.service, INDEX_ACCOUNT))!)).toEqual(['anthropic', 'openai']);
     // A store opened later (the next start of the app) loads them.
     const again = await open();
     expect(again.get('anthropic')).toBe('sk-ant-test-0002');
     await store.delete('anthropic');
     expect(store.get('anthropic')).toBeNull();
     expect(await keychain.keytar.getPassword(keychain.service, 'anthropic')).toBeNull();
+    expect(JSON.parse((await keychain.keytar.getPassword(keychain.service, INDEX_ACCOUNT))!)).toEqual(['openai']);
     await store.delete('never-stored');
     await store.delete('openai');
+    expect(JSON.parse((await keychain.keytar.getPassword(keychain.service, INDEX_ACCOUNT))!)).toEqual([]);
   });
 
   it('refuses keys that cannot be right, before they reach the keychain', async () => {
@@ -97,12 +101,13 @@ describe('the OS keychain (real Secret Service when one runs)', () => {
     const store = await open(50);
     const changes: string[][] = [];
     store.onChange((providers) => changes.push(providers));
-    // "Another process" (the CLI) writes straight to the keychain.
-    await keychain.keytar.setPassword(keychain.service, 'xai', 'xai-from-another-process-1');
+    // "Another process": the CLI's store adds a key; another program rotates it in place.
+    const cli = await open();
+    await cli.set('xai', 'xai-from-another-process-1');
     await until(() => store.get('xai') === 'xai-from-another-process-1');
     await keychain.keytar.setPassword(keychain.service, 'xai', 'xai-from-another-process-2');
     await until(() => store.get('xai') === 'xai-from-another-process-2');
-    await keychain.keytar.deletePassword(keychain.service, 'xai');
+    await cli.delete('xai');
     await until(() => store.get('xai') === null);
     expect(changes.filter((providers) => providers.includes('xai')).length).toBeGreaterThanOrEqual(3);
   });
@@ -120,14 +125,86 @@ describe('the OS keychain (real Secret Service when one runs)', () => {
   });
 });
 
+describe('reading without enumerating the keychain (keytar 7.9 findCredentials can segfault)', () => {
+  it('reads the index and each account with getPassword; findCredentials never runs once an index exists', async () => {
+    const keytar = new MemoryKeytar();
+    const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    await store.set('openai', 'sk-a');
+    await store.set('xai', 'xai-b');
+    const finds = keytar.calls.find;
+    const other = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    expect(other.get('openai')).toBe('sk-a');
+    expect(await other.list()).toEqual(['openai', 'xai']);
+    await store.delete('xai');
+    await other.refresh();
+    expect(await other.list()).toEqual(['openai']);
+    expect(keytar.calls.find).toBe(finds);
+    expect(JSON.parse((await keytar.getPassword('svc', INDEX_ACCOUNT))!)).toEqual(['openai']);
+  });
+
+  it('finds the keys an earlier version stored (no index) once, at open, and indexes them', async () => {
+    const keytar = new MemoryKeytar();
+    await keytar.setPassword('svc', 'openai', 'sk-old-version');
+    await keytar.setPassword('svc', 'anthropic', 'sk-ant-old-version');
+    const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    expect(keytar.calls.find).toBe(1);
+    expect(await store.list()).toEqual(['anthropic', 'openai']);
+    expect(JSON.parse((await keytar.getPassword('svc', INDEX_ACCOUNT))!)).toEqual(['anthropic', 'openai']);
+    await store.refresh();
+    await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    expect(keytar.calls.find).toBe(1);
+  });
+
+  it('an index that is not one is read as none and rebuilt by the next write; the keys in memory are still read', async () => {
+    const keytar = new MemoryKeytar();
+    const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
+    await store.set('openai', 'sk-a');
+    await keytar.setPassword('svc', INDEX_ACCOUNT, 'not json');
+    await keytar.setPassword('svc', 'openai', 'sk-rotated');
+    await store.refresh();
+    expect(store.get('openai')).toBe('sk-rotated');
+    await store.set('gemini', 'AIza-c');
+    expect(JSON.parse((await keytar.getPassword('svc', INDEX_ACCOUNT))!)).toEqual(['gemini', 'openai']);
+  });
+
+  it('survives refreshes racing writes of another process on the real keychain', async () => {
+    const keychain = await keychainUnderTest();
+    try {
+      const open = (refreshIntervalMs: number) =>
+        keychain.real
+          ? openProviderKeyStore({ service: keychain.service, refreshIntervalMs })
+          : KeychainProviderKeyManager.open(keychain.keytar, { service: keychain.service, refreshIntervalMs });
+      const gateway = await open(0);
+      const cli = await open(0);
+      // Before the index, this was the race that crashed the process inside keytar.
+      for (let round = 0; round < 60; round++) {
+        await Promise.all([
+          cli.set('openai', `sk-round-${round}`),
+          gateway.refresh(),
+          keychain.keytar.deletePassword(keychain.service, 'xai').then(() => keychain.keytar.setPassword(keychain.service, 'xai', `xai-${round}`)),
+          gateway.refresh(),
+          cli.delete('gemini').then(() => cli.set('gemini', `AIza-${round}`)),
+          gateway.refresh(),
+        ]);
+      }
+      await gateway.refresh();
+      expect(gateway.get('openai')).toBe(await keychain.keytar.getPassword(keychain.service, 'openai'));
+      gateway.close();
+      cli.close();
+    } finally {
+      await keychain.cleanup();
+    }
+  });
+});
+
 describe('the in-memory copy and its refresh', () => {
   it('serves get() without calling the keychain, and refreshes off the request path', async () => {
     const keytar = new MemoryKeytar();
     await keytar.setPassword('svc', 'openai', 'sk-a');
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
-    const before = keytar.calls.find;
+    const before = keytar.calls.get + keytar.calls.find;
     for (let index = 0; index < 10_000; index++) store.get('openai');
-    expect(keytar.calls.find).toBe(before);
+    expect(keytar.calls.get + keytar.calls.find).toBe(before);
     await keytar.setPassword('svc', 'openai', 'sk-b');
     expect(store.get('openai')).toBe('sk-a');
     await store.refresh();
@@ -137,12 +214,12 @@ describe('the in-memory copy and its refresh', () => {
   it('does not let a refresh that started before a local write undo it', async () => {
     const keytar = new MemoryKeytar();
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
-    keytar.findDelayMs = 50;
+    keytar.readDelayMs = 50;
     const refreshing = store.refresh(); // snapshot taken now: no key yet
     await store.set('openai', 'sk-written-during-refresh');
     await refreshing;
     expect(store.get('openai')).toBe('sk-written-during-refresh');
-    keytar.findDelayMs = 0;
+    keytar.readDelayMs = 0;
     await store.refresh();
     expect(store.get('openai')).toBe('sk-written-during-refresh');
   });
@@ -152,30 +229,30 @@ describe('the in-memory copy and its refresh', () => {
     await keytar.setPassword('svc', 'openai', 'sk-kept');
     const errors: string[] = [];
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0, onError: (message) => errors.push(message) });
-    keytar.failFind = new Error('org.freedesktop.DBus.Error.NoReply');
+    keytar.failRead = new Error('org.freedesktop.DBus.Error.NoReply');
     await store.refresh();
     await store.refresh();
     expect(store.get('openai')).toBe('sk-kept');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/could not read the OS keychain \(org\.freedesktop\.DBus\.Error\.NoReply\); keeping the keys read before/);
-    keytar.failFind = null;
+    keytar.failRead = null;
     await store.refresh();
   });
 
   it('runs one refresh at a time; calls made during one share one more read after it', async () => {
     const keytar = new MemoryKeytar();
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
-    keytar.findDelayMs = 30;
-    const before = keytar.calls.find;
+    keytar.readDelayMs = 30;
+    const before = keytar.calls.index;
     await Promise.all([store.refresh(), store.refresh(), store.refresh()]);
-    expect(keytar.calls.find - before).toBe(2);
+    expect(keytar.calls.index - before).toBe(2);
   });
 
   it('a refresh asked for while one runs sees a change made after that one started', async () => {
     const keytar = new MemoryKeytar();
     await keytar.setPassword('svc', 'openai', 'sk-old');
     const store = await KeychainProviderKeyManager.open(keytar, { service: 'svc', refreshIntervalMs: 0 });
-    keytar.findDelayMs = 40;
+    keytar.readDelayMs = 40;
     const running = store.refresh(); // e.g. the timer's: its snapshot holds sk-old
     await keytar.setPassword('svc', 'openai', 'sk-new'); // `switchyard keys set` in another process
     await store.refresh(); // the CLI's notice
@@ -203,7 +280,7 @@ describe('no keychain: a clear message, environment keys only', () => {
 
   it('when no Secret Service answers', async () => {
     const keytar = new MemoryKeytar();
-    keytar.failFind = new Error('Cannot autolaunch D-Bus without X11 $DISPLAY');
+    keytar.failRead = new Error('Cannot autolaunch D-Bus without X11 $DISPLAY');
     const store = await openProviderKeyStore({ keytar, platform: 'linux' });
     expect(store.available).toBe(false);
     expect(store.reason).toBe('no OS keychain (Secret Service) found: using environment keys only (Cannot autolaunch D-Bus without X11 $DISPLAY)');
@@ -215,7 +292,7 @@ describe('no keychain: a clear message, environment keys only', () => {
 
   it('when the keychain does not answer in time (a locked keyring waiting on a prompt)', async () => {
     const keytar = new MemoryKeytar();
-    keytar.findDelayMs = 2_000;
+    keytar.readDelayMs = 2_000;
     const started = Date.now();
     const store = await openProviderKeyStore({ keytar, timeoutMs: 100, refreshIntervalMs: 10 });
     expect(Date.now() - started).toBeLessThan(1_500);
@@ -228,7 +305,7 @@ describe('no keychain: a clear message, environment keys only', () => {
     const store = await openProviderKeyStore({ keytar, environment: { SWITCHYARD_KEYCHAIN: 'off' } });
     expect(store.available).toBe(false);
     expect(store.reason).toMatch(/turned off \(SWITCHYARD_KEYCHAIN=off\): using environment keys only/);
-    expect(keytar.calls.find).toBe(0);
+    expect(keytar.calls.find + keytar.calls.get).toBe(0);
   });
 
   it('uses the service "switchyard" unless told otherwise', async () => {

@@ -85,11 +85,12 @@ describe('keys changed in the app count from the next request', () => {
   });
 
   it('a provider key another process wrote, once its notice was answered', async () => {
-    await keytar.setPassword(SERVICE, 'openai', KEY_C); // the CLI's write, which the app cannot see by itself
+    const cli = await KeychainProviderKeyManager.open(keytar, { service: SERVICE, refreshIntervalMs: 0 }); // `switchyard keys` in another process
+    await cli.set('openai', KEY_C); // a write the app cannot see by itself
     expect((await chat(gatewayKey)).upstreamKey).toBe(KEY_ENV);
     expect(await announceProviderKeysChanged({ service: SERVICE, environment: { SWITCHYARD_RUNTIME_DIR: runtimeDir } })).toEqual([{ pid: process.pid, confirmed: true }]);
     expect((await chat(gatewayKey)).upstreamKey).toBe(KEY_C);
-    await keytar.deletePassword(SERVICE, 'openai');
+    await cli.delete('openai');
     await announceProviderKeysChanged({ service: SERVICE, environment: { SWITCHYARD_RUNTIME_DIR: runtimeDir } });
     expect((await chat(gatewayKey)).upstreamKey).toBe(KEY_ENV);
   });

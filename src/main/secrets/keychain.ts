@@ -2,8 +2,8 @@
  * Provider keys in the OS keychain (keytar: Secret Service on Linux, Keychain on macOS,
  * Credential Manager on Windows), service `switchyard`, one account per provider id.
  *
- * `get()` runs per request, so it reads an in-memory copy: loaded at start with one
- * `findCredentials`, updated at once by `set`/`delete` (the desktop app's own changes),
+ * `get()` runs per request, so it reads an in-memory copy: loaded at start, updated at
+ * once by `set`/`delete` (the desktop app's own changes),
  * and read again when `switchyard keys set|delete` in another process says it changed
  * something (secrets/key-change-notices.ts: the CLI waits until the running gateway has
  * read the keychain again, so the very next request carries the new key). A timer still
@@ -11,6 +11,16 @@
  * libuv's thread pool), as the fallback for other programs that edit the keychain. A
  * request reads its key once when it starts (gateway/context.ts), so a request in flight
  * keeps the key it started with and a rotation fails nothing.
+ *
+ * Reading never enumerates the keychain. keytar 7.9's Linux `findCredentials` dereferences
+ * a NULL secret (`strdup(secret_value_get_text(NULL))` in src/keytar_posix.cc) when an item
+ * it found is replaced before its secret loads: a `switchyard keys set` in another process
+ * racing the refresh timer was a segfault of the whole gateway. So the accounts holding
+ * keys are listed in one more entry of the service, `#providers` (a JSON array; `#` is in
+ * no provider id, so it never collides), kept by `set`/`delete`, and a read is
+ * `getPassword` of that entry then of each account (libsecret's lookup answers NULL safely).
+ * Keys stored by a version without the index are found once, at open, with
+ * `findCredentials` (nothing of this store writes then), and the index is written.
  *
  * Where no keychain can be reached (headless Linux without a Secret Service, keytar
  * missing its native build), `openProviderKeyStore()` answers with a store whose
@@ -29,6 +39,8 @@ export const DEFAULT_REFRESH_INTERVAL_MS = 2_500;
 export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAXIMUM_KEY_LENGTH = 4096;
+/** The entry listing the accounts that hold keys (not a provider id: `#` is in none). */
+export const INDEX_ACCOUNT = '#providers';
 
 /** The part of keytar used here (an interface so tests can count calls or simulate failures). */
 export interface KeytarLike {
@@ -85,6 +97,18 @@ export function validateProviderKey(provider: string, key: string): string {
   return trimmed;
 }
 
+/** The index's accounts; null when there is no index (or it is not one: it is then rebuilt by the next write). */
+function parseIndex(text: string | null): string[] | null {
+  if (text === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (Array.isArray(parsed)) return parsed.filter((account): account is string => typeof account === 'string' && PROVIDER_ID.test(account));
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
 function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.slice(0, 300);
@@ -124,7 +148,7 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
   /** Loads every stored key once (this throws when the keychain cannot be reached) and starts the refresh timer. */
   static async open(keytar: KeytarLike, options: KeychainOptions = {}): Promise<KeychainProviderKeyManager> {
     const manager = new KeychainProviderKeyManager(keytar, options);
-    manager.keys = KeychainProviderKeyManager.toMap(await keytar.findCredentials(manager.service));
+    manager.keys = await manager.readKeys(true);
     const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     if (interval > 0) {
       manager.timer = setInterval(() => void manager.refresh(), interval);
@@ -133,12 +157,40 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
     return manager;
   }
 
-  private static toMap(credentials: Array<{ account: string; password: string }>): Map<string, string> {
-    const keys = new Map<string, string>();
-    for (const { account, password } of credentials) {
-      if (typeof account === 'string' && typeof password === 'string' && password.length > 0) keys.set(account, password);
+  /**
+   * Every stored key: the accounts of the index (and those already in memory, should a
+   * concurrent writer's index have dropped one), each read with `getPassword`. Without an
+   * index, at open only, the keys of an earlier version are found with `findCredentials`
+   * and indexed.
+   */
+  private async readKeys(opening: boolean): Promise<Map<string, string>> {
+    const indexed = parseIndex(await this.keytar.getPassword(this.service, INDEX_ACCOUNT));
+    if (indexed === null && opening) {
+      const keys = new Map<string, string>();
+      for (const { account, password } of await this.keytar.findCredentials(this.service)) {
+        if (typeof account === 'string' && PROVIDER_ID.test(account) && typeof password === 'string' && password.length > 0) keys.set(account, password);
+      }
+      if (keys.size > 0) await this.keytar.setPassword(this.service, INDEX_ACCOUNT, JSON.stringify([...keys.keys()].sort()));
+      return keys;
     }
+    const accounts = [...new Set([...(indexed ?? []), ...this.keys.keys()])];
+    const passwords = await Promise.all(accounts.map((account) => this.keytar.getPassword(this.service, account)));
+    const keys = new Map<string, string>();
+    accounts.forEach((account, index) => {
+      const password = passwords[index];
+      if (typeof password === 'string' && password.length > 0) keys.set(account, password);
+    });
     return keys;
+  }
+
+  /** Writes the index with `provider` added or removed, starting from what the keychain holds now. */
+  private async writeIndex(provider: string, present: boolean): Promise<void> {
+    const stored = parseIndex(await this.keytar.getPassword(this.service, INDEX_ACCOUNT));
+    const accounts = new Set(stored ?? this.keys.keys());
+    if (present === accounts.has(provider) && stored !== null) return;
+    if (present) accounts.add(provider);
+    else accounts.delete(provider);
+    await this.keytar.setPassword(this.service, INDEX_ACCOUNT, JSON.stringify([...accounts].sort()));
   }
 
   get(providerId: string): string | null {
@@ -156,6 +208,7 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
   async set(provider: string, key: string): Promise<void> {
     const value = validateProviderKey(provider, key);
     await this.keytar.setPassword(this.service, provider, value);
+    await this.writeIndex(provider, true);
     this.generation += 1;
     const next = new Map(this.keys);
     next.set(provider, value);
@@ -164,6 +217,7 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
 
   async delete(provider: string): Promise<void> {
     await this.keytar.deletePassword(this.service, provider);
+    await this.writeIndex(provider, false);
     this.generation += 1;
     if (!this.keys.has(provider)) return;
     const next = new Map(this.keys);
@@ -191,9 +245,9 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
     // read again, a few times at most (local writes are the user's clicks, not a stream).
     for (let attempt = 0; attempt < 3; attempt++) {
       const generation = this.generation;
-      let credentials: Array<{ account: string; password: string }>;
+      let keys: Map<string, string>;
       try {
-        credentials = await this.keytar.findCredentials(this.service);
+        keys = await this.readKeys(false);
       } catch (error) {
         // Keep the keys we have: a keychain that hiccups must not take every provider down.
         if (!this.failing) this.options.onError?.(`could not read the OS keychain (${describe(error)}); keeping the keys read before`);
@@ -202,7 +256,7 @@ export class KeychainProviderKeyManager implements ProviderKeyStore {
       }
       this.failing = false;
       if (generation !== this.generation) continue;
-      this.replace(KeychainProviderKeyManager.toMap(credentials));
+      this.replace(keys);
       return;
     }
   }
