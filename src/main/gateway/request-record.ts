@@ -199,8 +199,10 @@ export class RequestRecorder {
     this.finish(answer);
   }
 
-  failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null }): void {
+  /** `partial.retrievable`: its response body is a failed response the client was given the id of, kept for later reference. */
+  failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null; retrievable?: boolean }): void {
     const record = this.record;
+    if (partial?.retrievable && this.responseIdOf) record.responseId = this.responseIdOf(partial.responseBody);
     record.status = error.status === 499 ? 'cancelled' : 'error';
     record.httpStatus = error.status;
     record.errorType = error.type;

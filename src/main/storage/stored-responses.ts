@@ -1,7 +1,9 @@
 /**
  * Responses kept for later reference (`previous_response_id`, `GET /v1/responses/{id}`): the
  * request log is the store. A Responses answer's log row carries its `response_id`; its
- * stored bodies are the client's request and the response the client got.
+ * stored bodies are the client's request and the response the client got. A stream that failed
+ * after it named its response (`response.failed`) is logged as an error with that failed
+ * response, which stays retrievable as at OpenAI (`status: "failed"` and its `error`).
  *
  * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
  * the log on the main thread's connection (one indexed row and its bodies); PostgreSQL's the
@@ -38,6 +40,8 @@ export interface StoredResponse {
   conversationId: string | null;
   /** When its client deleted it (ms), or null: a deleted response is found by no one. */
   deletedAt: number | null;
+  /** The request failed after the client was given this id (its body is the failed response). */
+  failed: boolean;
 }
 
 export interface StoredResponses {
@@ -55,6 +59,7 @@ function objectOrNull(value: unknown): Record<string, unknown> | null {
 
 interface ResponseRow {
   seq: number;
+  status: string;
   requested_model: string | null;
   resolved_model: string | null;
   started_at: number;
@@ -62,11 +67,14 @@ interface ResponseRow {
   conversation_id: string | null;
 }
 
-/** The response with this id (its latest successful row) and its bodies, on either store. */
+/**
+ * The response with this id (its latest row: a success, or a failure the client was told the id
+ * of; only those rows carry a response id) and its bodies, on either store.
+ */
 export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
   const [row] = yield* rowsOf<ResponseRow>(
-    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
-     WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
+    `SELECT seq, status, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
+     WHERE response_id = ? AND status IN ('success', 'error') ORDER BY seq DESC LIMIT 1`,
     responseId,
   );
   if (!row) return null;
@@ -81,6 +89,7 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
     gatewayKeyId: row.gateway_key_id,
     conversationId: row.conversation_id,
     deletedAt: deleted ? Number(deleted.deleted_at) : null,
+    failed: row.status !== 'success',
   };
 }
 

@@ -40,6 +40,11 @@ export interface FormatStreamEncoder {
   encode(event: CoreStreamEvent): string;
   /** The closing text of a stream that ended well. */
   finish(): string;
+  /**
+   * After an `error` event: the response its error frame reported as failed, when the format
+   * keeps responses to be fetched later by id (Responses' `response.failed`); what the log keeps.
+   */
+  failedResponse?(): unknown;
 }
 
 /** One client-facing API: how its requests are read and its answers written. */
@@ -338,7 +343,9 @@ async function streamToClient<Wire>(
   if (failure) {
     const streamError = gatewayErrorFrom((failure as Extract<CoreStreamEvent, { type: 'error' }>).error);
     attempt.finish({ ok: false, error: streamError });
-    recorder.failed(streamError, partial());
+    // The client was told of a failed response by id (response.failed): the log keeps that response, retrievable.
+    const failedResponse = encoder.failedResponse?.() ?? null;
+    recorder.failed(streamError, failedResponse ? { ...partial(), responseBody: failedResponse, retrievable: true } : partial());
     raw.end();
     return;
   }

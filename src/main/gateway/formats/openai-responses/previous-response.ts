@@ -70,7 +70,8 @@ async function conversationItems(store: StoredResponses, responseId: string, ide
     if (seen.has(id) || seen.size >= MAX_CHAIN) throw invalidRequest(`The chain of previous responses from '${responseId}' does not end (it is cyclic or longer than ${MAX_CHAIN} responses).`, 'previous_response_id', 'invalid_previous_response');
     seen.add(id);
     const logged = await store.find(id);
-    if (!logged) throw new NotInLog(id);
+    // A failed response is retrievable but continues nothing: as before it was kept, it is an id the log does not hold.
+    if (!logged || logged.failed) throw new NotInLog(id);
     const stored = visibleTo(logged, identity);
     if (!stored) throw notFound(id);
     if (!stored.requestBody || !stored.responseBody) {
