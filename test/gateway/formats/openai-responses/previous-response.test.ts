@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
+import { startFaultProxy } from '../../../fakes/fault-proxy.js';
 import { startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
@@ -188,6 +189,34 @@ describe('GET /v1/responses/{id}', () => {
   it('needs the gateway key like every endpoint', async () => {
     const response = await fetch(`${gateway.origin}/v1/responses/resp_unknown`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe('the gateway’s own failure mid-stream', () => {
+  it('an upstream that stalls past the idle timeout: the failed response is retrievable as the stream ended it', async () => {
+    const proxy = await startFaultProxy(anthropic.url);
+    const stallingDir = mkdtempSync(join(tmpdir(), 'switchyard-previous-stall-'));
+    const stalling = await startAppGateway({
+      dataDir: stallingDir,
+      config: { providers: { anthropic: { timeouts: { idleSeconds: 0.3 } } } },
+      environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: proxy.url },
+    });
+    try {
+      proxy.fail({ stallAfterBytes: 700 });
+      const stallingClient = new OpenAI({ apiKey: stalling.key, baseURL: `${stalling.gateway.origin}/v1`, maxRetries: 0 });
+      const stream = await stallingClient.responses.create({ model: CLAUDE, input: 'A long enough reply to pass seven hundred bytes', stream: true });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+      expect(failed.type).toBe('response.failed');
+      expect(failed.response.error).toEqual({ code: 'server_error', message: expect.stringMatching(/\S/) });
+      const { output_text: _added, ...retrieved } = await stallingClient.responses.retrieve(failed.response.id);
+      expect(retrieved).toEqual(failed.response);
+    } finally {
+      await stalling.gateway.close();
+      await proxy.close();
+      rmSync(stallingDir, { recursive: true, force: true });
+    }
   });
 });
 
