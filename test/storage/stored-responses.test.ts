@@ -5,13 +5,14 @@
  * touching the log row, and a second deletion keeps the first time. A continued response's
  * context (SQLite migration 5 / PostgreSQL migration 6) is stored with its items as
  * content-addressed messages (referenced as part 3, so retention keeps them) and read back with
- * the response; the chain check (`links`) reads the earlier responses' rows in one statement.
+ * the response; the chain check (`links`) reads the earlier responses' rows in one statement. Both
+ * migrations upgrade a log of the version before, whose responses then have no context.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrate, openDatabase } from '../../src/main/storage/database.js';
 import { migrations } from '../../src/main/storage/migrations.js';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
-import { migratePostgres } from '../../src/main/storage/postgres/migrations.js';
+import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
@@ -163,4 +164,27 @@ describe('SQLite migration 5', () => {
       removeDirectory(directory);
     }
   });
+});
+
+describe('PostgreSQL migration 6', () => {
+  it('adds the context column to a log at version 5, whose responses read back with no context (walked, as before)', async () => {
+    postgres ??= await startThrowawayPostgres();
+    const pool = createPostgresPool(await postgres.createDatabase('stored_responses_upgrade'));
+    pools.push(pool);
+    // A log as version 5 left it.
+    expect(await migratePostgres(pool, postgresMigrations.slice(0, 5))).toBe(5);
+    const { rows } = await pool.query<{ seq: string }>(
+      `INSERT INTO requests (id, started_at, ended_at, endpoint, status, http_status, stream, priced, latency_ms, attempts, gateway_key_id, response_id)
+       VALUES ('request-old', 1000, 1400, '/v1/responses', 'success', 200, 0, 1, 400, 1, 'key-1', 'resp_old') RETURNING seq`,
+    );
+    await pool.query('INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES ($1, $2, NULL, $3)', [
+      rows[0]!.seq,
+      JSON.stringify({ model: 'gpt-4.1', input: 'Old' }),
+      JSON.stringify({ id: 'resp_old', output: [] }),
+    ]);
+    expect(await migratePostgres(pool)).toBe(postgresMigrations.length);
+    const columns = await pool.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'bodies'");
+    expect(columns.rows.map((row) => row.column_name)).toContain('context_json');
+    expect(await postgresStoredResponses(pool, 0).find('resp_old')).toMatchObject({ responseId: 'resp_old', requestBody: { input: 'Old' }, context: null, failed: false });
+  }, 60_000);
 });
