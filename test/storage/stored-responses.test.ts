@@ -9,12 +9,15 @@
  * migrations upgrade a log of the version before, whose responses then have no context.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { withPreviousResponses } from '../../src/main/gateway/formats/openai-responses/previous-response.js';
+import type { ResponsesRequestWire } from '../../src/main/gateway/formats/openai-responses/schema.js';
 import { migrate, openDatabase } from '../../src/main/storage/database.js';
 import { migrations } from '../../src/main/storage/migrations.js';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
+import { applyRetention } from '../../src/main/storage/retention.js';
 import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
@@ -187,4 +190,48 @@ describe('PostgreSQL migration 6', () => {
     expect(columns.rows.map((row) => row.column_name)).toContain('context_json');
     expect(await postgresStoredResponses(pool, 0).find('resp_old')).toMatchObject({ responseId: 'resp_old', requestBody: { input: 'Old' }, context: null, failed: false });
   }, 60_000);
+});
+
+describe('retention and stored contexts (SQLite)', () => {
+  it('an earlier response purged: the later one’s context keeps its items, and continuing it is refused as a walk refused it', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      const items = [
+        { type: 'message', role: 'user', content: 'Old question' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Old answer' }] },
+        { type: 'message', role: 'user', content: 'New question' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'New answer' }] },
+      ];
+      log.observer.requestFinished(
+        makeRecord({ startedAt: now - 3 * 86_400_000, endpoint: '/v1/responses', responseId: 'resp_purged', requestBody: { input: 'Old question' }, responseBody: { id: 'resp_purged', output: [items[1]] } }),
+      );
+      log.observer.requestFinished(
+        makeRecord({
+          startedAt: now,
+          endpoint: '/v1/responses',
+          responseId: 'resp_kept',
+          requestBody: { input: 'New question', previous_response_id: 'resp_purged' },
+          responseBody: { id: 'resp_kept', output: [items[3]] },
+          responseContext: { items, chain: ['resp_purged'] },
+        }),
+      );
+      await log.committed();
+      const result = applyRetention(log.database, { maximumAgeDays: 1 }, now);
+      expect(result.requestsDeleted).toBe(1);
+      const store = sqliteStoredResponses(log.database);
+      expect(await store.find('resp_purged')).toBeNull();
+      // The items the purged response shared with the kept one's context are still there (referenced as part 3).
+      expect((await store.find('resp_kept'))?.context?.items).toEqual(items);
+      expect((await store.links(['resp_purged'])).size).toBe(0);
+      // As a walk through the chain would: the purged id is one the log does not hold (left for OpenAI; any other upstream answers not found).
+      const resolved = await withPreviousResponses({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_kept' } as ResponsesRequestWire, store, null);
+      expect(resolved.wire.previous_response_id).toBe('resp_kept');
+      expect(resolved.passthroughOnly?.message).toBe("Previous response with id 'resp_purged' not found.");
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
 });
