@@ -98,3 +98,15 @@ describe('records rebuilt from the wire', () => {
     expect(everything).not.toContain('sk-secret-in');
   });
 });
+
+describe('a response context', () => {
+  it('crosses beside the journal line, not in it (a body as long as the conversation), and comes back on the writer’s side', () => {
+    const responseContext = { items: [{ type: 'message', role: 'user', content: 'Hi' }], chain: ['resp_before'] };
+    const record = makeRecord({ endpoint: '/v1/responses', responseId: 'resp_after', responseContext });
+    const { line, whole } = journalLine(record);
+    expect(whole).toBe(true);
+    expect(JSON.parse(line)).not.toHaveProperty('responseContext');
+    expect(recordFromWire(handedRecord(record, line, undefined)).responseContext).toEqual(responseContext);
+    expect(recordFromWire(handedRecord(record, line, { requestBody: JSON.stringify(record.requestBody) })).responseContext).toEqual(responseContext);
+  });
+});

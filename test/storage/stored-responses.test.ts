@@ -2,13 +2,22 @@
  * The Responses store on both engines (SQLite's request log, and a throwaway PostgreSQL where
  * its binaries are installed): a logged Responses answer is found by its response id, a
  * deletion is recorded (deleted_responses, SQLite migration 4 / PostgreSQL migration 3) without
- * touching the log row, and a second deletion keeps the first time.
+ * touching the log row, and a second deletion keeps the first time. A continued response's
+ * context (SQLite migration 5 / PostgreSQL migration 6) is stored with its items as
+ * content-addressed messages (referenced as part 3, so retention keeps them) and read back with
+ * the response; the chain check (`links`) reads the earlier responses' rows in one statement. Both
+ * migrations upgrade a log of the version before, whose responses then have no context.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { withPreviousResponses } from '../../src/main/gateway/formats/openai-responses/previous-response.js';
+import type { ResponsesRequestWire } from '../../src/main/gateway/formats/openai-responses/schema.js';
+import { migrate, openDatabase } from '../../src/main/storage/database.js';
+import { migrations } from '../../src/main/storage/migrations.js';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
-import { migratePostgres } from '../../src/main/storage/postgres/migrations.js';
+import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
+import { applyRetention } from '../../src/main/storage/retention.js';
 import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
@@ -21,6 +30,8 @@ interface Engine {
   sink: RequestLogSink;
   responses: StoredResponses;
   rowCount(): Promise<number>;
+  /** Message references of one part, over the whole log. */
+  references(part: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -32,6 +43,7 @@ const engines: Record<'sqlite' | 'postgres', () => Promise<Engine>> = {
       sink: log,
       responses: sqliteStoredResponses(log.database),
       rowCount: async () => (log.database.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n,
+      references: async (part) => (log.database.prepare('SELECT count(*) AS n FROM request_messages WHERE part = ?').get(part) as { n: number }).n,
       async close() {
         await log.close();
         removeDirectory(directory);
@@ -40,7 +52,7 @@ const engines: Record<'sqlite' | 'postgres', () => Promise<Engine>> = {
   },
   async postgres() {
     postgres ??= await startThrowawayPostgres();
-    const pool = createPostgresPool(await postgres.createDatabase('stored_responses'));
+    const pool = createPostgresPool(await postgres.createDatabase(`stored_responses_${pools.length}`));
     pools.push(pool);
     await migratePostgres(pool);
     const directory = temporaryDirectory();
@@ -49,6 +61,7 @@ const engines: Record<'sqlite' | 'postgres', () => Promise<Engine>> = {
       sink,
       responses: postgresStoredResponses(pool, 0),
       rowCount: async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM requests')).rows[0]!.n),
+      references: async (part) => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM request_messages WHERE part = $1', [part])).rows[0]!.n),
       async close() {
         await sink.close();
         removeDirectory(directory);
@@ -87,4 +100,138 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       await engine.close();
     }
   }, 60_000);
+
+  it('keeps a continued response’s context (items as messages, part 3) and checks a chain in one read', async () => {
+    const engine = await engines[name]();
+    try {
+      const first = makeRecord({
+        endpoint: '/v1/responses',
+        responseId: 'resp_chain_1',
+        requestBody: { model: 'gpt-4.1', input: 'One' },
+        responseBody: { id: 'resp_chain_1', object: 'response', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Uno' }] }] },
+      });
+      const items = [
+        { type: 'message', role: 'user', content: 'One' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Uno' }] },
+        { type: 'message', role: 'user', content: 'Two', api_key: 'sk-never-stored-0123456789' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Dos' }] },
+      ];
+      const second = makeRecord({
+        endpoint: '/v1/responses',
+        responseId: 'resp_chain_2',
+        requestBody: { model: 'gpt-4.1', input: 'Two', previous_response_id: 'resp_chain_1' },
+        responseBody: { id: 'resp_chain_2', object: 'response', output: [items[3]] },
+        responseContext: { items, chain: ['resp_chain_1'] },
+      });
+      engine.sink.observer.requestFinished(first);
+      engine.sink.observer.requestFinished(second);
+      await engine.sink.committed();
+      expect((await engine.responses.find('resp_chain_1'))?.context).toBeNull();
+      const found = await engine.responses.find('resp_chain_2');
+      // Secrets are redacted in the context as in every body.
+      expect(found?.context).toEqual({ items: [items[0], items[1], { ...items[2], api_key: '[redacted]' }, items[3]], chain: ['resp_chain_1'] });
+      expect(await engine.references(3)).toBe(4);
+
+      await engine.responses.delete('resp_chain_1', 5_000);
+      const links = await engine.responses.links(['resp_chain_1', 'resp_chain_2', 'resp_gone']);
+      expect(Object.fromEntries(links)).toEqual({
+        resp_chain_1: { gatewayKeyId: 'key-1', deletedAt: 5_000, hasBodies: true },
+        resp_chain_2: { gatewayKeyId: 'key-1', deletedAt: null, hasBodies: true },
+      });
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
+});
+
+describe('SQLite migration 5', () => {
+  it('adds the context column to a log at version 4, whose responses read back with no context (walked, as before)', async () => {
+    const directory = temporaryDirectory();
+    const database = openDatabase(directory);
+    try {
+      // A log as version 4 left it.
+      database.exec('ALTER TABLE bodies DROP COLUMN context_json');
+      database.pragma('user_version = 4');
+      database
+        .prepare(
+          `INSERT INTO requests (id, started_at, ended_at, endpoint, status, http_status, stream, priced, latency_ms, attempts, gateway_key_id, response_id)
+           VALUES ('request-old', 1000, 1400, '/v1/responses', 'success', 200, 0, 1, 400, 1, 'key-1', 'resp_old')`,
+        )
+        .run();
+      database.prepare("INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES (1, ?, NULL, ?)").run(JSON.stringify({ model: 'gpt-4.1', input: 'Old' }), JSON.stringify({ id: 'resp_old', output: [] }));
+      expect(migrate(database)).toBe(migrations.length);
+      expect((database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('bodies') as string[])).toContain('context_json');
+      expect(await sqliteStoredResponses(database).find('resp_old')).toMatchObject({ responseId: 'resp_old', requestBody: { input: 'Old' }, context: null, failed: false });
+    } finally {
+      database.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
+describe('PostgreSQL migration 6', () => {
+  it('adds the context column to a log at version 5, whose responses read back with no context (walked, as before)', async () => {
+    postgres ??= await startThrowawayPostgres();
+    const pool = createPostgresPool(await postgres.createDatabase('stored_responses_upgrade'));
+    pools.push(pool);
+    // A log as version 5 left it.
+    expect(await migratePostgres(pool, postgresMigrations.slice(0, 5))).toBe(5);
+    const { rows } = await pool.query<{ seq: string }>(
+      `INSERT INTO requests (id, started_at, ended_at, endpoint, status, http_status, stream, priced, latency_ms, attempts, gateway_key_id, response_id)
+       VALUES ('request-old', 1000, 1400, '/v1/responses', 'success', 200, 0, 1, 400, 1, 'key-1', 'resp_old') RETURNING seq`,
+    );
+    await pool.query('INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json) VALUES ($1, $2, NULL, $3)', [
+      rows[0]!.seq,
+      JSON.stringify({ model: 'gpt-4.1', input: 'Old' }),
+      JSON.stringify({ id: 'resp_old', output: [] }),
+    ]);
+    expect(await migratePostgres(pool)).toBe(postgresMigrations.length);
+    const columns = await pool.query<{ column_name: string }>("SELECT column_name FROM information_schema.columns WHERE table_name = 'bodies'");
+    expect(columns.rows.map((row) => row.column_name)).toContain('context_json');
+    expect(await postgresStoredResponses(pool, 0).find('resp_old')).toMatchObject({ responseId: 'resp_old', requestBody: { input: 'Old' }, context: null, failed: false });
+  }, 60_000);
+});
+
+describe('retention and stored contexts (SQLite)', () => {
+  it('an earlier response purged: the later one’s context keeps its items, and continuing it is refused as a walk refused it', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      const items = [
+        { type: 'message', role: 'user', content: 'Old question' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Old answer' }] },
+        { type: 'message', role: 'user', content: 'New question' },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'New answer' }] },
+      ];
+      log.observer.requestFinished(
+        makeRecord({ startedAt: now - 3 * 86_400_000, endpoint: '/v1/responses', responseId: 'resp_purged', requestBody: { input: 'Old question' }, responseBody: { id: 'resp_purged', output: [items[1]] } }),
+      );
+      log.observer.requestFinished(
+        makeRecord({
+          startedAt: now,
+          endpoint: '/v1/responses',
+          responseId: 'resp_kept',
+          requestBody: { input: 'New question', previous_response_id: 'resp_purged' },
+          responseBody: { id: 'resp_kept', output: [items[3]] },
+          responseContext: { items, chain: ['resp_purged'] },
+        }),
+      );
+      await log.committed();
+      const result = applyRetention(log.database, { maximumAgeDays: 1 }, now);
+      expect(result.requestsDeleted).toBe(1);
+      const store = sqliteStoredResponses(log.database);
+      expect(await store.find('resp_purged')).toBeNull();
+      // The items the purged response shared with the kept one's context are still there (referenced as part 3).
+      expect((await store.find('resp_kept'))?.context?.items).toEqual(items);
+      expect((await store.links(['resp_purged'])).size).toBe(0);
+      // As a walk through the chain would: the purged id is one the log does not hold (left for OpenAI; any other upstream answers not found).
+      const resolved = await withPreviousResponses({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_kept' } as ResponsesRequestWire, store, null);
+      expect(resolved.wire.previous_response_id).toBe('resp_kept');
+      expect(resolved.passthroughOnly?.message).toBe("Previous response with id 'resp_purged' not found.");
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
 });

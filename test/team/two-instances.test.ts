@@ -146,6 +146,14 @@ describe('two serve instances on one PostgreSQL', () => {
     expect(opened.status).toBe(200);
     const continued = await responses(second.origin, { model: 'gpt-4.1-mini', previous_response_id: opened.json.id, input: 'which word?' });
     expect(continued.status, JSON.stringify(continued.json)).toBe(200);
+    // The second instance logged the conversation its answer ends with; the first continues from that alone.
+    const third = await responses(first.origin, { model: 'gpt-4.1-mini', previous_response_id: continued.json.id, input: 'and again?' });
+    expect(third.status, JSON.stringify(third.json)).toBe(200);
+    const sent = openai.requests.filter((request) => request.path === '/v1/responses').at(-1)!.body as { input: Array<{ role?: string; content?: unknown }>; previous_response_id?: string };
+    expect(sent.previous_response_id).toBeUndefined();
+    const userTexts = sent.input.filter((item) => item.role === 'user').map((item) => item.content);
+    expect(userTexts).toEqual(['remember the word teal', 'which word?', 'and again?']);
+    expect(sent.input.filter((item) => item.role === 'assistant')).toHaveLength(2);
     const unknown = await responses(second.origin, { model: 'gpt-4.1-mini', previous_response_id: 'resp_unknown', input: 'which word?' });
     expect(unknown.status).toBe(400);
     expect(JSON.stringify(unknown.json)).toContain('previous_response_not_found');

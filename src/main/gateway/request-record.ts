@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
-import type { RecordBodyTexts } from '../core/record.js';
+import type { RecordBodyTexts, ResponseContext } from '../core/record.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
 import { conversationIdFromHeaders } from '../storage/conversation-id.js';
@@ -183,6 +183,8 @@ export class RequestRecorder {
 
   /** The id the answer can be referred to by later (set by a format that keeps responses). */
   responseIdOf: ((responseBody: unknown) => string | null) | null = null;
+  /** What the log keeps with a successful answer for a later turn (set by a format that continues responses). */
+  responseContextOf: ((responseBody: unknown) => ResponseContext | null) | null = null;
 
   /**
    * The request succeeded. `answer`, when given, sends the response: it is called once every
@@ -191,6 +193,7 @@ export class RequestRecorder {
    */
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; responseText?: string; firstContentAt?: number | null }, answer?: () => void): void {
     if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
+    if (this.responseContextOf) this.record.responseContext = this.responseContextOf(outcome.responseBody);
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;
@@ -199,8 +202,10 @@ export class RequestRecorder {
     this.finish(answer);
   }
 
-  failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null }): void {
+  /** `partial.retrievable`: its response body is a failed response the client was given the id of, kept for later reference. */
+  failed(error: GatewayError, partial?: { usage?: Usage | null; responseBody?: unknown; firstContentAt?: number | null; retrievable?: boolean }): void {
     const record = this.record;
+    if (partial?.retrievable && this.responseIdOf) record.responseId = this.responseIdOf(partial.responseBody);
     record.status = error.status === 499 ? 'cancelled' : 'error';
     record.httpStatus = error.status;
     record.errorType = error.type;

@@ -165,7 +165,13 @@ export function drainRequestBody(raw: import('node:http').IncomingMessage, bound
 
 const CORS_EXPOSED_HEADERS = 'x-switchyard-request-id, x-switchyard-warnings, retry-after, retry-after-ms';
 
-function parseJsonBody(request: FastifyRequest, body: string, done: (error: Error | null, value?: unknown) => void): void {
+/** U+FEFF, what a UTF-8 byte-order mark (EF BB BF) decodes to. */
+const BYTE_ORDER_MARK = 0xfeff;
+
+function parseJsonBody(request: FastifyRequest, text: string, done: (error: Error | null, value?: unknown) => void): void {
+  // Some Windows tools start their UTF-8 JSON with a byte-order mark, which JSON.parse refuses:
+  // one leading mark is dropped (a slice of a string shares its characters: nothing is copied).
+  const body = text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
   // A DELETE (or GET) sent with a JSON content type and no body has nothing to parse.
   if (body.length === 0 && (request.method === 'DELETE' || request.method === 'GET')) {
     done(null, undefined);

@@ -216,6 +216,18 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
   return { json: JSON.stringify(copy), messages };
 }
 
+/**
+ * A Responses conversation kept with its last response (RequestRecord.responseContext): its items
+ * stored as messages (each distinct item once, whichever responses share it), the context as
+ * `{"items": [references], "chain": [response ids]}`.
+ */
+export function addressResponseContext(context: { items: unknown[]; chain: string[] }, memo?: AddressedMessages, cache?: MessageCache): AddressedBody {
+  const messages: StoredMessage[] = [];
+  const items = redactSecrets(context.items);
+  const references = replaceList(Array.isArray(items) ? items : [], messages, memo, cache);
+  return { json: JSON.stringify({ items: references, chain: context.chain }), messages };
+}
+
 /** Puts message objects back in place of references, given a hash → message lookup. */
 export function restoreMessages(value: unknown, lookup: (hash: string) => unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => restoreMessages(item, lookup));

@@ -21,7 +21,8 @@ export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b
  */
 export function journalLine(record: StoredRequestRecord): { line: string; whole: boolean } {
   try {
-    return { line: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }) + '\n', whole: true };
+    // The response context is a body too (as long as the conversation): not journalled.
+    return { line: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined }) + '\n', whole: true };
   } catch (error) {
     return { line: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n', whole: false };
   }

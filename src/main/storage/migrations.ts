@@ -208,5 +208,15 @@ CREATE TABLE deleted_responses (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Migration 5: a Responses answer that continued a logged one keeps the conversation it ends
+ * (`context_json`: `{"items": [message references], "chain": [response ids]}`, its items stored
+ * as messages, referenced as part 3), so the next turn reads that one response instead of
+ * walking back through every predecessor. Rows from before have none: they are walked.
+ */
+const migrationFive = `
+ALTER TABLE bodies ADD COLUMN context_json TEXT;
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour];
+export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive];

@@ -90,7 +90,7 @@ function summaryOfRow(row: RequestRow): RequestSummary {
   };
 }
 
-function placeholders(count: number): string {
+export function placeholders(count: number): string {
   return new Array(count).fill('?').join(', ');
 }
 
@@ -250,22 +250,31 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
     seq,
   );
   if (!bodies) return null;
+  const [request, upstream, response] = yield* restoredBodiesPlan([bodies.request_json, bodies.upstream_request_json, bodies.response_json]);
+  return { request, upstream, response };
+}
+
+const HASHES_PER_STATEMENT = 10_000;
+
+/** Stored body texts parsed, their content-addressed messages put back (read in one statement); null stays null. */
+export function* restoredBodiesPlan(texts: ReadonlyArray<string | null>): Plan<unknown[]> {
   // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
-  const parsed = [bodies.request_json, bodies.upstream_request_json, bodies.response_json].map((json) => (json ? (JSON.parse(json) as unknown) : null));
+  const parsed = texts.map((json) => (json ? (JSON.parse(json) as unknown) : null));
   const hashes = new Set<string>();
   for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
   const contentByHash = new Map<string, unknown>();
-  if (hashes.size > 0) {
-    const list = [...hashes];
+  const list = [...hashes];
+  // In statements of at most HASHES_PER_STATEMENT (a long Responses conversation has thousands of items; SQLite binds at most 32,766 values).
+  for (let start = 0; start < list.length; start += HASHES_PER_STATEMENT) {
+    const chunk = list.slice(start, start + HASHES_PER_STATEMENT);
     const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
-      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(list.length)})`,
-      ...list.map((hash) => Buffer.from(hash, 'hex')),
+      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(chunk.length)})`,
+      ...chunk.map((hash) => Buffer.from(hash, 'hex')),
     );
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
   const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
-  const [request, upstream, response] = parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
-  return { request, upstream, response };
+  return parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -56,6 +56,8 @@ export interface RequestWriter {
 const MESSAGE_PART_REQUEST = 0;
 const MESSAGE_PART_UPSTREAM = 1;
 const MESSAGE_PART_RESPONSE = 2;
+/** A Responses answer's conversation (RequestRecord.responseContext). */
+const MESSAGE_PART_CONTEXT = 3;
 const TITLE_LENGTH = 120;
 
 /** A record turned into column values, ready for the statements. Exported for tests. */
@@ -67,7 +69,7 @@ export interface PreparedRequest {
   tags: Array<{ key: string; value: string }>;
   attempts: Array<Record<string, string | number | null>>;
   messageParts: Array<{ part: number; messages: StoredMessage[] }>;
-  bodies: { request: string | null; upstream: string | null; response: string | null } | null;
+  bodies: { request: string | null; upstream: string | null; response: string | null; context: string | null } | null;
   conversationTitle: string | null;
 }
 
@@ -242,12 +244,15 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
+    // Its items are the request's and the upstream's (a pass-through's) objects: addressed once (memo).
+    const context = record.responseContext ? addressResponseContext(record.responseContext, memo, messages) : null;
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
       { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
       { part: MESSAGE_PART_RESPONSE, messages: response.messages },
+      ...(context ? [{ part: MESSAGE_PART_CONTEXT, messages: context.messages }] : []),
     ];
-    bodies = { request: request.json, upstream: upstream.json, response: response.json };
+    bodies = { request: request.json, upstream: upstream.json, response: response.json, context: context?.json ?? null };
     conversationTitle = firstUserText(record.requestBody);
   }
 
@@ -442,7 +447,7 @@ function prepareStatements(database: SqliteDatabase) {
     findMessage: database.prepare('SELECT id FROM messages WHERE hash = ?').pluck(),
     insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
     requestMessages: new MultiRowInsert(database, 'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id)', 4),
-    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json)', 4),
+    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json)', 5),
     // Parameters: ConversationAccumulator.writeTo's order; the last one is when the model it names started.
     upsertConversation: database.prepare(
       `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
@@ -512,9 +517,9 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
       });
     }
     if (prepared.bodies) {
-      const { request, upstream, response } = prepared.bodies;
-      if (request !== null || upstream !== null || response !== null) {
-        statements.bodies.add(requestSeq, request, upstream, response);
+      const { request, upstream, response, context } = prepared.bodies;
+      if (request !== null || upstream !== null || response !== null || context !== null) {
+        statements.bodies.add(requestSeq, request, upstream, response, context);
       }
     }
   }

@@ -3,7 +3,7 @@
  * gateway may know (a response-cache hit, per-attempt details, the 1-hour cache-write
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
-import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, Usage } from '../core/record.js';
+import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, ResponseContext, Usage } from '../core/record.js';
 
 /** One upstream attempt, as the attempt loop saw it. */
 export type AttemptDetail = AttemptRecord;
@@ -35,6 +35,8 @@ export interface HandedRecord {
   responseBody: unknown;
   /** Which bodies are JSON texts: BODY_TEXT bits. */
   bodyTexts: number;
+  /** The record's response context (not in the journal line), when it has one. */
+  responseContext?: ResponseContext | null;
 }
 
 /** The bits of HandedRecord.bodyTexts. */
@@ -45,9 +47,11 @@ export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
 
 /** A record's journal line and bodies as they cross: each body as its text where one is given. */
 export function handedRecord(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
-  if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0 };
+  const context = record.responseContext ? { responseContext: record.responseContext } : {};
+  if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0, ...context };
   const { requestBody, upstreamRequestBody, responseBody } = texts;
   return {
+    ...context,
     journalLine,
     requestBody: requestBody ?? record.requestBody,
     upstreamRequestBody: upstreamRequestBody ?? record.upstreamRequestBody,
@@ -72,6 +76,7 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
         : JSON.parse(item.upstreamRequestBody as string)
       : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
+  if (item.responseContext) record.responseContext = item.responseContext;
   return record;
 }
 

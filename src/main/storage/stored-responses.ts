@@ -1,7 +1,9 @@
 /**
  * Responses kept for later reference (`previous_response_id`, `GET /v1/responses/{id}`): the
  * request log is the store. A Responses answer's log row carries its `response_id`; its
- * stored bodies are the client's request and the response the client got.
+ * stored bodies are the client's request and the response the client got. A stream that failed
+ * after it named its response (`response.failed`) is logged as an error with that failed
+ * response, which stays retrievable as at OpenAI (`status: "failed"` and its `error`).
  *
  * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
  * the log on the main thread's connection (one indexed row and its bodies); PostgreSQL's the
@@ -19,7 +21,8 @@
  */
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
-import { storedBodiesPlan } from './request-log-queries.js';
+import type { ResponseContext } from '../core/record.js';
+import { placeholders, restoredBodiesPlan } from './request-log-queries.js';
 import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
@@ -38,11 +41,30 @@ export interface StoredResponse {
   conversationId: string | null;
   /** When its client deleted it (ms), or null: a deleted response is found by no one. */
   deletedAt: number | null;
+  /** The request failed after the client was given this id (its body is the failed response). */
+  failed: boolean;
+  /**
+   * The conversation the response ends, kept when it continued another (null for one that did
+   * not, or one logged before contexts were kept, or without bodies): what its next turn reads.
+   */
+  context: ResponseContext | null;
+}
+
+/** What a chain check needs of one earlier response: is it still logged, whose is it, deleted, with bodies. */
+export interface ChainLink {
+  gatewayKeyId: string | null;
+  deletedAt: number | null;
+  hasBodies: boolean;
 }
 
 export interface StoredResponses {
   /** The response with this id, deleted or not, or null when the store has none. */
   find(responseId: string): Promise<StoredResponse | null>;
+  /**
+   * The successful responses among `responseIds` that the log still holds, by id, without their
+   * bodies: one statement, whatever the number (the earlier responses of a stored context).
+   */
+  links(responseIds: readonly string[]): Promise<Map<string, ChainLink>>;
   /** Records the response as deleted (its log row stays). */
   delete(responseId: string, at?: number): Promise<void>;
 }
@@ -55,6 +77,7 @@ function objectOrNull(value: unknown): Record<string, unknown> | null {
 
 interface ResponseRow {
   seq: number;
+  status: string;
   requested_model: string | null;
   resolved_model: string | null;
   started_at: number;
@@ -62,32 +85,73 @@ interface ResponseRow {
   conversation_id: string | null;
 }
 
-/** The response with this id (its latest successful row) and its bodies, on either store. */
+/**
+ * The response with this id (its latest row: a success, or a failure the client was told the id
+ * of; only those rows carry a response id) and its bodies, on either store.
+ */
 export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
   const [row] = yield* rowsOf<ResponseRow>(
-    `SELECT seq, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
-     WHERE response_id = ? AND status = 'success' ORDER BY seq DESC LIMIT 1`,
+    `SELECT seq, status, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
+     WHERE response_id = ? AND status IN ('success', 'error') ORDER BY seq DESC LIMIT 1`,
     responseId,
   );
   if (!row) return null;
-  const bodies = yield* storedBodiesPlan(row.seq);
+  // Not the upstream body: a pass-through's is the whole conversation again, and nothing here needs it.
+  const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null; context_json: string | null }>(
+    'SELECT request_json, response_json, context_json FROM bodies WHERE request_seq = ?',
+    row.seq,
+  );
+  const [request, response, context] = bodies ? yield* restoredBodiesPlan([bodies.request_json, bodies.response_json, bodies.context_json]) : [null, null, null];
   const [deleted] = yield* rowsOf<{ deleted_at: number }>('SELECT deleted_at FROM deleted_responses WHERE response_id = ?', responseId);
   return {
     responseId,
-    requestBody: objectOrNull(bodies?.request),
-    responseBody: objectOrNull(bodies?.response),
+    requestBody: objectOrNull(request),
+    responseBody: objectOrNull(response),
     model: row.resolved_model ?? row.requested_model,
     createdAt: Number(row.started_at),
     gatewayKeyId: row.gateway_key_id,
     conversationId: row.conversation_id,
     deletedAt: deleted ? Number(deleted.deleted_at) : null,
+    failed: row.status !== 'success',
+    context: contextOrNull(context),
   };
+}
+
+function contextOrNull(value: unknown): ResponseContext | null {
+  const context = objectOrNull(value);
+  if (!context || !Array.isArray(context.items) || !Array.isArray(context.chain)) return null;
+  return { items: context.items, chain: context.chain.filter((id): id is string => typeof id === 'string') };
+}
+
+const IDS_PER_STATEMENT = 10_000;
+
+/** The successful rows among these response ids, with their deletion and whether bodies are kept (see StoredResponses.links). */
+export function* chainLinksPlan(responseIds: readonly string[]): Plan<Map<string, ChainLink>> {
+  const links = new Map<string, ChainLink>();
+  for (let start = 0; start < responseIds.length; start += IDS_PER_STATEMENT) {
+    const chunk = responseIds.slice(start, start + IDS_PER_STATEMENT);
+    const rows = yield* rowsOf<{ response_id: string; gateway_key_id: string | null; deleted_at: number | null; has_bodies: number | boolean }>(
+      `SELECT r.response_id, r.gateway_key_id, d.deleted_at,
+         EXISTS (SELECT 1 FROM bodies b WHERE b.request_seq = r.seq AND b.request_json IS NOT NULL AND b.response_json IS NOT NULL) AS has_bodies
+       FROM requests r LEFT JOIN deleted_responses d ON d.response_id = r.response_id
+       WHERE r.response_id IN (${placeholders(chunk.length)}) AND r.status = 'success'`,
+      ...chunk,
+    );
+    for (const row of rows) {
+      const link = { gatewayKeyId: row.gateway_key_id, deletedAt: row.deleted_at === null ? null : Number(row.deleted_at), hasBodies: row.has_bodies === true || Number(row.has_bodies) === 1 };
+      // Several rows of one id (never made by this gateway, but a log may hold them): one with bodies counts.
+      const known = links.get(row.response_id);
+      if (!known || (!known.hasBodies && link.hasBodies)) links.set(row.response_id, link);
+    }
+  }
+  return links;
 }
 
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
   return {
     find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)),
+    links: async (responseIds) => runOnSqlite(database, chainLinksPlan(responseIds)),
     delete: async (responseId, at = Date.now()) => {
       database.prepare(DELETE_SQL).run(responseId, at);
     },
@@ -113,6 +177,7 @@ export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INST
         await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
       }
     },
+    links: (responseIds) => runOnPostgres(pool, chainLinksPlan(responseIds)),
     async delete(responseId, at = Date.now()) {
       await pool.query(postgresText(DELETE_SQL), [responseId, at]);
     },
@@ -128,6 +193,8 @@ export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'c
       await log.committed();
       return store.find(responseId);
     },
+    // The earlier responses of a stored context were committed before it was written.
+    links: (responseIds) => store.links(responseIds),
     delete: (responseId, at) => store.delete(responseId, at),
   };
 }

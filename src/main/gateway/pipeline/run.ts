@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientFormat as CoreClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
-import type { RequestWarning, Usage } from '../../core/record.js';
+import type { RequestWarning, ResponseContext, Usage } from '../../core/record.js';
 import { assertModelAllowed, type GatewayContext, type ResolvedTarget } from '../context.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
 import { GatewayError } from '../errors.js';
@@ -40,6 +40,11 @@ export interface FormatStreamEncoder {
   encode(event: CoreStreamEvent): string;
   /** The closing text of a stream that ended well. */
   finish(): string;
+  /**
+   * After an `error` event: the response its error frame reported as failed, when the format
+   * keeps responses to be fetched later by id (Responses' `response.failed`); what the log keeps.
+   */
+  failedResponse?(): unknown;
 }
 
 /** One client-facing API: how its requests are read and its answers written. */
@@ -57,6 +62,8 @@ export interface ClientFormat<Wire> {
   conversationId?(): string | null;
   /** The id a client may later refer to the answer by (a Responses `resp_…`), recorded in the log. */
   responseIdOf?(encoded: unknown): string | null;
+  /** What the log keeps with that answer for a later turn to continue from (RequestRecord.responseContext), if anything. */
+  responseContextOf?(encoded: unknown): ResponseContext | null;
   /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
   decode(wire: Wire, headers?: FastifyRequest['headers']): CoreRequest;
   /** The upstream native format that takes this format's body as it is, if any. */
@@ -128,6 +135,7 @@ export function describeAttempt(reply: FastifyReply, attempt: AttemptSuccess, re
 export async function runPipeline<Wire>(context: GatewayContext, format: ClientFormat<Wire>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
   const recorder = new RequestRecorder(context, request, format.endpoint);
   if (format.responseIdOf) recorder.responseIdOf = format.responseIdOf;
+  if (format.responseContextOf) recorder.responseContextOf = format.responseContextOf;
   reply.header('x-switchyard-request-id', recorder.id);
   let core: CoreRequest;
   let attempt: AttemptSuccess;
@@ -338,7 +346,9 @@ async function streamToClient<Wire>(
   if (failure) {
     const streamError = gatewayErrorFrom((failure as Extract<CoreStreamEvent, { type: 'error' }>).error);
     attempt.finish({ ok: false, error: streamError });
-    recorder.failed(streamError, partial());
+    // The client was told of a failed response by id (response.failed): the log keeps that response, retrievable.
+    const failedResponse = encoder.failedResponse?.() ?? null;
+    recorder.failed(streamError, failedResponse ? { ...partial(), responseBody: failedResponse, retrievable: true } : partial());
     raw.end();
     return;
   }

@@ -188,7 +188,12 @@ const migrationFive = `
 CREATE INDEX request_messages_message ON request_messages (message_id);
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive];
+/** A continued Responses answer's conversation, as SQLite's migration 5 (see migrations.ts there). */
+const migrationSix = `
+ALTER TABLE bodies ADD COLUMN context_json TEXT;
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns

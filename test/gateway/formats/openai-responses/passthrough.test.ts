@@ -210,4 +210,17 @@ describe('stored pass-through responses', () => {
     const { output_text: _added, ...retrieved } = await appClient.responses.retrieve(second.id);
     expect(retrieved).toEqual(completed);
   });
+
+  it('a stream OpenAI failed mid-way: GET returns the failed response the client got, under OpenAI’s id', async () => {
+    const stream = await appClient.responses.create({ model: 'gpt-4.1', input: 'Break [error:midstream]', stream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const created = events[0] as OpenAI.Responses.ResponseCreatedEvent;
+    const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+    expect(failed.type).toBe('response.failed');
+    expect(failed.response.id).toBe(created.response.id);
+    const { output_text: _added, ...retrieved } = await appClient.responses.retrieve(created.response.id);
+    expect(retrieved).toEqual(failed.response);
+    expect(retrieved).toMatchObject({ status: 'failed', error: { code: 'server_error' } });
+  });
 });

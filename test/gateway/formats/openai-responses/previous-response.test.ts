@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
+import { startFaultProxy } from '../../../fakes/fault-proxy.js';
 import { startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
@@ -153,6 +154,32 @@ describe('GET /v1/responses/{id}', () => {
     expect(retrieved).toMatchObject({ id: streamed.id, status: 'completed', output_text: streamed.output_text, usage: streamed.usage });
   });
 
+  it.each([
+    { kind: 'Anthropic overloaded', model: CLAUDE },
+    { kind: 'a Gemini internal error', model: GEMINI },
+  ])('a stream that failed ($kind mid-stream) stays retrievable: status failed, its error as the stream reported it', async ({ model }) => {
+    const stream = await client.responses.create({ model, input: 'Break [error:midstream]', stream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+    expect(failed.type).toBe('response.failed');
+    // A code the Responses API has (openai SDK's ResponseError), the upstream's words in the message.
+    expect(failed.response.error).toEqual({ code: 'server_error', message: expect.any(String) });
+    // The SDK adds output_text to what it retrieves.
+    const { output_text: _added, ...retrieved } = await client.responses.retrieve(failed.response.id);
+    // The very object the stream ended with: same id, status, error, output so far and usage.
+    expect(retrieved).toEqual(failed.response);
+    expect(retrieved.status).toBe('failed');
+    // A failed response continues nothing (as at OpenAI, which keeps no usable conversation for it).
+    const error = await client.responses.create({ model: CLAUDE, previous_response_id: failed.response.id, input: 'Go on' }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    // Its input items and deletion work as for any response.
+    const items = await client.responses.inputItems.list(failed.response.id);
+    expect(items.data.map((item) => (item as { type: string }).type)).toEqual(['message']);
+    await client.responses.delete(failed.response.id);
+    expect(await client.responses.retrieve(failed.response.id).catch((caught: unknown) => caught)).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it('an unknown id is a 404 in OpenAI’s shape', async () => {
     const error = await client.responses.retrieve('resp_unknown').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
@@ -162,6 +189,34 @@ describe('GET /v1/responses/{id}', () => {
   it('needs the gateway key like every endpoint', async () => {
     const response = await fetch(`${gateway.origin}/v1/responses/resp_unknown`);
     expect(response.status).toBe(401);
+  });
+});
+
+describe('the gateway’s own failure mid-stream', () => {
+  it('an upstream that stalls past the idle timeout: the failed response is retrievable as the stream ended it', async () => {
+    const proxy = await startFaultProxy(anthropic.url);
+    const stallingDir = mkdtempSync(join(tmpdir(), 'switchyard-previous-stall-'));
+    const stalling = await startAppGateway({
+      dataDir: stallingDir,
+      config: { providers: { anthropic: { timeouts: { idleSeconds: 0.3 } } } },
+      environment: { ANTHROPIC_API_KEY: ANTHROPIC_KEY, ANTHROPIC_BASE_URL: proxy.url },
+    });
+    try {
+      proxy.fail({ stallAfterBytes: 700 });
+      const stallingClient = new OpenAI({ apiKey: stalling.key, baseURL: `${stalling.gateway.origin}/v1`, maxRetries: 0 });
+      const stream = await stallingClient.responses.create({ model: CLAUDE, input: 'A long enough reply to pass seven hundred bytes', stream: true });
+      const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+      for await (const event of stream) events.push(event);
+      const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+      expect(failed.type).toBe('response.failed');
+      expect(failed.response.error).toEqual({ code: 'server_error', message: expect.stringMatching(/\S/) });
+      const { output_text: _added, ...retrieved } = await stallingClient.responses.retrieve(failed.response.id);
+      expect(retrieved).toEqual(failed.response);
+    } finally {
+      await stalling.gateway.close();
+      await proxy.close();
+      rmSync(stallingDir, { recursive: true, force: true });
+    }
   });
 });
 

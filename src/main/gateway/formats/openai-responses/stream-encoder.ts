@@ -16,12 +16,48 @@
  * OpenAI-compatible upstream streams parallel tool calls that way) is held back, its events
  * numbered and sent once the items before it are done.
  *
- * An error event → response.failed with the error, and the stream ends there.
+ * An error event → response.failed with the error, and the stream ends there. The failed
+ * response (`failedResponse`) is what the log keeps, so GET /v1/responses/{id} returns what the
+ * stream ended with. Its `error.code` is one of the Responses API's codes (openai SDK's
+ * `ResponseError`): the upstream's own when it is one, else `rate_limit_exceeded` for a 429 and
+ * `server_error` for the rest; the message says what happened.
  */
-import type { CoreBlockStart, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
+import type { CoreBlockStart, CoreError, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { callStateItem, customInput, encryptedContentOf, messageItem, outputText, reasoningItem, responseObject, responsesUsage, toolCallItem, type NamespacedTools, type ResponseInit } from './encode-response.js';
+
+/** The codes a Responses API `error` object may carry (openai SDK's `ResponseError['code']`). */
+const RESPONSE_ERROR_CODES: ReadonlySet<string> = new Set([
+  'server_error',
+  'rate_limit_exceeded',
+  'invalid_prompt',
+  'data_residency_mismatch',
+  'bio_policy',
+  'vector_store_timeout',
+  'invalid_image',
+  'invalid_image_format',
+  'invalid_base64_image',
+  'invalid_image_url',
+  'image_too_large',
+  'image_too_small',
+  'image_parse_error',
+  'image_content_policy_violation',
+  'invalid_image_mode',
+  'image_file_too_large',
+  'unsupported_image_media_type',
+  'empty_image_file',
+  'failed_to_download_image',
+  'image_file_not_found',
+]);
+
+/** A failed response's `error`: `{code, message}` with a code the Responses API has. */
+export function responseError(error: CoreError): { code: string; message: string } {
+  const body = openAIErrorBody(error);
+  const own = body.code ?? body.type;
+  const code = RESPONSE_ERROR_CODES.has(own) ? own : error.status === 429 ? 'rate_limit_exceeded' : 'server_error';
+  return { code, message: body.message };
+}
 
 interface OpenItem {
   index: number;
@@ -37,6 +73,7 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
   private readonly held = new Map<string, { events: Array<() => string>; ended: boolean }>();
   private started = false;
   private failed = false;
+  private failure: Record<string, unknown> | null = null;
   private usage: CoreUsage | null = null;
   private finishValue: CoreFinish | null = null;
   private readonly open = new Map<string, OpenItem>();
@@ -113,11 +150,16 @@ export class ResponsesStreamEncoder implements FormatStreamEncoder {
         return this.ensureStarted();
       case 'error': {
         this.failed = true;
-        const body = openAIErrorBody(event.error);
-        const response = responseObject(this.response, 'failed', this.items(), responsesUsage(this.usage), { error: { code: body.code ?? body.type, message: body.message } });
+        const response = responseObject(this.response, 'failed', this.items(), responsesUsage(this.usage), { error: responseError(event.error) });
+        this.failure = response;
         return this.ensureStarted() + this.frame('response.failed', { response });
       }
     }
+  }
+
+  /** The response the stream's response.failed carried, once it failed; else null. */
+  failedResponse(): Record<string, unknown> | null {
+    return this.failure;
   }
 
   /** The active item is done: the held ones go out in turn, up to one still open (the new active one). */
