@@ -9,6 +9,14 @@ import { hash } from 'node:crypto';
 /** Placeholder key used inside stored bodies in place of a message object. */
 export const MESSAGE_REFERENCE_KEY = '$message';
 
+/**
+ * What `bodies.upstream_request_json` holds when the upstream was sent the client's body
+ * unchanged (a same-format request: the common case): the body is stored once, in
+ * `request_json`, and read back for both. An agent's 30 KB history is then not written twice,
+ * nor its message links. Valid JSON, so a build that predates it shows the marker rather than failing.
+ */
+export const UPSTREAM_SAME_AS_REQUEST = '{"$sameAs":"request"}';
+
 const SECRET_FIELD_NAMES = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-provider-api-key', 'proxy-authorization']);
 /**
  * Body members clients put a provider key in (LiteLLM-style `api_key`): masked when they hold a

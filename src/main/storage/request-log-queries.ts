@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages } from './content-addressing.js';
+import { restoreMessages, UPSTREAM_SAME_AS_REQUEST } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -264,6 +264,8 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
   const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
+  // An upstream body stored as "the client's, unchanged" (UPSTREAM_SAME_AS_REQUEST) is the request's, restored on its own.
+  if (bodies.upstream_request_json === UPSTREAM_SAME_AS_REQUEST) parsed[1] = parsed[0] ?? null;
   const [request, upstream, response] = parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
   return { request, upstream, response };
 }

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -242,12 +242,21 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
-    messageParts = [
-      { part: MESSAGE_PART_REQUEST, messages: request.messages },
-      { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
-      { part: MESSAGE_PART_RESPONSE, messages: response.messages },
-    ];
-    bodies = { request: request.json, upstream: upstream.json, response: response.json };
+    // An upstream body equal to the client's (same text, so the same message references) is
+    // stored as a marker, and its message links are the request's: part 1's links are read by
+    // nothing but retention, which part 0's keep the same messages for.
+    const sameUpstream = request.json !== null && (upstream === request || upstream.json === request.json);
+    messageParts = sameUpstream
+      ? [
+          { part: MESSAGE_PART_REQUEST, messages: request.messages },
+          { part: MESSAGE_PART_RESPONSE, messages: response.messages },
+        ]
+      : [
+          { part: MESSAGE_PART_REQUEST, messages: request.messages },
+          { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
+          { part: MESSAGE_PART_RESPONSE, messages: response.messages },
+        ];
+    bodies = { request: request.json, upstream: sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json, response: response.json };
     conversationTitle = firstUserText(record.requestBody);
   }
 
