@@ -287,9 +287,33 @@ const ATTEMPT_COLUMNS = [
   'status', 'error_type', 'error_message',
 ];
 
-/** Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every named parameter up by name). */
-function requestValues(row: PreparedRequest['row']): Array<string | number | null> {
-  return REQUEST_COLUMNS.map((column) => row[column] as string | number | null);
+type Value = string | number | null;
+
+/**
+ * Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every
+ * named parameter up by name). Each member read by its name: `row[column]` over 34 names is a
+ * megamorphic load per column (the writer thread's most frequent inline cache miss).
+ */
+function requestValues(row: PreparedRequest['row']): Value[] {
+  return [
+    row.id as Value, row.started_at as Value, row.ended_at as Value, row.endpoint as Value, row.requested_model as Value,
+    row.resolved_model as Value, row.provider as Value, row.status as Value, row.http_status as Value, row.error_type as Value,
+    row.error_message as Value, row.stream as Value, row.input_tokens as Value, row.cached_input_tokens as Value,
+    row.cache_write_input_tokens as Value, row.output_tokens as Value, row.reasoning_tokens as Value, row.usage_raw_json as Value,
+    row.usage_estimated as Value, row.cost_nano_usd as Value, row.priced as Value, row.cache_hit as Value,
+    row.cache_savings_nano_usd as Value, row.cache_read_savings_nano_usd as Value, row.time_to_first_token_ms as Value,
+    row.latency_ms as Value, row.attempts as Value, row.finish_reason as Value, row.gateway_key_id as Value, row.user as Value,
+    row.conversation_id as Value, row.warnings_json as Value, row.trace_id as Value, row.response_id as Value,
+  ];
+}
+
+// requestValues must follow REQUEST_COLUMNS: checked once, when the module loads.
+{
+  const probe = Object.fromEntries(REQUEST_COLUMNS.map((column) => [column, column]));
+  const values = requestValues(probe);
+  if (values.length !== REQUEST_COLUMNS.length || values.some((value, index) => value !== REQUEST_COLUMNS[index])) {
+    throw new Error('request-writer: requestValues does not follow REQUEST_COLUMNS');
+  }
 }
 
 /**
