@@ -45,7 +45,11 @@ describe('records rebuilt from the wire', () => {
   it('parses an upstream body equal to the client body once, and stores what separate objects store', () => {
     const record = makeRecord({ id: 'same', requestBody, upstreamRequestBody: structuredClone(requestBody), responseBody });
     const text = JSON.stringify(requestBody);
-    const rebuilt = recordFromWire(handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: distinctCopy(text), responseBody: JSON.stringify(responseBody) }));
+    const handed = handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: distinctCopy(text), responseBody: JSON.stringify(responseBody) });
+    // The text crosses once: postMessage would copy an equal second string in full.
+    expect(handed.requestBody).toBe(text);
+    expect(handed.upstreamRequestBody).toBeNull();
+    const rebuilt = recordFromWire(structuredClone(handed));
     expect(rebuilt.upstreamRequestBody).toBe(rebuilt.requestBody);
     expect(rebuilt.requestBody).toEqual(requestBody);
     const stored = logOf([rebuilt]);
