@@ -123,8 +123,8 @@ function toStoredMessage(message: unknown): StoredMessage {
 }
 
 /**
- * Messages addressed recently, by their JSON text (as received, so no sorting of keys to find
- * them): a conversation resends its whole history with every turn and most answers repeat
+ * Messages addressed recently, by their members or JSON text as received (cacheKey: no sorting
+ * of keys to find them): a conversation resends its whole history with every turn and most answers repeat
  * earlier text, so a writer that keeps one of these serialises canonically and hashes each
  * distinct message about once instead of once per turn. Equal JSON text is the same JSON
  * value, whose canonical form and hash are then the same. Bounded: emptied when the texts it
@@ -140,7 +140,7 @@ export class MessageCache {
   ) {}
 
   address(message: Record<string, unknown>): StoredMessage {
-    const text = JSON.stringify(message);
+    const text = cacheKey(message);
     if (text.length > this.maxTextLength) return toStoredMessage(message);
     let stored = this.byText.get(text);
     if (stored) return stored;
@@ -158,6 +158,24 @@ export class MessageCache {
   get size(): number {
     return this.byText.size;
   }
+}
+
+/**
+ * What MessageCache finds a message by. A message whose members are all strings (a system,
+ * user or tool message with text content: most of a history's bytes) by its members, each
+ * behind its length, so no two such messages share a key and none is JSON text (which starts
+ * with `{`): equal members in the same order are equal JSON texts. Anything else by its JSON
+ * text. Spares JSON.stringify's escaping pass (tool results are full of newlines) over the
+ * text a conversation resends with every turn.
+ */
+function cacheKey(message: Record<string, unknown>): string {
+  let key = '';
+  for (const name in message) {
+    const member = message[name];
+    if (typeof member !== 'string' || !Object.hasOwn(message, name)) return JSON.stringify(message);
+    key += `${name.length}:${name}${member.length}:${member}`;
+  }
+  return key;
 }
 
 function storedMessageOf(message: Record<string, unknown>, cache: MessageCache | undefined): StoredMessage {
