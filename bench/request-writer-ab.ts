@@ -10,6 +10,7 @@
  * With --wire each round's records reach the writer as in the gateway: prepared outside the
  * timing as the writer thread receives them (journal line and body texts, v8-serialised as
  * postMessage does), then deserialised and rebuilt with that checkout's recordFromWire inside it.
+ * SWITCHYARD_AB_BATCH: records per transaction (default 256).
  * SWITCHYARD_AB_SQL_A / SWITCHYARD_AB_SQL_B: SQL run on that side's log before the rounds
  * (a pragma, `DROP INDEX …`), to measure a schema or setting change on one build.
  */
@@ -37,7 +38,8 @@ const perRound = Number(numbers[0] ?? 2000);
 const rounds = Number(numbers[1] ?? 20);
 const conversations = process.argv.includes('--conversations');
 const wire = process.argv.includes('--wire');
-const BATCH = 256;
+// Records per transaction: 256 as the writer's default; SWITCHYARD_AB_BATCH=64 is nearer the gateway's batches (~50 ms of requests).
+const BATCH = Number(process.env.SWITCHYARD_AB_BATCH ?? 256);
 
 async function side(name: string, checkout: string, sql: string | undefined): Promise<Side> {
   const root = resolve(checkout);

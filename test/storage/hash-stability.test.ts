@@ -42,6 +42,32 @@ describe('stored hashes', () => {
     expect(cache.size).toBeLessThan(10);
   });
 
+  it('a cache never takes one message for another: text members behind their lengths, anything else by its JSON', () => {
+    const cache = new MessageCache();
+    // Joined without lengths (or in another order) these would read alike.
+    const messages: Array<Record<string, unknown>> = [
+      { role: 'user', content: 'ab' },
+      { role: 'userab', content: '' },
+      { role: 'user', content: 'a', b: '' },
+      { content: 'ab', role: 'user' },
+      { role: 'user', content: '4:role' },
+      { role: 'user', content: ['ab'] },
+      { role: 'user', content: 'ab', name: null },
+      { role: 'tool', tool_call_id: 'call_1', content: 'line 1\nline 2\n' },
+      {},
+      JSON.parse('{"role":"user","content":"ab","__proto__":"x"}') as Record<string, unknown>,
+    ];
+    for (let round = 0; round < 2; round += 1) {
+      for (const message of messages) {
+        expect(cache.address(structuredClone(message))).toEqual(addressRequestBody({ messages: [message] }).messages[0]);
+      }
+    }
+    // Inherited members are not the message's: such an object is found by its JSON text.
+    const inherited = Object.create({ role: 'system' }) as Record<string, unknown>;
+    inherited.content = 'ab';
+    expect(cache.address(inherited).hash).toBe(messageHash({ content: 'ab' }));
+  });
+
   it('derive a conversation id as SHA-256 over the scope, system prompts and first user message', () => {
     const body = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }] };
     const expected = createHash('sha256').update('scope:key\u0000user\n').update('system:"Be brief."\n').update('user:"Hi"\n').digest('hex').slice(0, 24);

@@ -45,13 +45,17 @@ describe('records rebuilt from the wire', () => {
   it('parses an upstream body equal to the client body once, and stores what separate objects store', () => {
     const record = makeRecord({ id: 'same', requestBody, upstreamRequestBody: structuredClone(requestBody), responseBody });
     const text = JSON.stringify(requestBody);
-    const rebuilt = recordFromWire(handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: distinctCopy(text), responseBody: JSON.stringify(responseBody) }));
+    const handed = handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: distinctCopy(text), responseBody: JSON.stringify(responseBody) });
+    // The text crosses once: postMessage would copy an equal second string in full.
+    expect(handed.requestBody).toBe(text);
+    expect(handed.upstreamRequestBody).toBeNull();
+    const rebuilt = recordFromWire(structuredClone(handed));
     expect(rebuilt.upstreamRequestBody).toBe(rebuilt.requestBody);
     expect(rebuilt.requestBody).toEqual(requestBody);
     const stored = logOf([rebuilt]);
     expect(stored).toEqual(logOf([record]));
     expect(JSON.stringify(stored)).not.toContain('sk-secret-in-body');
-    expect((stored as { links: unknown[] }).links).toHaveLength(5); // two request messages, their upstream copies, the answer
+    expect((stored as { links: unknown[] }).links).toHaveLength(3); // two request messages and the answer (the upstream body is the request's)
   });
 
   it('parses an upstream body that differs from the client body on its own', () => {

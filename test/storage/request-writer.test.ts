@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPriceBook } from '../../src/main/pricing/catalog.js';
-import { restoreMessages } from '../../src/main/storage/content-addressing.js';
+import { restoreMessages, UPSTREAM_SAME_AS_REQUEST } from '../../src/main/storage/content-addressing.js';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
+import { getRequest } from '../../src/main/storage/request-log-queries.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
 import { chatTranscript, makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
@@ -308,6 +309,37 @@ describe('content-addressed messages', () => {
     const conversation = database.prepare("SELECT requests, title FROM conversations WHERE id = 'chat'").get();
     expect(conversation).toEqual({ requests: 20, title: 'Question number 1: what is 1 squared?' });
   });
+  it('an upstream body equal to the client body is stored once and read back as both; a different one is stored as it is', () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000 });
+    const body = { model: 'gpt-4.1', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'same' }] };
+    const changed = { ...body, model: 'gpt-4.1-2025-04-14' };
+    writer.enqueue(makeRecord({ id: 'same-object', requestBody: body, upstreamRequestBody: body }));
+    writer.enqueue(makeRecord({ id: 'equal-copy', requestBody: body, upstreamRequestBody: structuredClone(body) }));
+    writer.enqueue(makeRecord({ id: 'different', requestBody: body, upstreamRequestBody: changed }));
+    writer.enqueue(makeRecord({ id: 'no-upstream', requestBody: body, upstreamRequestBody: null }));
+    writer.close();
+    const stored = (id: string) =>
+      database.prepare('SELECT b.upstream_request_json FROM bodies b JOIN requests r ON r.seq = b.request_seq WHERE r.id = ?').pluck().get(id) as string | null;
+    const parts = (id: string) =>
+      database.prepare('SELECT rm.part FROM request_messages rm JOIN requests r ON r.seq = rm.request_seq WHERE r.id = ? ORDER BY rm.part, rm.position').pluck().all(id);
+    expect(stored('same-object')).toBe(UPSTREAM_SAME_AS_REQUEST);
+    expect(stored('equal-copy')).toBe(UPSTREAM_SAME_AS_REQUEST);
+    expect(JSON.parse(stored('different') as string).model).toBe('gpt-4.1-2025-04-14');
+    expect(stored('no-upstream')).toBeNull();
+    // The request's links stand for the upstream copy's (retention keeps the same messages); the answer's stay.
+    const answer = parts('no-upstream').filter((part) => part === 2);
+    expect(answer.length).toBeGreaterThan(0);
+    expect(parts('same-object')).toEqual([0, 0, ...answer]);
+    expect(parts('different')).toEqual([0, 0, 1, 1, ...answer]);
+    for (const id of ['same-object', 'equal-copy']) {
+      const detail = getRequest(database, id);
+      expect(detail?.requestBody).toEqual(body);
+      expect(detail?.upstreamRequestBody).toEqual(body);
+      expect(detail?.upstreamRequestBody).not.toBe(detail?.requestBody);
+    }
+    expect(getRequest(database, 'different')?.upstreamRequestBody).toEqual(changed);
+    expect(getRequest(database, 'no-upstream')?.upstreamRequestBody).toBeNull();
+  });
   it('a message repeated within a batch, across batches, after a rolled-back batch and after retention always points at a stored row', () => {
     const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: () => {} });
     const ask = (content: string) => ({ model: 'gpt-4.1', messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content }] });
@@ -316,7 +348,7 @@ describe('content-addressed messages', () => {
     for (const content of ['a', 'b', 'a']) writer.enqueue(makeRecord({ requestBody: ask(content), upstreamRequestBody: ask(content) }));
     writer.flush();
     expect(count('messages')).toBe(4); // system, 'a', 'b', the reply
-    expect(count('request_messages')).toBe(3 * 5);
+    expect(count('request_messages')).toBe(3 * 3); // system, question, reply: an upstream body equal to the client's is stored as it
     // A batch rolled back (its last record cannot be bound) and retried record by record.
     writer.enqueue(makeRecord({ requestBody: ask('fresh') }));
     writer.enqueue(makeRecord({ id: {} as unknown as string, requestBody: ask('fresh') }));

@@ -9,6 +9,14 @@ import { hash } from 'node:crypto';
 /** Placeholder key used inside stored bodies in place of a message object. */
 export const MESSAGE_REFERENCE_KEY = '$message';
 
+/**
+ * What `bodies.upstream_request_json` holds when the upstream was sent the client's body
+ * unchanged (a same-format request: the common case): the body is stored once, in
+ * `request_json`, and read back for both. An agent's 30 KB history is then not written twice,
+ * nor its message links. Valid JSON, so a build that predates it shows the marker rather than failing.
+ */
+export const UPSTREAM_SAME_AS_REQUEST = '{"$sameAs":"request"}';
+
 const SECRET_FIELD_NAMES = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-provider-api-key', 'proxy-authorization']);
 /**
  * Body members clients put a provider key in (LiteLLM-style `api_key`): masked when they hold a
@@ -115,8 +123,8 @@ function toStoredMessage(message: unknown): StoredMessage {
 }
 
 /**
- * Messages addressed recently, by their JSON text (as received, so no sorting of keys to find
- * them): a conversation resends its whole history with every turn and most answers repeat
+ * Messages addressed recently, by their members or JSON text as received (cacheKey: no sorting
+ * of keys to find them): a conversation resends its whole history with every turn and most answers repeat
  * earlier text, so a writer that keeps one of these serialises canonically and hashes each
  * distinct message about once instead of once per turn. Equal JSON text is the same JSON
  * value, whose canonical form and hash are then the same. Bounded: emptied when the texts it
@@ -132,7 +140,7 @@ export class MessageCache {
   ) {}
 
   address(message: Record<string, unknown>): StoredMessage {
-    const text = JSON.stringify(message);
+    const text = cacheKey(message);
     if (text.length > this.maxTextLength) return toStoredMessage(message);
     let stored = this.byText.get(text);
     if (stored) return stored;
@@ -150,6 +158,24 @@ export class MessageCache {
   get size(): number {
     return this.byText.size;
   }
+}
+
+/**
+ * What MessageCache finds a message by. A message whose members are all strings (a system,
+ * user or tool message with text content: most of a history's bytes) by its members, each
+ * behind its length, so no two such messages share a key and none is JSON text (which starts
+ * with `{`): equal members in the same order are equal JSON texts. Anything else by its JSON
+ * text. Spares JSON.stringify's escaping pass (tool results are full of newlines) over the
+ * text a conversation resends with every turn.
+ */
+function cacheKey(message: Record<string, unknown>): string {
+  let key = '';
+  for (const name in message) {
+    const member = message[name];
+    if (typeof member !== 'string' || !Object.hasOwn(message, name)) return JSON.stringify(message);
+    key += `${name.length}:${name}${member.length}:${member}`;
+  }
+  return key;
 }
 
 function storedMessageOf(message: Record<string, unknown>, cache: MessageCache | undefined): StoredMessage {

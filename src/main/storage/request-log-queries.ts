@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages } from './content-addressing.js';
+import { restoreMessages, UPSTREAM_SAME_AS_REQUEST } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -250,7 +250,9 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
     seq,
   );
   if (!bodies) return null;
-  const [request, upstream, response] = yield* restoredBodiesPlan([bodies.request_json, bodies.upstream_request_json, bodies.response_json]);
+  // An upstream body stored as "the client's, unchanged" (UPSTREAM_SAME_AS_REQUEST) is the request's, restored as its own object.
+  const upstreamJson = bodies.upstream_request_json === UPSTREAM_SAME_AS_REQUEST ? bodies.request_json : bodies.upstream_request_json;
+  const [request, upstream, response] = yield* restoredBodiesPlan([bodies.request_json, upstreamJson, bodies.response_json]);
   return { request, upstream, response };
 }
 

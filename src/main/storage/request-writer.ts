@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -244,15 +244,18 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
-    // Its items are the request's and the upstream's (a pass-through's) objects: addressed once (memo).
     const context = record.responseContext ? addressResponseContext(record.responseContext, memo, messages) : null;
+    // An upstream body equal to the client's (same text, so the same message references) is
+    // stored as a marker, and its message links are the request's: part 1's links are read by
+    // nothing but retention, which part 0's keep the same messages for.
+    const sameUpstream = request.json !== null && (upstream === request || upstream.json === request.json);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
-      { part: MESSAGE_PART_UPSTREAM, messages: upstream.messages },
+      ...(sameUpstream ? [] : [{ part: MESSAGE_PART_UPSTREAM, messages: upstream.messages }]),
       { part: MESSAGE_PART_RESPONSE, messages: response.messages },
       ...(context ? [{ part: MESSAGE_PART_CONTEXT, messages: context.messages }] : []),
     ];
-    bodies = { request: request.json, upstream: upstream.json, response: response.json, context: context?.json ?? null };
+    bodies = { request: request.json, upstream: sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json, response: response.json, context: context?.json ?? null };
     conversationTitle = firstUserText(record.requestBody);
   }
 
@@ -283,9 +286,33 @@ const ATTEMPT_COLUMNS = [
   'status', 'error_type', 'error_message',
 ];
 
-/** Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every named parameter up by name). */
-function requestValues(row: PreparedRequest['row']): Array<string | number | null> {
-  return REQUEST_COLUMNS.map((column) => row[column] as string | number | null);
+type Value = string | number | null;
+
+/**
+ * Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every
+ * named parameter up by name). Each member read by its name: `row[column]` over 34 names is a
+ * megamorphic load per column (the writer thread's most frequent inline cache miss).
+ */
+function requestValues(row: PreparedRequest['row']): Value[] {
+  return [
+    row.id as Value, row.started_at as Value, row.ended_at as Value, row.endpoint as Value, row.requested_model as Value,
+    row.resolved_model as Value, row.provider as Value, row.status as Value, row.http_status as Value, row.error_type as Value,
+    row.error_message as Value, row.stream as Value, row.input_tokens as Value, row.cached_input_tokens as Value,
+    row.cache_write_input_tokens as Value, row.output_tokens as Value, row.reasoning_tokens as Value, row.usage_raw_json as Value,
+    row.usage_estimated as Value, row.cost_nano_usd as Value, row.priced as Value, row.cache_hit as Value,
+    row.cache_savings_nano_usd as Value, row.cache_read_savings_nano_usd as Value, row.time_to_first_token_ms as Value,
+    row.latency_ms as Value, row.attempts as Value, row.finish_reason as Value, row.gateway_key_id as Value, row.user as Value,
+    row.conversation_id as Value, row.warnings_json as Value, row.trace_id as Value, row.response_id as Value,
+  ];
+}
+
+// requestValues must follow REQUEST_COLUMNS: checked once, when the module loads.
+{
+  const probe = Object.fromEntries(REQUEST_COLUMNS.map((column) => [column, column]));
+  const values = requestValues(probe);
+  if (values.length !== REQUEST_COLUMNS.length || values.some((value, index) => value !== REQUEST_COLUMNS[index])) {
+    throw new Error('request-writer: requestValues does not follow REQUEST_COLUMNS');
+  }
 }
 
 /**

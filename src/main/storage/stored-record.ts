@@ -39,8 +39,12 @@ export interface HandedRecord {
   responseContext?: ResponseContext | null;
 }
 
-/** The bits of HandedRecord.bodyTexts. */
-export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody: 4 } as const;
+/**
+ * The bits of HandedRecord.bodyTexts. `upstreamSameAsRequest`: the upstream body's text is the
+ * client's (a same-format request sent as it came), so it crosses once, as requestBody, and
+ * upstreamRequestBody crosses as null (postMessage copies every string it meets, equal or not).
+ */
+export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody: 4, upstreamSameAsRequest: 8 } as const;
 
 /** What the writer thread receives: a handed record, or a whole record (one that would not serialise whole). */
 export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
@@ -50,6 +54,15 @@ export function handedRecord(record: StoredRequestRecord, journalLine: string, t
   const context = record.responseContext ? { responseContext: record.responseContext } : {};
   if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0, ...context };
   const { requestBody, upstreamRequestBody, responseBody } = texts;
+  if (requestBody !== undefined && upstreamRequestBody === requestBody) {
+    return {
+      journalLine,
+      requestBody,
+      upstreamRequestBody: null,
+      responseBody: responseBody ?? record.responseBody,
+      bodyTexts: BODY_TEXT.requestBody | BODY_TEXT.upstreamSameAsRequest | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
+    };
+  }
   return {
     ...context,
     journalLine,
@@ -70,11 +83,13 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
   // A body sent upstream as the client wrote it (same format, nothing changed) is parsed once:
   // the writer only reads bodies, and addresses a body shared by both parts once (prepareRequest).
   record.upstreamRequestBody =
-    texts & BODY_TEXT.upstreamRequestBody
-      ? texts & BODY_TEXT.requestBody && item.upstreamRequestBody === item.requestBody
-        ? record.requestBody
-        : JSON.parse(item.upstreamRequestBody as string)
-      : item.upstreamRequestBody;
+    texts & BODY_TEXT.upstreamSameAsRequest
+      ? record.requestBody
+      : texts & BODY_TEXT.upstreamRequestBody
+        ? texts & BODY_TEXT.requestBody && item.upstreamRequestBody === item.requestBody
+          ? record.requestBody
+          : JSON.parse(item.upstreamRequestBody as string)
+        : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
   if (item.responseContext) record.responseContext = item.responseContext;
   return record;
