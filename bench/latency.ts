@@ -34,12 +34,12 @@ export async function latencyInterleaved(targets: LatencyTarget[], body: string,
   const samples: number[][] = targets.map(() => []);
   const failures = targets.map(() => 0);
   // Each round takes the targets in a new order (a fixed-seed shuffle). A fixed rotation made
-  // every target always follow the same one: the direct call always came right after the full
-  // gateway and paid for the work the gateway does once its answer is out (its p50 0.03 ms
-  // higher than a second direct connection's, docs/benchmarks.md "One connection's p99, sixth
-  // session"), which understated what the gateway adds.
+  // each target nearly always follow the same one: the direct call came right after the full
+  // gateway in n-1 of n rounds and paid for the work the gateway does once its answer is
+  // out (its p50 0.055 ms above a second direct connection's, docs/benchmarks.md "One
+  // connection's p99, sixth session"), which understated what the gateway adds.
   let seed = 0x2545f491;
-  const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const order = targets.map((_, which) => which);
   for (let index = 0; index < count + warmUp; index++) {
     for (let at = order.length - 1; at > 0; at--) {

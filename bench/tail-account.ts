@@ -83,11 +83,11 @@ async function main(): Promise<void> {
   const clients = targets.map((target) => new Client(`http://127.0.0.1:${target.port}`, { keepAliveTimeout: 60_000 }));
   const samples: { start: number; end: number; ms: number; afterFull: boolean }[][] = targets.map(() => []);
   let failures = 0;
-  // Each round in a new order (a fixed-seed shuffle): with a fixed rotation every target
-  // always follows the same one, and the one after the full gateway pays for the work the
+  // Each round in a new order (a fixed-seed shuffle): with a fixed rotation each target
+  // nearly always follows the same one, and the one after the full gateway pays for the work the
   // gateway does once its answer is out (the journal hand-off, the writer thread's commits).
   let seed = 0x2545f491;
-  const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const order = targets.map((_, which) => which);
   const fullIndex = targets.length - 1;
   let previous = -1;
