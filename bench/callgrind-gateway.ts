@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { driveChat, root, runBench, shebangNodeFlags, startChild } from './children.js';
 
 const [cli, out, mode = 'json'] = process.argv.slice(2);
@@ -24,7 +24,8 @@ const drive = (port: number, count: number, connections: number): Promise<void> 
 runBench(async () => {
   const fake = await startChild(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
-  const dataDirectory = join(root, '.bench', 'callgrind-data');
+  // One folder per out-prefix: runs of two builds can go side by side without emptying each other's log.
+  const dataDirectory = join(root, '.bench', `callgrind-data-${basename(out)}`);
   rmSync(dataDirectory, { recursive: true, force: true });
   const target = cli === 'core' ? ['--import', 'tsx', join(root, 'bench', 'gateway-core.ts'), String(fakePort)] : [cli, 'serve', '--port', '0', '--data-dir', dataDirectory];
   const gateway = await startChild(

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
-import { journalLine } from '../../src/main/storage/journal-pair.js';
+import { journalJson, journalLine } from '../../src/main/storage/journal-pair.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
 import { handedRecord, recordFromWire, type StoredRequestRecord } from '../../src/main/storage/stored-record.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
@@ -56,6 +56,17 @@ describe('records rebuilt from the wire', () => {
     expect(stored).toEqual(logOf([record]));
     expect(JSON.stringify(stored)).not.toContain('sk-secret-in-body');
     expect((stored as { links: unknown[] }).links).toHaveLength(3); // two request messages and the answer (the upstream body is the request's)
+  });
+
+  it("rebuilds the same record from the journal line's JSON without its newline (what the request log hands over)", () => {
+    const record = makeRecord({ id: 'no-newline', requestBody, upstreamRequestBody: requestBody, responseBody, tags: [{ key: 'team', value: 'blue' }] });
+    const { json, whole } = journalJson(record);
+    expect(whole).toBe(true);
+    expect(json + '\n').toBe(journalLine(record).line);
+    expect(json).not.toContain('\n');
+    const texts = { requestBody: JSON.stringify(requestBody), upstreamRequestBody: JSON.stringify(requestBody), responseBody: JSON.stringify(responseBody) };
+    expect(recordFromWire(handedRecord(record, json, texts))).toEqual(recordFromWire(handedRecord(record, journalLine(record).line, texts)));
+    expect(logOf([recordFromWire(handedRecord(record, json, texts))])).toEqual(logOf([record]));
   });
 
   it('parses an upstream body that differs from the client body on its own', () => {

@@ -155,9 +155,13 @@ export class RequestRecorder {
     }
   }
 
-  /** Hands one core stream event to the observers that watch streams (the live inspector). */
-  streamEvent(event: CoreStreamEvent): void {
-    for (const observer of this.context.observers) observer.requestStreamEvent?.(this.record.id, event, Date.now());
+  /**
+   * Hands one core stream event to the observers that watch streams (the live inspector).
+   * `at`: when it arrived — the events of one upstream read arrived together, so the caller
+   * reads the clock once per read instead of once per event and observer.
+   */
+  streamEvent(event: CoreStreamEvent, at?: number): void {
+    for (const observer of this.context.observers) observer.requestStreamEvent?.(this.record.id, event, at ?? Date.now());
   }
 
   /** `upstreamText`: the upstream body serialised, as it was sent. */

@@ -20,11 +20,22 @@ export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b
  * record reduced by recordWithoutBodies and `whole` is false. Never throws.
  */
 export function journalLine(record: StoredRequestRecord): { line: string; whole: boolean } {
+  const { json, whole } = journalJson(record);
+  return { line: json + '\n', whole };
+}
+
+/**
+ * journalLine without its newline: the JSON text as JSON.stringify made it, one flat string.
+ * The request log hands this to the writer thread and adds the newline only to the text it
+ * writes: a line with its newline appended is a second string (a rope of the two) that each
+ * consumer (the journal write, the hand-off's serialiser) would copy flat again.
+ */
+export function journalJson(record: StoredRequestRecord): { json: string; whole: boolean } {
   try {
     // The response context is a body too (as long as the conversation): not journalled.
-    return { line: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined }) + '\n', whole: true };
+    return { json: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined }), whole: true };
   } catch (error) {
-    return { line: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n', whole: false };
+    return { json: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))), whole: false };
   }
 }
 

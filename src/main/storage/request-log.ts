@@ -34,7 +34,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { JOURNAL_FILE_NAMES, JournalPair, journalLine, readJournals } from './journal-pair.js';
+import { JOURNAL_FILE_NAMES, JournalPair, journalJson, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
 import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
@@ -214,11 +214,13 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   };
   /** The record's journal line, held until `journalHeld`; the record queued for the writer thread. */
   const take = (record: StoredRequestRecord, texts: RecordBodyTexts | undefined): void => {
-    // The journal line is the record's facts, serialised once: it crosses to the writer too.
-    const { line, whole } = journalLine(record);
-    heldText += line;
+    // The journal line is the record's facts, serialised once: it crosses to the writer too,
+    // as the flat string JSON.stringify made (the newline is added to the journal's text only).
+    const { json, whole } = journalJson(record);
+    heldText += json;
+    heldText += '\n';
     heldLines += 1;
-    outbox.push(whole ? handedRecord(record, line, texts) : record);
+    outbox.push(whole ? handedRecord(record, json, texts) : record);
     outboxRecords.push(record);
   };
   const schedule = (): void => {

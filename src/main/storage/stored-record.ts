@@ -29,6 +29,7 @@ export type StoredRequestRecord = Omit<RequestRecord, 'usage'> & {
  * and is parsed on the writer's side: strings cost the hand-off a copy, objects a walk.
  */
 export interface HandedRecord {
+  /** The journal line's JSON (journalJson; with or without its newline: the writer parses it). */
   journalLine: string;
   requestBody: unknown;
   upstreamRequestBody: unknown;

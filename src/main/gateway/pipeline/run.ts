@@ -243,22 +243,25 @@ async function streamToClient<Wire>(
   // One event is capped: an upstream streaming an endless line gets an error frame, not the gateway's memory.
   const decoder = new SseDecoder({ maxEventSize: context.upstream.maxStreamEventSize, keepRaw: passthrough });
   let failure: Extract<CoreStreamEvent, { type: 'error' }> | null = null;
+  // When the read being translated arrived: its events' time for the inspector, one clock read per read.
+  let readAt = 0;
 
   const emit = (event: CoreStreamEvent): string => {
     accumulator.add(event);
-    recorder.streamEvent(event);
+    recorder.streamEvent(event, readAt);
     if (event.type === 'error') failure = event;
     return encoder.encode(event);
   };
   // Pass-through: the core events are only taken note of; the upstream's frame is what the client gets.
   const note = (event: CoreStreamEvent): string => {
     accumulator.add(event);
-    recorder.streamEvent(event);
+    recorder.streamEvent(event, readAt);
     if (event.type !== 'error') return '';
     failure = event;
     return encoder.encode(event);
   };
   const translate = (events: ReturnType<SseDecoder['push']>): string => {
+    readAt = Date.now();
     let out = '';
     for (const sseEvent of events) {
       if (passthrough) {
