@@ -114,8 +114,14 @@ describe('provider key rotation under load', () => {
       }
     };
     const workers = Array.from({ length: 24 }, (_, index) => worker(index));
+    /** Lets the load run for a while and for at least `requests` more answers, however busy the machine (counts, not rates). */
+    const keepRunning = async (ms: number, requests = 50): Promise<void> => {
+      const from = completed;
+      await sleep(ms);
+      await until(() => completed - from >= requests, 20_000);
+    };
 
-    await sleep(300);
+    await keepRunning(300);
     // 1. Another process rotates A → B in the keychain. The provider accepts both meanwhile.
     upstream.accept([KEY_A, KEY_B]);
     if (keychain.real) {
@@ -130,7 +136,7 @@ describe('provider key rotation under load', () => {
     const switchedToB = Date.now();
     await sleep(OVERLAP_MS);
     upstream.accept([KEY_B]); // A revoked
-    await sleep(300);
+    await keepRunning(300);
 
     // 2. The app rotates B → C (the UI's "set key").
     upstream.accept([KEY_B, KEY_C]);
@@ -139,7 +145,7 @@ describe('provider key rotation under load', () => {
     const switchedToC = Date.now();
     await sleep(OVERLAP_MS);
     upstream.accept([KEY_C]); // B revoked
-    await sleep(300);
+    await keepRunning(300);
 
     running = false;
     await Promise.all(workers);
@@ -159,5 +165,5 @@ describe('provider key rotation under load', () => {
     const sentAfter = (entry: { text: string }, moment: number) => (sentAt.get(entry.text) ?? 0) > moment;
     expect(used(KEY_A).filter((entry) => sentAfter(entry, switchedToB)).length).toBe(0);
     expect(used(KEY_B).filter((entry) => sentAfter(entry, switchedToC)).length).toBe(0);
-  }, 30_000);
+  }, 90_000);
 });
