@@ -21,8 +21,13 @@ export const JOURNAL_FILE_NAMES = ['request-journal-a.jsonl', 'request-journal-b
  */
 export function journalLine(record: StoredRequestRecord): { line: string; whole: boolean } {
   try {
-    // The response context is a body too (as long as the conversation): not journalled.
-    return { line: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined }) + '\n', whole: true };
+    // The response context is a body too (as long as the conversation): not journalled. Left
+    // out by name only for a record that has one, so no other record's line costs more.
+    const facts =
+      record.responseContext === undefined
+        ? { ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }
+        : { ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined };
+    return { line: JSON.stringify(facts) + '\n', whole: true };
   } catch (error) {
     return { line: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))) + '\n', whole: false };
   }
