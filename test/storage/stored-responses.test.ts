@@ -18,7 +18,8 @@ import { migratePostgres, postgresMigrations } from '../../src/main/storage/post
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { applyRetention } from '../../src/main/storage/retention.js';
-import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
+import { chainLinksPlan, postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
+import { restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
@@ -233,5 +234,34 @@ describe('retention and stored contexts (SQLite)', () => {
       await log.close();
       removeDirectory(directory);
     }
+  });
+});
+
+describe('the plans behind a long conversation', () => {
+  /** Every SQL text a plan yields, driven without a database (each statement answers no rows). */
+  function textsOf(plan: Generator<ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>, unknown, Array<Array<Record<string, unknown>>>>): Array<{ sql: string; parameters: readonly unknown[] }> {
+    const seen: Array<{ sql: string; parameters: readonly unknown[] }> = [];
+    let step = plan.next();
+    while (!step.done) {
+      seen.push(...step.value);
+      step = plan.next(step.value.map(() => []));
+    }
+    return seen;
+  }
+
+  it('make a few SQL texts whatever the number of turns and items (the statement caches keep them all), padded with NULL', () => {
+    const texts = new Set<string>();
+    for (let turns = 1; turns <= 300; turns += 1) {
+      const ids = Array.from({ length: turns }, (_, index) => `resp_${index}`);
+      const [links] = textsOf(chainLinksPlan(ids));
+      texts.add(links!.sql);
+      expect(links!.parameters.slice(0, turns)).toEqual(ids);
+      expect(links!.parameters.slice(turns).every((parameter) => parameter === null)).toBe(true);
+      const context = JSON.stringify({ items: ids.map((_, index) => ({ $message: index.toString(16).padStart(64, '0') })), chain: ids });
+      const [hashes] = textsOf(restoredBodiesPlan([null, null, context]));
+      texts.add(hashes!.sql);
+    }
+    // Lists of 1, 2, 4 … 512 for each of the two plans; one text per length would be 600.
+    expect(texts.size).toBeLessThanOrEqual(20);
   });
 });

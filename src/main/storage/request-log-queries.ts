@@ -94,6 +94,20 @@ export function placeholders(count: number): string {
   return new Array(count).fill('?').join(', ');
 }
 
+/**
+ * An IN list for values of any number (a conversation's hashes or response ids): its length
+ * rounded up to a power of two and padded with NULL (which matches nothing), so the lists of
+ * every length make a few SQL texts and the statement caches (sql-plan.ts) do not fill with one
+ * text per length.
+ */
+export function paddedInList(values: readonly unknown[]): { sql: string; parameters: unknown[] } {
+  let size = 1;
+  while (size < values.length) size *= 2;
+  const parameters = [...values];
+  while (parameters.length < size) parameters.push(null);
+  return { sql: placeholders(size), parameters };
+}
+
 /** SQL conditions and parameters for the inspector's filters. */
 export function filterConditions(filters: RequestFilters, dialect: SqlDialect = SQLITE_DIALECT): { where: string[]; parameters: unknown[] } {
   const where: string[] = [];
@@ -266,11 +280,8 @@ export function* restoredBodiesPlan(texts: ReadonlyArray<string | null>): Plan<u
   const list = [...hashes];
   // In statements of at most HASHES_PER_STATEMENT (a long Responses conversation has thousands of items; SQLite binds at most 32,766 values).
   for (let start = 0; start < list.length; start += HASHES_PER_STATEMENT) {
-    const chunk = list.slice(start, start + HASHES_PER_STATEMENT);
-    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
-      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(chunk.length)})`,
-      ...chunk.map((hash) => Buffer.from(hash, 'hex')),
-    );
+    const chunk = paddedInList(list.slice(start, start + HASHES_PER_STATEMENT).map((hash) => Buffer.from(hash, 'hex')));
+    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(`SELECT hash, content_json FROM messages WHERE hash IN (${chunk.sql})`, ...chunk.parameters);
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
   const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });

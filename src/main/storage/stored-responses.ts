@@ -22,7 +22,7 @@
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
 import type { ResponseContext } from '../core/record.js';
-import { placeholders, restoredBodiesPlan } from './request-log-queries.js';
+import { paddedInList, restoredBodiesPlan } from './request-log-queries.js';
 import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
@@ -129,13 +129,13 @@ const IDS_PER_STATEMENT = 10_000;
 export function* chainLinksPlan(responseIds: readonly string[]): Plan<Map<string, ChainLink>> {
   const links = new Map<string, ChainLink>();
   for (let start = 0; start < responseIds.length; start += IDS_PER_STATEMENT) {
-    const chunk = responseIds.slice(start, start + IDS_PER_STATEMENT);
+    const chunk = paddedInList(responseIds.slice(start, start + IDS_PER_STATEMENT));
     const rows = yield* rowsOf<{ response_id: string; gateway_key_id: string | null; deleted_at: number | null; has_bodies: number | boolean }>(
       `SELECT r.response_id, r.gateway_key_id, d.deleted_at,
          EXISTS (SELECT 1 FROM bodies b WHERE b.request_seq = r.seq AND b.request_json IS NOT NULL AND b.response_json IS NOT NULL) AS has_bodies
        FROM requests r LEFT JOIN deleted_responses d ON d.response_id = r.response_id
-       WHERE r.response_id IN (${placeholders(chunk.length)}) AND r.status = 'success'`,
-      ...chunk,
+       WHERE r.response_id IN (${chunk.sql}) AND r.status = 'success'`,
+      ...chunk.parameters,
     );
     for (const row of rows) {
       const link = { gatewayKeyId: row.gateway_key_id, deletedAt: row.deleted_at === null ? null : Number(row.deleted_at), hasBodies: row.has_bodies === true || Number(row.has_bodies) === 1 };
