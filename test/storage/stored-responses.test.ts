@@ -18,7 +18,7 @@ import { migratePostgres, postgresMigrations } from '../../src/main/storage/post
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { applyRetention } from '../../src/main/storage/retention.js';
-import { chainLinksPlan, postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
+import { chainLinksPlan, postgresStoredResponses, sqliteStoredResponses, storedResponsePlan, type StoredResponses } from '../../src/main/storage/stored-responses.js';
 import { restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
@@ -128,7 +128,9 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       engine.sink.observer.requestFinished(second);
       await engine.sink.committed();
       expect((await engine.responses.find('resp_chain_1'))?.context).toBeNull();
-      const found = await engine.responses.find('resp_chain_2');
+      // GET and DELETE read no context; a continuation asks for it.
+      expect((await engine.responses.find('resp_chain_2'))?.context).toBeNull();
+      const found = await engine.responses.find('resp_chain_2', { withContext: true });
       // Secrets are redacted in the context as in every body.
       expect(found?.context).toEqual({ items: [items[0], items[1], { ...items[2], api_key: '[redacted]' }, items[3]], chain: ['resp_chain_1'] });
       expect(await engine.references(3)).toBe(4);
@@ -224,7 +226,7 @@ describe('retention and stored contexts (SQLite)', () => {
       const store = sqliteStoredResponses(log.database);
       expect(await store.find('resp_purged')).toBeNull();
       // The items the purged response shared with the kept one's context are still there (referenced as part 3).
-      expect((await store.find('resp_kept'))?.context?.items).toEqual(items);
+      expect((await store.find('resp_kept', { withContext: true }))?.context?.items).toEqual(items);
       expect((await store.links(['resp_purged'])).size).toBe(0);
       // As a walk through the chain would: the purged id is one the log does not hold (left for OpenAI; any other upstream answers not found).
       const resolved = await withPreviousResponses({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_kept' } as ResponsesRequestWire, store, null);
@@ -263,5 +265,23 @@ describe('the plans behind a long conversation', () => {
     }
     // Lists of 1, 2, 4 … 512 for each of the two plans; one text per length would be 600.
     expect(texts.size).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('a stored context not whole', () => {
+  it('an item whose message the log no longer holds makes the context absent (the chain is walked), never an item sent upstream', () => {
+    const hash = 'ab'.repeat(32);
+    const plan = storedResponsePlan('resp_partial', { withContext: true });
+    const answers: Array<Array<Array<Record<string, unknown>>>> = [
+      [[{ seq: 7, status: 'success', requested_model: 'gpt-4.1', resolved_model: null, started_at: 1, gateway_key_id: null, conversation_id: null }]],
+      [[{ request_json: JSON.stringify({ input: 'Two' }), response_json: JSON.stringify({ id: 'resp_partial', output: [] }), context_json: JSON.stringify({ items: [{ $message: hash }, { type: 'message', role: 'user', content: 'Two' }], chain: ['resp_one'] }) }]],
+      // The messages statement finds nothing: that item comes back as { $missing: hash }.
+      [[]],
+      [[]],
+    ];
+    let step = plan.next();
+    while (!step.done) step = plan.next(answers.shift()!);
+    expect(answers).toEqual([]);
+    expect(step.value).toMatchObject({ responseId: 'resp_partial', requestBody: { input: 'Two' }, context: null });
   });
 });

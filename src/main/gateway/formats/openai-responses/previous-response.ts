@@ -122,7 +122,7 @@ async function conversationItems(store: StoredResponses, responseId: string, ide
   while (id !== null) {
     if (seen.has(id) || seen.size >= MAX_CHAIN) throw endless(responseId);
     seen.add(id);
-    const logged = await store.find(id);
+    const logged = await store.find(id, { withContext: true });
     if (!logged) throw new NotInLog(id);
     // Who may see it first: another key's or a deleted response is not found, failed or not (never handed upstream).
     const stored = visibleTo(logged, identity);
