@@ -8,10 +8,12 @@
  * the response; the chain check (`links`) reads the earlier responses' rows in one statement. Both
  * migrations upgrade a log of the version before, whose responses then have no context.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withPreviousResponses } from '../../src/main/gateway/formats/openai-responses/previous-response.js';
 import type { ResponsesRequestWire } from '../../src/main/gateway/formats/openai-responses/schema.js';
-import { migrate, openDatabase } from '../../src/main/storage/database.js';
+import { migrate } from '../../src/main/storage/database.js';
 import { migrations } from '../../src/main/storage/migrations.js';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
@@ -150,11 +152,11 @@ describe.each(engineNames)('stored responses on %s', (name) => {
 describe('SQLite migration 5', () => {
   it('adds the context column to a log at version 4, whose responses read back with no context (walked, as before)', async () => {
     const directory = temporaryDirectory();
-    const database = openDatabase(directory);
+    // A log as version 4 left it: a raw database given the first four migrations only.
+    const database = new Database(join(directory, 'version-4.db'));
     try {
-      // A log as version 4 left it.
-      database.exec('ALTER TABLE bodies DROP COLUMN context_json');
-      database.pragma('user_version = 4');
+      expect(migrate(database, migrations.slice(0, 4))).toBe(4);
+      expect((database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('bodies') as string[])).not.toContain('context_json');
       database
         .prepare(
           `INSERT INTO requests (id, started_at, ended_at, endpoint, status, http_status, stream, priced, latency_ms, attempts, gateway_key_id, response_id)
