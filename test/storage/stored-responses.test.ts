@@ -241,6 +241,45 @@ describe('retention and stored contexts (SQLite)', () => {
   });
 });
 
+describe('retention purging responses whose contexts share items (SQLite)', () => {
+  it('a → b (context) → c (context), a and b purged: the items c shares with b’s context stay, the ones only b referenced go', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      const old = now - 3 * 86_400_000;
+      const message = (role: string, text: string) => ({ type: 'message', role, content: [{ type: role === 'user' ? 'input_text' : 'output_text', text }] });
+      const [a1, a2, b1, b2, c1, c2] = [message('user', 'One'), message('assistant', 'Uno'), message('user', 'Two'), message('assistant', 'Dos'), message('user', 'Three'), message('assistant', 'Tres')];
+      // Only b's context holds this one (a message its client later edited out of the conversation c continues).
+      const onlyB = message('user', 'Only in b');
+      log.observer.requestFinished(makeRecord({ startedAt: old, endpoint: '/v1/responses', responseId: 'resp_a', requestBody: { input: 'One' }, responseBody: { id: 'resp_a', output: [a2] } }));
+      log.observer.requestFinished(
+        makeRecord({ startedAt: old + 1, endpoint: '/v1/responses', responseId: 'resp_b', requestBody: { input: 'Two', previous_response_id: 'resp_a' }, responseBody: { id: 'resp_b', output: [b2] }, responseContext: { items: [a1, a2, onlyB, b1, b2], chain: ['resp_a'] } }),
+      );
+      log.observer.requestFinished(
+        makeRecord({ startedAt: now, endpoint: '/v1/responses', responseId: 'resp_c', requestBody: { input: 'Three', previous_response_id: 'resp_b' }, responseBody: { id: 'resp_c', output: [c2] }, responseContext: { items: [a1, a2, b1, b2, c1, c2], chain: ['resp_a', 'resp_b'] } }),
+      );
+      await log.committed();
+      const count = (sql: string): number => (log.database.prepare(sql).get() as { n: number }).n;
+      const contextMessages = "SELECT count(DISTINCT message_id) AS n FROM request_messages WHERE part = 3";
+      expect(count(contextMessages)).toBe(7);
+      const result = applyRetention(log.database, { maximumAgeDays: 1 }, now);
+      expect(result.requestsDeleted).toBe(2);
+      // c's six items are all still there; the one only b's context referenced is gone, and nothing is left unreferenced.
+      expect(count(contextMessages)).toBe(6);
+      expect(count('SELECT count(*) AS n FROM request_messages WHERE part = 3')).toBe(6);
+      expect(count("SELECT count(*) AS n FROM messages WHERE id NOT IN (SELECT message_id FROM request_messages)")).toBe(0);
+      expect(count("SELECT count(*) AS n FROM messages WHERE content_json LIKE '%Only in b%'")).toBe(0);
+      const store = sqliteStoredResponses(log.database);
+      expect(await store.find('resp_b')).toBeNull();
+      expect((await store.find('resp_c', { withContext: true }))?.context).toEqual({ items: [a1, a2, b1, b2, c1, c2], chain: ['resp_a', 'resp_b'] });
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
 describe('the plans behind a long conversation', () => {
   /** Every SQL text a plan yields, driven without a database (each statement answers no rows). */
   function textsOf(plan: Generator<ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>, unknown, Array<Array<Record<string, unknown>>>>): Array<{ sql: string; parameters: readonly unknown[] }> {
