@@ -301,7 +301,7 @@ describe('the plans behind a long conversation', () => {
       expect(links!.parameters.slice(0, turns)).toEqual(ids);
       expect(links!.parameters.slice(turns).every((parameter) => parameter === null)).toBe(true);
       const context = JSON.stringify({ items: ids.map((_, index) => ({ $message: index.toString(16).padStart(64, '0') })), chain: ids });
-      const [hashes] = textsOf(restoredBodiesPlan([null, null, context]));
+      const [hashes] = textsOf(restoredBodiesPlan([{ text: context, part: 'context' }]));
       texts.add(hashes!.sql);
     }
     // Lists of 1, 2, 4 … 512 for each of the two plans; one text per length would be 600.
@@ -324,5 +324,30 @@ describe('a stored context not whole', () => {
     while (!step.done) step = plan.next(answers.shift()!);
     expect(answers).toEqual([]);
     expect(step.value).toMatchObject({ responseId: 'resp_partial', requestBody: { input: 'Two' }, context: null });
+  });
+});
+
+describe('an object of the client’s shaped like a message reference', () => {
+  it('is read back as it was sent, not swapped for the stored message with that hash (another key’s included)', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const secret = { role: 'user', content: 'another key’s secret question' };
+      log.observer.requestFinished(makeRecord({ gatewayKeyId: 'key-other', requestBody: { model: 'gpt-4.1', messages: [secret] } }));
+      await log.committed();
+      const hash = Buffer.from((log.database.prepare('SELECT hash FROM messages WHERE content_json LIKE ?').get('%secret question%') as { hash: Uint8Array }).hash).toString('hex');
+      const probe = { $message: hash };
+      log.observer.requestFinished(
+        makeRecord({ endpoint: '/v1/responses', responseId: 'resp_probe', requestBody: { model: 'gpt-4.1', input: [probe], metadata: { note: probe } }, responseBody: { id: 'resp_probe', output: [probe] } }),
+      );
+      await log.committed();
+      const found = await sqliteStoredResponses(log.database).find('resp_probe', { withContext: true });
+      expect(found?.requestBody).toEqual({ model: 'gpt-4.1', input: [probe], metadata: { note: probe } });
+      expect(found?.responseBody).toEqual({ id: 'resp_probe', output: [probe] });
+      expect(JSON.stringify(found)).not.toContain('secret question');
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
   });
 });

@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages } from './content-addressing.js';
+import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, restoreAddressed, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -264,18 +264,25 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
     seq,
   );
   if (!bodies) return null;
-  const [request, upstream, response] = yield* restoredBodiesPlan([bodies.request_json, bodies.upstream_request_json, bodies.response_json]);
+  const [request, upstream, response] = yield* restoredBodiesPlan([
+    { text: bodies.request_json, part: 'request' },
+    { text: bodies.upstream_request_json, part: 'request' },
+    { text: bodies.response_json, part: 'response' },
+  ]);
   return { request, upstream, response };
 }
 
 const HASHES_PER_STATEMENT = 10_000;
 
-/** Stored body texts parsed, their content-addressed messages put back (read in one statement); null stays null. */
-export function* restoredBodiesPlan(texts: ReadonlyArray<string | null>): Plan<unknown[]> {
+/** Stored body texts parsed, their content-addressed messages put back where that part has them (read in one statement); null stays null. */
+export function* restoredBodiesPlan(bodies: ReadonlyArray<{ text: string | null; part: AddressedPart }>): Plan<unknown[]> {
   // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
-  const parsed = texts.map((json) => (json ? (JSON.parse(json) as unknown) : null));
+  const parsed = bodies.map(({ text }) => (text ? (JSON.parse(text) as unknown) : null));
   const hashes = new Set<string>();
-  for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
+  // A first pass only collects the hashes (its lookup returns the reference, so nothing changes).
+  parsed.forEach((value, index) => {
+    if (value !== null) restoreAddressed(value, bodies[index]!.part, (hash) => (hashes.add(hash), { [MESSAGE_REFERENCE]: hash }));
+  });
   const contentByHash = new Map<string, unknown>();
   const list = [...hashes];
   // In statements of at most HASHES_PER_STATEMENT (a long Responses conversation has thousands of items; SQLite binds at most 32,766 values).
@@ -285,7 +292,7 @@ export function* restoredBodiesPlan(texts: ReadonlyArray<string | null>): Plan<u
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
   const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
-  return parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
+  return parsed.map((value, index) => (value === null ? null : restoreAddressed(value, bodies[index]!.part, lookup)));
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */

@@ -107,7 +107,14 @@ export function* storedResponsePlan(responseId: string, options: FindOptions = {
     options.withContext ? 'SELECT request_json, response_json, context_json FROM bodies WHERE request_seq = ?' : 'SELECT request_json, response_json FROM bodies WHERE request_seq = ?',
     row.seq,
   );
-  const [request, response, context] = bodies ? yield* restoredBodiesPlan([bodies.request_json, bodies.response_json, bodies.context_json ?? null]) : [null, null, null];
+  const parts = bodies
+    ? [
+        { text: bodies.request_json, part: 'request' as const },
+        { text: bodies.response_json, part: 'response' as const },
+        { text: bodies.context_json ?? null, part: 'context' as const },
+      ]
+    : null;
+  const [request, response, context] = parts ? yield* restoredBodiesPlan(parts) : [null, null, null];
   const [deleted] = yield* rowsOf<{ deleted_at: number }>('SELECT deleted_at FROM deleted_responses WHERE response_id = ?', responseId);
   return {
     responseId,
