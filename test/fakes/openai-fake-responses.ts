@@ -17,6 +17,8 @@
  *   [error:500]   500 server_error
  *   [error:midstream] stream: created, in_progress, the first message events, then `response.failed`
  *                 (status failed, error server_error); non-stream: 500
+ *   [error:context] as [error:midstream], the failure's code context_length_exceeded (what Codex
+ *                 reads as "the conversation is too long", not as a retryable failure)
  *
  * Every input item is validated the way the API does (a reasoning item must carry an id and a
  * summary array; a function_call_output must name a call made earlier in the input; encrypted
@@ -202,7 +204,7 @@ function plan(body: any, items: any[], state: ResponsesState): Plan {
   let scenario: Plan['scenario'] = 'text';
   if (has('[error:429]')) scenario = 'error429';
   else if (has('[error:500]')) scenario = 'error500';
-  else if (has('[error:midstream]')) scenario = 'midstream';
+  else if (has('[error:midstream]') || has('[error:context]')) scenario = 'midstream';
   else if (last?.type === 'function_call_output' || last?.type === 'custom_tool_call_output') scenario = 'tool_result';
   else if (has('[custom]') && customTool) scenario = 'custom';
   else if (has('[tools]') && functionTool) scenario = 'tools';
@@ -374,7 +376,10 @@ export async function handleResponses(
   if (p.scenario === 'midstream') {
     const events = itemEvents(p.output[p.output.length - 1]!, 0).slice(0, 3);
     for (const event of events) await write(event);
-    const failed = { ...responseObject(body, id, createdAt, 'failed', [], null), error: { code: 'server_error', message: 'The server had an error while processing your request. Sorry about that!' } };
+    const error = lastUserText(items).includes('[error:context]')
+      ? { code: 'context_length_exceeded', message: 'Your input exceeds the context window of this model. Please adjust your input and try again.' }
+      : { code: 'server_error', message: 'The server had an error while processing your request. Sorry about that!' };
+    const failed = { ...responseObject(body, id, createdAt, 'failed', [], null), error };
     await write({ type: 'response.failed', response: failed });
     io.rawStreams.push(raw);
     res.end();

@@ -4,7 +4,11 @@
  * client's text, on a pass-through) carries no mark. Only one leading mark is dropped: a second
  * one, or a mark anywhere else, is still not JSON.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppGateway } from '../app-gateway.js';
 import { startAnthropicFake, type AnthropicFake } from '../fakes/anthropic-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../fakes/openai-fake.js';
 import { startTestGateway, type TestGateway } from '../helpers.js';
@@ -50,12 +54,16 @@ describe('a body starting with a UTF-8 byte-order mark', () => {
     expect(forwarded?.body?.input).toBe('from powershell');
   });
 
-  it('is accepted on /v1/messages (Anthropic pass-through)', async () => {
+  it('is accepted on /v1/messages (Anthropic pass-through), and the body passed through has no mark', async () => {
+    const before = anthropic.requests.length;
     const response = await post(gateway, '/v1/messages', withMarks({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'from a script' }] }), {
       'anthropic-version': '2023-06-01',
     });
     expect(response.status).toBe(200);
     expect(response.json.type).toBe('message');
+    const forwarded = anthropic.requests.slice(before).find((request) => request.path === '/v1/messages');
+    // The fake keeps the text itself when it cannot parse it (a mark left in would be a string here).
+    expect(forwarded?.body).toMatchObject({ messages: [{ role: 'user', content: 'from a script' }] });
   });
 
   it('is accepted on /v1/embeddings', async () => {
@@ -64,10 +72,23 @@ describe('a body starting with a UTF-8 byte-order mark', () => {
     expect(response.json.data).toHaveLength(1);
   });
 
-  it('is logged as the JSON after the mark', async () => {
-    const recorded = gateway.nextRecord();
-    await post(gateway, '/v1/chat/completions', withMarks({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'logged' }] }));
-    expect((await recorded).requestBody).toEqual({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'logged' }] });
+  it('is logged as the JSON after the mark: the stored row read back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bom-'));
+    const { gateway: app, key } = await startAppGateway({ dataDir, environment: { OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: openai.url } });
+    try {
+      const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'logged' }] };
+      const response = await fetch(`${app.origin}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: withMarks(body) });
+      expect(response.status).toBe(200);
+      await app.application.context.requestLog.committed();
+      const [listed] = (await app.application.services['requests.list']({ limit: 1 })).items;
+      // requests.get reads the stored row once the log holds it (the live record only before).
+      const stored = await app.application.services['requests.get']({ id: listed!.id });
+      expect(stored?.bodiesAvailable).toBe(true);
+      expect(stored?.requestBody).toEqual(body);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('only one mark is dropped: two are still not JSON', async () => {

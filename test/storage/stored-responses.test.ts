@@ -8,17 +8,20 @@
  * the response; the chain check (`links`) reads the earlier responses' rows in one statement. Both
  * migrations upgrade a log of the version before, whose responses then have no context.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { withPreviousResponses } from '../../src/main/gateway/formats/openai-responses/previous-response.js';
 import type { ResponsesRequestWire } from '../../src/main/gateway/formats/openai-responses/schema.js';
-import { migrate, openDatabase } from '../../src/main/storage/database.js';
+import { migrate } from '../../src/main/storage/database.js';
 import { migrations } from '../../src/main/storage/migrations.js';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
 import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { applyRetention } from '../../src/main/storage/retention.js';
-import { postgresStoredResponses, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
+import { chainLinksPlan, postgresStoredResponses, sqliteStoredResponses, storedResponsePlan, type StoredResponses } from '../../src/main/storage/stored-responses.js';
+import { restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
@@ -127,7 +130,9 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       engine.sink.observer.requestFinished(second);
       await engine.sink.committed();
       expect((await engine.responses.find('resp_chain_1'))?.context).toBeNull();
-      const found = await engine.responses.find('resp_chain_2');
+      // GET and DELETE read no context; a continuation asks for it.
+      expect((await engine.responses.find('resp_chain_2'))?.context).toBeNull();
+      const found = await engine.responses.find('resp_chain_2', { withContext: true });
       // Secrets are redacted in the context as in every body.
       expect(found?.context).toEqual({ items: [items[0], items[1], { ...items[2], api_key: '[redacted]' }, items[3]], chain: ['resp_chain_1'] });
       expect(await engine.references(3)).toBe(4);
@@ -147,11 +152,11 @@ describe.each(engineNames)('stored responses on %s', (name) => {
 describe('SQLite migration 5', () => {
   it('adds the context column to a log at version 4, whose responses read back with no context (walked, as before)', async () => {
     const directory = temporaryDirectory();
-    const database = openDatabase(directory);
+    // A log as version 4 left it: a raw database given the first four migrations only.
+    const database = new Database(join(directory, 'version-4.db'));
     try {
-      // A log as version 4 left it.
-      database.exec('ALTER TABLE bodies DROP COLUMN context_json');
-      database.pragma('user_version = 4');
+      expect(migrate(database, migrations.slice(0, 4))).toBe(4);
+      expect((database.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('bodies') as string[])).not.toContain('context_json');
       database
         .prepare(
           `INSERT INTO requests (id, started_at, ended_at, endpoint, status, http_status, stream, priced, latency_ms, attempts, gateway_key_id, response_id)
@@ -223,12 +228,123 @@ describe('retention and stored contexts (SQLite)', () => {
       const store = sqliteStoredResponses(log.database);
       expect(await store.find('resp_purged')).toBeNull();
       // The items the purged response shared with the kept one's context are still there (referenced as part 3).
-      expect((await store.find('resp_kept'))?.context?.items).toEqual(items);
+      expect((await store.find('resp_kept', { withContext: true }))?.context?.items).toEqual(items);
       expect((await store.links(['resp_purged'])).size).toBe(0);
       // As a walk through the chain would: the purged id is one the log does not hold (left for OpenAI; any other upstream answers not found).
       const resolved = await withPreviousResponses({ model: 'claude-sonnet-4-5', input: 'Go on', previous_response_id: 'resp_kept' } as ResponsesRequestWire, store, null);
       expect(resolved.wire.previous_response_id).toBe('resp_kept');
       expect(resolved.passthroughOnly?.message).toBe("Previous response with id 'resp_purged' not found.");
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
+describe('retention purging responses whose contexts share items (SQLite)', () => {
+  it('a → b (context) → c (context), a and b purged: the items c shares with b’s context stay, the ones only b referenced go', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      const old = now - 3 * 86_400_000;
+      const message = (role: string, text: string) => ({ type: 'message', role, content: [{ type: role === 'user' ? 'input_text' : 'output_text', text }] });
+      const [a1, a2, b1, b2, c1, c2] = [message('user', 'One'), message('assistant', 'Uno'), message('user', 'Two'), message('assistant', 'Dos'), message('user', 'Three'), message('assistant', 'Tres')];
+      // Only b's context holds this one (a message its client later edited out of the conversation c continues).
+      const onlyB = message('user', 'Only in b');
+      log.observer.requestFinished(makeRecord({ startedAt: old, endpoint: '/v1/responses', responseId: 'resp_a', requestBody: { input: 'One' }, responseBody: { id: 'resp_a', output: [a2] } }));
+      log.observer.requestFinished(
+        makeRecord({ startedAt: old + 1, endpoint: '/v1/responses', responseId: 'resp_b', requestBody: { input: 'Two', previous_response_id: 'resp_a' }, responseBody: { id: 'resp_b', output: [b2] }, responseContext: { items: [a1, a2, onlyB, b1, b2], chain: ['resp_a'] } }),
+      );
+      log.observer.requestFinished(
+        makeRecord({ startedAt: now, endpoint: '/v1/responses', responseId: 'resp_c', requestBody: { input: 'Three', previous_response_id: 'resp_b' }, responseBody: { id: 'resp_c', output: [c2] }, responseContext: { items: [a1, a2, b1, b2, c1, c2], chain: ['resp_a', 'resp_b'] } }),
+      );
+      await log.committed();
+      const count = (sql: string): number => (log.database.prepare(sql).get() as { n: number }).n;
+      const contextMessages = "SELECT count(DISTINCT message_id) AS n FROM request_messages WHERE part = 3";
+      expect(count(contextMessages)).toBe(7);
+      const result = applyRetention(log.database, { maximumAgeDays: 1 }, now);
+      expect(result.requestsDeleted).toBe(2);
+      // c's six items are all still there; the one only b's context referenced is gone, and nothing is left unreferenced.
+      expect(count(contextMessages)).toBe(6);
+      expect(count('SELECT count(*) AS n FROM request_messages WHERE part = 3')).toBe(6);
+      expect(count("SELECT count(*) AS n FROM messages WHERE id NOT IN (SELECT message_id FROM request_messages)")).toBe(0);
+      expect(count("SELECT count(*) AS n FROM messages WHERE content_json LIKE '%Only in b%'")).toBe(0);
+      const store = sqliteStoredResponses(log.database);
+      expect(await store.find('resp_b')).toBeNull();
+      expect((await store.find('resp_c', { withContext: true }))?.context).toEqual({ items: [a1, a2, b1, b2, c1, c2], chain: ['resp_a', 'resp_b'] });
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
+describe('the plans behind a long conversation', () => {
+  /** Every SQL text a plan yields, driven without a database (each statement answers no rows). */
+  function textsOf(plan: Generator<ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>, unknown, Array<Array<Record<string, unknown>>>>): Array<{ sql: string; parameters: readonly unknown[] }> {
+    const seen: Array<{ sql: string; parameters: readonly unknown[] }> = [];
+    let step = plan.next();
+    while (!step.done) {
+      seen.push(...step.value);
+      step = plan.next(step.value.map(() => []));
+    }
+    return seen;
+  }
+
+  it('make a few SQL texts whatever the number of turns and items (the statement caches keep them all), padded with NULL', () => {
+    const texts = new Set<string>();
+    for (let turns = 1; turns <= 300; turns += 1) {
+      const ids = Array.from({ length: turns }, (_, index) => `resp_${index}`);
+      const [links] = textsOf(chainLinksPlan(ids));
+      texts.add(links!.sql);
+      expect(links!.parameters.slice(0, turns)).toEqual(ids);
+      expect(links!.parameters.slice(turns).every((parameter) => parameter === null)).toBe(true);
+      const context = JSON.stringify({ items: ids.map((_, index) => ({ $message: index.toString(16).padStart(64, '0') })), chain: ids });
+      const [hashes] = textsOf(restoredBodiesPlan([{ text: context, part: 'context' }]));
+      texts.add(hashes!.sql);
+    }
+    // Lists of 1, 2, 4 … 512 for each of the two plans; one text per length would be 600.
+    expect(texts.size).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('a stored context not whole', () => {
+  it('an item whose message the log no longer holds makes the context absent (the chain is walked), never an item sent upstream', () => {
+    const hash = 'ab'.repeat(32);
+    const plan = storedResponsePlan('resp_partial', { withContext: true });
+    const answers: Array<Array<Array<Record<string, unknown>>>> = [
+      [[{ seq: 7, status: 'success', requested_model: 'gpt-4.1', resolved_model: null, started_at: 1, gateway_key_id: null, conversation_id: null }]],
+      [[{ request_json: JSON.stringify({ input: 'Two' }), response_json: JSON.stringify({ id: 'resp_partial', output: [] }), context_json: JSON.stringify({ items: [{ $message: hash }, { type: 'message', role: 'user', content: 'Two' }], chain: ['resp_one'] }) }]],
+      // The messages statement finds nothing: that item comes back as { $missing: hash }.
+      [[]],
+      [[]],
+    ];
+    let step = plan.next();
+    while (!step.done) step = plan.next(answers.shift()!);
+    expect(answers).toEqual([]);
+    expect(step.value).toMatchObject({ responseId: 'resp_partial', requestBody: { input: 'Two' }, context: null });
+  });
+});
+
+describe('an object of the client’s shaped like a message reference', () => {
+  it('is read back as it was sent, not swapped for the stored message with that hash (another key’s included)', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const secret = { role: 'user', content: 'another key’s secret question' };
+      log.observer.requestFinished(makeRecord({ gatewayKeyId: 'key-other', requestBody: { model: 'gpt-4.1', messages: [secret] } }));
+      await log.committed();
+      const hash = Buffer.from((log.database.prepare('SELECT hash FROM messages WHERE content_json LIKE ?').get('%secret question%') as { hash: Uint8Array }).hash).toString('hex');
+      const probe = { $message: hash };
+      log.observer.requestFinished(
+        makeRecord({ endpoint: '/v1/responses', responseId: 'resp_probe', requestBody: { model: 'gpt-4.1', input: [probe], metadata: { note: probe } }, responseBody: { id: 'resp_probe', output: [probe] } }),
+      );
+      await log.committed();
+      const found = await sqliteStoredResponses(log.database).find('resp_probe', { withContext: true });
+      expect(found?.requestBody).toEqual({ model: 'gpt-4.1', input: [probe], metadata: { note: probe } });
+      expect(found?.responseBody).toEqual({ id: 'resp_probe', output: [probe] });
+      expect(JSON.stringify(found)).not.toContain('secret question');
     } finally {
       await log.close();
       removeDirectory(directory);

@@ -308,6 +308,12 @@ export interface CoreError {
   param?: string | null;
   /** A stable machine code (`model_not_found`, `rate_limit_exceeded` …). */
   code?: string | null;
+  /**
+   * True when `code` is the one an OpenAI or OpenAI-compatible upstream sent (OpenAI's own
+   * vocabulary: `context_length_exceeded`, `insufficient_quota` …), which an OpenAI client
+   * decides from, so it is passed on unchanged; other providers' codes are mapped.
+   */
+  upstreamOpenAICode?: boolean;
   /** Seconds a client should wait before trying again. */
   retryAfterSeconds?: number | null;
   /**

@@ -197,7 +197,11 @@ export class RequestRecorder {
    */
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; responseText?: string; firstContentAt?: number | null }, answer?: () => void): void {
     if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
-    if (this.responseContextOf) this.record.responseContext = this.responseContextOf(outcome.responseBody);
+    if (this.responseContextOf) {
+      // Set only when there is one: a record without a context carries no such field at all.
+      const context = this.responseContextOf(outcome.responseBody);
+      if (context) this.record.responseContext = context;
+    }
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;

@@ -254,6 +254,53 @@ export function addressResponseContext(context: { items: unknown[]; chain: strin
   return { json: JSON.stringify({ items: references, chain: context.chain }), messages };
 }
 
+/** Which stored body a text is: where its references were put (see the address functions above). */
+export type AddressedPart = 'request' | 'response' | 'context';
+
+function referenceIn(value: unknown): string | null {
+  if (!isRecord(value)) return null;
+  const reference = value[MESSAGE_REFERENCE_KEY];
+  return typeof reference === 'string' && Object.keys(value).length === 1 ? reference : null;
+}
+
+/**
+ * Puts message objects back in place of references, only where the writer put references in
+ * that part: a request's `messages[]` and `contents[]`, a response's `choices[].message` and
+ * `candidates[].content`, a context's `items[]`. An object of the client's that looks like a
+ * reference anywhere else (a Responses `input` item `{"$message": "<hash>"}`) stays as it was
+ * sent, so it cannot pull in whatever stored message has that hash (another key's included).
+ * `value` itself is changed (it is a freshly parsed text).
+ */
+export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (hash: string) => unknown): unknown {
+  if (!isRecord(value)) return value;
+  const restoreList = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (let index = 0; index < list.length; index += 1) {
+      const reference = referenceIn(list[index]);
+      if (reference !== null) list[index] = lookup(reference);
+    }
+  };
+  if (part === 'request') {
+    restoreList(value.messages);
+    restoreList(value.contents);
+  } else if (part === 'context') restoreList(value.items);
+  else {
+    for (const [listField, memberField] of [
+      ['choices', 'message'],
+      ['candidates', 'content'],
+    ] as const) {
+      const list = value[listField];
+      if (!Array.isArray(list)) continue;
+      for (const item of list) {
+        if (!isRecord(item)) continue;
+        const reference = referenceIn(item[memberField]);
+        if (reference !== null) item[memberField] = lookup(reference);
+      }
+    }
+  }
+  return value;
+}
+
 /** Puts message objects back in place of references, given a hash → message lookup. */
 export function restoreMessages(value: unknown, lookup: (hash: string) => unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => restoreMessages(item, lookup));

@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { restoreMessages, UPSTREAM_SAME_AS_REQUEST } from './content-addressing.js';
+import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, restoreAddressed, UPSTREAM_SAME_AS_REQUEST, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -92,6 +92,20 @@ function summaryOfRow(row: RequestRow): RequestSummary {
 
 export function placeholders(count: number): string {
   return new Array(count).fill('?').join(', ');
+}
+
+/**
+ * An IN list for values of any number (a conversation's hashes or response ids): its length
+ * rounded up to a power of two and padded with NULL (which matches nothing), so the lists of
+ * every length make a few SQL texts and the statement caches (sql-plan.ts) do not fill with one
+ * text per length.
+ */
+export function paddedInList(values: readonly unknown[]): { sql: string; parameters: unknown[] } {
+  let size = 1;
+  while (size < values.length) size *= 2;
+  const parameters = [...values];
+  while (parameters.length < size) parameters.push(null);
+  return { sql: placeholders(size), parameters };
 }
 
 /** SQL conditions and parameters for the inspector's filters. */
@@ -252,31 +266,35 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
   if (!bodies) return null;
   // An upstream body stored as "the client's, unchanged" (UPSTREAM_SAME_AS_REQUEST) is the request's, restored as its own object.
   const upstreamJson = bodies.upstream_request_json === UPSTREAM_SAME_AS_REQUEST ? bodies.request_json : bodies.upstream_request_json;
-  const [request, upstream, response] = yield* restoredBodiesPlan([bodies.request_json, upstreamJson, bodies.response_json]);
+  const [request, upstream, response] = yield* restoredBodiesPlan([
+    { text: bodies.request_json, part: 'request' },
+    { text: upstreamJson, part: 'request' },
+    { text: bodies.response_json, part: 'response' },
+  ]);
   return { request, upstream, response };
 }
 
 const HASHES_PER_STATEMENT = 10_000;
 
-/** Stored body texts parsed, their content-addressed messages put back (read in one statement); null stays null. */
-export function* restoredBodiesPlan(texts: ReadonlyArray<string | null>): Plan<unknown[]> {
+/** Stored body texts parsed, their content-addressed messages put back where that part has them (read in one statement); null stays null. */
+export function* restoredBodiesPlan(bodies: ReadonlyArray<{ text: string | null; part: AddressedPart }>): Plan<unknown[]> {
   // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
-  const parsed = texts.map((json) => (json ? (JSON.parse(json) as unknown) : null));
+  const parsed = bodies.map(({ text }) => (text ? (JSON.parse(text) as unknown) : null));
   const hashes = new Set<string>();
-  for (const value of parsed) if (value !== null) restoreMessages(value, (hash) => hashes.add(hash));
+  // A first pass only collects the hashes (its lookup returns the reference, so nothing changes).
+  parsed.forEach((value, index) => {
+    if (value !== null) restoreAddressed(value, bodies[index]!.part, (hash) => (hashes.add(hash), { [MESSAGE_REFERENCE]: hash }));
+  });
   const contentByHash = new Map<string, unknown>();
   const list = [...hashes];
   // In statements of at most HASHES_PER_STATEMENT (a long Responses conversation has thousands of items; SQLite binds at most 32,766 values).
   for (let start = 0; start < list.length; start += HASHES_PER_STATEMENT) {
-    const chunk = list.slice(start, start + HASHES_PER_STATEMENT);
-    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(
-      `SELECT hash, content_json FROM messages WHERE hash IN (${placeholders(chunk.length)})`,
-      ...chunk.map((hash) => Buffer.from(hash, 'hex')),
-    );
+    const chunk = paddedInList(list.slice(start, start + HASHES_PER_STATEMENT).map((hash) => Buffer.from(hash, 'hex')));
+    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(`SELECT hash, content_json FROM messages WHERE hash IN (${chunk.sql})`, ...chunk.parameters);
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
   const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
-  return parsed.map((value) => (value === null ? null : restoreMessages(value, lookup)));
+  return parsed.map((value, index) => (value === null ? null : restoreAddressed(value, bodies[index]!.part, lookup)));
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */

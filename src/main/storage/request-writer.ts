@@ -244,6 +244,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
+    // Its items are never the request's objects (they cross as their own text, and redaction
+    // copies them), so the memo, keyed by object, never hits for them; the message cache does, by text.
     const context = record.responseContext ? addressResponseContext(record.responseContext, memo, messages) : null;
     // An upstream body equal to the client's (same text, so the same message references) is
     // stored as a marker, and its message links are the request's: part 1's links are read by
@@ -474,7 +476,9 @@ function prepareStatements(database: SqliteDatabase) {
     findMessage: database.prepare('SELECT id FROM messages WHERE hash = ?').pluck(),
     insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
     requestMessages: new MultiRowInsert(database, 'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id)', 4),
-    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json)', 5),
+    bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json)', 4),
+    // Only a continued Responses answer has a context: every other row binds no fifth value.
+    bodiesWithContext: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json)', 5),
     // Parameters: ConversationAccumulator.writeTo's order; the last one is when the model it names started.
     upsertConversation: database.prepare(
       `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
@@ -546,7 +550,8 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     if (prepared.bodies) {
       const { request, upstream, response, context } = prepared.bodies;
       if (request !== null || upstream !== null || response !== null || context !== null) {
-        statements.bodies.add(requestSeq, request, upstream, response, context);
+        if (context === null) statements.bodies.add(requestSeq, request, upstream, response);
+        else statements.bodiesWithContext.add(requestSeq, request, upstream, response, context);
       }
     }
   }
@@ -571,7 +576,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     }
   }
 
-  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies];
+  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies, statements.bodiesWithContext];
 
   function writeChildRows(): void {
     for (const rows of childRows) rows.flush();
@@ -669,7 +674,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
           // Bodies the writer cannot process (nested too deeply for its recursion): log the request without them.
           // (A database error — busy, full — is not the record's fault: cutting bodies would not help.)
           const databaseError = String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_');
-          if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.usage?.raw !== undefined)) {
+          if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.responseContext || record.usage?.raw !== undefined)) {
             // The bodies the writer can process alone are kept (the request's, typically, when the
             // upstream's answer is the hostile one); should the record still fail, all are cut.
             const reason = unstorableReason(error);

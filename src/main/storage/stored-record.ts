@@ -36,8 +36,12 @@ export interface HandedRecord {
   responseBody: unknown;
   /** Which bodies are JSON texts: BODY_TEXT bits. */
   bodyTexts: number;
-  /** The record's response context (not in the journal line), when it has one. */
-  responseContext?: ResponseContext | null;
+  /**
+   * The record's response context (not in the journal line) as its JSON text, only when it has
+   * one: as long as the conversation, it crosses as a string (a copy) like the bodies, not as
+   * an object graph (a structured clone).
+   */
+  responseContext?: string;
 }
 
 /**
@@ -52,8 +56,20 @@ export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
 
 /** A record's journal line and bodies as they cross: each body as its text where one is given. */
 export function handedRecord(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
-  const context = record.responseContext ? { responseContext: record.responseContext } : {};
-  if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0, ...context };
+  const handed = bodiesHanded(record, journalLine, texts);
+  // Set only for a record that has one: every other record pays nothing for it.
+  if (record.responseContext) {
+    try {
+      handed.responseContext = JSON.stringify(record.responseContext);
+    } catch {
+      // Too deep to serialise: the answer is kept without it, and a later turn walks the chain instead.
+    }
+  }
+  return handed;
+}
+
+function bodiesHanded(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
+  if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0 };
   const { requestBody, upstreamRequestBody, responseBody } = texts;
   if (requestBody !== undefined && upstreamRequestBody === requestBody) {
     return {
@@ -65,7 +81,6 @@ export function handedRecord(record: StoredRequestRecord, journalLine: string, t
     };
   }
   return {
-    ...context,
     journalLine,
     requestBody: requestBody ?? record.requestBody,
     upstreamRequestBody: upstreamRequestBody ?? record.upstreamRequestBody,
@@ -92,7 +107,7 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
           : JSON.parse(item.upstreamRequestBody as string)
         : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
-  if (item.responseContext) record.responseContext = item.responseContext;
+  if (item.responseContext !== undefined) record.responseContext = JSON.parse(item.responseContext) as ResponseContext;
   return record;
 }
 
@@ -179,13 +194,12 @@ export function recordWithoutBodies(record: StoredRequestRecord, reason: string,
     ...(typeof warning?.parameter === 'string' ? { parameter: warning.parameter } : {}),
     message: text(warning?.message) ?? '',
   }));
-  const cut = BODY_NAMES.filter(([field]) => !(field in kept)).map(([, name]) => name);
-  const what =
-    cut.length === BODY_NAMES.length
-      ? 'The request and response bodies were'
-      : cut.length === 0
-        ? "The upstream's raw usage report was"
-        : `The ${cut.join(' and ')} ${cut.length === 1 ? 'was' : 'were'}`;
+  const cutBodies = BODY_NAMES.filter(([field]) => !(field in kept)).map(([, name]) => name);
+  const everyBody = cutBodies.length === BODY_NAMES.length;
+  const cut = everyBody ? ['request and response bodies'] : cutBodies;
+  // The response context (a continued Responses answer's conversation) is never kept here.
+  if (record.responseContext) cut.push('response context');
+  const what = cut.length === 0 ? "The upstream's raw usage report was" : `The ${cut.join(' and ')} ${cut.length === 1 && !everyBody ? 'was' : 'were'}`;
   warnings.push({ type: 'other', message: `${what} not stored: ${reason}.` });
   const status = record.status === 'error' || record.status === 'cancelled' ? record.status : 'success';
   return {

@@ -22,7 +22,7 @@
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
 import type { ResponseContext } from '../core/record.js';
-import { placeholders, restoredBodiesPlan } from './request-log-queries.js';
+import { paddedInList, restoredBodiesPlan } from './request-log-queries.js';
 import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
@@ -57,9 +57,14 @@ export interface ChainLink {
   hasBodies: boolean;
 }
 
+/** What find reads besides the response: its context only when asked (continuing it); GET and DELETE need none. */
+export interface FindOptions {
+  withContext?: boolean;
+}
+
 export interface StoredResponses {
-  /** The response with this id, deleted or not, or null when the store has none. */
-  find(responseId: string): Promise<StoredResponse | null>;
+  /** The response with this id, deleted or not, or null when the store has none; `context` read only `withContext`. */
+  find(responseId: string, options?: FindOptions): Promise<StoredResponse | null>;
   /**
    * The successful responses among `responseIds` that the log still holds, by id, without their
    * bodies: one statement, whatever the number (the earlier responses of a stored context).
@@ -89,7 +94,7 @@ interface ResponseRow {
  * The response with this id (its latest row: a success, or a failure the client was told the id
  * of; only those rows carry a response id) and its bodies, on either store.
  */
-export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
+export function* storedResponsePlan(responseId: string, options: FindOptions = {}): Plan<StoredResponse | null> {
   const [row] = yield* rowsOf<ResponseRow>(
     `SELECT seq, status, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
      WHERE response_id = ? AND status IN ('success', 'error') ORDER BY seq DESC LIMIT 1`,
@@ -97,11 +102,19 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
   );
   if (!row) return null;
   // Not the upstream body: a pass-through's is the whole conversation again, and nothing here needs it.
-  const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null; context_json: string | null }>(
-    'SELECT request_json, response_json, context_json FROM bodies WHERE request_seq = ?',
+  // The context (as long as the conversation) only for a continuation.
+  const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null; context_json?: string | null }>(
+    options.withContext ? 'SELECT request_json, response_json, context_json FROM bodies WHERE request_seq = ?' : 'SELECT request_json, response_json FROM bodies WHERE request_seq = ?',
     row.seq,
   );
-  const [request, response, context] = bodies ? yield* restoredBodiesPlan([bodies.request_json, bodies.response_json, bodies.context_json]) : [null, null, null];
+  const parts = bodies
+    ? [
+        { text: bodies.request_json, part: 'request' as const },
+        { text: bodies.response_json, part: 'response' as const },
+        { text: bodies.context_json ?? null, part: 'context' as const },
+      ]
+    : null;
+  const [request, response, context] = parts ? yield* restoredBodiesPlan(parts) : [null, null, null];
   const [deleted] = yield* rowsOf<{ deleted_at: number }>('SELECT deleted_at FROM deleted_responses WHERE response_id = ?', responseId);
   return {
     responseId,
@@ -117,9 +130,17 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
   };
 }
 
+/** A missing message: what restoredBodiesPlan puts where a referenced message is not in the log. */
+function isMissing(item: unknown): boolean {
+  const record = objectOrNull(item);
+  return record !== null && '$missing' in record && Object.keys(record).length === 1;
+}
+
+/** The stored context, or null when there is none or it is not whole (an item's message missing): the chain is walked then. */
 function contextOrNull(value: unknown): ResponseContext | null {
   const context = objectOrNull(value);
   if (!context || !Array.isArray(context.items) || !Array.isArray(context.chain)) return null;
+  if (context.items.some(isMissing)) return null;
   return { items: context.items, chain: context.chain.filter((id): id is string => typeof id === 'string') };
 }
 
@@ -129,13 +150,13 @@ const IDS_PER_STATEMENT = 10_000;
 export function* chainLinksPlan(responseIds: readonly string[]): Plan<Map<string, ChainLink>> {
   const links = new Map<string, ChainLink>();
   for (let start = 0; start < responseIds.length; start += IDS_PER_STATEMENT) {
-    const chunk = responseIds.slice(start, start + IDS_PER_STATEMENT);
+    const chunk = paddedInList(responseIds.slice(start, start + IDS_PER_STATEMENT));
     const rows = yield* rowsOf<{ response_id: string; gateway_key_id: string | null; deleted_at: number | null; has_bodies: number | boolean }>(
       `SELECT r.response_id, r.gateway_key_id, d.deleted_at,
          EXISTS (SELECT 1 FROM bodies b WHERE b.request_seq = r.seq AND b.request_json IS NOT NULL AND b.response_json IS NOT NULL) AS has_bodies
        FROM requests r LEFT JOIN deleted_responses d ON d.response_id = r.response_id
-       WHERE r.response_id IN (${placeholders(chunk.length)}) AND r.status = 'success'`,
-      ...chunk,
+       WHERE r.response_id IN (${chunk.sql}) AND r.status = 'success'`,
+      ...chunk.parameters,
     );
     for (const row of rows) {
       const link = { gatewayKeyId: row.gateway_key_id, deletedAt: row.deleted_at === null ? null : Number(row.deleted_at), hasBodies: row.has_bodies === true || Number(row.has_bodies) === 1 };
@@ -150,7 +171,7 @@ export function* chainLinksPlan(responseIds: readonly string[]): Plan<Map<string
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
   return {
-    find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)),
+    find: async (responseId, options) => runOnSqlite(database, storedResponsePlan(responseId, options)),
     links: async (responseIds) => runOnSqlite(database, chainLinksPlan(responseIds)),
     delete: async (responseId, at = Date.now()) => {
       database.prepare(DELETE_SQL).run(responseId, at);
@@ -170,9 +191,9 @@ const OTHER_INSTANCE_RETRY_MS = 50;
  */
 export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INSTANCE_RETRIES): StoredResponses {
   return {
-    async find(responseId) {
+    async find(responseId, options) {
       for (let attempt = 0; ; attempt += 1) {
-        const found = await runOnPostgres(pool, storedResponsePlan(responseId));
+        const found = await runOnPostgres(pool, storedResponsePlan(responseId, options));
         if (found || attempt >= retries) return found;
         await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
       }
@@ -187,11 +208,11 @@ export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INST
 /** The store, asked once more after the log committed what it holds when an id is not found at first. */
 export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'committed' | 'pendingCount'>): StoredResponses {
   return {
-    async find(responseId) {
-      const found = await store.find(responseId);
+    async find(responseId, options) {
+      const found = await store.find(responseId, options);
       if (found || log.pendingCount === 0) return found;
       await log.committed();
-      return store.find(responseId);
+      return store.find(responseId, options);
     },
     // The earlier responses of a stored context were committed before it was written.
     links: (responseIds) => store.links(responseIds),

@@ -139,12 +139,20 @@ async function writeContent(client: PostgresClient, items: ReadonlyArray<{ seq: 
       [0, 1, 2, 3].map((column) => links.map((link) => link[column])),
     );
   }
-  if (bodies.length > 0) {
+  // Only continued Responses answers have a context: a batch without one sends no fifth array.
+  if (bodies.length > 0 && bodies.some((body) => body[4] !== null)) {
     await client.query(
       `INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
        ON CONFLICT (request_seq) DO UPDATE SET request_json = excluded.request_json, upstream_request_json = excluded.upstream_request_json, response_json = excluded.response_json,
          context_json = excluded.context_json`,
       [0, 1, 2, 3, 4].map((column) => bodies.map((body) => body[column])),
+    );
+  } else if (bodies.length > 0) {
+    await client.query(
+      `INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
+       ON CONFLICT (request_seq) DO UPDATE SET request_json = excluded.request_json, upstream_request_json = excluded.upstream_request_json, response_json = excluded.response_json,
+         context_json = NULL`,
+      [0, 1, 2, 3].map((column) => bodies.map((body) => body[column])),
     );
   }
 }

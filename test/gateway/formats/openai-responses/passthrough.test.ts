@@ -164,6 +164,15 @@ describe('to OpenAI: pass-through', () => {
     expect(failed.response.id).toBe(created.response.id);
     expect(failed.response.error).toMatchObject({ code: 'server_error' });
   });
+
+  it('OpenAI’s own failure code reaches the client unchanged (Codex reads context_length_exceeded as "too long", not as retryable)', async () => {
+    const stream = await client.responses.create({ model: 'gpt-4.1', input: 'Too long [error:context]', stream: true });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    const failed = events.at(-1) as OpenAI.Responses.ResponseFailedEvent;
+    expect(failed.type).toBe('response.failed');
+    expect(failed.response.error).toEqual({ code: 'context_length_exceeded', message: expect.stringContaining('exceeds the context window') });
+  });
 });
 
 describe('to an OpenAI-compatible server without the Responses API', () => {

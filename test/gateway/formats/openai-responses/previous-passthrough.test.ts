@@ -111,6 +111,28 @@ describe('a previous_response_id the log does not hold', () => {
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'previous_response_not_found' });
     expect(responsesCalls()).toBe(before);
   });
+
+  it('a failed response: its own key is told it failed, another key or after deletion it is not found, and none is handed to OpenAI', async () => {
+    const stream = await client.responses.create({ model: 'gpt-4.1', input: 'Break [error:midstream]', stream: true });
+    let failedId = '';
+    for await (const event of stream) if (event.type === 'response.failed') failedId = event.response.id;
+    expect(failedId).toMatch(/^resp_/);
+    const other = (await gateway.application.services['gateway-keys.create']({ name: 'other-client-failed' })).key;
+    const otherClient = new OpenAI({ apiKey: other, baseURL: `${gateway.origin}/v1`, maxRetries: 0 });
+    const before = responsesCalls();
+    const continueWith = (caller: OpenAI) => caller.responses.create({ model: 'gpt-4.1', previous_response_id: failedId, input: 'Go on' }).catch((caught: unknown) => caught as InstanceType<typeof OpenAI.BadRequestError>);
+    const own = await continueWith(client);
+    expect(own.status).toBe(400);
+    expect(own.error).toEqual({ type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found', message: `Previous response with id '${failedId}' failed and cannot be continued. Send the conversation in input instead.` });
+    const othersTry = await continueWith(otherClient);
+    expect(othersTry.status).toBe(400);
+    expect(othersTry.error).toMatchObject({ code: 'previous_response_not_found', message: `Previous response with id '${failedId}' not found.` });
+    await client.responses.delete(failedId);
+    const afterDeletion = await continueWith(client);
+    expect(afterDeletion.status).toBe(400);
+    expect(afterDeletion.error).toMatchObject({ code: 'previous_response_not_found', message: `Previous response with id '${failedId}' not found.` });
+    expect(responsesCalls()).toBe(before);
+  });
 });
 
 describe('a gateway without a request log', () => {

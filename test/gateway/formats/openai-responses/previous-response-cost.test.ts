@@ -37,9 +37,9 @@ const reads = { find: 0, links: 0, linkIds: 0 };
 /** Counts the stored-response reads the gateway makes (the very object it was built with). */
 function countReads(store: StoredResponses): void {
   const { find, links } = store;
-  store.find = (responseId) => {
+  store.find = (responseId, options) => {
     reads.find += 1;
-    return find.call(store, responseId);
+    return find.call(store, responseId, options);
   };
   store.links = (responseIds) => {
     reads.links += 1;

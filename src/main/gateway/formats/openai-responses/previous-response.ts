@@ -15,7 +15,8 @@
  * API itself (OpenAI, pass-through) to resolve — OpenAI's own error if it does not know it
  * either — and a translated upstream answers the 400 (`passthroughOnly`). An id the log knows
  * but this caller may not continue (another gateway key's) is a 400 whatever the upstream, so
- * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one.
+ * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one, failed
+ * or not. This caller's own failed response (retrievable by GET) is a 400 saying it failed.
  *
  * A turn's cost does not grow with the conversation's length: a response that continued another
  * is logged with the whole conversation it ends (its `context`: the items, and the ids of the
@@ -49,6 +50,11 @@ export function inputAsItems(input: unknown): Item[] {
 
 function notFound(responseId: string): GatewayError {
   return invalidRequest(`Previous response with id '${responseId}' not found.`, 'previous_response_id', 'previous_response_not_found');
+}
+
+function failedPrevious(responseId: string): GatewayError {
+  // The not-found code a client already handles (Codex sends the whole conversation again), with a message saying why.
+  return invalidRequest(`Previous response with id '${responseId}' failed and cannot be continued. Send the conversation in input instead.`, 'previous_response_id', 'previous_response_not_found');
 }
 
 /** The stored response if `identity` may see it (and its client has not deleted it), else null. */
@@ -116,11 +122,13 @@ async function conversationItems(store: StoredResponses, responseId: string, ide
   while (id !== null) {
     if (seen.has(id) || seen.size >= MAX_CHAIN) throw endless(responseId);
     seen.add(id);
-    const logged = await store.find(id);
-    // A failed response is retrievable but continues nothing: as before it was kept, it is an id the log does not hold.
-    if (!logged || logged.failed) throw new NotInLog(id);
+    const logged = await store.find(id, { withContext: true });
+    if (!logged) throw new NotInLog(id);
+    // Who may see it first: another key's or a deleted response is not found, failed or not (never handed upstream).
     const stored = visibleTo(logged, identity);
     if (!stored) throw notFound(id);
+    // A failed response is retrievable but continues nothing (the client is told so, in the not-found error's shape).
+    if (stored.failed) throw failedPrevious(id);
     if (!stored.requestBody || !stored.responseBody) throw withoutBodies(id);
     if (turns.length === 0) conversationId = stored.conversationId;
     walked.push(id);

@@ -18,9 +18,11 @@
  *
  * An error event → response.failed with the error, and the stream ends there. The failed
  * response (`failedResponse`) is what the log keeps, so GET /v1/responses/{id} returns what the
- * stream ended with. Its `error.code` is one of the Responses API's codes (openai SDK's
- * `ResponseError`): the upstream's own when it is one, else `rate_limit_exceeded` for a 429 and
- * `server_error` for the rest; the message says what happened.
+ * stream ended with. Its `error.code` is an OpenAI upstream's own code unchanged (Codex decides
+ * from it: `context_length_exceeded` is not retryable, `insufficient_quota` stops); any other
+ * code is one of the Responses API's (openai SDK's `ResponseError`): the error's own when it is
+ * one, else `rate_limit_exceeded` for a 429 and `server_error` for the rest (Anthropic's
+ * `overloaded_error`, Gemini's `internal`); the message says what happened.
  */
 import type { CoreBlockStart, CoreError, CoreFinish, CoreRequest, CoreStreamEvent, CoreUsage } from '../../../core/types.js';
 import type { FormatStreamEncoder } from '../../pipeline/run.js';
@@ -51,9 +53,10 @@ const RESPONSE_ERROR_CODES: ReadonlySet<string> = new Set([
   'image_file_not_found',
 ]);
 
-/** A failed response's `error`: `{code, message}` with a code the Responses API has. */
+/** A failed response's `error`: `{code, message}`, with an OpenAI upstream's code as it sent it, else a code the Responses API has. */
 export function responseError(error: CoreError): { code: string; message: string } {
   const body = openAIErrorBody(error);
+  if (error.upstreamOpenAICode && error.code) return { code: error.code, message: body.message };
   const own = body.code ?? body.type;
   const code = RESPONSE_ERROR_CODES.has(own) ? own : error.status === 429 ? 'rate_limit_exceeded' : 'server_error';
   return { code, message: body.message };

@@ -109,10 +109,14 @@ export class ResponsesStreamTranslator implements CoreStreamTranslator {
       case 'response.failed': {
         const response = isRecord(data.response) ? data.response : {};
         const error = isRecord(response.error) ? response.error : {};
-        return this.fail(`${this.target.provider.name}: ${text(error.message) || 'the response failed'}`, typeof error.code === 'string' ? error.code : 'server_error', 'server_error');
+        // The upstream's own code goes on unchanged (see CoreError.upstreamOpenAICode).
+        const code = typeof error.code === 'string' ? error.code : null;
+        return this.fail(`${this.target.provider.name}: ${text(error.message) || 'the response failed'}`, code ?? 'server_error', 'server_error', null, code !== null);
       }
-      case 'error':
-        return this.fail(`${this.target.provider.name}: ${text(data.message) || 'upstream stream error'}`, typeof data.code === 'string' ? data.code : null, 'server_error', typeof data.param === 'string' ? data.param : null);
+      case 'error': {
+        const code = typeof data.code === 'string' ? data.code : null;
+        return this.fail(`${this.target.provider.name}: ${text(data.message) || 'upstream stream error'}`, code, 'server_error', typeof data.param === 'string' ? data.param : null, code !== null);
+      }
       default:
         break;
     }
@@ -162,8 +166,10 @@ export class ResponsesStreamTranslator implements CoreStreamTranslator {
     if (this.open.delete(id)) out.push({ type: 'block-end', id });
   }
 
-  private fail(message: string, code: string | null, type = 'upstream_error', param: string | null = null): CoreStreamEvent[] {
+  private fail(message: string, code: string | null, type = 'upstream_error', param: string | null = null, upstreamOpenAICode = false): CoreStreamEvent[] {
     this.failed = true;
-    return [{ type: 'error', error: coreErrorFromBody(502, { message, type, param, code }) }];
+    const error = coreErrorFromBody(502, { message, type, param, code });
+    if (upstreamOpenAICode) error.upstreamOpenAICode = true;
+    return [{ type: 'error', error }];
   }
 }

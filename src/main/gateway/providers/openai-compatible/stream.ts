@@ -144,9 +144,12 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
     return out;
   }
 
-  private error(body: GatewayErrorBody): CoreStreamEvent[] {
+  /** `upstreamOpenAICode`: the code is the upstream's own (see CoreError), not one the gateway chose. */
+  private error(body: GatewayErrorBody, upstreamOpenAICode = false): CoreStreamEvent[] {
     this.failed = true;
-    return [{ type: 'error', error: coreErrorFromBody(502, body) }];
+    const error = coreErrorFromBody(502, body);
+    if (upstreamOpenAICode) error.upstreamOpenAICode = true;
+    return [{ type: 'error', error }];
   }
 
   private fail(message: string, code: string): CoreStreamEvent[] {
@@ -179,7 +182,7 @@ export class OpenAICompatibleStreamTranslator implements CoreStreamTranslator {
       const message = fields.message ?? 'upstream stream error';
       // Only identifier-like codes are OpenAI codes; xAI puts a sentence ("Internal error") there.
       const code = fields.code && /^[A-Za-z_][\w.-]*$/.test(fields.code) ? fields.code : null;
-      return this.error({ message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code });
+      return this.error({ message: `${this.target.provider.name}: ${message}`, type: fields.type ?? 'server_error', param: fields.param, code }, code !== null);
     }
     const out: CoreStreamEvent[] = [];
     if (!this.started) {
