@@ -219,6 +219,12 @@ export function addressRequestBody(body: unknown, memo?: AddressedMessages, cach
   return { json: JSON.stringify(copy), messages };
 }
 
+/** Where a response body's messages are content-addressed (and only there put back): OpenAI's choices[].message, Gemini's candidates[].content. */
+const RESPONSE_MESSAGE_SITES = [
+  ['choices', 'message'],
+  ['candidates', 'content'],
+] as const;
+
 /** Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`) and the rest. */
 export function addressResponseBody(body: unknown, cache?: MessageCache): AddressedBody {
   if (body === undefined || body === null) return { json: null, messages: [] };
@@ -226,10 +232,7 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
   if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
   const messages: StoredMessage[] = [];
   const copy: Record<string, unknown> = { ...clean };
-  for (const [listField, memberField] of [
-    ['choices', 'message'],
-    ['candidates', 'content'],
-  ] as const) {
+  for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
     const list = copy[listField];
     if (!Array.isArray(list)) continue;
     copy[listField] = list.map((item) => {
@@ -285,10 +288,7 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
     restoreList(value.contents);
   } else if (part === 'context') restoreList(value.items);
   else {
-    for (const [listField, memberField] of [
-      ['choices', 'message'],
-      ['candidates', 'content'],
-    ] as const) {
+    for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
       const list = value[listField];
       if (!Array.isArray(list)) continue;
       for (const item of list) {
