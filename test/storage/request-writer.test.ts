@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPriceBook } from '../../src/main/pricing/catalog.js';
-import { restoreMessages, UPSTREAM_SAME_AS_REQUEST } from '../../src/main/storage/content-addressing.js';
+import { restoreAddressed, UPSTREAM_SAME_AS_REQUEST } from '../../src/main/storage/content-addressing.js';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
 import { getRequest } from '../../src/main/storage/request-log-queries.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
@@ -304,7 +304,7 @@ describe('content-addressed messages', () => {
     expect(lastBody.length).toBeLessThan(40 * 50);
     // The body can be put back together exactly.
     const lookup = database.prepare('SELECT content_json FROM messages WHERE hash = ?').pluck();
-    const restored = restoreMessages(JSON.parse(lastBody), (hash) => JSON.parse(lookup.get(Buffer.from(hash, 'hex')) as string));
+    const restored = restoreAddressed(JSON.parse(lastBody), 'request', (hash) => JSON.parse(lookup.get(Buffer.from(hash, 'hex')) as string));
     expect(restored).toEqual({ model: 'gpt-4.1', messages: transcript[19]?.messages });
     const conversation = database.prepare("SELECT requests, title FROM conversations WHERE id = 'chat'").get();
     expect(conversation).toEqual({ requests: 20, title: 'Question number 1: what is 1 squared?' });

@@ -301,13 +301,3 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
   return value;
 }
 
-/** Puts message objects back in place of references, given a hash → message lookup. */
-export function restoreMessages(value: unknown, lookup: (hash: string) => unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => restoreMessages(item, lookup));
-  if (!isRecord(value)) return value;
-  const reference = value[MESSAGE_REFERENCE_KEY];
-  if (typeof reference === 'string' && Object.keys(value).length === 1) return lookup(reference);
-  const copy: Record<string, unknown> = {};
-  for (const [key, member] of Object.entries(value)) copy[key] = restoreMessages(member, lookup);
-  return copy;
-}

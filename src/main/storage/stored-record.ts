@@ -96,15 +96,14 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
   const record = JSON.parse(item.journalLine) as StoredRequestRecord;
   const texts = item.bodyTexts ?? 0;
   record.requestBody = texts & BODY_TEXT.requestBody ? JSON.parse(item.requestBody as string) : item.requestBody;
-  // A body sent upstream as the client wrote it (same format, nothing changed) is parsed once:
-  // the writer only reads bodies, and addresses a body shared by both parts once (prepareRequest).
+  // A body sent upstream as the client wrote it (same format, nothing changed; handedRecord
+  // then sends its text once) is parsed once: the writer only reads bodies, and addresses a
+  // body shared by both parts once (prepareRequest).
   record.upstreamRequestBody =
     texts & BODY_TEXT.upstreamSameAsRequest
       ? record.requestBody
       : texts & BODY_TEXT.upstreamRequestBody
-        ? texts & BODY_TEXT.requestBody && item.upstreamRequestBody === item.requestBody
-          ? record.requestBody
-          : JSON.parse(item.upstreamRequestBody as string)
+        ? JSON.parse(item.upstreamRequestBody as string)
         : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
   if (item.responseContext !== undefined) record.responseContext = JSON.parse(item.responseContext) as ResponseContext;
