@@ -7,6 +7,10 @@ import { StaticKeyAuth } from '../src/main/gateway/access.js';
 import { loadConfig } from '../src/main/gateway/config.js';
 import { buildGateway } from '../src/main/gateway/server.js';
 import { EnvironmentSecretStore } from '../src/main/secrets/secret-store.js';
+import { applyRuntimeV8Flags } from '../src/main/v8-runtime-flags.js';
+
+// As the full gateway runs (src/main/headless.ts startGateway), for a like-for-like comparison.
+applyRuntimeV8Flags();
 
 const config = loadConfig({ environment: process.env, overrides: { host: '127.0.0.1', port: 0 } });
 const auth = new StaticKeyAuth([{ key: process.env.SWITCHYARD_API_KEY ?? '', identity: { id: 'bench', name: 'bench', tags: [], allowedModels: null } }]);

@@ -15,9 +15,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { codeCacheDirectory, runCachedBundle } from './code-cache.js';
 import { onStartupMilestone } from './startup-ready.js';
+import { applyRuntimeV8Flags } from './v8-runtime-flags.js';
 
 /** Without a request, the code cache is written this long after the gateway listens. */
 const IDLE_CACHE_WRITE_MS = 2_000;
+
+// Before the code cache is read: it is accepted only under the flags it was made with.
+applyRuntimeV8Flags();
 
 const bundlePath = fileURLToPath(new URL('./cli-main.cjs', import.meta.url));
 if (existsSync(bundlePath)) {

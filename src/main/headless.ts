@@ -17,6 +17,7 @@ import type { ProviderKeyManager } from './services/key-managers.js';
 import { priceOverridesOf } from './services/settings-service.js';
 import { SETTINGS_FILE_NAME, SettingsStore } from './services/settings-store.js';
 import { openTeamStore, type TeamStore } from './storage/postgres/team-store.js';
+import { applyRuntimeV8Flags } from './v8-runtime-flags.js';
 
 export interface StartOptions {
   host?: string;
@@ -65,6 +66,7 @@ export function formatOrigin(host: string, port: number): string {
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
+  applyRuntimeV8Flags();
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const ownsApplication = options.application === undefined;
   // Provider keys: the OS keychain when there is one, else the environment only (said once, at start).
