@@ -57,12 +57,29 @@ export function messageHash(message: unknown): string {
   return hash('sha256', canonicalJson(message, true), 'hex').slice(0, 32);
 }
 
+/**
+ * Member names lower-cased, remembered: a body's names are few and repeat with every message
+ * (`role`, `content`, `messages` …), and a Map lookup of a name parsed from JSON costs less than
+ * lower-casing it again. Emptied when full, so odd names cannot make it grow.
+ */
+const lowerCasedNames = new Map<string, string>();
+const LOWER_CASED_NAMES_KEPT = 4096;
+function lowerCased(key: string): string {
+  let lower = lowerCasedNames.get(key);
+  if (lower === undefined) {
+    if (lowerCasedNames.size >= LOWER_CASED_NAMES_KEPT) lowerCasedNames.clear();
+    lower = key.toLowerCase();
+    lowerCasedNames.set(key, lower);
+  }
+  return lower;
+}
+
 /** Whether a member name is a credential header's (the length test spares most names a lower-casing). */
 function isSecretFieldName(key: string): boolean {
-  return key.length >= SHORTEST_SECRET_NAME && key.length <= LONGEST_SECRET_NAME && SECRET_FIELD_NAMES.has(key.toLowerCase());
+  return key.length >= SHORTEST_SECRET_NAME && key.length <= LONGEST_SECRET_NAME && SECRET_FIELD_NAMES.has(lowerCased(key));
 }
 function isKeyMember(key: string, member: unknown): boolean {
-  return typeof member === 'string' && (key.length === 6 || key.length === 7) && KEY_MEMBER_NAMES.has(key.toLowerCase());
+  return typeof member === 'string' && (key.length === 6 || key.length === 7) && KEY_MEMBER_NAMES.has(lowerCased(key));
 }
 const SHORTEST_SECRET_NAME = Math.min(...[...SECRET_FIELD_NAMES].map((name) => name.length));
 const LONGEST_SECRET_NAME = Math.max(...[...SECRET_FIELD_NAMES].map((name) => name.length));

@@ -453,7 +453,8 @@ class MultiRowInsert {
     for (const rows of CHUNK_ROWS) {
       while (remaining >= rows) {
         const end = offset + rows * this.columns;
-        this.statement(rows).run(offset === 0 && end === values.length ? values : values.slice(offset, end));
+        // Spread, not an array: better-sqlite3 reads an array's elements one API call each.
+        this.statement(rows).run(...(offset === 0 && end === values.length ? values : values.slice(offset, end)));
         offset = end;
         remaining -= rows;
       }
@@ -598,7 +599,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
 
   function writeOne(record: StoredRequestRecord): void {
     const prepared = prepareRequest(record, priceBook, storeBodies, messageCache);
-    const inserted = statements.insertRequest.run(requestValues(prepared.row));
+    const inserted = statements.insertRequest.run(...requestValues(prepared.row));
     if (inserted.changes === 0) {
       // already logged: keep rollups exact
       completeExisting(record, prepared);
