@@ -63,6 +63,8 @@ function dataset(): StoredRequestRecord[] {
   // A conversation of two turns (the second resends the first and its reply).
   const first = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'What is 2+2?' }];
   const reply = { role: 'assistant', content: '4' };
+  // The second turn streamed: its upstream body is the client's with stream_options added (stored as a marker with them).
+  const secondTurn = { model: 'gpt-4.1', stream: true, messages: [...first, reply, { role: 'user', content: 'And 3+3?' }] };
   records.push(
     makeRecord({
       id: 'both-conversation-1',
@@ -73,7 +75,9 @@ function dataset(): StoredRequestRecord[] {
     makeRecord({
       id: 'both-conversation-2',
       startedAt: T0 + 2 * DAY + 21 * HOUR + 30_000,
-      requestBody: { model: 'gpt-4.1', messages: [...first, reply, { role: 'user', content: 'And 3+3?' }] },
+      stream: true,
+      requestBody: secondTurn,
+      upstreamRequestBody: { ...secondTurn, stream_options: { include_usage: true } },
       responseBody: { id: 'c2', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: '6' }, finish_reason: 'stop' }] },
     }),
   );
@@ -205,6 +209,7 @@ describe.each(engineNames)('the %s store', (name) => {
     expect(searched.items.map((item) => item.id)).toEqual(['both-013']);
     const detail = await engine.reader.getRequest('both-conversation-2');
     expect(detail?.requestBody).toEqual(records.find((record) => record.id === 'both-conversation-2')!.requestBody);
+    expect(detail?.upstreamRequestBody).toEqual(records.find((record) => record.id === 'both-conversation-2')!.upstreamRequestBody);
     expect(detail?.attempts).toHaveLength(1);
     expect(await engine.reader.getRequest('nope')).toBeNull();
     const facets = await engine.reader.requestFacets(T0);

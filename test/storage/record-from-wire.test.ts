@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
 import { journalJson, journalLine } from '../../src/main/storage/journal-pair.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
-import { handedRecord, recordFromWire, type StoredRequestRecord } from '../../src/main/storage/stored-record.js';
+import { appendedMembers, handedRecord, recordFromWire, type StoredRequestRecord } from '../../src/main/storage/stored-record.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
 const directories: string[] = [];
@@ -79,6 +79,34 @@ describe('records rebuilt from the wire', () => {
     const stored = logOf([rebuilt]) as { bodies: Array<{ upstream_request_json: string }> };
     expect(stored).toEqual(logOf([record]));
     expect(JSON.parse(stored.bodies[0]!.upstream_request_json).model).toBe('gpt-4.1-mini-2025-04-14');
+  });
+
+  it("crosses an OpenAI stream's upstream body (the client's text with stream_options appended) as the appended members, rebuilds it sharing the request's members, and stores it as a marker", () => {
+    const text = JSON.stringify(requestBody);
+    const upstreamText = `${text.slice(0, -1)},"stream_options":{"include_usage":true}}`;
+    const record = makeRecord({ id: 'stream', stream: true, requestBody, upstreamRequestBody: { ...requestBody, stream_options: { include_usage: true } }, responseBody });
+    const handed = handedRecord(record, journalLine(record).line, { requestBody: text, upstreamRequestBody: upstreamText, responseBody: JSON.stringify(responseBody) });
+    expect(handed.upstreamRequestBody).toBe(',"stream_options":{"include_usage":true}');
+    const rebuilt = recordFromWire(structuredClone(handed));
+    // The upstream body as JSON.parse of the text sent reads it, members in the same order.
+    expect(JSON.stringify(rebuilt.upstreamRequestBody)).toBe(upstreamText);
+    expect((rebuilt.upstreamRequestBody as { messages: unknown }).messages).toBe((rebuilt.requestBody as { messages: unknown }).messages);
+    const stored = logOf([rebuilt]) as { bodies: Array<{ upstream_request_json: string }>; links: unknown[] };
+    expect(stored).toEqual(logOf([record]));
+    expect(stored.bodies[0]!.upstream_request_json).toBe('{"$sameAs":"request","$with":{"stream_options":{"include_usage":true}}}');
+    expect(stored.links).toHaveLength(3); // the request's two messages and the answer: no upstream copy of them
+    expect(JSON.stringify(stored)).not.toContain('sk-secret-in-body');
+  });
+
+  it('finds appended members only where the upstream text is the request text with members before its closing brace', () => {
+    expect(appendedMembers('{"a":1}', '{"a":1,"b":2}')).toBe(',"b":2');
+    expect(appendedMembers('{ "a": [1, {"c": "}"}] }\n', '{ "a": [1, {"c": "}"}],"b":{"d":true}}')).toBe(',"b":{"d":true}');
+    // The request's last number continued, not a member added.
+    expect(appendedMembers('{"a":1}', '{"a":10,"b":2}')).toBeNull();
+    expect(appendedMembers('{"a":1}', '{"a":1}')).toBeNull();
+    expect(appendedMembers('{"a":1}', '{"a":2,"b":2}')).toBeNull();
+    expect(appendedMembers('{}', '{"b":2}')).toBeNull();
+    expect(appendedMembers('{"a":"x"}', '{"a":"x","b":2} ')).toBeNull();
   });
 
   it('takes records as they crossed and rebuilds them when their batch is written; one whose bodies will not parse is stored from its journal line, reported, and costs no other', () => {

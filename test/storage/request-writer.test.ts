@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createPriceBook } from '../../src/main/pricing/catalog.js';
-import { restoreAddressed, UPSTREAM_SAME_AS_REQUEST } from '../../src/main/storage/content-addressing.js';
+import { restoreAddressed, UPSTREAM_SAME_AS_REQUEST, upstreamMarker } from '../../src/main/storage/content-addressing.js';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
 import { getRequest } from '../../src/main/storage/request-log-queries.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
@@ -339,6 +339,46 @@ describe('content-addressed messages', () => {
     }
     expect(getRequest(database, 'different')?.upstreamRequestBody).toEqual(changed);
     expect(getRequest(database, 'no-upstream')?.upstreamRequestBody).toBeNull();
+  });
+  it("an upstream body that only adds members to the client's (an OpenAI stream's stream_options) is stored as a marker with them and read back whole", () => {
+    const writer = createRequestWriter(database, { flushIntervalMs: 60_000 });
+    const body = { model: 'gpt-4.1', stream: true, messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'stream it' }] };
+    const streamed = { ...body, stream_options: { include_usage: true } };
+    // Not only added: a member changed, a member the request has not added in order, a message list added.
+    const alsoChanged = { ...body, model: 'gpt-4.1-2025-04-14', stream_options: { include_usage: true } };
+    const geminiBody = { model: 'gemini-2.5-flash', generationConfig: {} };
+    writer.enqueue(makeRecord({ id: 'stream-usage', stream: true, requestBody: body, upstreamRequestBody: streamed }));
+    writer.enqueue(makeRecord({ id: 'also-changed', stream: true, requestBody: body, upstreamRequestBody: alsoChanged }));
+    writer.enqueue(makeRecord({ id: 'adds-messages', requestBody: geminiBody, upstreamRequestBody: { ...geminiBody, contents: [{ role: 'user', parts: [{ text: 'hi' }] }] } }));
+    writer.enqueue(makeRecord({ id: 'adds-secret', requestBody: body, upstreamRequestBody: { ...body, api_key: 'sk-added-by-nobody-1234567890' } }));
+    writer.close();
+    const stored = (id: string) =>
+      database.prepare('SELECT b.upstream_request_json FROM bodies b JOIN requests r ON r.seq = b.request_seq WHERE r.id = ?').pluck().get(id) as string | null;
+    const parts = (id: string) =>
+      database.prepare('SELECT DISTINCT rm.part FROM request_messages rm JOIN requests r ON r.seq = rm.request_seq WHERE r.id = ? ORDER BY rm.part').pluck().all(id);
+    expect(stored('stream-usage')).toBe('{"$sameAs":"request","$with":{"stream_options":{"include_usage":true}}}');
+    expect(parts('stream-usage')).toEqual([0, 2]);
+    const detail = getRequest(database, 'stream-usage');
+    // The members the upstream got, in its order (messages come back in their stored canonical form, as ever).
+    expect(detail?.upstreamRequestBody).toEqual(streamed);
+    expect(Object.keys(detail?.upstreamRequestBody as object)).toEqual(Object.keys(streamed));
+    expect(detail?.requestBody).toEqual(body);
+    expect(JSON.parse(stored('also-changed') as string).model).toBe('gpt-4.1-2025-04-14');
+    expect(getRequest(database, 'also-changed')?.upstreamRequestBody).toEqual(alsoChanged);
+    expect(parts('also-changed')).toEqual([0, 1, 2]);
+    expect(JSON.parse(stored('adds-messages') as string).contents[0].$message).toMatch(/^[0-9a-f]{32}$/);
+    // Added members are redacted like every stored body.
+    expect(stored('adds-secret')).toBe('{"$sameAs":"request","$with":{"api_key":"[redacted]"}}');
+    expect(getRequest(database, 'adds-secret')?.upstreamRequestBody).toEqual({ ...body, api_key: '[redacted]' });
+  });
+  it('reads a marker only in the exact shapes the writer writes', () => {
+    expect(upstreamMarker(UPSTREAM_SAME_AS_REQUEST)).toEqual({ with: null });
+    expect(upstreamMarker('{"$sameAs":"request","$with":{"stream_options":{"include_usage":true}}}')).toEqual({ with: { stream_options: { include_usage: true } } });
+    expect(upstreamMarker('{"$sameAs":"request","$with":{"a":1},"model":"x","messages":[]}')).toBeNull();
+    expect(upstreamMarker('{"$sameAs":"request","$with":[1]}')).toBeNull();
+    expect(upstreamMarker('{"$sameAs":"request","$with":{"a":1}')).toBeNull();
+    expect(upstreamMarker('{"model":"x"}')).toBeNull();
+    expect(upstreamMarker(null)).toBeNull();
   });
   it('a message repeated within a batch, across batches, after a rolled-back batch and after retention always points at a stored row', () => {
     const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: () => {} });

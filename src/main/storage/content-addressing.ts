@@ -17,6 +17,66 @@ export const MESSAGE_REFERENCE_KEY = '$message';
  */
 export const UPSTREAM_SAME_AS_REQUEST = '{"$sameAs":"request"}';
 
+const UPSTREAM_SAME_AS_REQUEST_WITH = '{"$sameAs":"request","$with":';
+
+/**
+ * What `bodies.upstream_request_json` holds when the upstream was sent the client's body with
+ * top-level members added and nothing else changed (an OpenAI stream, to which the gateway
+ * adds `stream_options.include_usage`; see addedMembers): `{"$sameAs":"request","$with":{…members}}`,
+ * read back as the request's body with those members set (upstreamMarker). `withJson`: the
+ * members as JSON, redacted like any stored body.
+ */
+export function upstreamSameAsRequestWith(withJson: string): string {
+  return `${UPSTREAM_SAME_AS_REQUEST_WITH}${withJson}}`;
+}
+
+/**
+ * A stored upstream body read as a marker: `{ with: null }` for "the request's body",
+ * `{ with: members }` for "the request's body with these members set", null for a body stored
+ * as itself. Only the writer's two exact shapes are markers (a request with just `$sameAs`
+ * and `$with` is no valid request of any API, so it never reaches the log as an upstream body).
+ */
+export function upstreamMarker(text: string | null): { with: Record<string, unknown> | null } | null {
+  if (text === UPSTREAM_SAME_AS_REQUEST) return { with: null };
+  if (text === null || !text.startsWith(UPSTREAM_SAME_AS_REQUEST_WITH)) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(parsed) || Object.keys(parsed).length !== 2 || parsed.$sameAs !== 'request' || !isRecord(parsed.$with)) return null;
+  return { with: parsed.$with };
+}
+
+/** Request members stored content-addressed (addressRequestBody): never stored as a marker's `$with`. */
+const ADDRESSED_REQUEST_MEMBERS = new Set(['messages', 'contents']);
+
+/**
+ * The members `upstream` adds to `request` when that is all that differs: the request's members
+ * are the upstream body's first ones, in the same order and the very same values, and the added
+ * ones follow (what `{ ...request, member }` makes, and what the writer thread rebuilds from a
+ * text with members appended: stored-record.ts appendedMembers). Null when anything else
+ * differs, when nothing is added, or when a message list is added (those are stored addressed).
+ */
+export function addedMembers(request: unknown, upstream: unknown): Record<string, unknown> | null {
+  if (!isRecord(request) || !isRecord(upstream) || request === upstream) return null;
+  const requestKeys = Object.keys(request);
+  const upstreamKeys = Object.keys(upstream);
+  if (upstreamKeys.length <= requestKeys.length || requestKeys.length === 0) return null;
+  for (let index = 0; index < requestKeys.length; index++) {
+    const key = requestKeys[index] as string;
+    if (upstreamKeys[index] !== key || upstream[key] !== request[key]) return null;
+  }
+  const added: Record<string, unknown> = {};
+  for (let index = requestKeys.length; index < upstreamKeys.length; index++) {
+    const key = upstreamKeys[index] as string;
+    if (ADDRESSED_REQUEST_MEMBERS.has(key) || key === '__proto__') return null;
+    added[key] = upstream[key];
+  }
+  return added;
+}
+
 const SECRET_FIELD_NAMES = new Set(['authorization', 'x-api-key', 'x-goog-api-key', 'x-provider-api-key', 'proxy-authorization']);
 /**
  * Body members clients put a provider key in (LiteLLM-style `api_key`): masked when they hold a

@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, restoreAddressed, UPSTREAM_SAME_AS_REQUEST, type AddressedPart } from './content-addressing.js';
+import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -264,13 +264,21 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
     seq,
   );
   if (!bodies) return null;
-  // An upstream body stored as "the client's, unchanged" (UPSTREAM_SAME_AS_REQUEST) is the request's, restored as its own object.
-  const upstreamJson = bodies.upstream_request_json === UPSTREAM_SAME_AS_REQUEST ? bodies.request_json : bodies.upstream_request_json;
+  // An upstream body stored as "the client's" (upstreamMarker) is the request's, restored as its
+  // own object, with the members the marker adds set on it.
+  const marker = upstreamMarker(bodies.upstream_request_json);
+  const upstreamJson = marker ? bodies.request_json : bodies.upstream_request_json;
   const [request, upstream, response] = yield* restoredBodiesPlan([
     { text: bodies.request_json, part: 'request' },
     { text: upstreamJson, part: 'request' },
     { text: bodies.response_json, part: 'response' },
   ]);
+  if (marker?.with && typeof upstream === 'object' && upstream !== null) {
+    // As JSON.parse of the text sent would have them: a member already there keeps its place.
+    for (const [name, value] of Object.entries(marker.with)) {
+      if (name !== '__proto__') (upstream as Record<string, unknown>)[name] = value;
+    }
+  }
   return { request, upstream, response };
 }
 

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addedMembers, addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, upstreamSameAsRequestWith, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -241,8 +241,12 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
   if (storeBodies) {
     const memo: AddressedMessages = new Map();
     const request = addressRequestBody(record.requestBody, memo, messages);
+    // The client's body with members added (an OpenAI stream's `stream_options`): stored as a
+    // marker holding those members, read back as the request's body with them (upstreamMarker).
+    const added = request.json === null ? null : addedMembers(record.requestBody, record.upstreamRequestBody);
+    const upstreamWith = added ? upstreamSameAsRequestWith(JSON.stringify(redactSecrets(added))) : null;
     // The same body object (sent upstream as the client wrote it): the same addressed form.
-    const upstream = record.upstreamRequestBody === record.requestBody ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
+    const upstream = record.upstreamRequestBody === record.requestBody || upstreamWith ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
     // Its items are never the request's objects (they cross as their own text, and redaction
     // copies them), so the memo, keyed by object, never hits for them; the message cache does, by text.
@@ -257,7 +261,7 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
       { part: MESSAGE_PART_RESPONSE, messages: response.messages },
       ...(context ? [{ part: MESSAGE_PART_CONTEXT, messages: context.messages }] : []),
     ];
-    bodies = { request: request.json, upstream: sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json, response: response.json, context: context?.json ?? null };
+    bodies = { request: request.json, upstream: upstreamWith ?? (sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json), response: response.json, context: context?.json ?? null };
     conversationTitle = firstUserText(record.requestBody);
   }
 

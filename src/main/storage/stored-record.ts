@@ -49,7 +49,25 @@ export interface HandedRecord {
  * client's (a same-format request sent as it came), so it crosses once, as requestBody, and
  * upstreamRequestBody crosses as null (postMessage copies every string it meets, equal or not).
  */
-export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody: 4, upstreamSameAsRequest: 8 } as const;
+export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody: 4, upstreamSameAsRequest: 8, upstreamRequestWith: 16 } as const;
+
+/**
+ * When `upstream` is `request`'s text with members appended before its closing brace (what an
+ * OpenAI stream's request becomes with the `stream_options` the gateway adds: see
+ * openai-compatible/request.ts withStreamUsage), those members' text, `,"name":value…`; else
+ * null. Then `upstreamRequestWith` is set and only this crosses for the upstream body: the
+ * writer makes the upstream body as the request's with these members, sharing its message
+ * objects, and stores it as a marker (content-addressing.ts upstreamSameAsRequestWith).
+ */
+export function appendedMembers(request: string, upstream: string): string | null {
+  if (upstream.length <= request.length) return null;
+  const end = request.lastIndexOf('}');
+  if (end === -1) return null;
+  const members = request.slice(0, end).trimEnd();
+  // After the request's last member comes a comma: the number or literal it ended with is whole.
+  if (members.length < 2 || members.endsWith('{') || upstream.charCodeAt(members.length) !== 44 || !upstream.endsWith('}') || !upstream.startsWith(members)) return null;
+  return upstream.slice(members.length, -1);
+}
 
 /** What the writer thread receives: a handed record, or a whole record (one that would not serialise whole). */
 export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
@@ -80,6 +98,16 @@ function bodiesHanded(record: StoredRequestRecord, journalLine: string, texts: R
       bodyTexts: BODY_TEXT.requestBody | BODY_TEXT.upstreamSameAsRequest | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
     };
   }
+  const appended = requestBody !== undefined && upstreamRequestBody !== undefined ? appendedMembers(requestBody, upstreamRequestBody) : null;
+  if (appended !== null) {
+    return {
+      journalLine,
+      requestBody,
+      upstreamRequestBody: appended,
+      responseBody: responseBody ?? record.responseBody,
+      bodyTexts: BODY_TEXT.requestBody | BODY_TEXT.upstreamRequestWith | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
+    };
+  }
   return {
     journalLine,
     requestBody: requestBody ?? record.requestBody,
@@ -88,6 +116,15 @@ function bodiesHanded(record: StoredRequestRecord, journalLine: string, texts: R
     bodyTexts:
       (requestBody === undefined ? 0 : BODY_TEXT.requestBody) | (upstreamRequestBody === undefined ? 0 : BODY_TEXT.upstreamRequestBody) | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
   };
+}
+
+/**
+ * The request's body with the appended members set, as JSON.parse of the whole upstream text
+ * reads it (a member already there keeps its place and takes the new value), sharing the
+ * request's other members.
+ */
+function withMembers(requestBody: unknown, appended: string): Record<string, unknown> {
+  return { ...(requestBody as Record<string, unknown>), ...(JSON.parse(`{${appended.slice(1)}}`) as Record<string, unknown>) };
 }
 
 /** The record again, on the writer's side. */
@@ -102,9 +139,11 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
   record.upstreamRequestBody =
     texts & BODY_TEXT.upstreamSameAsRequest
       ? record.requestBody
-      : texts & BODY_TEXT.upstreamRequestBody
-        ? JSON.parse(item.upstreamRequestBody as string)
-        : item.upstreamRequestBody;
+      : texts & BODY_TEXT.upstreamRequestWith
+        ? withMembers(record.requestBody, item.upstreamRequestBody as string)
+        : texts & BODY_TEXT.upstreamRequestBody
+          ? JSON.parse(item.upstreamRequestBody as string)
+          : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
   if (item.responseContext !== undefined) record.responseContext = JSON.parse(item.responseContext) as ResponseContext;
   return record;
