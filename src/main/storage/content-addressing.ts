@@ -327,11 +327,23 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
  * stored as messages (each distinct item once, whichever responses share it), the context as
  * `{"items": [references], "chain": [response ids]}`.
  */
-export function addressResponseContext(context: { items: unknown[]; chain: string[] }, memo?: AddressedMessages, cache?: MessageCache): AddressedBody {
+export function addressResponseContext(context: { items: unknown[]; chain: string[] }, cache?: MessageCache): AddressedBody {
   const messages: StoredMessage[] = [];
   const items = redactSecrets(context.items);
-  const references = replaceList(Array.isArray(items) ? items : [], messages, memo, cache);
+  // No memo by object: the items are never the request's objects (they cross as their own
+  // text); the message cache finds them by their text.
+  const references = replaceList(Array.isArray(items) ? items : [], messages, undefined, cache);
   return { json: JSON.stringify({ items: references, chain: context.chain }), messages };
+}
+
+/** What a read puts where a referenced message is no longer in the log (retention deleted it). */
+export function missingMessage(hash: string): { $missing: string } {
+  return { $missing: hash };
+}
+
+/** Whether `value` is what missingMessage put in place of a message. */
+export function isMissingMessage(value: unknown): boolean {
+  return isRecord(value) && '$missing' in value && Object.keys(value).length === 1;
 }
 
 /** Which stored body a text is: where its references were put (see the address functions above). */

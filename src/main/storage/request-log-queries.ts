@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
+import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, missingMessage, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -301,7 +301,7 @@ export function* restoredBodiesPlan(bodies: ReadonlyArray<{ text: string | null;
     const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(`SELECT hash, content_json FROM messages WHERE hash IN (${chunk.sql})`, ...chunk.parameters);
     for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
   }
-  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : { $missing: hash });
+  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : missingMessage(hash));
   return parsed.map((value, index) => (value === null ? null : restoreAddressed(value, bodies[index]!.part, lookup)));
 }
 

@@ -248,9 +248,7 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody || upstreamWith ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
-    // Its items are never the request's objects (they cross as their own text, and redaction
-    // copies them), so the memo, keyed by object, never hits for them; the message cache does, by text.
-    const context = record.responseContext ? addressResponseContext(record.responseContext, memo, messages) : null;
+    const context = record.responseContext ? addressResponseContext(record.responseContext, messages) : null;
     // An upstream body equal to the client's (same text, so the same message references) is
     // stored as a marker, and its message links are the request's: part 1's links are read by
     // nothing but retention, which part 0's keep the same messages for.

@@ -22,6 +22,7 @@
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
 import type { ResponseContext } from '../core/record.js';
+import { isMissingMessage } from './content-addressing.js';
 import { paddedInList, restoredBodiesPlan } from './request-log-queries.js';
 import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
@@ -130,17 +131,12 @@ export function* storedResponsePlan(responseId: string, options: FindOptions = {
   };
 }
 
-/** A missing message: what restoredBodiesPlan puts where a referenced message is not in the log. */
-function isMissing(item: unknown): boolean {
-  const record = objectOrNull(item);
-  return record !== null && '$missing' in record && Object.keys(record).length === 1;
-}
 
 /** The stored context, or null when there is none or it is not whole (an item's message missing): the chain is walked then. */
 function contextOrNull(value: unknown): ResponseContext | null {
   const context = objectOrNull(value);
   if (!context || !Array.isArray(context.items) || !Array.isArray(context.chain)) return null;
-  if (context.items.some(isMissing)) return null;
+  if (context.items.some(isMissingMessage)) return null;
   return { items: context.items, chain: context.chain.filter((id): id is string => typeof id === 'string') };
 }
 
