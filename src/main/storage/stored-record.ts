@@ -4,6 +4,7 @@
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
 import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, ResponseContext, Usage } from '../core/record.js';
+import { objectMembersText } from '../core/json-text.js';
 
 /** One upstream attempt, as the attempt loop saw it. */
 export type AttemptDetail = AttemptRecord;
@@ -61,11 +62,9 @@ export const BODY_TEXT = { requestBody: 1, upstreamRequestBody: 2, responseBody:
  */
 export function appendedMembers(request: string, upstream: string): string | null {
   if (upstream.length <= request.length) return null;
-  const end = request.lastIndexOf('}');
-  if (end === -1) return null;
-  const members = request.slice(0, end).trimEnd();
+  const members = objectMembersText(request);
   // After the request's last member comes a comma: the number or literal it ended with is whole.
-  if (members.length < 2 || members.endsWith('{') || upstream.charCodeAt(members.length) !== 44 || !upstream.endsWith('}') || !upstream.startsWith(members)) return null;
+  if (members === null || upstream.charCodeAt(members.length) !== 44 || !upstream.endsWith('}') || !upstream.startsWith(members)) return null;
   return upstream.slice(members.length, -1);
 }
 
@@ -89,32 +88,26 @@ export function handedRecord(record: StoredRequestRecord, journalLine: string, t
 function bodiesHanded(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
   if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0 };
   const { requestBody, upstreamRequestBody, responseBody } = texts;
+  // The upstream body's text: once only when it is the client's, as the members it appends when
+  // that is all it adds, else as it is.
+  let upstream: unknown = upstreamRequestBody ?? record.upstreamRequestBody;
+  let upstreamText: number = upstreamRequestBody === undefined ? 0 : BODY_TEXT.upstreamRequestBody;
   if (requestBody !== undefined && upstreamRequestBody === requestBody) {
-    return {
-      journalLine,
-      requestBody,
-      upstreamRequestBody: null,
-      responseBody: responseBody ?? record.responseBody,
-      bodyTexts: BODY_TEXT.requestBody | BODY_TEXT.upstreamSameAsRequest | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
-    };
-  }
-  const appended = requestBody !== undefined && upstreamRequestBody !== undefined ? appendedMembers(requestBody, upstreamRequestBody) : null;
-  if (appended !== null) {
-    return {
-      journalLine,
-      requestBody,
-      upstreamRequestBody: appended,
-      responseBody: responseBody ?? record.responseBody,
-      bodyTexts: BODY_TEXT.requestBody | BODY_TEXT.upstreamRequestWith | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
-    };
+    upstream = null;
+    upstreamText = BODY_TEXT.upstreamSameAsRequest;
+  } else if (requestBody !== undefined && upstreamRequestBody !== undefined) {
+    const appended = appendedMembers(requestBody, upstreamRequestBody);
+    if (appended !== null) {
+      upstream = appended;
+      upstreamText = BODY_TEXT.upstreamRequestWith;
+    }
   }
   return {
     journalLine,
     requestBody: requestBody ?? record.requestBody,
-    upstreamRequestBody: upstreamRequestBody ?? record.upstreamRequestBody,
+    upstreamRequestBody: upstream,
     responseBody: responseBody ?? record.responseBody,
-    bodyTexts:
-      (requestBody === undefined ? 0 : BODY_TEXT.requestBody) | (upstreamRequestBody === undefined ? 0 : BODY_TEXT.upstreamRequestBody) | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
+    bodyTexts: (requestBody === undefined ? 0 : BODY_TEXT.requestBody) | upstreamText | (responseBody === undefined ? 0 : BODY_TEXT.responseBody),
   };
 }
 

@@ -131,7 +131,6 @@ export function* storedResponsePlan(responseId: string, options: FindOptions = {
   };
 }
 
-
 /** The stored context, or null when there is none or it is not whole (an item's message missing): the chain is walked then. */
 function contextOrNull(value: unknown): ResponseContext | null {
   const context = objectOrNull(value);

@@ -7,6 +7,7 @@
 import type { ChatCompletionRequest, ChatMessage, EmbeddingsRequest } from '../../openai-types.js';
 import type { RequestWarning } from '../../types.js';
 import type { PreparedRequest, UpstreamTarget } from '../types.js';
+import { objectMembersText } from '../../../core/json-text.js';
 
 /** Message fields that carry other providers' reasoning state; never sent to these servers. */
 const FOREIGN_MESSAGE_FIELDS = ['reasoning_signature', 'thinking_blocks', 'reasoning_details'];
@@ -131,11 +132,8 @@ const STREAM_USAGE_MEMBER = ',"stream_options":{"include_usage":true}}';
  * reads as). Null for a text that does not end an object with members (never a validated request).
  */
 function withStreamUsage(text: string): string | null {
-  const end = text.lastIndexOf('}');
-  if (end === -1) return null;
-  const members = text.slice(0, end).trimEnd();
-  if (members.length < 2 || members.endsWith('{')) return null;
-  return members + STREAM_USAGE_MEMBER;
+  const members = objectMembersText(text);
+  return members === null ? null : members + STREAM_USAGE_MEMBER;
 }
 
 export function authorizationHeaders(target: UpstreamTarget): Record<string, string> {
