@@ -123,37 +123,6 @@ describe('the request log hand-off', () => {
     database.close();
   });
 
-  it('a response context the writer chokes on is cut and named as cut (the bodies kept)', () => {
-    const directory = folder();
-    const database = openDatabase(directory);
-    const errors: Error[] = [];
-    const writer = createRequestWriter(database, { flushIntervalMs: 0, onError: (error) => errors.push(error) });
-    const choking = makeRecord({
-      endpoint: '/v1/responses',
-      responseId: 'resp_choking',
-      responseContext: {
-        items: [
-          {
-            get content(): unknown {
-              throw new RangeError('Maximum call stack size exceeded');
-            },
-          },
-        ],
-        chain: ['resp_before'],
-      },
-    });
-    writer.enqueue(choking);
-    expect(writer.flush()).toBe(1);
-    expect(errors).toEqual([]);
-    const row = rows(database).get(choking.id)!;
-    expect(row.warnings_json).toContain('The response context was not stored: they are nested too deeply');
-    expect(row.warnings_json).not.toContain('raw usage');
-    expect(row.request_json).toContain('"model":"gpt-4.1"');
-    expect(row.response_json).toContain('"choices"');
-    writer.close();
-    database.close();
-  });
-
   it('recordWithoutBodies keeps every fact as plain data', () => {
     const record = makeRecord({ tags: [{ key: 'team', value: 'core' }], warnings: [{ type: 'unsupported-parameter', parameter: 'seed', message: 'dropped' }] });
     const safe = recordWithoutBodies(record, 'test');

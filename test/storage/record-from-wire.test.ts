@@ -142,25 +142,3 @@ describe('records rebuilt from the wire', () => {
   });
 });
 
-describe('a response context', () => {
-  it('crosses beside the journal line, not in it (a body as long as the conversation), and comes back on the writer’s side', () => {
-    const responseContext = { items: [{ type: 'message', role: 'user', content: 'Hi' }], chain: ['resp_before'] };
-    const record = makeRecord({ endpoint: '/v1/responses', responseId: 'resp_after', responseContext });
-    const { line, whole } = journalLine(record);
-    expect(whole).toBe(true);
-    expect(JSON.parse(line)).not.toHaveProperty('responseContext');
-    expect(recordFromWire(handedRecord(record, line, undefined)).responseContext).toEqual(responseContext);
-    expect(recordFromWire(handedRecord(record, line, { requestBody: JSON.stringify(record.requestBody) })).responseContext).toEqual(responseContext);
-  });
-
-  it('crosses as its JSON text (a copy, not a structured clone of the conversation); a record without one carries no such field', () => {
-    const responseContext = { items: [{ type: 'message', role: 'user', content: 'Hi' }], chain: ['resp_before'] };
-    const record = makeRecord({ endpoint: '/v1/responses', responseId: 'resp_after', responseContext });
-    const handed = handedRecord(record, journalLine(record).line, undefined);
-    expect(handed.responseContext).toBe(JSON.stringify(responseContext));
-    const plain = makeRecord();
-    const plainHanded = handedRecord(plain, journalLine(plain).line, { requestBody: JSON.stringify(plain.requestBody) });
-    expect(Object.keys(plainHanded)).not.toContain('responseContext');
-    expect(Object.keys(recordFromWire(plainHanded))).not.toContain('responseContext');
-  });
-});

@@ -95,21 +95,6 @@ export interface RequestRecord {
   cacheHit?: boolean;
   /** The id of the response given to the client when the gateway keeps it for later reference (a Responses API `resp_…`). */
   responseId?: string | null;
-  /**
-   * A Responses answer that continued a logged response (`previous_response_id`): the whole
-   * conversation it ends and the responses it continued, kept with it so that its own next turn
-   * reads this one response instead of walking back through every predecessor. A body: stored
-   * with the bodies (and not without them), never journalled.
-   */
-  responseContext?: ResponseContext | null;
-}
-
-/** A stored response's conversation, as the next turn continues it. */
-export interface ResponseContext {
-  /** Every item of the conversation, oldest first: each earlier turn's input and output, then this turn's input and output. */
-  items: unknown[];
-  /** The ids of the earlier responses those items come from, oldest first (not this response's own). */
-  chain: string[];
 }
 
 /** What observers learn when a request starts: the record so far and the client's headers with secrets masked. */

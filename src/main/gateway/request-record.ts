@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { GatewayContext } from './context.js';
 import type { GatewayError } from './errors.js';
 import type { AttemptRecord, RequestRecord, RequestWarning, Usage } from './types.js';
-import type { RecordBodyTexts, ResponseContext } from '../core/record.js';
+import type { RecordBodyTexts } from '../core/record.js';
 import type { CoreStreamEvent } from '../core/types.js';
 import { maskSecret } from '../secrets/secret-store.js';
 import { conversationIdFromHeaders } from '../storage/conversation-id.js';
@@ -187,8 +187,6 @@ export class RequestRecorder {
 
   /** The id the answer can be referred to by later (set by a format that keeps responses). */
   responseIdOf: ((responseBody: unknown) => string | null) | null = null;
-  /** What the log keeps with a successful answer for a later turn (set by a format that continues responses). */
-  responseContextOf: ((responseBody: unknown) => ResponseContext | null) | null = null;
 
   /**
    * The request succeeded. `answer`, when given, sends the response: it is called once every
@@ -197,11 +195,6 @@ export class RequestRecorder {
    */
   succeeded(outcome: { usage: Usage | null; finishReason: string | null; responseBody: unknown; responseText?: string; firstContentAt?: number | null }, answer?: () => void): void {
     if (this.responseIdOf) this.record.responseId = this.responseIdOf(outcome.responseBody);
-    if (this.responseContextOf) {
-      // Set only when there is one: a record without a context carries no such field at all.
-      const context = this.responseContextOf(outcome.responseBody);
-      if (context) this.record.responseContext = context;
-    }
     this.record.usage = outcome.usage;
     this.record.finishReason = outcome.finishReason;
     this.record.responseBody = outcome.responseBody;

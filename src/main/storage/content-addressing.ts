@@ -322,20 +322,6 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
   return { json: JSON.stringify(copy), messages };
 }
 
-/**
- * A Responses conversation kept with its last response (RequestRecord.responseContext): its items
- * stored as messages (each distinct item once, whichever responses share it), the context as
- * `{"items": [references], "chain": [response ids]}`.
- */
-export function addressResponseContext(context: { items: unknown[]; chain: string[] }, cache?: MessageCache): AddressedBody {
-  const messages: StoredMessage[] = [];
-  const items = redactSecrets(context.items);
-  // No memo by object: the items are never the request's objects (they cross as their own
-  // text); the message cache finds them by their text.
-  const references = replaceList(Array.isArray(items) ? items : [], messages, undefined, cache);
-  return { json: JSON.stringify({ items: references, chain: context.chain }), messages };
-}
-
 /** What a read puts where a referenced message is no longer in the log (retention deleted it). */
 export function missingMessage(hash: string): { $missing: string } {
   return { $missing: hash };
@@ -347,7 +333,7 @@ export function isMissingMessage(value: unknown): boolean {
 }
 
 /** Which stored body a text is: where its references were put (see the address functions above). */
-export type AddressedPart = 'request' | 'response' | 'context';
+export type AddressedPart = 'request' | 'response';
 
 function referenceIn(value: unknown): string | null {
   if (!isRecord(value)) return null;
@@ -358,7 +344,7 @@ function referenceIn(value: unknown): string | null {
 /**
  * Puts message objects back in place of references, only where the writer put references in
  * that part: a request's `messages[]` and `contents[]`, a response's `choices[].message` and
- * `candidates[].content`, a context's `items[]`. An object of the client's that looks like a
+ * `candidates[].content`. An object of the client's that looks like a
  * reference anywhere else (a Responses `input` item `{"$message": "<hash>"}`) stays as it was
  * sent, so it cannot pull in whatever stored message has that hash (another key's included).
  * `value` itself is changed (it is a freshly parsed text).
@@ -375,8 +361,7 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
   if (part === 'request') {
     restoreList(value.messages);
     restoreList(value.contents);
-  } else if (part === 'context') restoreList(value.items);
-  else {
+  } else {
     for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
       const list = value[listField];
       if (!Array.isArray(list)) continue;

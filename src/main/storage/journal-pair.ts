@@ -32,13 +32,7 @@ export function journalLine(record: StoredRequestRecord): { line: string; whole:
  */
 export function journalJson(record: StoredRequestRecord): { json: string; whole: boolean } {
   try {
-    // The response context is a body too (as long as the conversation): not journalled. Left
-    // out by name only for a record that has one, so no other record's line costs more.
-    const facts =
-      record.responseContext === undefined
-        ? { ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }
-        : { ...record, requestBody: null, upstreamRequestBody: null, responseBody: null, responseContext: undefined };
-    return { json: JSON.stringify(facts), whole: true };
+    return { json: JSON.stringify({ ...record, requestBody: null, upstreamRequestBody: null, responseBody: null }), whole: true };
   } catch (error) {
     return { json: JSON.stringify(recordWithoutBodies(record, unstorableReason(error))), whole: false };
   }

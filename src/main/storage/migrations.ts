@@ -213,6 +213,12 @@ CREATE TABLE deleted_responses (
  * (`context_json`: `{"items": [message references], "chain": [response ids]}`, its items stored
  * as messages, referenced as part 3), so the next turn reads that one response instead of
  * walking back through every predecessor. Rows from before have none: they are walked.
+ *
+ * Written no more, and not read: that copy of the whole conversation per turn made the log grow
+ * with the square of a conversation. A turn now walks back through each request's
+ * previous_response_id in one statement (stored-responses.ts `walk`). Rows an earlier build
+ * wrote keep their context text and part-3 message links until retention removes them with
+ * their request, as it removes every part's links.
  */
 const migrationFive = `
 ALTER TABLE bodies ADD COLUMN context_json TEXT;

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addedMembers, addressRequestBody, addressResponseBody, addressResponseContext, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, upstreamSameAsRequestWith, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addedMembers, addressRequestBody, addressResponseBody, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, upstreamSameAsRequestWith, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -56,8 +56,7 @@ export interface RequestWriter {
 const MESSAGE_PART_REQUEST = 0;
 const MESSAGE_PART_UPSTREAM = 1;
 const MESSAGE_PART_RESPONSE = 2;
-/** A Responses answer's conversation (RequestRecord.responseContext). */
-const MESSAGE_PART_CONTEXT = 3;
+// Part 3 was a continued Responses answer's whole conversation (bodies.context_json), written no more: see migrations.ts.
 const TITLE_LENGTH = 120;
 
 /** A record turned into column values, ready for the statements. Exported for tests. */
@@ -69,7 +68,7 @@ export interface PreparedRequest {
   tags: Array<{ key: string; value: string }>;
   attempts: Array<Record<string, string | number | null>>;
   messageParts: Array<{ part: number; messages: StoredMessage[] }>;
-  bodies: { request: string | null; upstream: string | null; response: string | null; context: string | null } | null;
+  bodies: { request: string | null; upstream: string | null; response: string | null } | null;
   conversationTitle: string | null;
 }
 
@@ -248,7 +247,6 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody || upstreamWith ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
-    const context = record.responseContext ? addressResponseContext(record.responseContext, messages) : null;
     // An upstream body equal to the client's (same text, so the same message references) is
     // stored as a marker, and its message links are the request's: part 1's links are read by
     // nothing but retention, which part 0's keep the same messages for.
@@ -257,9 +255,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
       ...(sameUpstream ? [] : [{ part: MESSAGE_PART_UPSTREAM, messages: upstream.messages }]),
       { part: MESSAGE_PART_RESPONSE, messages: response.messages },
-      ...(context ? [{ part: MESSAGE_PART_CONTEXT, messages: context.messages }] : []),
     ];
-    bodies = { request: request.json, upstream: upstreamWith ?? (sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json), response: response.json, context: context?.json ?? null };
+    bodies = { request: request.json, upstream: upstreamWith ?? (sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json), response: response.json };
     conversationTitle = firstUserText(record.requestBody);
   }
 
@@ -480,8 +477,6 @@ function prepareStatements(database: SqliteDatabase) {
     insertMessage: database.prepare('INSERT INTO messages (hash, role, content_json) VALUES (?, ?, ?)'),
     requestMessages: new MultiRowInsert(database, 'INSERT OR REPLACE INTO request_messages (request_seq, part, position, message_id)', 4),
     bodies: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json)', 4),
-    // Only a continued Responses answer has a context: every other row binds no fifth value.
-    bodiesWithContext: new MultiRowInsert(database, 'INSERT OR REPLACE INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json)', 5),
     // Parameters: ConversationAccumulator.writeTo's order; the last one is when the model it names started.
     upsertConversation: database.prepare(
       `INSERT INTO conversations (id, first_started_at, last_started_at, requests, errors, input_tokens, output_tokens,
@@ -551,11 +546,8 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
       });
     }
     if (prepared.bodies) {
-      const { request, upstream, response, context } = prepared.bodies;
-      if (request !== null || upstream !== null || response !== null || context !== null) {
-        if (context === null) statements.bodies.add(requestSeq, request, upstream, response);
-        else statements.bodiesWithContext.add(requestSeq, request, upstream, response, context);
-      }
+      const { request, upstream, response } = prepared.bodies;
+      if (request !== null || upstream !== null || response !== null) statements.bodies.add(requestSeq, request, upstream, response);
     }
   }
 
@@ -579,7 +571,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     }
   }
 
-  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies, statements.bodiesWithContext];
+  const childRows = [statements.tags, statements.attempts, statements.requestMessages, statements.bodies];
 
   function writeChildRows(): void {
     for (const rows of childRows) rows.flush();
@@ -677,7 +669,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
           // Bodies the writer cannot process (nested too deeply for its recursion): log the request without them.
           // (A database error — busy, full — is not the record's fault: cutting bodies would not help.)
           const databaseError = String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_');
-          if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.responseContext || record.usage?.raw !== undefined)) {
+          if (!databaseError && (record.requestBody !== null || record.upstreamRequestBody !== null || record.responseBody !== null || record.usage?.raw !== undefined)) {
             // The bodies the writer can process alone are kept (the request's, typically, when the
             // upstream's answer is the hostile one); should the record still fail, all are cut.
             const reason = unstorableReason(error);

@@ -3,7 +3,7 @@
  * gateway may know (a response-cache hit, per-attempt details, the 1-hour cache-write
  * share). Every extra field is optional, so a plain RequestRecord is always accepted.
  */
-import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, ResponseContext, Usage } from '../core/record.js';
+import type { AttemptRecord, RecordBodyTexts, RequestRecord, RequestWarning, Usage } from '../core/record.js';
 import { objectMembersText } from '../core/json-text.js';
 
 /** One upstream attempt, as the attempt loop saw it. */
@@ -37,12 +37,6 @@ export interface HandedRecord {
   responseBody: unknown;
   /** Which bodies are JSON texts: BODY_TEXT bits. */
   bodyTexts: number;
-  /**
-   * The record's response context (not in the journal line) as its JSON text, only when it has
-   * one: as long as the conversation, it crosses as a string (a copy) like the bodies, not as
-   * an object graph (a structured clone).
-   */
-  responseContext?: string;
 }
 
 /**
@@ -73,19 +67,6 @@ export type RecordOnTheWire = HandedRecord | StoredRequestRecord;
 
 /** A record's journal line and bodies as they cross: each body as its text where one is given. */
 export function handedRecord(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
-  const handed = bodiesHanded(record, journalLine, texts);
-  // Set only for a record that has one: every other record pays nothing for it.
-  if (record.responseContext) {
-    try {
-      handed.responseContext = JSON.stringify(record.responseContext);
-    } catch {
-      // Too deep to serialise: the answer is kept without it, and a later turn walks the chain instead.
-    }
-  }
-  return handed;
-}
-
-function bodiesHanded(record: StoredRequestRecord, journalLine: string, texts: RecordBodyTexts | undefined): HandedRecord {
   if (!texts) return { journalLine, requestBody: record.requestBody, upstreamRequestBody: record.upstreamRequestBody, responseBody: record.responseBody, bodyTexts: 0 };
   const { requestBody, upstreamRequestBody, responseBody } = texts;
   // The upstream body's text: once only when it is the client's, as the members it appends when
@@ -138,7 +119,6 @@ export function recordFromWire(item: RecordOnTheWire): StoredRequestRecord {
           ? JSON.parse(item.upstreamRequestBody as string)
           : item.upstreamRequestBody;
   record.responseBody = texts & BODY_TEXT.responseBody ? JSON.parse(item.responseBody as string) : item.responseBody;
-  if (item.responseContext !== undefined) record.responseContext = JSON.parse(item.responseContext) as ResponseContext;
   return record;
 }
 
@@ -228,8 +208,6 @@ export function recordWithoutBodies(record: StoredRequestRecord, reason: string,
   const cutBodies = BODY_NAMES.filter(([field]) => !(field in kept)).map(([, name]) => name);
   const everyBody = cutBodies.length === BODY_NAMES.length;
   const cut = everyBody ? ['request and response bodies'] : cutBodies;
-  // The response context (a continued Responses answer's conversation) is never kept here.
-  if (record.responseContext) cut.push('response context');
   const what = cut.length === 0 ? "The upstream's raw usage report was" : `The ${cut.join(' and ')} ${cut.length === 1 && !everyBody ? 'was' : 'were'}`;
   warnings.push({ type: 'other', message: `${what} not stored: ${reason}.` });
   const status = record.status === 'error' || record.status === 'cancelled' ? record.status : 'success';

@@ -6,8 +6,8 @@
  * response, which stays retrievable as at OpenAI (`status: "failed"` and its `error`).
  *
  * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
- * the log on the main thread's connection (one indexed row and its bodies); PostgreSQL's the
- * shared log.
+ * the log on the main thread's connection (one indexed row and its bodies; a chain in one
+ * recursive statement); PostgreSQL's the shared log, with the same SQL.
  *
  * A client may delete a response (`DELETE /v1/responses/{id}`): the deletion is recorded in
  * `deleted_responses` and the log row kept (the record of a request made, its usage and cost);
@@ -21,10 +21,8 @@
  */
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
-import type { ResponseContext } from '../core/record.js';
-import { isMissingMessage } from './content-addressing.js';
-import { paddedInList, restoredBodiesPlan } from './request-log-queries.js';
-import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
+import { restoredBodiesPlan } from './request-log-queries.js';
+import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan, type SqlDialect } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
 export interface StoredResponse {
@@ -44,33 +42,24 @@ export interface StoredResponse {
   deletedAt: number | null;
   /** The request failed after the client was given this id (its body is the failed response). */
   failed: boolean;
-  /**
-   * The conversation the response ends, kept when it continued another (null for one that did
-   * not, or one logged before contexts were kept, or without bodies): what its next turn reads.
-   */
-  context: ResponseContext | null;
 }
 
-/** What a chain check needs of one earlier response: is it still logged, whose is it, deleted, with bodies. */
-export interface ChainLink {
-  gatewayKeyId: string | null;
-  deletedAt: number | null;
-  hasBodies: boolean;
-}
-
-/** What find reads besides the response: its context only when asked (continuing it); GET and DELETE need none. */
-export interface FindOptions {
-  withContext?: boolean;
+/** One response of a chain as `walk` read it: the id, and what the log holds under it (null: nothing). */
+export interface ChainStep {
+  responseId: string;
+  found: StoredResponse | null;
 }
 
 export interface StoredResponses {
-  /** The response with this id, deleted or not, or null when the store has none; `context` read only `withContext`. */
-  find(responseId: string, options?: FindOptions): Promise<StoredResponse | null>;
+  /** The response with this id, deleted or not, or null when the store has none. */
+  find(responseId: string): Promise<StoredResponse | null>;
   /**
-   * The successful responses among `responseIds` that the log still holds, by id, without their
-   * bodies: one statement, whatever the number (the earlier responses of a stored context).
+   * The chain of responses that ends at `responseId`, newest first, in one statement: each step
+   * is the response its predecessor's request named as `previous_response_id`. The walk goes on
+   * while a step is a successful, undeleted response with bodies that names a previous one, for
+   * at most `limit` steps; a last step the log does not hold has `found: null`.
    */
-  links(responseIds: readonly string[]): Promise<Map<string, ChainLink>>;
+  walk(responseId: string, limit: number): Promise<ChainStep[]>;
   /** Records the response as deleted (its log row stays). */
   delete(responseId: string, at?: number): Promise<void>;
 }
@@ -91,32 +80,8 @@ interface ResponseRow {
   conversation_id: string | null;
 }
 
-/**
- * The response with this id (its latest row: a success, or a failure the client was told the id
- * of; only those rows carry a response id) and its bodies, on either store.
- */
-export function* storedResponsePlan(responseId: string, options: FindOptions = {}): Plan<StoredResponse | null> {
-  const [row] = yield* rowsOf<ResponseRow>(
-    `SELECT seq, status, requested_model, resolved_model, started_at, gateway_key_id, conversation_id FROM requests
-     WHERE response_id = ? AND status IN ('success', 'error') ORDER BY seq DESC LIMIT 1`,
-    responseId,
-  );
-  if (!row) return null;
-  // Not the upstream body: a pass-through's is the whole conversation again, and nothing here needs it.
-  // The context (as long as the conversation) only for a continuation.
-  const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null; context_json?: string | null }>(
-    options.withContext ? 'SELECT request_json, response_json, context_json FROM bodies WHERE request_seq = ?' : 'SELECT request_json, response_json FROM bodies WHERE request_seq = ?',
-    row.seq,
-  );
-  const parts = bodies
-    ? [
-        { text: bodies.request_json, part: 'request' as const },
-        { text: bodies.response_json, part: 'response' as const },
-        { text: bodies.context_json ?? null, part: 'context' as const },
-      ]
-    : null;
-  const [request, response, context] = parts ? yield* restoredBodiesPlan(parts) : [null, null, null];
-  const [deleted] = yield* rowsOf<{ deleted_at: number }>('SELECT deleted_at FROM deleted_responses WHERE response_id = ?', responseId);
+/** The response's row as StoredResponse, with its bodies restored. */
+function storedResponseOf(responseId: string, row: ResponseRow, request: unknown, response: unknown, deletedAt: number | string | null): StoredResponse {
   return {
     responseId,
     requestBody: objectOrNull(request),
@@ -125,49 +90,96 @@ export function* storedResponsePlan(responseId: string, options: FindOptions = {
     createdAt: Number(row.started_at),
     gatewayKeyId: row.gateway_key_id,
     conversationId: row.conversation_id,
-    deletedAt: deleted ? Number(deleted.deleted_at) : null,
+    deletedAt: deletedAt === null ? null : Number(deletedAt),
     failed: row.status !== 'success',
-    context: contextOrNull(context),
   };
 }
 
-/** The stored context, or null when there is none or it is not whole (an item's message missing): the chain is walked then. */
-function contextOrNull(value: unknown): ResponseContext | null {
-  const context = objectOrNull(value);
-  if (!context || !Array.isArray(context.items) || !Array.isArray(context.chain)) return null;
-  if (context.items.some(isMissingMessage)) return null;
-  return { items: context.items, chain: context.chain.filter((id): id is string => typeof id === 'string') };
+/** The seq of a response id's latest row (a success, or a failure the client was told the id of; only those rows carry a response id). */
+const latestRowOf = (responseId: string): string =>
+  `(SELECT x.seq FROM requests x WHERE x.response_id = ${responseId} AND x.status IN ('success', 'error') ORDER BY x.seq DESC LIMIT 1)`;
+
+const RESPONSE_COLUMNS = 'r.seq, r.status, r.requested_model, r.resolved_model, r.started_at, r.gateway_key_id, r.conversation_id';
+
+/** The response with this id (its latest row) and its bodies, on either store. */
+export function* storedResponsePlan(responseId: string): Plan<StoredResponse | null> {
+  const [row] = yield* rowsOf<ResponseRow & { deleted_at: number | null }>(
+    `SELECT ${RESPONSE_COLUMNS}, d.deleted_at FROM requests r LEFT JOIN deleted_responses d ON d.response_id = r.response_id
+     WHERE r.seq = ${latestRowOf('?')}`,
+    responseId,
+  );
+  if (!row) return null;
+  // Not the upstream body: a pass-through's is the whole conversation again, and nothing here needs it.
+  const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null }>('SELECT request_json, response_json FROM bodies WHERE request_seq = ?', row.seq);
+  const [request, response] = bodies
+    ? yield* restoredBodiesPlan([
+        { text: bodies.request_json, part: 'request' },
+        { text: bodies.response_json, part: 'response' },
+      ])
+    : [null, null];
+  return storedResponseOf(responseId, row, request, response, row.deleted_at);
 }
 
-const IDS_PER_STATEMENT = 10_000;
+/**
+ * A walk's next step: the `previous_response_id` its request body names, when that is a string
+ * (SQL text or NULL). Every stored body is a text JSON.stringify made (bodies.request_json).
+ */
+const PREVIOUS_ID: Record<SqlDialect['engine'], string> = {
+  sqlite: "CASE WHEN json_valid(b.request_json) THEN CASE WHEN json_type(b.request_json, '$.previous_response_id') = 'text' THEN json_extract(b.request_json, '$.previous_response_id') END END",
+  postgres: "CASE WHEN json_typeof(b.request_json::json -> 'previous_response_id') = 'string' THEN b.request_json::json ->> 'previous_response_id' END",
+};
 
-/** The successful rows among these response ids, with their deletion and whether bodies are kept (see StoredResponses.links). */
-export function* chainLinksPlan(responseIds: readonly string[]): Plan<Map<string, ChainLink>> {
-  const links = new Map<string, ChainLink>();
-  for (let start = 0; start < responseIds.length; start += IDS_PER_STATEMENT) {
-    const chunk = paddedInList(responseIds.slice(start, start + IDS_PER_STATEMENT));
-    const rows = yield* rowsOf<{ response_id: string; gateway_key_id: string | null; deleted_at: number | null; has_bodies: number | boolean }>(
-      `SELECT r.response_id, r.gateway_key_id, d.deleted_at,
-         EXISTS (SELECT 1 FROM bodies b WHERE b.request_seq = r.seq AND b.request_json IS NOT NULL AND b.response_json IS NOT NULL) AS has_bodies
-       FROM requests r LEFT JOIN deleted_responses d ON d.response_id = r.response_id
-       WHERE r.response_id IN (${chunk.sql}) AND r.status = 'success'`,
-      ...chunk.parameters,
-    );
-    for (const row of rows) {
-      const link = { gatewayKeyId: row.gateway_key_id, deletedAt: row.deleted_at === null ? null : Number(row.deleted_at), hasBodies: row.has_bodies === true || Number(row.has_bodies) === 1 };
-      // Several rows of one id (never made by this gateway, but a log may hold them): one with bodies counts.
-      const known = links.get(row.response_id);
-      if (!known || (!known.hasBodies && link.hasBodies)) links.set(row.response_id, link);
-    }
-  }
-  return links;
+interface ChainRow extends ResponseRow {
+  response_id: string;
+  seq: number;
+  deleted_at: number | null;
+  request_json: string | null;
+  response_json: string | null;
+}
+
+/**
+ * The chain ending at `responseId` (see StoredResponses.walk): a recursive statement follows each
+ * step's request body to the response it continued, so a turn of an n-turn conversation reads its
+ * n - 1 predecessors' rows and bodies in one statement, and nothing is stored per turn but that
+ * turn's own bodies. The messages of all those bodies are then read in one more statement.
+ */
+export function* responseChainPlan(engine: SqlDialect['engine'], responseId: string, limit: number): Plan<ChainStep[]> {
+  const previous = PREVIOUS_ID[engine];
+  const rows = yield* rowsOf<ChainRow>(
+    `WITH RECURSIVE walk(depth, response_id) AS (
+       SELECT 0, CAST(? AS TEXT)
+       UNION ALL
+       SELECT w.depth + 1, ${previous}
+       FROM walk w
+       JOIN requests r ON r.seq = ${latestRowOf('w.response_id')}
+       JOIN bodies b ON b.request_seq = r.seq
+       WHERE w.depth + 1 < ? AND r.status = 'success'
+         AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.response_id = w.response_id)
+         AND ${previous} IS NOT NULL
+     )
+     SELECT w.response_id, ${RESPONSE_COLUMNS}, d.deleted_at, b.request_json, b.response_json
+     FROM walk w
+     LEFT JOIN requests r ON r.seq = ${latestRowOf('w.response_id')}
+     LEFT JOIN bodies b ON b.request_seq = r.seq
+     LEFT JOIN deleted_responses d ON d.response_id = w.response_id
+     ORDER BY w.depth`,
+    responseId,
+    limit,
+  );
+  const restored = yield* restoredBodiesPlan(rows.flatMap((row) => [
+    { text: row.request_json ?? null, part: 'request' as const },
+    { text: row.response_json ?? null, part: 'response' as const },
+  ]));
+  return rows.map((row, index) =>
+    row.seq === null || row.seq === undefined ? { responseId: row.response_id, found: null } : { responseId: row.response_id, found: storedResponseOf(row.response_id, row, restored[index * 2], restored[index * 2 + 1], row.deleted_at) },
+  );
 }
 
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
   return {
-    find: async (responseId, options) => runOnSqlite(database, storedResponsePlan(responseId, options)),
-    links: async (responseIds) => runOnSqlite(database, chainLinksPlan(responseIds)),
+    find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)),
+    walk: async (responseId, limit) => runOnSqlite(database, responseChainPlan('sqlite', responseId, limit)),
     delete: async (responseId, at = Date.now()) => {
       database.prepare(DELETE_SQL).run(responseId, at);
     },
@@ -178,6 +190,8 @@ export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses
 const OTHER_INSTANCE_RETRIES = 6;
 const OTHER_INSTANCE_RETRY_MS = 50;
 
+const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
+
 /**
  * The shared PostgreSQL log as the response store: a response given by one instance
  * continues on any other. Behind a load balancer the next turn may reach another instance
@@ -186,14 +200,21 @@ const OTHER_INSTANCE_RETRY_MS = 50;
  */
 export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INSTANCE_RETRIES): StoredResponses {
   return {
-    async find(responseId, options) {
+    async find(responseId) {
       for (let attempt = 0; ; attempt += 1) {
-        const found = await runOnPostgres(pool, storedResponsePlan(responseId, options));
+        const found = await runOnPostgres(pool, storedResponsePlan(responseId));
         if (found || attempt >= retries) return found;
-        await new Promise((resolve) => setTimeout(resolve, OTHER_INSTANCE_RETRY_MS));
+        await pause();
       }
     },
-    links: (responseIds) => runOnPostgres(pool, chainLinksPlan(responseIds)),
+    async walk(responseId, limit) {
+      // Only the newest may be missing for that reason: each earlier one was answered before its next turn was asked.
+      for (let attempt = 0; ; attempt += 1) {
+        const steps = await runOnPostgres(pool, responseChainPlan('postgres', responseId, limit));
+        if (steps[0]?.found || attempt >= retries) return steps;
+        await pause();
+      }
+    },
     async delete(responseId, at = Date.now()) {
       await pool.query(postgresText(DELETE_SQL), [responseId, at]);
     },
@@ -203,14 +224,18 @@ export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INST
 /** The store, asked once more after the log committed what it holds when an id is not found at first. */
 export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'committed' | 'pendingCount'>): StoredResponses {
   return {
-    async find(responseId, options) {
-      const found = await store.find(responseId, options);
+    async find(responseId) {
+      const found = await store.find(responseId);
       if (found || log.pendingCount === 0) return found;
       await log.committed();
-      return store.find(responseId, options);
+      return store.find(responseId);
     },
-    // The earlier responses of a stored context were committed before it was written.
-    links: (responseIds) => store.links(responseIds),
+    async walk(responseId, limit) {
+      const steps = await store.walk(responseId, limit);
+      if (steps[0]?.found || log.pendingCount === 0) return steps;
+      await log.committed();
+      return store.walk(responseId, limit);
+    },
     delete: (responseId, at) => store.delete(responseId, at),
   };
 }

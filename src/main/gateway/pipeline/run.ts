@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientFormat as CoreClientFormat, CoreRequest, CoreResponse, CoreStreamEvent } from '../../core/types.js';
-import type { RequestWarning, ResponseContext, Usage } from '../../core/record.js';
+import type { RequestWarning, Usage } from '../../core/record.js';
 import { assertModelAllowed, type GatewayContext, type ResolvedTarget } from '../context.js';
 import { coreErrorFrom, gatewayErrorFrom } from '../core-errors.js';
 import { GatewayError } from '../errors.js';
@@ -62,8 +62,6 @@ export interface ClientFormat<Wire> {
   conversationId?(): string | null;
   /** The id a client may later refer to the answer by (a Responses `resp_…`), recorded in the log. */
   responseIdOf?(encoded: unknown): string | null;
-  /** What the log keeps with that answer for a later turn to continue from (RequestRecord.responseContext), if anything. */
-  responseContextOf?(encoded: unknown): ResponseContext | null;
   /** Wire → core; `headers` for what a format carries in headers (Anthropic's `anthropic-beta`). */
   decode(wire: Wire, headers?: FastifyRequest['headers']): CoreRequest;
   /** The upstream native format that takes this format's body as it is, if any. */
@@ -135,7 +133,6 @@ export function describeAttempt(reply: FastifyReply, attempt: AttemptSuccess, re
 export async function runPipeline<Wire>(context: GatewayContext, format: ClientFormat<Wire>, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
   const recorder = new RequestRecorder(context, request, format.endpoint);
   if (format.responseIdOf) recorder.responseIdOf = format.responseIdOf;
-  if (format.responseContextOf) recorder.responseContextOf = format.responseContextOf;
   reply.header('x-switchyard-request-id', recorder.id);
   let core: CoreRequest;
   let attempt: AttemptSuccess;

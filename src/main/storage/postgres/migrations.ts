@@ -188,7 +188,7 @@ const migrationFive = `
 CREATE INDEX request_messages_message ON request_messages (message_id);
 `;
 
-/** A continued Responses answer's conversation, as SQLite's migration 5 (see migrations.ts there). */
+/** A continued Responses answer's conversation, as SQLite's migration 5 (see migrations.ts there: written no more, and not read). */
 const migrationSix = `
 ALTER TABLE bodies ADD COLUMN context_json TEXT;
 `;

@@ -124,12 +124,12 @@ async function writeContent(client: PostgresClient, items: ReadonlyArray<{ seq: 
     for (const row of found.rows) ids.set(row.hash.toString('hex'), row.id);
   }
   const links: Array<[number, number, number, number]> = [];
-  const bodies: Array<[number, string | null, string | null, string | null, string | null]> = [];
+  const bodies: Array<[number, string | null, string | null, string | null]> = [];
   for (const { seq, prepared } of items) {
     for (const { part, messages: list } of prepared.messageParts) list.forEach((message, position) => links.push([seq, part, position, ids.get(message.hash)!]));
     if (prepared.bodies) {
-      const { request, upstream, response, context } = prepared.bodies;
-      if (request !== null || upstream !== null || response !== null || context !== null) bodies.push([seq, request, upstream, response, context]);
+      const { request, upstream, response } = prepared.bodies;
+      if (request !== null || upstream !== null || response !== null) bodies.push([seq, request, upstream, response]);
     }
   }
   if (links.length > 0) {
@@ -139,15 +139,7 @@ async function writeContent(client: PostgresClient, items: ReadonlyArray<{ seq: 
       [0, 1, 2, 3].map((column) => links.map((link) => link[column])),
     );
   }
-  // Only continued Responses answers have a context: a batch without one sends no fifth array.
-  if (bodies.length > 0 && bodies.some((body) => body[4] !== null)) {
-    await client.query(
-      `INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json, context_json) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])
-       ON CONFLICT (request_seq) DO UPDATE SET request_json = excluded.request_json, upstream_request_json = excluded.upstream_request_json, response_json = excluded.response_json,
-         context_json = excluded.context_json`,
-      [0, 1, 2, 3, 4].map((column) => bodies.map((body) => body[column])),
-    );
-  } else if (bodies.length > 0) {
+  if (bodies.length > 0) {
     await client.query(
       `INSERT INTO bodies (request_seq, request_json, upstream_request_json, response_json) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])
        ON CONFLICT (request_seq) DO UPDATE SET request_json = excluded.request_json, upstream_request_json = excluded.upstream_request_json, response_json = excluded.response_json,

@@ -1,12 +1,11 @@
 /**
- * What one turn of a long `previous_response_id` chain reads from the log, counted (no timings):
- * a response that continued another is logged with the conversation it ends, so each turn reads
- * one stored response and checks the earlier ones in one statement, whatever the chain's length
- * (before, turn n read and rebuilt all n - 1 predecessors). Behaviour stays that of a walk through
- * the chain: the upstream gets the whole conversation in order (translated or passed through to
- * OpenAI, streamed or not), a deleted or purged earlier response still stops it, a restart
- * continues from the log, and rows logged without a context (from before, or with the context
- * lost) are walked through. Driven by the official `openai` SDK against a gateway started as
+ * What one turn of a long `previous_response_id` chain reads from the log and stores, counted (no
+ * timings): each turn reads the conversation it continues with one walk (one statement, whatever
+ * the chain's length; before the walk, turn n made n - 1 reads), and stores only its own bodies
+ * (an earlier build stored every turn's whole conversation again: a log growing with the square of
+ * the conversation). The upstream gets the whole conversation in order (translated or passed
+ * through to OpenAI, streamed or not), a deleted earlier response still stops it, and a restart
+ * continues from the log. Driven by the official `openai` SDK against a gateway started as
  * `switchyard serve` starts it.
  */
 import OpenAI from 'openai';
@@ -32,19 +31,18 @@ let gateway: RunningGateway;
 let client: OpenAI;
 let key: string;
 let dataDir: string;
-const reads = { find: 0, links: 0, linkIds: 0 };
+const reads = { find: 0, walk: 0 };
 
 /** Counts the stored-response reads the gateway makes (the very object it was built with). */
 function countReads(store: StoredResponses): void {
-  const { find, links } = store;
-  store.find = (responseId, options) => {
+  const { find, walk } = store;
+  store.find = (responseId) => {
     reads.find += 1;
-    return find.call(store, responseId, options);
+    return find.call(store, responseId);
   };
-  store.links = (responseIds) => {
-    reads.links += 1;
-    reads.linkIds += responseIds.length;
-    return links.call(store, responseIds);
+  store.walk = (responseId, limit) => {
+    reads.walk += 1;
+    return walk.call(store, responseId, limit);
   };
 }
 
@@ -73,8 +71,8 @@ afterAll(async () => {
 });
 
 /** One turn, and the reads its resolution made. */
-async function turn(model: string, input: string, previous: string | null, stream = false): Promise<{ response: OpenAI.Responses.Response; find: number; links: number; linkIds: number }> {
-  Object.assign(reads, { find: 0, links: 0, linkIds: 0 });
+async function turn(model: string, input: string, previous: string | null, stream = false): Promise<{ response: OpenAI.Responses.Response; find: number; walk: number }> {
+  Object.assign(reads, { find: 0, walk: 0 });
   const body = { model, input, ...(previous ? { previous_response_id: previous } : {}) };
   let response: OpenAI.Responses.Response;
   if (stream) {
@@ -98,22 +96,18 @@ function userTexts(items: Array<{ role?: string; content?: unknown }>): unknown[
 let chain: string[] = [];
 
 describe('a long previous_response_id chain', () => {
-  it(`every turn reads one stored response and one check of the earlier ones, over ${TURNS} turns; the upstream gets the whole conversation`, async () => {
-    const perTurn: Array<{ find: number; links: number; linkIds: number }> = [];
+  it(`every turn reads its conversation with one walk, over ${TURNS} turns; the upstream gets the whole conversation`, async () => {
+    const perTurn: Array<{ find: number; walk: number }> = [];
     let previous: string | null = null;
     for (let index = 0; index < TURNS; index += 1) {
       // Claude and OpenAI (pass-through) in turn, every third turn streamed.
       const result = await turn(index % 2 === 0 ? CLAUDE : GPT, `turn ${index}`, previous, index % 3 === 2);
       expect(result.response.status).toBe('completed');
-      if (index > 0) perTurn.push({ find: result.find, links: result.links, linkIds: result.linkIds });
+      if (index > 0) perTurn.push({ find: result.find, walk: result.walk });
       previous = result.response.id;
       chain.push(previous);
     }
-    // Turn 2 continues a response that continued nothing (its bodies are its conversation); every later one a stored context.
-    expect(perTurn.map((reads) => reads.find)).toEqual(perTurn.map(() => 1));
-    expect(perTurn.map((reads) => reads.links)).toEqual(perTurn.map((_reads, index) => (index === 0 ? 0 : 1)));
-    // The one check names the earlier responses (ids only: no bodies are read for them).
-    expect(perTurn.map((reads) => reads.linkIds)).toEqual(perTurn.map((_reads, index) => index));
+    expect(perTurn).toEqual(perTurn.map(() => ({ find: 0, walk: 1 })));
 
     // The last turn (OpenAI, passed through) was sent everything, in order: each turn's input, then its answer.
     const sent = lastOpenAIInput();
@@ -135,7 +129,7 @@ describe('a long previous_response_id chain', () => {
     // The chain before the deletion still continues.
     const before = await turn(CLAUDE, 'from turn four', chain[4]!);
     expect(before.response.status).toBe('completed');
-    expect(before.find).toBe(1);
+    expect({ find: before.find, walk: before.walk }).toEqual({ find: 0, walk: 1 });
   });
 
   it('after a restart the log is the source: a new chain continues with the same reads', async () => {
@@ -146,22 +140,22 @@ describe('a long previous_response_id chain', () => {
     await start();
     const fourth = await turn(GPT, 'fresh 3', third.response.id, true);
     expect(fourth.response.status).toBe('completed');
-    expect({ find: fourth.find, links: fourth.links }).toEqual({ find: 1, links: 1 });
+    expect({ find: fourth.find, walk: fourth.walk }).toEqual({ find: 0, walk: 1 });
     expect(userTexts(lastOpenAIInput())).toEqual(['fresh 0', 'fresh 1', 'fresh 2', 'fresh 3']);
     chain = [first.response.id, second.response.id, third.response.id, fourth.response.id];
   });
 
-  it('responses logged without a context (before it was kept, or lost with the bodies to a crash) are walked through, with the same result', async () => {
+  it('the log stores each turn’s own bodies only: no turn’s stored size grows with the conversation', async () => {
     const { requestLog, database } = gateway.application.context;
     await requestLog.committed();
-    database!.prepare('UPDATE bodies SET context_json = NULL').run();
-    const walked = await turn(CLAUDE, 'fresh 4', chain.at(-1)!);
-    expect(walked.response.status).toBe('completed');
-    // Back through every response of the chain: there is nothing else to read.
-    expect(walked.find).toBe(chain.length);
-    const next = await turn(GPT, 'fresh 5', walked.response.id);
-    // The walked turn's answer was logged with its context again.
-    expect({ find: next.find, links: next.links }).toEqual({ find: 1, links: 1 });
-    expect(userTexts(lastOpenAIInput())).toEqual(['fresh 0', 'fresh 1', 'fresh 2', 'fresh 3', 'fresh 4', 'fresh 5']);
+    // Turns of the first chain (each ~the same text), early and late: same stored size within a few bytes per turn number's digits.
+    const storedSize = (responseId: string): number =>
+      database!.prepare('SELECT length(b.request_json) + length(b.response_json) + coalesce(length(b.context_json), 0) FROM requests r JOIN bodies b ON b.request_seq = r.seq WHERE r.response_id = ?').pluck().get(responseId) as number;
+    const early = storedSize(chain[1]!);
+    const late = storedSize(chain.at(-1)!);
+    expect(late).toBeLessThan(early * 1.5);
+    // No context text, and no message links beyond each body's own.
+    expect(database!.prepare('SELECT count(*) FROM bodies WHERE context_json IS NOT NULL').pluck().get()).toBe(0);
+    expect(database!.prepare('SELECT count(*) FROM request_messages WHERE part = 3').pluck().get()).toBe(0);
   });
 });

@@ -106,8 +106,6 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
   let continuedConversation: string | null = null;
   // Set when previous_response_id names a response only OpenAI may know (see previous-response.ts).
   let passthroughOnly: GatewayError | null = null;
-  // When the request continued logged responses: its resolved input and the responses it comes from (its answer's context).
-  let continued: { input: unknown[]; chain: string[] } | null = null;
   return {
     endpoint: '/v1/responses',
     // OpenAI gets the client's body as it is, and the client OpenAI's bytes (JSON and SSE).
@@ -128,14 +126,7 @@ export function responsesFormat(responses: StoredResponses | null = null): Clien
       const resolved = await withPreviousResponses(wire, responses, request.gatewayKey);
       continuedConversation = resolved.conversationId;
       passthroughOnly = resolved.passthroughOnly;
-      continued = resolved.chain && Array.isArray(resolved.wire.input) ? { input: resolved.wire.input, chain: resolved.chain } : null;
       return resolved.wire;
-    },
-    // A continued answer keeps the conversation it ends, for its next turn (see previous-response.ts).
-    responseContextOf: (encoded) => {
-      if (!continued) return null;
-      const output = (encoded as { output?: unknown } | null)?.output;
-      return { items: [...continued.input, ...(Array.isArray(output) ? output.filter((item) => typeof item === 'object' && item !== null && !Array.isArray(item)) : [])], chain: continued.chain };
     },
     passthroughOnly: () => passthroughOnly,
     conversationId: () => continuedConversation,

@@ -18,19 +18,17 @@
  * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one, failed
  * or not. This caller's own failed response (retrievable by GET) is a 400 saying it failed.
  *
- * A turn's cost does not grow with the conversation's length: a response that continued another
- * is logged with the whole conversation it ends (its `context`: the items, and the ids of the
- * responses they come from), so the next turn reads that one response, and checks the earlier
- * ones (still logged, not deleted, this caller's, with bodies: as a walk through them would) in
- * one statement that reads no bodies. Only a response logged without a context (one that
- * continued nothing, whose own bodies are all there is, or one logged before contexts were kept,
- * or whose context was lost to a crash with the bodies) is walked through, back to the nearest
- * one with a context.
+ * A turn reads the conversation it continues in one statement (StoredResponses.walk: the log
+ * follows each request's previous_response_id back to the start), however long the chain, and
+ * nothing is stored per turn but the turn's own bodies: the log grows with the conversation, not
+ * with its square. Each step is checked in order, newest first (logged, this caller's, not
+ * deleted, not failed, with bodies), with the error a walk through them one by one would give.
+ * Items come back as their client sent them (a Responses `input` and `output` are stored as
+ * they are, not as content-addressed messages).
  */
 import type { GatewayKeyIdentity } from '../../access.js';
 import { GatewayError, invalidRequest } from '../../errors.js';
-import type { ResponseContext } from '../../../core/record.js';
-import type { ChainLink, StoredResponse, StoredResponses } from '../../../storage/stored-responses.js';
+import type { StoredResponse, StoredResponses } from '../../../storage/stored-responses.js';
 import type { ResponsesRequestWire } from './schema.js';
 
 /** A chain longer than this is refused (a cycle, or a conversation no model could take anyway). */
@@ -88,62 +86,37 @@ function endless(responseId: string): GatewayError {
   return invalidRequest(`The chain of previous responses from '${responseId}' does not end (it is cyclic or longer than ${MAX_CHAIN} responses).`, 'previous_response_id', 'invalid_previous_response');
 }
 
-/** A conversation as a continuation takes it: its items, and the responses they come from (oldest first). */
+/** A conversation as a continuation takes it: its items (oldest first) and the log's conversation. */
 export interface Conversation {
   items: Item[];
-  chain: string[];
   conversationId: string | null;
 }
 
-/**
- * Refuses a stored context whose earlier responses a walk through them would have refused, with
- * the same error for the same response (the newest at fault): one no longer logged (purged by
- * retention) makes the conversation one the log does not hold; one deleted or another key's is
- * not found; one kept without bodies cannot be continued.
- */
-function checkLinks(chain: readonly string[], links: Map<string, ChainLink>, identity: GatewayKeyIdentity | null): void {
-  for (let index = chain.length - 1; index >= 0; index -= 1) {
-    const id = chain[index]!;
-    const link = links.get(id);
-    if (!link) throw new NotInLog(id);
-    if (!visibleTo(link, identity)) throw notFound(id);
-    if (!link.hasBodies) throw withoutBodies(id);
-  }
-}
-
-/** Every item the conversation up to and including `responseId` consists of (inputs and outputs, oldest first), the responses they come from, and the log's conversation. */
+/** Every item the conversation up to and including `responseId` consists of (inputs and outputs, oldest first), and the log's conversation. */
 async function conversationItems(store: StoredResponses, responseId: string, identity: GatewayKeyIdentity | null): Promise<Conversation> {
+  // One more step than a chain may have: a walk that fills it did not end.
+  const steps = await store.walk(responseId, MAX_CHAIN + 1);
   const turns: Item[][] = [];
-  const walked: string[] = [];
-  let conversationId: string | null = null;
-  let earlier: ResponseContext | null = null;
   const seen = new Set<string>();
-  let id: string | null = responseId;
-  while (id !== null) {
-    if (seen.has(id) || seen.size >= MAX_CHAIN) throw endless(responseId);
-    seen.add(id);
-    const logged = await store.find(id, { withContext: true });
-    if (!logged) throw new NotInLog(id);
+  let conversationId: string | null = null;
+  for (const [index, step] of steps.entries()) {
+    if (seen.has(step.responseId) || seen.size >= MAX_CHAIN) throw endless(responseId);
+    seen.add(step.responseId);
+    if (!step.found) throw new NotInLog(step.responseId);
     // Who may see it first: another key's or a deleted response is not found, failed or not (never handed upstream).
-    const stored = visibleTo(logged, identity);
-    if (!stored) throw notFound(id);
+    const stored = visibleTo(step.found, identity);
+    if (!stored) throw notFound(step.responseId);
     // A failed response is retrievable but continues nothing (the client is told so, in the not-found error's shape).
-    if (stored.failed) throw failedPrevious(id);
-    if (!stored.requestBody || !stored.responseBody) throw withoutBodies(id);
-    if (turns.length === 0) conversationId = stored.conversationId;
-    walked.push(id);
-    if (stored.context) {
-      // The whole conversation up to here, its own turn included: nothing further back is read.
-      if (stored.context.chain.length + seen.size > MAX_CHAIN || stored.context.chain.some((earlierId) => seen.has(earlierId))) throw endless(responseId);
-      earlier = stored.context;
-      break;
-    }
+    if (stored.failed) throw failedPrevious(step.responseId);
+    if (!stored.requestBody || !stored.responseBody) throw withoutBodies(step.responseId);
+    if (index === 0) conversationId = stored.conversationId;
     turns.push([...inputAsItems(stored.requestBody.input), ...(Array.isArray(stored.responseBody.output) ? stored.responseBody.output.filter(isRecord) : [])]);
-    id = typeof stored.requestBody.previous_response_id === 'string' ? stored.requestBody.previous_response_id : null;
+    const previous = stored.requestBody.previous_response_id;
+    // The walk stops where the chain does; it names the next step itself when there is one.
+    if (typeof previous !== 'string') break;
+    if (index === steps.length - 1) throw endless(responseId);
   }
-  if (earlier) checkLinks(earlier.chain, await store.links(earlier.chain), identity);
-  const items = [...(earlier ? earlier.items.filter(isRecord) : []), ...turns.reverse().flat()];
-  return { items, chain: [...(earlier?.chain ?? []), ...walked.reverse()], conversationId };
+  return { items: turns.reverse().flat(), conversationId };
 }
 
 /** The items of the conversation `responseId` continues (its own inputs and outputs included), or null when they cannot be written out. */
@@ -161,8 +134,6 @@ export interface ResolvedRequest {
   conversationId: string | null;
   /** Set when `wire` still names a previous_response_id the log does not hold: what a translated upstream answers. */
   passthroughOnly: GatewayError | null;
-  /** The responses the resolved `wire.input` comes from (oldest first) when it continued logged ones: its answer's context is that input, its output and this chain. */
-  chain: string[] | null;
 }
 
 /**
@@ -171,17 +142,17 @@ export interface ResolvedRequest {
  * conversation it continues.
  */
 export async function withPreviousResponses(wire: ResponsesRequestWire, store: StoredResponses | null, identity: GatewayKeyIdentity | null): Promise<ResolvedRequest> {
-  if (typeof wire.previous_response_id !== 'string') return { wire, conversationId: null, passthroughOnly: null, chain: null };
+  if (typeof wire.previous_response_id !== 'string') return { wire, conversationId: null, passthroughOnly: null };
   if (!store) {
     const refusal = invalidRequest('previous_response_id cannot be used with this model: this gateway keeps no responses (it runs without a request log), and only OpenAI could continue one of its own. Send the whole conversation in input.', 'previous_response_id', 'previous_response_not_found');
-    return { wire, conversationId: null, passthroughOnly: refusal, chain: null };
+    return { wire, conversationId: null, passthroughOnly: refusal };
   }
   try {
-    const { items, chain, conversationId } = await conversationItems(store, wire.previous_response_id, identity);
+    const { items, conversationId } = await conversationItems(store, wire.previous_response_id, identity);
     const { previous_response_id: _continued, ...rest } = wire;
-    return { wire: { ...rest, input: [...items, ...inputAsItems(wire.input)] }, conversationId, passthroughOnly: null, chain };
+    return { wire: { ...rest, input: [...items, ...inputAsItems(wire.input)] }, conversationId, passthroughOnly: null };
   } catch (error) {
     if (!(error instanceof NotInLog)) throw error;
-    return { wire, conversationId: null, passthroughOnly: notFound(error.responseId), chain: null };
+    return { wire, conversationId: null, passthroughOnly: notFound(error.responseId) };
   }
 }
