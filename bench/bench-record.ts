@@ -62,3 +62,47 @@ export function benchConversationRecord(index: number): StoredRequestRecord {
   responseBody.choices[0]!.message.content = `Session ${session}, answer ${turn}: look at the error handling of the writer first.`;
   return { ...record, requestBody, upstreamRequestBody: { ...requestBody, model: 'gpt-4.1-mini-2025-04-14' } };
 }
+
+/** A coding agent's tool list (~20 tools with long descriptions and schemas, ~30 KB), the same in every request. */
+const AGENT_TOOLS = Array.from({ length: 20 }, (_unused, tool) => ({
+  name: `tool_${tool}`,
+  description: `Tool ${tool} of the coding agent. ${'It reads, edits or runs things in the workspace, with care about paths and quoting. '.repeat(16)}`,
+  input_schema: { type: 'object', properties: { path: { type: 'string', description: 'A path in the workspace.' }, text: { type: 'string', description: 'What to write.' }, limit: { type: ['integer', 'null'], default: null } }, required: ['path'] },
+}));
+const AGENT_SYSTEM = [{ type: 'text', text: `You are a coding agent working in a repository. ${'Follow the project conventions; keep changes small; run the tests. '.repeat(150)}`, cache_control: { type: 'ephemeral' } }];
+const AGENT_SESSIONS = 10;
+const AGENT_TURNS = 30;
+let agentTurnsMade = 0;
+
+/**
+ * A turn of one of 10 interleaved coding-agent sessions (up to 30 turns, then the session starts
+ * over), every other one Claude Code's shape (Anthropic Messages: system prompt, tool list, the
+ * whole history with tool calls and ~1 KB tool results) and Codex's (Responses: the same tool
+ * list, the whole history as `input` items, store: false): what an agent sends and resends.
+ * `npx tsx bench/request-writer-ab.ts A B 500 10 --agent`.
+ */
+export function benchAgentRecord(index: number): StoredRequestRecord {
+  const made = agentTurnsMade++;
+  const sessionIndex = made % AGENT_SESSIONS;
+  const round = Math.floor(made / AGENT_SESSIONS);
+  const turn = round % AGENT_TURNS;
+  const session = `${sessionIndex}.${Math.floor(round / AGENT_TURNS)}`;
+  const result = (step: number) => `Session ${session}, step ${step}: ${'src/storage/file.ts:12: export function write(record) {} '.repeat(18)}`;
+  const record = benchRecord(index);
+  if (sessionIndex % 2 === 0) {
+    const messages: unknown[] = [{ role: 'user', content: `Session ${session}: fix the failing test in the writer.` }];
+    for (let step = 0; step < turn; step += 1) {
+      messages.push({ role: 'assistant', content: [{ type: 'text', text: `Looking at step ${step}.` }, { type: 'tool_use', id: `toolu_${session}_${step}`, name: 'tool_1', input: { path: `src/file-${step}.ts` } }] });
+      messages.push({ role: 'user', content: [{ type: 'tool_result', tool_use_id: `toolu_${session}_${step}`, content: result(step) }] });
+    }
+    const requestBody = { model: 'claude-sonnet-4-5', max_tokens: 32000, system: AGENT_SYSTEM, tools: AGENT_TOOLS, messages, stream: true };
+    return { ...record, endpoint: '/v1/messages', requestedModel: 'claude-sonnet-4-5', resolvedModel: 'claude-sonnet-4-5', provider: 'anthropic', requestBody, upstreamRequestBody: requestBody, responseBody: { id: `msg_${made}`, type: 'message', role: 'assistant', content: [{ type: 'text', text: `Step ${turn} done.` }], stop_reason: 'end_turn' } };
+  }
+  const input: unknown[] = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: `Session ${session}: fix the failing test in the writer.` }] }];
+  for (let step = 0; step < turn; step += 1) {
+    input.push({ type: 'function_call', name: 'tool_1', arguments: JSON.stringify({ path: `src/file-${step}.ts` }), call_id: `call_${session}_${step}` });
+    input.push({ type: 'function_call_output', call_id: `call_${session}_${step}`, output: result(step) });
+  }
+  const requestBody = { model: 'gpt-5', instructions: AGENT_SYSTEM[0]!.text, input, tools: AGENT_TOOLS.map(({ input_schema, ...tool }) => ({ type: 'function', ...tool, parameters: input_schema })), store: false, stream: true };
+  return { ...record, endpoint: '/v1/responses', requestedModel: 'gpt-5', resolvedModel: 'gpt-5', requestBody, upstreamRequestBody: requestBody, responseBody: { id: `resp_${made}`, object: 'response', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `Step ${turn} done.`, annotations: [] }] }] } };
+}

@@ -4,7 +4,7 @@
  * is kept. On a machine shared with other work both see the same load from moment to
  * moment, which separate runs minutes apart do not; the least and the quartiles per record
  * are printed.
- * `npx tsx bench/request-writer-ab.ts <checkout A> <checkout B> [records per round] [rounds] [--conversations]`
+ * `npx tsx bench/request-writer-ab.ts <checkout A> <checkout B> [records per round] [rounds] [--conversations | --agent]`
  * (a checkout: a directory with this repository's src/ and bench/, e.g. `git worktree add`
  * or `git archive <commit> | tar -x -C dir`; node_modules is this one's).
  * With --wire each round's records reach the writer as in the gateway: prepared outside the
@@ -30,6 +30,8 @@ interface Side {
   prepare: (records: unknown[]) => unknown;
   record: (index: number) => unknown;
   perRecord: number[];
+  /** The log's size in bytes (its pages, the WAL's included). */
+  bytes: () => number;
 }
 
 const numbers = process.argv.slice(2).filter((argument) => /^\d+$/.test(argument));
@@ -37,6 +39,7 @@ const [checkoutA, checkoutB] = process.argv.slice(2).filter((argument) => !/^\d+
 const perRound = Number(numbers[0] ?? 2000);
 const rounds = Number(numbers[1] ?? 20);
 const conversations = process.argv.includes('--conversations');
+const agent = process.argv.includes('--agent');
 const wire = process.argv.includes('--wire');
 // Records per transaction: 256 as the writer's default; SWITCHYARD_AB_BATCH=64 is nearer the gateway's batches (~50 ms of requests).
 const BATCH = Number(process.env.SWITCHYARD_AB_BATCH ?? 256);
@@ -46,8 +49,9 @@ async function side(name: string, checkout: string, sql: string | undefined): Pr
   const { openDatabase } = (await import(join(root, 'src/main/storage/database.ts'))) as typeof import('../src/main/storage/database.js');
   const { createRequestWriter } = (await import(join(root, 'src/main/storage/request-writer.ts'))) as typeof import('../src/main/storage/request-writer.js');
   const records = (await import(join(root, 'bench/bench-record.ts'))) as Partial<typeof import('./bench-record.js')>;
-  const record = conversations ? records.benchConversationRecord : records.benchRecord;
-  if (!record) throw new Error(`${root}/bench/bench-record.ts has no ${conversations ? 'benchConversationRecord' : 'benchRecord'}`);
+  const kind = agent ? 'benchAgentRecord' : conversations ? 'benchConversationRecord' : 'benchRecord';
+  const record = records[kind];
+  if (!record) throw new Error(`${root}/bench/bench-record.ts has no ${kind}`);
   const stored = (await import(join(root, 'src/main/storage/stored-record.ts'))) as typeof import('../src/main/storage/stored-record.js');
   const directory = mkdtempSync(join(tmpdir(), 'switchyard-writer-ab-'));
   const database = openDatabase(directory);
@@ -58,6 +62,7 @@ async function side(name: string, checkout: string, sql: string | undefined): Pr
     directory,
     record,
     perRecord: [],
+    bytes: () => Number(database.prepare('PRAGMA page_count').pluck().get()) * Number(database.prepare('PRAGMA page_size').pluck().get()),
     prepare(list) {
       if (!wire) return list;
       return serialize(
@@ -96,6 +101,6 @@ for (let round = 0; round < rounds + 2; round += 1) {
 for (const current of sides) {
   const sorted = [...current.perRecord].sort((left, right) => left - right);
   const at = (share: number) => (sorted[Math.floor(share * (sorted.length - 1))] ?? 0).toFixed(1);
-  process.stdout.write(`${current.name}: least ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)} µs/record (${rounds} rounds of ${perRound}${conversations ? ', conversations' : ''}${wire ? ', from the wire' : ''})\n`);
+  process.stdout.write(`${current.name}: least ${at(0)}, quartiles ${at(0.25)} / ${at(0.5)} / ${at(0.75)} µs/record (${rounds} rounds of ${perRound}${conversations ? ', conversations' : ''}${agent ? ', agent turns' : ''}${wire ? ', from the wire' : ''}); log ${Math.round(current.bytes() / ((rounds + 2) * perRound))} bytes/record\n`);
   current.close();
 }

@@ -290,7 +290,7 @@ describe('the plans behind a long conversation', () => {
         texts.add(walk[0]!.sql);
       }
       const body = JSON.stringify({ messages: Array.from({ length: turns }, (_, index) => ({ $message: index.toString(16).padStart(64, '0') })) });
-      const [hashes] = textsOf(restoredBodiesPlan([{ text: body, part: 'request' }]));
+      const [hashes] = textsOf(restoredBodiesPlan([{ seq: turns, text: body, part: 'request' }]));
       texts.add(hashes!.sql);
     }
     // Two walks (one per engine), and message lists of 1, 2, 4 … 512; one text per length would be 900.

@@ -49,8 +49,15 @@ export function upstreamMarker(text: string | null): { with: Record<string, unkn
   return { with: parsed.$with };
 }
 
+/**
+ * Request members stored once per distinct value, as they came (addressRequestBody): a tool list,
+ * a system prompt or instructions, which an agent sends unchanged with every request (tens of KB
+ * each for Claude Code or Codex), stored once and referenced by every request that sends them.
+ */
+const VERBATIM_MEMBERS = ['tools', 'system', 'instructions', 'systemInstruction'] as const;
+
 /** Request members stored content-addressed (addressRequestBody): never stored as a marker's `$with`. */
-const ADDRESSED_REQUEST_MEMBERS = new Set(['messages', 'contents']);
+const ADDRESSED_REQUEST_MEMBERS = new Set<string>(['messages', 'contents', 'input', ...VERBATIM_MEMBERS]);
 
 /**
  * The members `upstream` adds to `request` when that is all that differs: the request's members
@@ -184,8 +191,10 @@ export interface StoredMessage {
 export interface AddressedBody {
   /** The body with message lists replaced by references, as JSON; null when there was no body. */
   json: string | null;
-  /** The messages referenced, in order. */
+  /** The messages referenced, in order (a Responses `input`'s items among them). */
   messages: StoredMessage[];
+  /** The whole members referenced (VERBATIM_MEMBERS), in order; none for a response. */
+  members: StoredMessage[];
 }
 
 /**
@@ -200,6 +209,16 @@ function toStoredMessage(message: unknown): StoredMessage {
 }
 
 /**
+ * A value stored as it came: its JSON text is what is hashed and kept, so it reads back exactly
+ * (key order, nulls). A text equal to a message's canonical form is the same row, rightly: same
+ * text, same value.
+ */
+function toStoredVerbatim(value: unknown, text: string): StoredMessage {
+  const role = isRecord(value) && typeof value.role === 'string' ? value.role : null;
+  return { hash: hash('sha256', text, 'hex').slice(0, 32), role, contentJson: text };
+}
+
+/**
  * Messages addressed recently, by their members or JSON text as received (cacheKey: no sorting
  * of keys to find them): a conversation resends its whole history with every turn and most answers repeat
  * earlier text, so a writer that keeps one of these serialises canonically and hashes each
@@ -209,12 +228,25 @@ function toStoredMessage(message: unknown): StoredMessage {
  */
 export class MessageCache {
   private readonly byText = new Map<string, StoredMessage>();
+  /** Values stored as they came, by their JSON text (which is also their stored form). */
+  private readonly byVerbatimText = new Map<string, StoredMessage>();
   private characters = 0;
 
   constructor(
     private readonly maxCharacters = 4_000_000,
     private readonly maxTextLength = 65_536,
+    private readonly maxVerbatimLength = 1_000_000,
   ) {}
+
+  /** A value stored as it came (toStoredVerbatim), found by its JSON text; texts up to `maxVerbatimLength` are kept. */
+  addressVerbatim(value: unknown, text: string): StoredMessage {
+    if (text.length > this.maxVerbatimLength) return toStoredVerbatim(value, text);
+    let stored = this.byVerbatimText.get(text);
+    if (stored) return stored;
+    stored = toStoredVerbatim(value, text);
+    this.remember(this.byVerbatimText, text, stored, text.length);
+    return stored;
+  }
 
   address(message: Record<string, unknown>): StoredMessage {
     const text = cacheKey(message);
@@ -222,18 +254,22 @@ export class MessageCache {
     let stored = this.byText.get(text);
     if (stored) return stored;
     stored = toStoredMessage(message);
-    const size = text.length + stored.contentJson.length;
-    if (this.characters + size > this.maxCharacters) {
-      this.byText.clear();
-      this.characters = 0;
-    }
-    this.byText.set(text, stored);
-    this.characters += size;
+    this.remember(this.byText, text, stored, text.length + stored.contentJson.length);
     return stored;
   }
 
+  private remember(map: Map<string, StoredMessage>, text: string, stored: StoredMessage, size: number): void {
+    if (this.characters + size > this.maxCharacters) {
+      this.byText.clear();
+      this.byVerbatimText.clear();
+      this.characters = 0;
+    }
+    map.set(text, stored);
+    this.characters += size;
+  }
+
   get size(): number {
-    return this.byText.size;
+    return this.byText.size + this.byVerbatimText.size;
   }
 }
 
@@ -259,6 +295,11 @@ function storedMessageOf(message: Record<string, unknown>, cache: MessageCache |
   return cache ? cache.address(message) : toStoredMessage(message);
 }
 
+function storedVerbatimOf(value: unknown, cache: MessageCache | undefined): StoredMessage {
+  const text = JSON.stringify(value);
+  return cache ? cache.addressVerbatim(value, text) : toStoredVerbatim(value, text);
+}
+
 /**
  * Messages already addressed for one record, by object: the upstream body of a same-format
  * request shares the client's message objects (also after a structured clone), so each is
@@ -281,19 +322,41 @@ function replaceList(list: unknown[], collected: StoredMessage[], memo?: Address
 
 /**
  * Splits a request body into its messages and the rest. Message lists are the
- * chat-completions / Anthropic `messages` array and Gemini's `contents` array.
+ * chat-completions / Anthropic `messages` array and Gemini's `contents` array (each message in
+ * its canonical form), and a Responses `input` array (each item as it came: a continuation sends
+ * them upstream again). Whole members (VERBATIM_MEMBERS: tools, system prompt, instructions) are
+ * each stored as one value, as they came. Every object in those lists and every such member
+ * (null aside) is replaced by a reference, so in a stored body a reference there is always the
+ * writer's: an object of the client's shaped like one is stored like any other value.
  */
 export function addressRequestBody(body: unknown, memo?: AddressedMessages, cache?: MessageCache): AddressedBody {
-  if (body === undefined || body === null) return { json: null, messages: [] };
+  if (body === undefined || body === null) return { json: null, messages: [], members: [] };
   const clean = redactSecrets(body);
-  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
+  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [], members: [] };
   const messages: StoredMessage[] = [];
+  const members: StoredMessage[] = [];
   const copy: Record<string, unknown> = { ...clean };
   for (const field of ['messages', 'contents']) {
     const list = copy[field];
     if (Array.isArray(list)) copy[field] = replaceList(list, messages, memo, cache);
   }
-  return { json: JSON.stringify(copy), messages };
+  const input = copy.input;
+  if (Array.isArray(input)) {
+    copy.input = input.map((item) => {
+      if (!isRecord(item)) return item;
+      const stored = storedVerbatimOf(item, cache);
+      messages.push(stored);
+      return { [MESSAGE_REFERENCE_KEY]: stored.hash };
+    });
+  }
+  for (const field of VERBATIM_MEMBERS) {
+    const value = copy[field];
+    if (value === undefined || value === null) continue;
+    const stored = storedVerbatimOf(value, cache);
+    members.push(stored);
+    copy[field] = { [MESSAGE_REFERENCE_KEY]: stored.hash };
+  }
+  return { json: JSON.stringify(copy), messages, members };
 }
 
 /** Where a response body's messages are content-addressed (and only there put back): OpenAI's choices[].message, Gemini's candidates[].content. */
@@ -304,9 +367,9 @@ const RESPONSE_MESSAGE_SITES = [
 
 /** Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`) and the rest. */
 export function addressResponseBody(body: unknown, cache?: MessageCache): AddressedBody {
-  if (body === undefined || body === null) return { json: null, messages: [] };
+  if (body === undefined || body === null) return { json: null, messages: [], members: [] };
   const clean = redactSecrets(body);
-  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [] };
+  if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [], members: [] };
   const messages: StoredMessage[] = [];
   const copy: Record<string, unknown> = { ...clean };
   for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
@@ -319,7 +382,7 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
       return { ...item, [memberField]: { [MESSAGE_REFERENCE_KEY]: stored.hash } };
     });
   }
-  return { json: JSON.stringify(copy), messages };
+  return { json: JSON.stringify(copy), messages, members: [] };
 }
 
 /** What a read puts where a referenced message is no longer in the log (retention deleted it). */
@@ -342,25 +405,37 @@ function referenceIn(value: unknown): string | null {
 }
 
 /**
- * Puts message objects back in place of references, only where the writer put references in
- * that part: a request's `messages[]` and `contents[]`, a response's `choices[].message` and
- * `candidates[].content`. An object of the client's that looks like a
- * reference anywhere else (a Responses `input` item `{"$message": "<hash>"}`) stays as it was
- * sent, so it cannot pull in whatever stored message has that hash (another key's included).
+ * Puts stored values back in place of references, only where the writer put references in that
+ * part: a request's `messages[]`, `contents[]`, `input[]` and whole members (VERBATIM_MEMBERS), a
+ * response's `choices[].message` and `candidates[].content`. `lookup` finds a hash among the
+ * messages linked to the body's own request (undefined when it is not one): a reference-shaped
+ * object of the client's anywhere else, or in a body an earlier build stored as it came (a
+ * Responses `input`, a tool list), stays as it was sent, so it cannot pull in whatever stored
+ * message has that hash (another key's included). In the message lists, which were always
+ * addressed, a reference the request has no link for reads as missingMessage.
  * `value` itself is changed (it is a freshly parsed text).
  */
 export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (hash: string) => unknown): unknown {
   if (!isRecord(value)) return value;
-  const restoreList = (list: unknown): void => {
+  const restoreList = (list: unknown, always: boolean): void => {
     if (!Array.isArray(list)) return;
     for (let index = 0; index < list.length; index += 1) {
       const reference = referenceIn(list[index]);
-      if (reference !== null) list[index] = lookup(reference);
+      if (reference === null) continue;
+      const found = lookup(reference);
+      if (found !== undefined) list[index] = found;
+      else if (always) list[index] = missingMessage(reference);
     }
   };
   if (part === 'request') {
-    restoreList(value.messages);
-    restoreList(value.contents);
+    restoreList(value.messages, true);
+    restoreList(value.contents, true);
+    restoreList(value.input, false);
+    for (const field of VERBATIM_MEMBERS) {
+      const reference = referenceIn(value[field]);
+      const found = reference === null ? undefined : lookup(reference);
+      if (found !== undefined) value[field] = found;
+    }
   } else {
     for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
       const list = value[listField];
@@ -368,7 +443,9 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
       for (const item of list) {
         if (!isRecord(item)) continue;
         const reference = referenceIn(item[memberField]);
-        if (reference !== null) item[memberField] = lookup(reference);
+        if (reference === null) continue;
+        const found = lookup(reference);
+        item[memberField] = found !== undefined ? found : missingMessage(reference);
       }
     }
   }

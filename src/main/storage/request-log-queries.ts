@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { MESSAGE_REFERENCE_KEY as MESSAGE_REFERENCE, missingMessage, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
+import { MESSAGE_REFERENCE_KEY, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -269,9 +269,9 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
   const marker = upstreamMarker(bodies.upstream_request_json);
   const upstreamJson = marker ? bodies.request_json : bodies.upstream_request_json;
   const [request, upstream, response] = yield* restoredBodiesPlan([
-    { text: bodies.request_json, part: 'request' },
-    { text: upstreamJson, part: 'request' },
-    { text: bodies.response_json, part: 'response' },
+    { seq, text: bodies.request_json, part: 'request' },
+    { seq, text: upstreamJson, part: 'request' },
+    { seq, text: bodies.response_json, part: 'response' },
   ]);
   if (marker?.with && typeof upstream === 'object' && upstream !== null) {
     // As JSON.parse of the text sent would have them: a member already there keeps its place.
@@ -282,27 +282,51 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
   return { request, upstream, response };
 }
 
-const HASHES_PER_STATEMENT = 10_000;
+const REQUESTS_PER_STATEMENT = 10_000;
 
-/** Stored body texts parsed, their content-addressed messages put back where that part has them (read in one statement); null stays null. */
-export function* restoredBodiesPlan(bodies: ReadonlyArray<{ text: string | null; part: AddressedPart }>): Plan<unknown[]> {
-  // The bodies reference content-addressed messages by hash: find them all, read them in one statement.
+/** A stored body text to restore: the request it belongs to (`seq`), and which of its bodies it is. */
+export interface StoredBodyText {
+  seq: number;
+  text: string | null;
+  part: AddressedPart;
+}
+
+/**
+ * Stored body texts parsed, their content-addressed values put back where that part has them;
+ * null stays null. A reference is looked up only among the messages linked to the body's own
+ * request (request_messages), all read in one statement: so it resolves only to what the writer
+ * stored for that request (see restoreAddressed).
+ */
+export function* restoredBodiesPlan(bodies: ReadonlyArray<StoredBodyText>): Plan<unknown[]> {
   const parsed = bodies.map(({ text }) => (text ? (JSON.parse(text) as unknown) : null));
-  const hashes = new Set<string>();
-  // A first pass only collects the hashes (its lookup returns the reference, so nothing changes).
+  // A first pass only finds which requests' bodies hold references (its lookup gives each reference back: nothing changes).
+  const referencing = new Set<number>();
   parsed.forEach((value, index) => {
-    if (value !== null) restoreAddressed(value, bodies[index]!.part, (hash) => (hashes.add(hash), { [MESSAGE_REFERENCE]: hash }));
+    if (value !== null) restoreAddressed(value, bodies[index]!.part, (hash) => (referencing.add(Number(bodies[index]!.seq)), { [MESSAGE_REFERENCE_KEY]: hash }));
   });
-  const contentByHash = new Map<string, unknown>();
-  const list = [...hashes];
-  // In statements of at most HASHES_PER_STATEMENT (a long Responses conversation has thousands of items; SQLite binds at most 32,766 values).
-  for (let start = 0; start < list.length; start += HASHES_PER_STATEMENT) {
-    const chunk = paddedInList(list.slice(start, start + HASHES_PER_STATEMENT).map((hash) => Buffer.from(hash, 'hex')));
-    const found = yield* rowsOf<{ hash: Uint8Array; content_json: string }>(`SELECT hash, content_json FROM messages WHERE hash IN (${chunk.sql})`, ...chunk.parameters);
-    for (const message of found) contentByHash.set(Buffer.from(message.hash).toString('hex'), JSON.parse(message.content_json) as unknown);
+  const contentBySeq = new Map<number, Map<string, unknown>>();
+  const seqs = [...referencing];
+  // In statements of at most REQUESTS_PER_STATEMENT (SQLite binds at most 32,766 values).
+  for (let start = 0; start < seqs.length; start += REQUESTS_PER_STATEMENT) {
+    const chunk = paddedInList(seqs.slice(start, start + REQUESTS_PER_STATEMENT));
+    const found = yield* rowsOf<{ request_seq: number | string; hash: Uint8Array; content_json: string }>(
+      `SELECT l.request_seq, m.hash, m.content_json FROM request_messages l JOIN messages m ON m.id = l.message_id WHERE l.request_seq IN (${chunk.sql})`,
+      ...chunk.parameters,
+    );
+    for (const message of found) {
+      const seq = Number(message.request_seq);
+      let contents = contentBySeq.get(seq);
+      if (!contents) contentBySeq.set(seq, (contents = new Map()));
+      const hash = Buffer.from(message.hash).toString('hex');
+      // One message may be linked from several places of a request (its client's body and the upstream's): parsed once.
+      if (!contents.has(hash)) contents.set(hash, JSON.parse(message.content_json) as unknown);
+    }
   }
-  const lookup = (hash: string): unknown => (contentByHash.has(hash) ? contentByHash.get(hash) : missingMessage(hash));
-  return parsed.map((value, index) => (value === null ? null : restoreAddressed(value, bodies[index]!.part, lookup)));
+  return parsed.map((value, index) => {
+    if (value === null) return null;
+    const contents = contentBySeq.get(Number(bodies[index]!.seq));
+    return restoreAddressed(value, bodies[index]!.part, (hash) => contents?.get(hash));
+  });
 }
 
 /** Distinct providers, models, tags and key ids seen since `since`, from the daily rollups (a few rows per day). */

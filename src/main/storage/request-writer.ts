@@ -57,6 +57,9 @@ const MESSAGE_PART_REQUEST = 0;
 const MESSAGE_PART_UPSTREAM = 1;
 const MESSAGE_PART_RESPONSE = 2;
 // Part 3 was a continued Responses answer's whole conversation (bodies.context_json), written no more: see migrations.ts.
+/** The whole members of the client's and the upstream's body (a tool list, a system prompt: content-addressing VERBATIM_MEMBERS), apart from parts 0 and 1, which the conversation view reads as messages. */
+const MESSAGE_PART_REQUEST_MEMBERS = 4;
+const MESSAGE_PART_UPSTREAM_MEMBERS = 5;
 const TITLE_LENGTH = 120;
 
 /** A record turned into column values, ready for the statements. Exported for tests. */
@@ -248,13 +251,15 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     const upstream = record.upstreamRequestBody === record.requestBody || upstreamWith ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
     const response = addressResponseBody(record.responseBody, messages);
     // An upstream body equal to the client's (same text, so the same message references) is
-    // stored as a marker, and its message links are the request's: part 1's links are read by
-    // nothing but retention, which part 0's keep the same messages for.
+    // stored as a marker, and its message links are the request's: a read restores a body from
+    // any of its request's links, so parts 0 and 4 serve both.
     const sameUpstream = request.json !== null && (upstream === request || upstream.json === request.json);
     messageParts = [
       { part: MESSAGE_PART_REQUEST, messages: request.messages },
       ...(sameUpstream ? [] : [{ part: MESSAGE_PART_UPSTREAM, messages: upstream.messages }]),
       { part: MESSAGE_PART_RESPONSE, messages: response.messages },
+      ...(request.members.length > 0 ? [{ part: MESSAGE_PART_REQUEST_MEMBERS, messages: request.members }] : []),
+      ...(!sameUpstream && upstream.members.length > 0 ? [{ part: MESSAGE_PART_UPSTREAM_MEMBERS, messages: upstream.members }] : []),
     ];
     bodies = { request: request.json, upstream: upstreamWith ?? (sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json), response: response.json };
     conversationTitle = firstUserText(record.requestBody);

@@ -113,8 +113,8 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
   const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null }>('SELECT request_json, response_json FROM bodies WHERE request_seq = ?', row.seq);
   const [request, response] = bodies
     ? yield* restoredBodiesPlan([
-        { text: bodies.request_json, part: 'request' },
-        { text: bodies.response_json, part: 'response' },
+        { seq: row.seq, text: bodies.request_json, part: 'request' },
+        { seq: row.seq, text: bodies.response_json, part: 'response' },
       ])
     : [null, null];
   return storedResponseOf(responseId, row, request, response, row.deleted_at);
@@ -167,8 +167,8 @@ export function* responseChainPlan(engine: SqlDialect['engine'], responseId: str
     limit,
   );
   const restored = yield* restoredBodiesPlan(rows.flatMap((row) => [
-    { text: row.request_json ?? null, part: 'request' as const },
-    { text: row.response_json ?? null, part: 'response' as const },
+    { seq: row.seq, text: row.request_json ?? null, part: 'request' as const },
+    { seq: row.seq, text: row.response_json ?? null, part: 'response' as const },
   ]));
   return rows.map((row, index) =>
     row.seq === null || row.seq === undefined ? { responseId: row.response_id, found: null } : { responseId: row.response_id, found: storedResponseOf(row.response_id, row, restored[index * 2], restored[index * 2 + 1], row.deleted_at) },

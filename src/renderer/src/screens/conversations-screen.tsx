@@ -20,7 +20,17 @@ interface Message {
   tool_calls?: Array<{ id?: string; function?: { name?: string; arguments?: string } }>;
   tool_call_id?: string;
   name?: string;
+  /** A Responses API item's type, and the members of its tool calls and their outputs. */
+  type?: string;
+  call_id?: string;
+  arguments?: string;
+  input?: string;
+  output?: unknown;
 }
+
+/** Responses API items that are tool calls, and those that are their results. */
+const RESPONSES_TOOL_CALLS = new Set(['function_call', 'custom_tool_call']);
+const RESPONSES_TOOL_OUTPUTS = new Set(['function_call_output', 'custom_tool_call_output']);
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -41,13 +51,28 @@ function MessageView({ message }: { message: Message }): JSX.Element | null {
   const role = message.role ?? 'unknown';
   const text = textOf(message.content);
   if (role === 'system' || role === 'developer') return null;
-  if (role === 'tool') {
+  if (message.type && RESPONSES_TOOL_CALLS.has(message.type)) {
+    return (
+      <div className="message assistant">
+        <div className="tool-card">
+          <div className="tool-card-header">
+            <Icon name="bolt" size={13} /> <span>Tool call</span> <span className="mono">{message.name}</span> <span className="muted small mono">{message.call_id}</span>
+          </div>
+          <pre className="tool-arguments">{prettyJson(message.arguments ?? message.input ?? '')}</pre>
+        </div>
+      </div>
+    );
+  }
+  // Reasoning items (often encrypted) and other non-message items have nothing to read here.
+  if (message.type && message.type !== 'message' && !RESPONSES_TOOL_OUTPUTS.has(message.type)) return null;
+  if (role === 'tool' || (message.type && RESPONSES_TOOL_OUTPUTS.has(message.type))) {
+    const result = message.type ? (typeof message.output === 'string' ? message.output : textOf(message.output)) : text;
     return (
       <div className="tool-card result">
         <div className="tool-card-header">
-          <Icon name="terminal" size={13} /> <span>Tool result</span> <span className="muted small mono">{message.tool_call_id ?? message.name ?? ''}</span>
+          <Icon name="terminal" size={13} /> <span>Tool result</span> <span className="muted small mono">{message.tool_call_id ?? message.call_id ?? message.name ?? ''}</span>
         </div>
-        <pre className="tool-arguments">{prettyJson(text)}</pre>
+        <pre className="tool-arguments">{prettyJson(result)}</pre>
       </div>
     );
   }

@@ -20,6 +20,7 @@ import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js'
 import { startAppGateway } from '../../../app-gateway.js';
 import { lookupPrice } from '../../../../src/main/pricing/catalog.js';
 import { UPSTREAM_SAME_AS_REQUEST } from '../../../../src/main/storage/content-addressing.js';
+import { getRequest } from '../../../../src/main/storage/request-log-queries.js';
 import { responsesFormat } from '../../../../src/main/gateway/formats/openai-responses/index.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
 
@@ -245,8 +246,11 @@ describe('the translated Codex request, as the upstream got it', () => {
     expect(names).toHaveLength(new Set(names).size);
     expect(body.tools.find((tool: any) => tool.name === 'apply_patch').input_schema).toMatchObject({ type: 'object', properties: { input: { type: 'string' } }, required: ['input'] });
     const row = await lastRow();
-    expect(row.request_json).toContain('web_search');
-    expect(row.upstream_request_json).not.toContain('web_search');
+    // The tool lists are stored once each, apart from the bodies (content-addressing): read back whole.
+    const stored = getRequest(gateway.application.context.database!, row.id);
+    expect(JSON.stringify(stored?.requestBody)).toContain('web_search');
+    expect(JSON.stringify(stored?.upstreamRequestBody)).not.toContain('web_search');
+    expect(JSON.stringify(stored?.upstreamRequestBody)).toContain('apply_patch');
   });
 });
 
