@@ -157,6 +157,42 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (name) => {
   }, 60_000);
 });
 
+describe('a Responses conversation the server keeps (previous_response_id), on SQLite', () => {
+  it('stores a text input and the answer’s output items once each, reads them back exactly, and shows both in the conversation view under the first text', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const answer = (id: string, text: string) => ({ id, object: 'response', status: 'completed', output: [{ id: `msg_${id}`, type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], text }] }] });
+      const turns = [
+        makeRecord({ endpoint: '/v1/responses', conversationId: 'conv-chain', responseId: 'resp_1', requestBody: { model: 'gpt-4.1', input: 'What is a gateway?' }, responseBody: answer('resp_1', 'A proxy for models.') }),
+        makeRecord({ endpoint: '/v1/responses', conversationId: 'conv-chain', responseId: 'resp_2', requestBody: { model: 'gpt-4.1', input: 'And a log?', previous_response_id: 'resp_1' }, responseBody: answer('resp_2', 'What it remembers.') }),
+        // A client that keeps the conversation itself (store: false) sends the output back: not addressed in the answer.
+        makeRecord({ endpoint: '/v1/responses', conversationId: 'conv-other', responseId: 'resp_3', requestBody: { model: 'gpt-4.1', input: 'Kept by me', store: false }, responseBody: answer('resp_3', 'Sent back next time.') }),
+      ];
+      for (const turn of turns) log.observer.requestFinished(turn);
+      await log.committed();
+      for (const turn of turns) {
+        const stored = getRequest(log.database, turn.id);
+        expect(JSON.stringify(stored?.requestBody) === JSON.stringify(turn.requestBody)).toBe(true);
+        expect(JSON.stringify(stored?.responseBody) === JSON.stringify(turn.responseBody)).toBe(true);
+      }
+      const bodyOf = (id: string) => log.database.prepare('SELECT b.request_json || b.response_json FROM bodies b JOIN requests r ON r.seq = b.request_seq WHERE r.id = ?').pluck().get(id) as string;
+      expect(bodyOf(turns[1]!.id)).not.toContain('And a log?');
+      expect(bodyOf(turns[1]!.id)).not.toContain('What it remembers.');
+      expect(bodyOf(turns[2]!.id)).toContain('Sent back next time.');
+      const detail = conversation(log.database, 'conv-chain');
+      expect(detail?.title).toBe('What is a gateway?');
+      expect(detail?.turns.map((turn) => [turn.newMessages, turn.responseMessages])).toEqual([
+        [[{ role: 'user', content: 'What is a gateway?' }], answer('resp_1', 'A proxy for models.').output],
+        [[{ role: 'user', content: 'And a log?' }], answer('resp_2', 'What it remembers.').output],
+      ]);
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
 describe('bodies an earlier build stored as they came (SQLite)', () => {
   it('read back as written, a reference-shaped item or tool list included (only the request’s own links are looked up)', async () => {
     const directory = temporaryDirectory();

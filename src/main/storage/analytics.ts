@@ -570,7 +570,11 @@ export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDi
     }
     for (const content of contents) contentById.set(Number(content.id), JSON.parse(String(content.content_json)) as unknown);
   }
-  const contentOf = (messageId: number): unknown => contentById.get(messageId) ?? null;
+  // A Responses request's input given as text is stored as that text: the user's message.
+  const contentOf = (messageId: number): unknown => {
+    const content = contentById.get(messageId) ?? null;
+    return typeof content === 'string' ? { role: 'user', content } : content;
+  };
   const seen = new Set<number>();
   let previousSequence: number[] = [];
   const turns = turnRows.map((row): ConversationTurn => {

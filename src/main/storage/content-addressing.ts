@@ -323,8 +323,8 @@ function replaceList(list: unknown[], collected: StoredMessage[], memo?: Address
 /**
  * Splits a request body into its messages and the rest. Message lists are the
  * chat-completions / Anthropic `messages` array and Gemini's `contents` array (each message in
- * its canonical form), and a Responses `input` array (each item as it came: a continuation sends
- * them upstream again). Whole members (VERBATIM_MEMBERS: tools, system prompt, instructions) are
+ * its canonical form), and a Responses `input` (its text, or each item, as it came: a
+ * continuation sends them upstream again). Whole members (VERBATIM_MEMBERS: tools, system prompt, instructions) are
  * each stored as one value, as they came. Every object in those lists and every such member
  * (null aside) is replaced by a reference, so in a stored body a reference there is always the
  * writer's: an object of the client's shaped like one is stored like any other value.
@@ -341,7 +341,12 @@ export function addressRequestBody(body: unknown, memo?: AddressedMessages, cach
     if (Array.isArray(list)) copy[field] = replaceList(list, messages, memo, cache);
   }
   const input = copy.input;
-  if (Array.isArray(input)) {
+  if (typeof input === 'string') {
+    // A Responses input given as text: one value, linked with the messages (the conversation view shows it as the user's).
+    const stored = storedVerbatimOf(input, cache);
+    messages.push(stored);
+    copy.input = { [MESSAGE_REFERENCE_KEY]: stored.hash };
+  } else if (Array.isArray(input)) {
     copy.input = input.map((item) => {
       if (!isRecord(item)) return item;
       const stored = storedVerbatimOf(item, cache);
@@ -365,8 +370,11 @@ const RESPONSE_MESSAGE_SITES = [
   ['candidates', 'content'],
 ] as const;
 
-/** Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`) and the rest. */
-export function addressResponseBody(body: unknown, cache?: MessageCache): AddressedBody {
+/**
+ * Splits a response body into its messages (`choices[].message`, Gemini `candidates[].content`)
+ * and the rest; with `outputItems`, a Responses answer's `output` items too, each as it came.
+ */
+export function addressResponseBody(body: unknown, cache?: MessageCache, outputItems = false): AddressedBody {
   if (body === undefined || body === null) return { json: null, messages: [], members: [] };
   const clean = redactSecrets(body);
   if (!isRecord(clean)) return { json: JSON.stringify(clean), messages: [], members: [] };
@@ -380,6 +388,15 @@ export function addressResponseBody(body: unknown, cache?: MessageCache): Addres
       const stored = storedMessageOf(item[memberField], cache);
       messages.push(stored);
       return { ...item, [memberField]: { [MESSAGE_REFERENCE_KEY]: stored.hash } };
+    });
+  }
+  const output = copy.output;
+  if (outputItems && Array.isArray(output)) {
+    copy.output = output.map((item) => {
+      if (!isRecord(item)) return item;
+      const stored = storedVerbatimOf(item, cache);
+      messages.push(stored);
+      return { [MESSAGE_REFERENCE_KEY]: stored.hash };
     });
   }
   return { json: JSON.stringify(copy), messages, members: [] };
@@ -406,8 +423,8 @@ function referenceIn(value: unknown): string | null {
 
 /**
  * Puts stored values back in place of references, only where the writer put references in that
- * part: a request's `messages[]`, `contents[]`, `input[]` and whole members (VERBATIM_MEMBERS), a
- * response's `choices[].message` and `candidates[].content`. `lookup` finds a hash among the
+ * part: a request's `messages[]`, `contents[]`, `input` (text or items) and whole members
+ * (VERBATIM_MEMBERS), a response's `choices[].message`, `candidates[].content` and `output[]`. `lookup` finds a hash among the
  * messages linked to the body's own request (undefined when it is not one): a reference-shaped
  * object of the client's anywhere else, or in a body an earlier build stored as it came (a
  * Responses `input`, a tool list), stays as it was sent, so it cannot pull in whatever stored
@@ -431,12 +448,13 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
     restoreList(value.messages, true);
     restoreList(value.contents, true);
     restoreList(value.input, false);
-    for (const field of VERBATIM_MEMBERS) {
+    for (const field of ['input', ...VERBATIM_MEMBERS]) {
       const reference = referenceIn(value[field]);
       const found = reference === null ? undefined : lookup(reference);
       if (found !== undefined) value[field] = found;
     }
   } else {
+    restoreList(value.output, false);
     for (const [listField, memberField] of RESPONSE_MESSAGE_SITES) {
       const list = value[listField];
       if (!Array.isArray(list)) continue;

@@ -93,8 +93,11 @@ export function conversationScope(gatewayKeyId: string | null, user: string | nu
 }
 
 function firstUserText(body: unknown): string | null {
-  if (!isRecord(body) || !Array.isArray(body.messages)) return null;
-  for (const message of body.messages) {
+  if (!isRecord(body)) return null;
+  // A Responses request's input: a string is the user's text; a list holds messages among its items.
+  const messages = Array.isArray(body.messages) ? body.messages : typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : Array.isArray(body.input) ? body.input : null;
+  if (!messages) return null;
+  for (const message of messages) {
     if (!isRecord(message) || message.role !== 'user') continue;
     const content = message.content;
     let text: string;
@@ -249,7 +252,9 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     const upstreamWith = added ? upstreamSameAsRequestWith(JSON.stringify(redactSecrets(added))) : null;
     // The same body object (sent upstream as the client wrote it): the same addressed form.
     const upstream = record.upstreamRequestBody === record.requestBody || upstreamWith ? request : addressRequestBody(record.upstreamRequestBody, memo, messages);
-    const response = addressResponseBody(record.responseBody, messages);
+    // A Responses answer's output items when the client leaves the conversation to the server
+    // (store not false: its next turn names this one instead of sending them back).
+    const response = addressResponseBody(record.responseBody, messages, record.endpoint === '/v1/responses' && !(isRecord(record.requestBody) && record.requestBody.store === false));
     // An upstream body equal to the client's (same text, so the same message references) is
     // stored as a marker, and its message links are the request's: a read restores a body from
     // any of its request's links, so parts 0 and 4 serve both.

@@ -115,16 +115,19 @@ interface LogRow {
   priced: number;
   conversation_id: string | null;
   warnings_json: string | null;
-  request_json: string | null;
   upstream_request_json: string | null;
-  response_json: string | null;
+  /** The stored bodies as the log reads them back (content-addressed values restored). */
+  request: any;
+  upstream: any;
+  response: any;
 }
 
 async function lastRow(): Promise<LogRow> {
   await gateway.application.context.requestLog.committed();
-  return gateway.application.context
-    .database!.prepare('SELECT r.*, b.request_json, b.upstream_request_json, b.response_json FROM requests r LEFT JOIN bodies b ON b.request_seq = r.seq ORDER BY r.seq DESC LIMIT 1')
-    .get() as LogRow;
+  const database = gateway.application.context.database!;
+  const row = database.prepare('SELECT r.*, b.upstream_request_json FROM requests r LEFT JOIN bodies b ON b.request_seq = r.seq ORDER BY r.seq DESC LIMIT 1').get() as LogRow;
+  const stored = getRequest(database, row.id);
+  return { ...row, request: stored?.requestBody ?? null, upstream: stored?.upstreamRequestBody ?? null, response: stored?.responseBody ?? null };
 }
 
 /** Cost in nano-USD from the catalogue's $/1M rates, computed here (integers: rate × 1000 per token). */
@@ -207,10 +210,10 @@ describe.each(UPSTREAMS)('a Codex-shaped request to $kind', ({ model, provider, 
     expect(row.priced).toBe(provider === 'ollama' ? 0 : 1);
     expect(row.cost_nano_usd).toBe(expectedCost(row));
     if (provider !== 'ollama') expect(row.cost_nano_usd).toBeGreaterThan(0);
-    const request = JSON.parse(row.request_json!);
+    const request = row.request;
     expect(request).toMatchObject({ model, store: false, include: ['reasoning.encrypted_content'] });
     // An upstream body equal to the client's is stored once (the marker reads back as the request's).
-    const upstream = row.upstream_request_json === UPSTREAM_SAME_AS_REQUEST ? request : JSON.parse(row.upstream_request_json!);
+    const upstream = row.upstream;
     if (provider === 'openai') {
       // Pass-through: the client's body as it is, but for the model name.
       expect(upstream).toEqual({ ...request, model: 'gpt-4.1' });
@@ -430,7 +433,7 @@ describe('Responses fields on translated upstreams', () => {
     for await (const event of stream) types.push(event.type);
     expect(types.at(-1)).toBe('response.incomplete');
     const row = await lastRow();
-    const logged = JSON.parse(row.response_json!);
+    const logged = row.response;
     expect(logged).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
   });
 });
@@ -504,7 +507,7 @@ describe('a custom tool round trip (apply_patch) on a translated upstream', () =
     expect(inputDone.map((event) => event.input)).toEqual(calls.map((call) => call.input));
     const row = await lastRow();
     expect(row.conversation_id).toBeTruthy();
-    expect(JSON.parse(row.response_json!).output.filter((item: any) => item.type === 'custom_tool_call')).toHaveLength(calls.length);
+    expect(row.response.output.filter((item: any) => item.type === 'custom_tool_call')).toHaveLength(calls.length);
 
     const second = await client.responses.create({
       model,
@@ -599,7 +602,7 @@ describe('errors', () => {
     expect((error as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
     const row = await lastRow();
     expect(row).toMatchObject({ endpoint: '/v1/responses', status: 'error', http_status: status });
-    expect(JSON.parse(row.request_json!)).toMatchObject({ model, input: 'Fail [error:429]' });
+    expect(row.request).toMatchObject({ model, input: 'Fail [error:429]' });
     expect(row.upstream_request_json).not.toBeNull();
   });
 
