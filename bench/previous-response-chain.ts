@@ -7,7 +7,8 @@
  * `npx tsx bench/previous-response-chain.ts [turns] [rounds]`: prints, at a few turn numbers, the
  * CPU time of the resolution (process.cpuUsage: all threads, the writer idle while resolving;
  * median of `rounds` chains, and the spread), the store reads it made, and the bytes the log
- * stored for that turn (its bodies and message links).
+ * stored for that turn (its three bodies, 16 per message link; the upstream body is the whole
+ * conversation written out, as a pass-through to OpenAI sends it), and the log's size at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +25,8 @@ const rounds = Number(process.argv[3] ?? 3);
 const marks = [10, 50, 100, 200, 400, 800].filter((mark) => mark <= turns);
 
 /** A logged Responses answer: the bench record with this turn's bodies and ids. */
-function record(index: number, requestBody: Record<string, unknown>, responseBody: Record<string, unknown>, responseId: string): StoredRequestRecord {
-  return { ...benchRecord(index), id: `request-${responseId}`, endpoint: '/v1/responses', conversationId: 'bench-chain', requestBody, upstreamRequestBody: null, responseBody, responseId };
+function record(index: number, requestBody: Record<string, unknown>, upstreamRequestBody: unknown, responseBody: Record<string, unknown>, responseId: string): StoredRequestRecord {
+  return { ...benchRecord(index), id: `request-${responseId}`, endpoint: '/v1/responses', conversationId: 'bench-chain', requestBody, upstreamRequestBody, responseBody, responseId };
 }
 
 async function chain(): Promise<Map<number, Measured>> {
@@ -45,7 +46,7 @@ async function chain(): Promise<Map<number, Measured>> {
     delete: (id, at) => inner.delete(id, at),
   };
   const storedBytes = log.database.prepare(
-    `SELECT coalesce(length(b.request_json), 0) + coalesce(length(b.response_json), 0) + coalesce(length(b.context_json), 0)
+    `SELECT coalesce(length(b.request_json), 0) + coalesce(length(b.upstream_request_json), 0) + coalesce(length(b.response_json), 0) + coalesce(length(b.context_json), 0)
        + 16 * (SELECT count(*) FROM request_messages m WHERE m.request_seq = r.seq) FROM requests r JOIN bodies b ON b.request_seq = r.seq WHERE r.response_id = ?`,
   ).pluck();
   const measured = new Map<number, Measured>();
@@ -55,15 +56,21 @@ async function chain(): Promise<Map<number, Measured>> {
       const wire = { model: 'gpt-4.1', input: `Turn ${index}: please look at the next file and say what it does. `.repeat(3), ...(previous ? { previous_response_id: previous } : {}) } as ResponsesRequestWire;
       reads = 0;
       const before = process.cpuUsage();
-      await withPreviousResponses(wire, store, null);
+      const resolved = await withPreviousResponses(wire, store, null);
       const spent = process.cpuUsage(before);
       const responseId = `resp_bench_${index}`;
       const output = [{ type: 'message', id: `msg_${index}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: `The file ${index} exports a helper that formats dates. `.repeat(8), annotations: [] }] }];
-      log.observer.requestFinished(record(index, wire as Record<string, unknown>, { id: responseId, object: 'response', status: 'completed', output }, responseId));
+      // Sent upstream as OpenAI's pass-through sends it: the whole conversation written out.
+      log.observer.requestFinished(record(index, wire as Record<string, unknown>, resolved.wire, { id: responseId, object: 'response', status: 'completed', output }, responseId));
       await log.committed();
       if (marks.includes(index)) measured.set(index, { cpuMicros: spent.user + spent.system, reads, storedBytes: storedBytes.get(responseId) as number });
       previous = responseId;
     }
+    const total = log.database
+      .prepare('SELECT (SELECT sum(coalesce(length(request_json), 0) + coalesce(length(upstream_request_json), 0) + coalesce(length(response_json), 0) + coalesce(length(context_json), 0)) FROM bodies) + 16 * (SELECT count(*) FROM request_messages) + (SELECT sum(length(content_json)) FROM messages)')
+      .pluck()
+      .get() as number;
+    console.log(`  the log after ${turns} turns: ${(total / 1e6).toFixed(2)} MB of bodies, message links and messages`);
   } finally {
     await log.close();
     rmSync(directory, { recursive: true, force: true });

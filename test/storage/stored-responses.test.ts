@@ -20,7 +20,7 @@ import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { applyRetention } from '../../src/main/storage/retention.js';
 import { postgresStoredResponses, responseChainPlan, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
-import { restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
+import { BODY_LINKS, restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
 import type { RequestLogSink } from '../../src/main/storage/store.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
@@ -156,6 +156,18 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       expect((await engine.responses.walk('resp_i', 100))[1]!.found).toMatchObject({ requestBody: null, responseBody: null });
       // Nothing per turn beyond the turn's own bodies: no context column written, no context message links.
       expect(await engine.references(3)).toBe(0);
+      // A caller's walk stops at another key's response (read, for the caller to refuse; nothing before it).
+      const mine = await engine.responses.walk('resp_h', 100, 'key-1');
+      expect(ids(mine)).toEqual([['resp_h', true], ['resp_other', true]]);
+      const another = turn('resp_j', 'resp_h', { gatewayKeyId: 'key-2' });
+      engine.sink.observer.requestFinished(another);
+      await engine.sink.committed();
+      expect(ids(await engine.responses.walk('resp_j', 100, 'key-1'))).toEqual([['resp_j', true]]);
+      // Texts JSON cannot carry to every engine's JSON type (a NUL, a lone surrogate) do not stop a walk: it reads no JSON.
+      engine.sink.observer.requestFinished(turn('resp_odd', 'resp_d', { requestBody: { model: 'gpt-4.1', input: 'nul \u0000 and lone \ud800', previous_response_id: 'resp_d', metadata: { note: '\u0000' } } }));
+      engine.sink.observer.requestFinished(turn('resp_after_odd', 'resp_odd'));
+      await engine.sink.committed();
+      expect(ids(await engine.responses.walk('resp_after_odd', 100))).toEqual([['resp_after_odd', true], ['resp_odd', true], ['resp_d', true], ['resp_c', true], ['resp_b', true], ['resp_a', true]]);
     } finally {
       await engine.close();
     }
@@ -267,6 +279,65 @@ describe('a response logged with a context by an earlier build', () => {
   });
 });
 
+describe('walks over rows of an earlier build, and cycles (SQLite)', () => {
+  function chainTurn(id: string, previous: string | null, startedAt: number) {
+    return makeRecord({
+      startedAt,
+      endpoint: '/v1/responses',
+      responseId: id,
+      requestBody: { model: 'gpt-4.1', input: `in ${id}`, ...(previous ? { previous_response_id: previous } : {}) },
+      responseBody: { id, object: 'response', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: `out ${id}` }] }] },
+    });
+  }
+
+  it('a response logged before the continued id had its column is walked on from its body', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      for (const [index, id] of ['resp_1', 'resp_2', 'resp_3', 'resp_4'].entries()) log.observer.requestFinished(chainTurn(id, index === 0 ? null : `resp_${index}`, now + index));
+      await log.committed();
+      // resp_2 and resp_3 as an earlier build logged them: the id only in their bodies.
+      log.database.prepare("UPDATE requests SET previous_response_id = NULL WHERE response_id IN ('resp_2', 'resp_3')").run();
+      const store = sqliteStoredResponses(log.database);
+      const walks: string[] = [];
+      const counted = { ...store, walk: (id: string, limit: number, key?: string | null) => (walks.push(id), store.walk(id, limit, key)) };
+      const resolved = await withPreviousResponses({ model: 'gpt-4.1', input: 'five', previous_response_id: 'resp_4' } as ResponsesRequestWire, counted, null);
+      expect((resolved.wire.input as Array<{ content: unknown }>).map((item) => (typeof item.content === 'string' ? item.content : (item.content as Array<{ text: string }>)[0]!.text))).toEqual([
+        'in resp_1', 'out resp_1', 'in resp_2', 'out resp_2', 'in resp_3', 'out resp_3', 'in resp_4', 'out resp_4', 'five',
+      ]);
+      // One walk to resp_3 (its column empty), one from resp_2 (the same), one from resp_1.
+      expect(walks).toEqual(['resp_4', 'resp_2', 'resp_1']);
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+
+  it('a chain that comes back to itself is refused, its repeated step read without bodies', async () => {
+    const directory = temporaryDirectory();
+    const log = openRequestLog(directory);
+    try {
+      const now = Date.now();
+      // An upstream that gave an id twice: resp_self continues itself; resp_x and resp_y each other.
+      log.observer.requestFinished(chainTurn('resp_self', 'resp_self', now));
+      log.observer.requestFinished(chainTurn('resp_x', 'resp_y', now + 1));
+      log.observer.requestFinished(chainTurn('resp_y', 'resp_x', now + 2));
+      await log.committed();
+      const store = sqliteStoredResponses(log.database);
+      const steps = await store.walk('resp_self', 10_001);
+      expect(steps.map((step) => [step.responseId, step.found?.requestBody ?? null])).toEqual([['resp_self', { model: 'gpt-4.1', input: 'in resp_self', previous_response_id: 'resp_self' }], ['resp_self', null]]);
+      for (const id of ['resp_self', 'resp_x']) {
+        const error = await withPreviousResponses({ model: 'gpt-4.1', input: 'go', previous_response_id: id } as ResponsesRequestWire, store, null).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ status: 400, code: 'invalid_previous_response' });
+      }
+    } finally {
+      await log.close();
+      removeDirectory(directory);
+    }
+  });
+});
+
 describe('the plans behind a long conversation', () => {
   /** Every SQL text a plan yields, driven without a database (each statement answers no rows). */
   function textsOf(plan: Generator<ReadonlyArray<{ sql: string; parameters: readonly unknown[] }>, unknown, Array<Array<Record<string, unknown>>>>): Array<{ sql: string; parameters: readonly unknown[] }> {
@@ -282,19 +353,19 @@ describe('the plans behind a long conversation', () => {
   it('make a few SQL texts whatever the number of turns and messages (the statement caches keep them all)', () => {
     const texts = new Set<string>();
     for (let turns = 1; turns <= 300; turns += 1) {
-      for (const engine of ['sqlite', 'postgres'] as const) {
-        const walk = textsOf(responseChainPlan(engine, `resp_${turns}`, turns));
-        // One statement: the recursive walk (no rows here, so no messages to read).
-        expect(walk).toHaveLength(1);
-        expect(walk[0]!.parameters).toEqual([`resp_${turns}`, turns]);
-        texts.add(walk[0]!.sql);
-      }
+      const walk = textsOf(responseChainPlan(`resp_${turns}`, turns, 'key-1'));
+      // One statement: the recursive walk (no rows here, so no bodies or messages to read).
+      expect(walk).toHaveLength(1);
+      expect(walk[0]!.parameters).toEqual([`resp_${turns}`, turns, 'key-1', 'key-1']);
+      texts.add(walk[0]!.sql);
       const body = JSON.stringify({ messages: Array.from({ length: turns }, (_, index) => ({ $message: index.toString(16).padStart(64, '0') })) });
-      const [hashes] = textsOf(restoredBodiesPlan([{ seq: turns, text: body, part: 'request' }]));
-      texts.add(hashes!.sql);
+      const restore = textsOf(restoredBodiesPlan([{ seq: turns, text: body, part: 'request', links: BODY_LINKS.request }]));
+      // The body's links and their messages, in one step.
+      expect(restore).toHaveLength(2);
+      for (const statement of restore) texts.add(statement.sql);
     }
-    // Two walks (one per engine), and message lists of 1, 2, 4 … 512; one text per length would be 900.
-    expect(texts.size).toBeLessThanOrEqual(12);
+    // One walk, and the two statements of one request's links: the same texts whatever the lengths.
+    expect(texts.size).toBe(3);
   });
 });
 

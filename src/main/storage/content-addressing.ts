@@ -55,6 +55,8 @@ export function upstreamMarker(text: string | null): { with: Record<string, unkn
  * each for Claude Code or Codex), stored once and referenced by every request that sends them.
  */
 const VERBATIM_MEMBERS = ['tools', 'system', 'instructions', 'systemInstruction'] as const;
+/** The JSON length from which such a member is stored apart (a reference and its link take ~60 bytes). */
+const SHORTEST_STORED_MEMBER = 256;
 
 /** Request members stored content-addressed (addressRequestBody): never stored as a marker's `$with`. */
 const ADDRESSED_REQUEST_MEMBERS = new Set<string>(['messages', 'contents', 'input', ...VERBATIM_MEMBERS]);
@@ -324,10 +326,11 @@ function replaceList(list: unknown[], collected: StoredMessage[], memo?: Address
  * Splits a request body into its messages and the rest. Message lists are the
  * chat-completions / Anthropic `messages` array and Gemini's `contents` array (each message in
  * its canonical form), and a Responses `input` (its text, or each item, as it came: a
- * continuation sends them upstream again). Whole members (VERBATIM_MEMBERS: tools, system prompt, instructions) are
- * each stored as one value, as they came. Every object in those lists and every such member
- * (null aside) is replaced by a reference, so in a stored body a reference there is always the
- * writer's: an object of the client's shaped like one is stored like any other value.
+ * continuation sends them upstream again). Whole members (VERBATIM_MEMBERS: tools, system
+ * prompt, instructions) are each stored as one value, as they came, from SHORTEST_STORED_MEMBER
+ * characters of JSON. Every object in those lists is replaced by a reference and linked, so an
+ * object of the client's shaped like a reference is stored like any other value; a read puts
+ * back only what the request links (restoreAddressed).
  */
 export function addressRequestBody(body: unknown, memo?: AddressedMessages, cache?: MessageCache): AddressedBody {
   if (body === undefined || body === null) return { json: null, messages: [], members: [] };
@@ -357,7 +360,10 @@ export function addressRequestBody(body: unknown, memo?: AddressedMessages, cach
   for (const field of VERBATIM_MEMBERS) {
     const value = copy[field];
     if (value === undefined || value === null) continue;
-    const stored = storedVerbatimOf(value, cache);
+    // A short one ("Be brief.") costs less in the body than as a row, a link and a reference.
+    const text = JSON.stringify(value);
+    if (text.length < SHORTEST_STORED_MEMBER) continue;
+    const stored = cache ? cache.addressVerbatim(value, text) : toStoredVerbatim(value, text);
     members.push(stored);
     copy[field] = { [MESSAGE_REFERENCE_KEY]: stored.hash };
   }
@@ -405,11 +411,6 @@ export function addressResponseBody(body: unknown, cache?: MessageCache, outputI
 /** What a read puts where a referenced message is no longer in the log (retention deleted it). */
 export function missingMessage(hash: string): { $missing: string } {
   return { $missing: hash };
-}
-
-/** Whether `value` is what missingMessage put in place of a message. */
-export function isMissingMessage(value: unknown): boolean {
-  return isRecord(value) && '$missing' in value && Object.keys(value).length === 1;
 }
 
 /** Which stored body a text is: where its references were put (see the address functions above). */

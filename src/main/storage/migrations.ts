@@ -224,5 +224,14 @@ const migrationFive = `
 ALTER TABLE bodies ADD COLUMN context_json TEXT;
 `;
 
+/**
+ * Migration 6: the response a Responses request continued (its body's `previous_response_id`), so
+ * a continuation walks back through a conversation by index alone (stored-responses.ts `walk`),
+ * with no JSON read in SQL. Rows from before have none: a walk goes on from their bodies.
+ */
+const migrationSix = `
+ALTER TABLE requests ADD COLUMN previous_response_id TEXT;
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive];
+export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix];

@@ -10,7 +10,7 @@
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
 import { MESSAGE_REFERENCE_KEY, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
-import { rowsOf, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
+import { rowsOf, rowsOfEach, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
 interface RequestRow {
   seq: number;
@@ -269,9 +269,9 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
   const marker = upstreamMarker(bodies.upstream_request_json);
   const upstreamJson = marker ? bodies.request_json : bodies.upstream_request_json;
   const [request, upstream, response] = yield* restoredBodiesPlan([
-    { seq, text: bodies.request_json, part: 'request' },
-    { seq, text: upstreamJson, part: 'request' },
-    { seq, text: bodies.response_json, part: 'response' },
+    { seq, text: bodies.request_json, part: 'request', links: BODY_LINKS.request },
+    { seq, text: upstreamJson, part: 'request', links: marker ? BODY_LINKS.request : BODY_LINKS.upstream },
+    { seq, text: bodies.response_json, part: 'response', links: BODY_LINKS.response },
   ]);
   if (marker?.with && typeof upstream === 'object' && upstream !== null) {
     // As JSON.parse of the text sent would have them: a member already there keeps its place.
@@ -284,48 +284,75 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
 
 const REQUESTS_PER_STATEMENT = 10_000;
 
-/** A stored body text to restore: the request it belongs to (`seq`), and which of its bodies it is. */
+/**
+ * The message links (request_messages.part) a stored body's references may resolve to: the
+ * client's body's messages and whole members (0, 4), the upstream body's (1, 5), the response's (2).
+ */
+export const BODY_LINKS = { request: [0, 4], upstream: [1, 5], response: [2] } as const;
+
+/** A stored body text to restore: the request it belongs to (`seq`), where its references are, and which links they may use. */
 export interface StoredBodyText {
   seq: number;
   text: string | null;
   part: AddressedPart;
+  links: readonly number[];
 }
 
 /**
  * Stored body texts parsed, their content-addressed values put back where that part has them;
- * null stays null. A reference is looked up only among the messages linked to the body's own
- * request (request_messages), all read in one statement: so it resolves only to what the writer
- * stored for that request (see restoreAddressed).
+ * null stays null. A reference is looked up only among the messages its own request links to it
+ * (request_messages, in the body's `links` parts): so it resolves only to what the writer stored
+ * for that body (see restoreAddressed), and a read of some bodies never reads the others' links
+ * (a continued turn's upstream body holds the whole conversation). The links and the distinct
+ * messages are read in one step; each message is parsed once, when first put back.
  */
 export function* restoredBodiesPlan(bodies: ReadonlyArray<StoredBodyText>): Plan<unknown[]> {
   const parsed = bodies.map(({ text }) => (text ? (JSON.parse(text) as unknown) : null));
   // A first pass only finds which requests' bodies hold references (its lookup gives each reference back: nothing changes).
   const referencing = new Set<number>();
+  const parts = new Set<number>();
   parsed.forEach((value, index) => {
-    if (value !== null) restoreAddressed(value, bodies[index]!.part, (hash) => (referencing.add(Number(bodies[index]!.seq)), { [MESSAGE_REFERENCE_KEY]: hash }));
+    const body = bodies[index]!;
+    if (value === null) return;
+    restoreAddressed(value, body.part, (hash) => {
+      referencing.add(Number(body.seq));
+      for (const part of body.links) parts.add(part);
+      return { [MESSAGE_REFERENCE_KEY]: hash };
+    });
   });
-  const contentBySeq = new Map<number, Map<string, unknown>>();
+  // (seq, part) → hash → message id, and each message once.
+  const linked = new Map<string, Map<string, number>>();
+  const messages = new Map<number, { text: string; value?: unknown }>();
   const seqs = [...referencing];
-  // In statements of at most REQUESTS_PER_STATEMENT (SQLite binds at most 32,766 values).
+  const partList = [...parts].sort().join(', ');
   for (let start = 0; start < seqs.length; start += REQUESTS_PER_STATEMENT) {
     const chunk = paddedInList(seqs.slice(start, start + REQUESTS_PER_STATEMENT));
-    const found = yield* rowsOf<{ request_seq: number | string; hash: Uint8Array; content_json: string }>(
-      `SELECT l.request_seq, m.hash, m.content_json FROM request_messages l JOIN messages m ON m.id = l.message_id WHERE l.request_seq IN (${chunk.sql})`,
-      ...chunk.parameters,
-    );
-    for (const message of found) {
-      const seq = Number(message.request_seq);
-      let contents = contentBySeq.get(seq);
-      if (!contents) contentBySeq.set(seq, (contents = new Map()));
-      const hash = Buffer.from(message.hash).toString('hex');
-      // One message may be linked from several places of a request (its client's body and the upstream's): parsed once.
-      if (!contents.has(hash)) contents.set(hash, JSON.parse(message.content_json) as unknown);
+    const where = `request_seq IN (${chunk.sql}) AND part IN (${partList})`;
+    const [links = [], contents = []] = yield* rowsOfEach([
+      { sql: `SELECT l.request_seq, l.part, l.message_id, m.hash FROM request_messages l JOIN messages m ON m.id = l.message_id WHERE l.${where}`, parameters: chunk.parameters },
+      { sql: `SELECT id, content_json FROM messages WHERE id IN (SELECT message_id FROM request_messages WHERE ${where})`, parameters: chunk.parameters },
+    ]);
+    for (const link of links) {
+      const key = `${Number(link.request_seq)}:${Number(link.part)}`;
+      let hashes = linked.get(key);
+      if (!hashes) linked.set(key, (hashes = new Map()));
+      hashes.set(Buffer.from(link.hash as Uint8Array).toString('hex'), Number(link.message_id));
     }
+    for (const content of contents) messages.set(Number(content.id), { text: String(content.content_json) });
   }
   return parsed.map((value, index) => {
     if (value === null) return null;
-    const contents = contentBySeq.get(Number(bodies[index]!.seq));
-    return restoreAddressed(value, bodies[index]!.part, (hash) => contents?.get(hash));
+    const body = bodies[index]!;
+    return restoreAddressed(value, body.part, (hash) => {
+      for (const part of body.links) {
+        const id = linked.get(`${Number(body.seq)}:${part}`)?.get(hash);
+        const message = id === undefined ? undefined : messages.get(id);
+        if (!message) continue;
+        if (!('value' in message)) message.value = JSON.parse(message.text) as unknown;
+        return message.value;
+      }
+      return undefined;
+    });
   });
 }
 

@@ -203,6 +203,8 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     conversation_id: conversationId,
     trace_id: record.traceId ?? null,
     response_id: record.responseId ?? null,
+    // The response a Responses request continued: what a later continuation walks back through.
+    previous_response_id: record.endpoint === '/v1/responses' && isRecord(record.requestBody) && typeof record.requestBody.previous_response_id === 'string' ? record.requestBody.previous_response_id : null,
     warnings_json: record.warnings.length > 0 ? JSON.stringify(record.warnings) : null,
   };
 
@@ -289,7 +291,7 @@ const REQUEST_COLUMNS = [
   'cache_write_input_tokens', 'output_tokens', 'reasoning_tokens', 'usage_raw_json', 'usage_estimated',
   'cost_nano_usd', 'priced', 'cache_hit', 'cache_savings_nano_usd', 'cache_read_savings_nano_usd',
   'time_to_first_token_ms', 'latency_ms', 'attempts', 'finish_reason', 'gateway_key_id', 'user',
-  'conversation_id', 'warnings_json', 'trace_id', 'response_id',
+  'conversation_id', 'warnings_json', 'trace_id', 'response_id', 'previous_response_id',
 ];
 
 const ATTEMPT_COLUMNS = [
@@ -301,7 +303,7 @@ type Value = string | number | null;
 
 /**
  * Column values in REQUEST_COLUMNS' order (positional binding: better-sqlite3 looks every
- * named parameter up by name). Each member read by its name: `row[column]` over 34 names is a
+ * named parameter up by name). Each member read by its name: `row[column]` over 35 names is a
  * megamorphic load per column (the writer thread's most frequent inline cache miss).
  */
 function requestValues(row: PreparedRequest['row']): Value[] {
@@ -314,6 +316,7 @@ function requestValues(row: PreparedRequest['row']): Value[] {
     row.cache_savings_nano_usd as Value, row.cache_read_savings_nano_usd as Value, row.time_to_first_token_ms as Value,
     row.latency_ms as Value, row.attempts as Value, row.finish_reason as Value, row.gateway_key_id as Value, row.user as Value,
     row.conversation_id as Value, row.warnings_json as Value, row.trace_id as Value, row.response_id as Value,
+    row.previous_response_id as Value,
   ];
 }
 

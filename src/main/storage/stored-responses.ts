@@ -6,8 +6,8 @@
  * response, which stays retrievable as at OpenAI (`status: "failed"` and its `error`).
  *
  * Engine-neutral: `StoredResponses` is all the gateway sees. SQLite's implementation reads
- * the log on the main thread's connection (one indexed row and its bodies; a chain in one
- * recursive statement); PostgreSQL's the shared log, with the same SQL.
+ * the log on the main thread's connection (one indexed row and its bodies; a chain with one
+ * recursive statement over an indexed column); PostgreSQL's the shared log, with the same SQL.
  *
  * A client may delete a response (`DELETE /v1/responses/{id}`): the deletion is recorded in
  * `deleted_responses` and the log row kept (the record of a request made, its usage and cost);
@@ -21,8 +21,8 @@
  */
 import type { SqliteDatabase } from './database.js';
 import type { PostgresPool } from './postgres/connection.js';
-import { restoredBodiesPlan } from './request-log-queries.js';
-import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan, type SqlDialect } from './sql-plan.js';
+import { BODY_LINKS, paddedInList, restoredBodiesPlan } from './request-log-queries.js';
+import { postgresText, rowsOf, runOnPostgres, runOnSqlite, type Plan } from './sql-plan.js';
 import type { RequestLogSink } from './store.js';
 
 export interface StoredResponse {
@@ -54,12 +54,15 @@ export interface StoredResponses {
   /** The response with this id, deleted or not, or null when the store has none. */
   find(responseId: string): Promise<StoredResponse | null>;
   /**
-   * The chain of responses that ends at `responseId`, newest first, in one statement: each step
-   * is the response its predecessor's request named as `previous_response_id`. The walk goes on
-   * while a step is a successful, undeleted response with bodies that names a previous one, for
-   * at most `limit` steps; a last step the log does not hold has `found: null`.
+   * The chain of responses that ends at `responseId`, newest first, in a fixed number of
+   * statements: each step is the response its predecessor's request named as
+   * `previous_response_id`. The walk goes on while a step is a successful, undeleted response of
+   * `gatewayKeyId` (any key's when null) logged with that id, for at most `limit` steps; a last
+   * step the log does not hold has `found: null`; a step walked before (a cycle) ends it, without
+   * its bodies. Rows logged before the id had its own column end the walk where their body still
+   * names one: the caller walks on from there.
    */
-  walk(responseId: string, limit: number): Promise<ChainStep[]>;
+  walk(responseId: string, limit: number, gatewayKeyId?: string | null): Promise<ChainStep[]>;
   /** Records the response as deleted (its log row stays). */
   delete(responseId: string, at?: number): Promise<void>;
 }
@@ -81,7 +84,7 @@ interface ResponseRow {
 }
 
 /** The response's row as StoredResponse, with its bodies restored. */
-function storedResponseOf(responseId: string, row: ResponseRow, request: unknown, response: unknown, deletedAt: number | string | null): StoredResponse {
+function storedResponseOf(responseId: string, row: Omit<ResponseRow, 'seq'>, request: unknown, response: unknown, deletedAt: number | string | null): StoredResponse {
   return {
     responseId,
     requestBody: objectOrNull(request),
@@ -113,73 +116,85 @@ export function* storedResponsePlan(responseId: string): Plan<StoredResponse | n
   const [bodies] = yield* rowsOf<{ request_json: string | null; response_json: string | null }>('SELECT request_json, response_json FROM bodies WHERE request_seq = ?', row.seq);
   const [request, response] = bodies
     ? yield* restoredBodiesPlan([
-        { seq: row.seq, text: bodies.request_json, part: 'request' },
-        { seq: row.seq, text: bodies.response_json, part: 'response' },
+        { seq: row.seq, text: bodies.request_json, part: 'request', links: BODY_LINKS.request },
+        { seq: row.seq, text: bodies.response_json, part: 'response', links: BODY_LINKS.response },
       ])
     : [null, null];
   return storedResponseOf(responseId, row, request, response, row.deleted_at);
 }
 
-/**
- * A walk's next step: the `previous_response_id` its request body names, when that is a string
- * (SQL text or NULL). Every stored body is a text JSON.stringify made (bodies.request_json).
- */
-const PREVIOUS_ID: Record<SqlDialect['engine'], string> = {
-  sqlite: "CASE WHEN json_valid(b.request_json) THEN CASE WHEN json_type(b.request_json, '$.previous_response_id') = 'text' THEN json_extract(b.request_json, '$.previous_response_id') END END",
-  postgres: "CASE WHEN json_typeof(b.request_json::json -> 'previous_response_id') = 'string' THEN b.request_json::json ->> 'previous_response_id' END",
-};
-
-interface ChainRow extends ResponseRow {
+interface ChainRow extends Omit<ResponseRow, 'seq'> {
   response_id: string;
-  seq: number;
+  /** Null (as the other columns) for an id the log does not hold. */
+  seq: number | null;
   deleted_at: number | null;
-  request_json: string | null;
-  response_json: string | null;
 }
 
+const IDS_PER_STATEMENT = 10_000;
+
 /**
- * The chain ending at `responseId` (see StoredResponses.walk): a recursive statement follows each
- * step's request body to the response it continued, so a turn of an n-turn conversation reads its
- * n - 1 predecessors' rows and bodies in one statement, and nothing is stored per turn but that
- * turn's own bodies. The messages of all those bodies are then read in one more statement.
+ * The chain ending at `responseId` (see StoredResponses.walk). A recursive statement follows each
+ * step's `previous_response_id` column (SQLite migration 6, PostgreSQL 7) by the response-id
+ * index, reading no bodies; then the bodies of the steps, and the messages they reference, are
+ * read in one statement each. A step already walked (a cycle) ends the list, without its bodies.
+ * So a turn of an n-turn conversation reads its predecessors in a fixed number of statements,
+ * and nothing is stored per turn for it but the turn's own bodies and that one id.
  */
-export function* responseChainPlan(engine: SqlDialect['engine'], responseId: string, limit: number): Plan<ChainStep[]> {
-  const previous = PREVIOUS_ID[engine];
-  const rows = yield* rowsOf<ChainRow>(
+export function* responseChainPlan(responseId: string, limit: number, gatewayKeyId: string | null = null): Plan<ChainStep[]> {
+  const walked = yield* rowsOf<ChainRow>(
     `WITH RECURSIVE walk(depth, response_id) AS (
        SELECT 0, CAST(? AS TEXT)
        UNION ALL
-       SELECT w.depth + 1, ${previous}
+       SELECT w.depth + 1, r.previous_response_id
        FROM walk w
        JOIN requests r ON r.seq = ${latestRowOf('w.response_id')}
-       JOIN bodies b ON b.request_seq = r.seq
-       WHERE w.depth + 1 < ? AND r.status = 'success'
+       WHERE w.depth + 1 < ? AND r.status = 'success' AND r.previous_response_id IS NOT NULL
+         AND (CAST(? AS TEXT) IS NULL OR r.gateway_key_id IS NULL OR r.gateway_key_id = ?)
          AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.response_id = w.response_id)
-         AND ${previous} IS NOT NULL
      )
-     SELECT w.response_id, ${RESPONSE_COLUMNS}, d.deleted_at, b.request_json, b.response_json
+     SELECT w.response_id, ${RESPONSE_COLUMNS}, d.deleted_at
      FROM walk w
      LEFT JOIN requests r ON r.seq = ${latestRowOf('w.response_id')}
-     LEFT JOIN bodies b ON b.request_seq = r.seq
      LEFT JOIN deleted_responses d ON d.response_id = w.response_id
      ORDER BY w.depth`,
     responseId,
     limit,
+    gatewayKeyId,
+    gatewayKeyId,
   );
-  const restored = yield* restoredBodiesPlan(rows.flatMap((row) => [
-    { seq: row.seq, text: row.request_json ?? null, part: 'request' as const },
-    { seq: row.seq, text: row.response_json ?? null, part: 'response' as const },
-  ]));
-  return rows.map((row, index) =>
-    row.seq === null || row.seq === undefined ? { responseId: row.response_id, found: null } : { responseId: row.response_id, found: storedResponseOf(row.response_id, row, restored[index * 2], restored[index * 2 + 1], row.deleted_at) },
+  // Up to the first step seen before (a cycle): the caller refuses the chain there.
+  const seen = new Set<string>();
+  const repeat = walked.findIndex((row) => (seen.has(row.response_id) ? true : (seen.add(row.response_id), false)));
+  const rows = repeat < 0 ? walked : walked.slice(0, repeat + 1);
+  const withBodies = rows.slice(0, repeat < 0 ? rows.length : repeat).filter((row) => row.seq !== null && row.seq !== undefined);
+  const bodies = new Map<number, { request_json: string | null; response_json: string | null }>();
+  for (let start = 0; start < withBodies.length; start += IDS_PER_STATEMENT) {
+    const chunk = paddedInList(withBodies.slice(start, start + IDS_PER_STATEMENT).map((row) => row.seq));
+    const found = yield* rowsOf<{ request_seq: number | string; request_json: string | null; response_json: string | null }>(
+      `SELECT request_seq, request_json, response_json FROM bodies WHERE request_seq IN (${chunk.sql})`,
+      ...chunk.parameters,
+    );
+    for (const body of found) bodies.set(Number(body.request_seq), body);
+  }
+  const restored = yield* restoredBodiesPlan(
+    withBodies.flatMap((row) => [
+      { seq: Number(row.seq), text: bodies.get(Number(row.seq))?.request_json ?? null, part: 'request' as const, links: BODY_LINKS.request },
+      { seq: Number(row.seq), text: bodies.get(Number(row.seq))?.response_json ?? null, part: 'response' as const, links: BODY_LINKS.response },
+    ]),
   );
+  const restoredBySeq = new Map(withBodies.map((row, index) => [Number(row.seq), [restored[index * 2], restored[index * 2 + 1]] as const]));
+  return rows.map((row, index) => {
+    if (row.seq === null || row.seq === undefined) return { responseId: row.response_id, found: null };
+    const [request, response] = (index !== repeat && restoredBySeq.get(Number(row.seq))) || [null, null];
+    return { responseId: row.response_id, found: storedResponseOf(row.response_id, row, request, response, row.deleted_at) };
+  });
 }
 
 /** The SQLite request log as the response store. */
 export function sqliteStoredResponses(database: SqliteDatabase): StoredResponses {
   return {
     find: async (responseId) => runOnSqlite(database, storedResponsePlan(responseId)),
-    walk: async (responseId, limit) => runOnSqlite(database, responseChainPlan('sqlite', responseId, limit)),
+    walk: async (responseId, limit, gatewayKeyId) => runOnSqlite(database, responseChainPlan(responseId, limit, gatewayKeyId)),
     delete: async (responseId, at = Date.now()) => {
       database.prepare(DELETE_SQL).run(responseId, at);
     },
@@ -207,10 +222,10 @@ export function postgresStoredResponses(pool: PostgresPool, retries = OTHER_INST
         await pause();
       }
     },
-    async walk(responseId, limit) {
+    async walk(responseId, limit, gatewayKeyId) {
       // Only the newest may be missing for that reason: each earlier one was answered before its next turn was asked.
       for (let attempt = 0; ; attempt += 1) {
-        const steps = await runOnPostgres(pool, responseChainPlan('postgres', responseId, limit));
+        const steps = await runOnPostgres(pool, responseChainPlan(responseId, limit, gatewayKeyId));
         if (steps[0]?.found || attempt >= retries) return steps;
         await pause();
       }
@@ -230,11 +245,11 @@ export function afterCommit(store: StoredResponses, log: Pick<RequestLogSink, 'c
       await log.committed();
       return store.find(responseId);
     },
-    async walk(responseId, limit) {
-      const steps = await store.walk(responseId, limit);
+    async walk(responseId, limit, gatewayKeyId) {
+      const steps = await store.walk(responseId, limit, gatewayKeyId);
       if (steps[0]?.found || log.pendingCount === 0) return steps;
       await log.committed();
-      return store.walk(responseId, limit);
+      return store.walk(responseId, limit, gatewayKeyId);
     },
     delete: (responseId, at) => store.delete(responseId, at),
   };

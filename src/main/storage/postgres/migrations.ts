@@ -193,7 +193,12 @@ const migrationSix = `
 ALTER TABLE bodies ADD COLUMN context_json TEXT;
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix];
+/** The response a Responses request continued, as SQLite's migration 6 (see migrations.ts there). */
+const migrationSeven = `
+ALTER TABLE requests ADD COLUMN previous_response_id TEXT;
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix, migrationSeven];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns

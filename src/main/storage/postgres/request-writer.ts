@@ -34,6 +34,7 @@ export const REQUEST_COLUMN_TYPES: ReadonlyArray<readonly [string, ColumnType]> 
   ['cache_savings_nano_usd', 'bigint'], ['cache_read_savings_nano_usd', 'bigint'], ['time_to_first_token_ms', 'bigint'],
   ['latency_ms', 'bigint'], ['attempts', 'integer'], ['finish_reason', 'text'], ['gateway_key_id', 'text'], ['user', 'text'],
   ['conversation_id', 'text'], ['warnings_json', 'text'], ['trace_id', 'text'], ['response_id', 'text'],
+  ['previous_response_id', 'text'],
 ];
 
 const ATTEMPT_COLUMN_TYPES: ReadonlyArray<readonly [string, ColumnType]> = [
@@ -259,10 +260,22 @@ export interface PostgresWriteResult {
  * what still fails is reported: one bad record never costs the others. A connection
  * error fails the whole batch (thrown): the journal keeps it for the next start.
  */
+/** A string PostgreSQL's text takes: it cannot hold U+0000, which a client's title, user or tag may (JSON texts escape it). */
+function textSafe(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  return Array.isArray(value) ? value.map(textSafe) : value;
+}
+
+/** The client with every query's string parameters made textSafe: one character of a request can no longer keep it out of the log. */
+function textSafeClient(client: PostgresClient): PostgresClient {
+  const query = ((text: unknown, values?: unknown[]) => client.query(text as string, values?.map(textSafe))) as PostgresClient['query'];
+  return Object.assign(Object.create(client) as PostgresClient, { query });
+}
+
 export async function writeRequestsToPostgres(pool: PostgresPool, records: readonly StoredRequestRecord[], priceBook: PriceBook, storeBodies: boolean): Promise<PostgresWriteResult> {
   if (records.length === 0) return { written: 0, failed: [] };
   try {
-    await inTransaction(pool, (client) => writeBatch(client, records, priceBook, storeBodies), BEGIN_WRITE);
+    await inTransaction(pool, (client) => writeBatch(textSafeClient(client), records, priceBook, storeBodies), BEGIN_WRITE);
     return { written: records.length, failed: [] };
   } catch (error) {
     if (isConnectionError(error)) throw error;
@@ -270,7 +283,7 @@ export async function writeRequestsToPostgres(pool: PostgresPool, records: reado
   const result: PostgresWriteResult = { written: 0, failed: [] };
   for (const record of records) {
     try {
-      await inTransaction(pool, (client) => writeBatch(client, [record], priceBook, storeBodies), BEGIN_WRITE);
+      await inTransaction(pool, (client) => writeBatch(textSafeClient(client), [record], priceBook, storeBodies), BEGIN_WRITE);
       result.written += 1;
     } catch (error) {
       if (isConnectionError(error)) throw error;

@@ -18,13 +18,12 @@
  * one key cannot reach another's conversation through OpenAI's copy; so is a deleted one, failed
  * or not. This caller's own failed response (retrievable by GET) is a 400 saying it failed.
  *
- * A turn reads the conversation it continues in one statement (StoredResponses.walk: the log
- * follows each request's previous_response_id back to the start), however long the chain, and
- * nothing is stored per turn but the turn's own bodies: the log grows with the conversation, not
- * with its square. Each step is checked in order, newest first (logged, this caller's, not
- * deleted, not failed, with bodies), with the error a walk through them one by one would give.
- * Items come back as their client sent them (a Responses `input` and `output` are stored as
- * they are, not as content-addressed messages).
+ * A turn reads the conversation it continues in a fixed number of statements
+ * (StoredResponses.walk: the log follows each request's previous_response_id back to the start
+ * by index), however long the chain, and nothing is stored per turn for later turns but that id:
+ * no copy of the conversation. Each step is checked in order, newest first (logged, this
+ * caller's, not deleted, not failed, with bodies), with the error a walk through them one by one
+ * would give. Items come back exactly as their client sent them (stored once each, as they came).
  */
 import type { GatewayKeyIdentity } from '../../access.js';
 import { GatewayError, invalidRequest } from '../../errors.js';
@@ -94,27 +93,32 @@ export interface Conversation {
 
 /** Every item the conversation up to and including `responseId` consists of (inputs and outputs, oldest first), and the log's conversation. */
 async function conversationItems(store: StoredResponses, responseId: string, identity: GatewayKeyIdentity | null): Promise<Conversation> {
-  // One more step than a chain may have: a walk that fills it did not end.
-  const steps = await store.walk(responseId, MAX_CHAIN + 1);
   const turns: Item[][] = [];
   const seen = new Set<string>();
   let conversationId: string | null = null;
-  for (const [index, step] of steps.entries()) {
-    if (seen.has(step.responseId) || seen.size >= MAX_CHAIN) throw endless(responseId);
-    seen.add(step.responseId);
-    if (!step.found) throw new NotInLog(step.responseId);
-    // Who may see it first: another key's or a deleted response is not found, failed or not (never handed upstream).
-    const stored = visibleTo(step.found, identity);
-    if (!stored) throw notFound(step.responseId);
-    // A failed response is retrievable but continues nothing (the client is told so, in the not-found error's shape).
-    if (stored.failed) throw failedPrevious(step.responseId);
-    if (!stored.requestBody || !stored.responseBody) throw withoutBodies(step.responseId);
-    if (index === 0) conversationId = stored.conversationId;
-    turns.push([...inputAsItems(stored.requestBody.input), ...(Array.isArray(stored.responseBody.output) ? stored.responseBody.output.filter(isRecord) : [])]);
-    const previous = stored.requestBody.previous_response_id;
-    // The walk stops where the chain does; it names the next step itself when there is one.
-    if (typeof previous !== 'string') break;
-    if (index === steps.length - 1) throw endless(responseId);
+  let next: string | null = responseId;
+  // A walk ends where the chain does, or at a response logged before the continued id had a
+  // column of its own (its body names the next step): the walk goes on from there.
+  while (next !== null) {
+    // One more step than a chain may have: a walk that fills it did not end.
+    const steps = await store.walk(next, MAX_CHAIN + 1 - seen.size, identity?.id ?? null);
+    next = null;
+    for (const step of steps) {
+      if (seen.has(step.responseId) || seen.size >= MAX_CHAIN) throw endless(responseId);
+      seen.add(step.responseId);
+      if (!step.found) throw new NotInLog(step.responseId);
+      // Who may see it first: another key's or a deleted response is not found, failed or not (never handed upstream).
+      const stored = visibleTo(step.found, identity);
+      if (!stored) throw notFound(step.responseId);
+      // A failed response is retrievable but continues nothing (the client is told so, in the not-found error's shape).
+      if (stored.failed) throw failedPrevious(step.responseId);
+      if (!stored.requestBody || !stored.responseBody) throw withoutBodies(step.responseId);
+      if (turns.length === 0) conversationId = stored.conversationId;
+      turns.push([...inputAsItems(stored.requestBody.input), ...(Array.isArray(stored.responseBody.output) ? stored.responseBody.output.filter(isRecord) : [])]);
+      // Each step's body names the next; the last one's, when it names one, is where the walk goes on.
+      const previous = stored.requestBody.previous_response_id;
+      next = typeof previous === 'string' ? previous : null;
+    }
   }
   return { items: turns.reverse().flat(), conversationId };
 }
