@@ -2,7 +2,7 @@
  * CPU cost of the request log's writer per record, apart from the gateway: feeds N records
  * like the benchmark's chat completions (bodies, tags, one attempt, usage) through
  * createRequestWriter into a fresh database and prints µs per record.
- * `npx tsx bench/request-writer.ts [records] [batch] [--conversations] [--wire]` (--conversations: records of
+ * `npx tsx bench/request-writer.ts [records] [batch] [--conversations | --agent] [--wire]` (--agent: coding-agent turns, benchAgentRecord; --conversations: records of
  * 50 interleaved multi-turn chats, benchConversationRecord; --wire: each record reaches the writer as in the
  * gateway's writer thread — its journal line and body texts, v8-serialised as postMessage does outside the
  * timing, deserialised and rebuilt by recordFromWire inside it); run with `node --cpu-prof --import tsx` for a profile.
@@ -15,10 +15,10 @@ import { openDatabase } from '../src/main/storage/database.js';
 import { journalLine } from '../src/main/storage/journal-pair.js';
 import { createRequestWriter } from '../src/main/storage/request-writer.js';
 import { handedRecord, recordFromWire, type RecordOnTheWire, type StoredRequestRecord } from '../src/main/storage/stored-record.js';
-import { benchConversationRecord, benchRecord } from './bench-record.js';
+import { benchAgentRecord, benchConversationRecord, benchRecord } from './bench-record.js';
 
 const numbers = process.argv.slice(2).filter((argument) => /^\d+$/.test(argument));
-const record = process.argv.includes('--conversations') ? benchConversationRecord : benchRecord;
+const record = process.argv.includes('--agent') ? benchAgentRecord : process.argv.includes('--conversations') ? benchConversationRecord : benchRecord;
 const total = Number(numbers[0] ?? 20000);
 const wire = process.argv.includes('--wire');
 const directory = mkdtempSync(join(tmpdir(), 'switchyard-writer-bench-'));
