@@ -14,74 +14,20 @@ import { withPreviousResponses } from '../../src/main/gateway/formats/openai-res
 import type { ResponsesRequestWire } from '../../src/main/gateway/formats/openai-responses/schema.js';
 import { migrate } from '../../src/main/storage/database.js';
 import { migrations } from '../../src/main/storage/migrations.js';
-import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { migratePostgres, postgresMigrations } from '../../src/main/storage/postgres/migrations.js';
-import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
 import { applyRetention } from '../../src/main/storage/retention.js';
 import { postgresStoredResponses, responseChainPlan, sqliteStoredResponses, type StoredResponses } from '../../src/main/storage/stored-responses.js';
 import { BODY_LINKS, restoredBodiesPlan } from '../../src/main/storage/request-log-queries.js';
-import type { RequestLogSink } from '../../src/main/storage/store.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { ENGINE_NAMES, logEngines } from './log-engines.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
-let postgres: ThrowawayPostgres | null = null;
-const pools: PostgresPool[] = [];
+const engines = logEngines('stored_responses');
+afterAll(() => engines.stop());
 
-interface Engine {
-  sink: RequestLogSink;
-  responses: StoredResponses;
-  rowCount(): Promise<number>;
-  /** Message references of one part, over the whole log. */
-  references(part: number): Promise<number>;
-  close(): Promise<void>;
-}
-
-const engines: Record<'sqlite' | 'postgres', () => Promise<Engine>> = {
-  async sqlite() {
-    const directory = temporaryDirectory();
-    const log = openRequestLog(directory);
-    return {
-      sink: log,
-      responses: sqliteStoredResponses(log.database),
-      rowCount: async () => (log.database.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n,
-      references: async (part) => (log.database.prepare('SELECT count(*) AS n FROM request_messages WHERE part = ?').get(part) as { n: number }).n,
-      async close() {
-        await log.close();
-        removeDirectory(directory);
-      },
-    };
-  },
-  async postgres() {
-    postgres ??= await startThrowawayPostgres();
-    const pool = createPostgresPool(await postgres.createDatabase(`stored_responses_${pools.length}`));
-    pools.push(pool);
-    await migratePostgres(pool);
-    const directory = temporaryDirectory();
-    const sink = await openPostgresRequestLog(directory, pool);
-    return {
-      sink,
-      responses: postgresStoredResponses(pool, 0),
-      rowCount: async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM requests')).rows[0]!.n),
-      references: async (part) => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM request_messages WHERE part = $1', [part])).rows[0]!.n),
-      async close() {
-        await sink.close();
-        removeDirectory(directory);
-      },
-    };
-  },
-};
-
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end()));
-  await postgres?.stop();
-});
-
-const engineNames = ['sqlite', 'postgres'] as const;
-
-describe.each(engineNames)('stored responses on %s', (name) => {
+describe.each(ENGINE_NAMES)('stored responses on %s', (name) => {
   it('finds a logged response by id, records its deletion once, and keeps the log row', async () => {
-    const engine = await engines[name]();
+    const engine = await engines.open(name);
     try {
       const record = makeRecord({
         endpoint: '/v1/responses',
@@ -96,7 +42,7 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       await engine.responses.delete('resp_stored_1', 1_000);
       await engine.responses.delete('resp_stored_1', 2_000);
       expect(await engine.responses.find('resp_stored_1')).toMatchObject({ responseId: 'resp_stored_1', deletedAt: 1_000, requestBody: { input: 'Hello' } });
-      expect(await engine.rowCount()).toBe(1);
+      expect(await engine.count('SELECT count(*) FROM requests')).toBe(1);
       expect(await engine.responses.find('resp_never')).toBeNull();
     } finally {
       await engine.close();
@@ -104,7 +50,7 @@ describe.each(engineNames)('stored responses on %s', (name) => {
   }, 60_000);
 
   it('walks a chain back through each request’s previous_response_id, newest first, stopping where a continuation must', async () => {
-    const engine = await engines[name]();
+    const engine = await engines.open(name);
     try {
       const turn = (id: string, previous: string | null, extra: Record<string, unknown> = {}) =>
         makeRecord({
@@ -155,7 +101,7 @@ describe.each(engineNames)('stored responses on %s', (name) => {
       expect((await engine.responses.walk('resp_h', 100))[1]!.found?.gatewayKeyId).toBe('key-2');
       expect((await engine.responses.walk('resp_i', 100))[1]!.found).toMatchObject({ requestBody: null, responseBody: null });
       // Nothing per turn beyond the turn's own bodies: no context column written, no context message links.
-      expect(await engine.references(3)).toBe(0);
+      expect(await engine.count('SELECT count(*) FROM request_messages WHERE part = ?', 3)).toBe(0);
       // A caller's walk stops at another key's response (read, for the caller to refuse; nothing before it).
       const mine = await engine.responses.walk('resp_h', 100, 'key-1');
       expect(ids(mine)).toEqual([['resp_h', true], ['resp_other', true]]);
@@ -201,9 +147,7 @@ describe('SQLite migration 5', () => {
 
 describe('PostgreSQL migration 6', () => {
   it('adds the context column (written by no later build) to a log at version 5, whose responses still read back', async () => {
-    postgres ??= await startThrowawayPostgres();
-    const pool = createPostgresPool(await postgres.createDatabase('stored_responses_upgrade'));
-    pools.push(pool);
+    const pool = await engines.pool();
     // A log as version 5 left it.
     expect(await migratePostgres(pool, postgresMigrations.slice(0, 5))).toBe(5);
     const { rows } = await pool.query<{ seq: string }>(

@@ -9,14 +9,10 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { conversation } from '../../src/main/storage/analytics.js';
-import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
-import { migratePostgres } from '../../src/main/storage/postgres/migrations.js';
-import { openPostgresRequestLog } from '../../src/main/storage/postgres/request-log.js';
-import { getRequest, getRequestPlan } from '../../src/main/storage/request-log-queries.js';
+import { getRequest } from '../../src/main/storage/request-log-queries.js';
 import { openRequestLog } from '../../src/main/storage/request-log.js';
-import { POSTGRES_DIALECT, runOnPostgres } from '../../src/main/storage/sql-plan.js';
 import type { StoredRequestRecord } from '../../src/main/storage/stored-record.js';
-import { startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/throwaway-postgres.js';
+import { ENGINE_NAMES, logEngines, type LogEngine } from './log-engines.js';
 import { makeRecord, removeDirectory, temporaryDirectory } from './request-record-fixture.js';
 
 // Keys out of order and a null inside: what a canonical form would change.
@@ -44,72 +40,18 @@ function codexTurn(items: unknown[]): StoredRequestRecord {
   return makeRecord({ endpoint: '/v1/responses', requestBody: { model: 'gpt-5', instructions: null, input: items, tools: TOOLS, store: false }, responseBody: { id: 'resp_1', object: 'response', output: [] } });
 }
 
-let postgres: ThrowawayPostgres | null = null;
-const pools: PostgresPool[] = [];
-afterAll(async () => {
-  await Promise.all(pools.map((pool) => pool.end()));
-  await postgres?.stop();
-});
+const engines = logEngines('verbatim_members');
+afterAll(() => engines.stop());
 
-interface Engine {
-  write(records: StoredRequestRecord[]): Promise<void>;
-  read(id: string): Promise<{ requestBody: unknown; upstreamRequestBody: unknown } | null>;
-  query(sql: string, ...parameters: unknown[]): Promise<Array<Record<string, unknown>>>;
-  count(sql: string, ...parameters: unknown[]): Promise<number>;
-  close(): Promise<void>;
+/** Records given to the log's sink, committed. */
+async function write(engine: LogEngine, records: StoredRequestRecord[]): Promise<void> {
+  for (const record of records) engine.sink.observer.requestFinished(record);
+  await engine.sink.committed();
 }
 
-const engines: Record<'sqlite' | 'postgres', () => Promise<Engine>> = {
-  async sqlite() {
-    const directory = temporaryDirectory();
-    const log = openRequestLog(directory);
-    return {
-      async write(records) {
-        for (const record of records) log.observer.requestFinished(record);
-        await log.committed();
-      },
-      read: async (id) => getRequest(log.database, id),
-      query: async (sql, ...parameters) => log.database.prepare(sql).all(...parameters) as Array<Record<string, unknown>>,
-      count: async (sql, ...parameters) => Number(log.database.prepare(sql).pluck().get(...parameters)),
-      async close() {
-        await log.close();
-        removeDirectory(directory);
-      },
-    };
-  },
-  async postgres() {
-    postgres ??= await startThrowawayPostgres();
-    const pool = createPostgresPool(await postgres.createDatabase(`verbatim_members_${pools.length}`));
-    pools.push(pool);
-    await migratePostgres(pool);
-    const directory = temporaryDirectory();
-    const sink = await openPostgresRequestLog(directory, pool);
-    return {
-      async write(records) {
-        for (const record of records) sink.observer.requestFinished(record);
-        await sink.committed();
-      },
-      read: async (id) => runOnPostgres(pool, getRequestPlan(POSTGRES_DIALECT, id)),
-      query: async (sql, ...parameters) => {
-        let index = 0;
-        return (await pool.query(sql.replace(/\?/g, () => `$${(index += 1)}`), parameters)).rows as Array<Record<string, unknown>>;
-      },
-      async count(sql, ...parameters) {
-        let index = 0;
-        const { rows } = await pool.query(sql.replace(/\?/g, () => `$${(index += 1)}`), parameters);
-        return Number(Object.values(rows[0] as object)[0]);
-      },
-      async close() {
-        await sink.close();
-        removeDirectory(directory);
-      },
-    };
-  },
-};
-
-describe.each(['sqlite', 'postgres'] as const)('on %s', (name) => {
+describe.each(ENGINE_NAMES)('on %s', (name) => {
   it('a tool list and a system prompt sent with every request are stored once, and every request reads back exactly as sent', async () => {
-    const engine = await engines[name]();
+    const engine = await engines.open(name);
     try {
       // (Messages are stored in their canonical form, keys sorted: written so here, so the whole body compares as text.)
       const turns = [
@@ -117,7 +59,7 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (name) => {
         claudeTurn([{ content: 'One', role: 'user' }, { content: 'Uno', role: 'assistant' }, { content: 'Two', role: 'user' }]),
         claudeTurn([{ content: 'Three', role: 'user' }]),
       ];
-      await engine.write(turns);
+      await write(engine, turns);
       for (const turn of turns) {
         const stored = await engine.read(turn.id);
         // Exactly: the same text, so key order and the schema's null are kept.
@@ -141,10 +83,10 @@ describe.each(['sqlite', 'postgres'] as const)('on %s', (name) => {
   }, 60_000);
 
   it('a Responses conversation resent whole as input each turn stores each item once, as it came', async () => {
-    const engine = await engines[name]();
+    const engine = await engines.open(name);
     try {
       const turns = [codexTurn(ITEMS.slice(0, 2)), codexTurn(ITEMS.slice(0, 4)), codexTurn(ITEMS)];
-      await engine.write(turns);
+      await write(engine, turns);
       for (const turn of turns) expect(JSON.stringify((await engine.read(turn.id))?.requestBody) === JSON.stringify(turn.requestBody)).toBe(true);
       // Six items, the tool list: seven stored values for three turns of 2, 4 and 6 items.
       expect(await engine.count('SELECT count(*) FROM messages')).toBe(7);

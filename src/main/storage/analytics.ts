@@ -19,6 +19,7 @@
  */
 import { formatNanoUsd } from '../pricing/cost.js';
 import type { SqliteDatabase } from './database.js';
+import { MESSAGE_PARTS } from './content-addressing.js';
 import { rowsOf, rowsOfEach, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 import { LATENCY_BUCKET_UPPER_BOUNDS_MS, histogramQuantile } from './latency-histogram.js';
 import {
@@ -560,8 +561,8 @@ export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDi
   if (turnRows.length > 0) {
     const bySeq = dialect.inList('request_seq', turnRows.map((row) => row.seq));
     const [references = [], contents = []] = yield* rowsOfEach([
-      { sql: `SELECT request_seq, part, message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2) ORDER BY request_seq, part, position`, parameters: bySeq.parameters },
-      { sql: `SELECT id, content_json FROM messages WHERE ${dialect.inSubquery('id', `SELECT message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (0, 2)`)}`, parameters: bySeq.parameters },
+      { sql: `SELECT request_seq, part, message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (${MESSAGE_PARTS.request}, ${MESSAGE_PARTS.response}) ORDER BY request_seq, part, position`, parameters: bySeq.parameters },
+      { sql: `SELECT id, content_json FROM messages WHERE ${dialect.inSubquery('id', `SELECT message_id FROM request_messages WHERE ${bySeq.sql} AND part IN (${MESSAGE_PARTS.request}, ${MESSAGE_PARTS.response})`)}`, parameters: bySeq.parameters },
     ]);
     for (const reference of references) {
       const list = referencesBySeq.get(Number(reference.request_seq)) ?? [];
@@ -579,8 +580,8 @@ export function* conversationPlan(id: string, maximumTurns = 500, dialect: SqlDi
   let previousSequence: number[] = [];
   const turns = turnRows.map((row): ConversationTurn => {
     const references = referencesBySeq.get(Number(row.seq)) ?? [];
-    const requestMessageIds = references.filter((reference) => reference.part === 0).map((reference) => reference.message_id);
-    const responseMessageIds = references.filter((reference) => reference.part === 2).map((reference) => reference.message_id);
+    const requestMessageIds = references.filter((reference) => reference.part === MESSAGE_PARTS.request).map((reference) => reference.message_id);
+    const responseMessageIds = references.filter((reference) => reference.part === MESSAGE_PARTS.response).map((reference) => reference.message_id);
     // Usually a turn resends the previous turn's messages and reply, then adds to them; when the
     // client rewrote history instead, show the messages never seen before.
     const extendsPrevious =

@@ -6,6 +6,15 @@
  */
 import { hash } from 'node:crypto';
 
+/**
+ * Where a request's stored values are linked from (request_messages.part): the client's body's
+ * messages (0), the upstream body's (1), the response's (2), and the whole members of the
+ * client's and the upstream's body (4, 5: apart, so the conversation view, which reads 0 and 2,
+ * does not take a tool list for a message). Part 3 was a continued Responses answer's whole
+ * conversation, written by no build since (see migrations.ts, migration 5).
+ */
+export const MESSAGE_PARTS = { request: 0, upstream: 1, response: 2, requestMembers: 4, upstreamMembers: 5 } as const;
+
 /** Placeholder key used inside stored bodies in place of a message object. */
 export const MESSAGE_REFERENCE_KEY = '$message';
 
@@ -57,6 +66,9 @@ export function upstreamMarker(text: string | null): { with: Record<string, unkn
 const VERBATIM_MEMBERS = ['tools', 'system', 'instructions', 'systemInstruction'] as const;
 /** The JSON length from which such a member is stored apart (a reference and its link take ~60 bytes). */
 const SHORTEST_STORED_MEMBER = 256;
+
+/** Request members a read may find stored whole as one reference: a Responses input given as text, and VERBATIM_MEMBERS. */
+const WHOLE_VALUE_SITES = ['input', ...VERBATIM_MEMBERS];
 
 /** Request members stored content-addressed (addressRequestBody): never stored as a marker's `$with`. */
 const ADDRESSED_REQUEST_MEMBERS = new Set<string>(['messages', 'contents', 'input', ...VERBATIM_MEMBERS]);
@@ -297,9 +309,18 @@ function storedMessageOf(message: Record<string, unknown>, cache: MessageCache |
   return cache ? cache.address(message) : toStoredMessage(message);
 }
 
-function storedVerbatimOf(value: unknown, cache: MessageCache | undefined): StoredMessage {
-  const text = JSON.stringify(value);
+function storedVerbatimOf(value: unknown, cache: MessageCache | undefined, text = JSON.stringify(value)): StoredMessage {
   return cache ? cache.addressVerbatim(value, text) : toStoredVerbatim(value, text);
+}
+
+/** A list with each object in it stored as it came (collected) and replaced by its reference. */
+function replaceVerbatimList(list: unknown[], collected: StoredMessage[], cache: MessageCache | undefined): unknown[] {
+  return list.map((item) => {
+    if (!isRecord(item)) return item;
+    const stored = storedVerbatimOf(item, cache);
+    collected.push(stored);
+    return { [MESSAGE_REFERENCE_KEY]: stored.hash };
+  });
 }
 
 /**
@@ -349,21 +370,14 @@ export function addressRequestBody(body: unknown, memo?: AddressedMessages, cach
     const stored = storedVerbatimOf(input, cache);
     messages.push(stored);
     copy.input = { [MESSAGE_REFERENCE_KEY]: stored.hash };
-  } else if (Array.isArray(input)) {
-    copy.input = input.map((item) => {
-      if (!isRecord(item)) return item;
-      const stored = storedVerbatimOf(item, cache);
-      messages.push(stored);
-      return { [MESSAGE_REFERENCE_KEY]: stored.hash };
-    });
-  }
+  } else if (Array.isArray(input)) copy.input = replaceVerbatimList(input, messages, cache);
   for (const field of VERBATIM_MEMBERS) {
     const value = copy[field];
     if (value === undefined || value === null) continue;
     // A short one ("Be brief.") costs less in the body than as a row, a link and a reference.
     const text = JSON.stringify(value);
     if (text.length < SHORTEST_STORED_MEMBER) continue;
-    const stored = cache ? cache.addressVerbatim(value, text) : toStoredVerbatim(value, text);
+    const stored = storedVerbatimOf(value, cache, text);
     members.push(stored);
     copy[field] = { [MESSAGE_REFERENCE_KEY]: stored.hash };
   }
@@ -396,15 +410,7 @@ export function addressResponseBody(body: unknown, cache?: MessageCache, outputI
       return { ...item, [memberField]: { [MESSAGE_REFERENCE_KEY]: stored.hash } };
     });
   }
-  const output = copy.output;
-  if (outputItems && Array.isArray(output)) {
-    copy.output = output.map((item) => {
-      if (!isRecord(item)) return item;
-      const stored = storedVerbatimOf(item, cache);
-      messages.push(stored);
-      return { [MESSAGE_REFERENCE_KEY]: stored.hash };
-    });
-  }
+  if (outputItems && Array.isArray(copy.output)) copy.output = replaceVerbatimList(copy.output, messages, cache);
   return { json: JSON.stringify(copy), messages, members: [] };
 }
 
@@ -449,7 +455,7 @@ export function restoreAddressed(value: unknown, part: AddressedPart, lookup: (h
     restoreList(value.messages, true);
     restoreList(value.contents, true);
     restoreList(value.input, false);
-    for (const field of ['input', ...VERBATIM_MEMBERS]) {
+    for (const field of WHOLE_VALUE_SITES) {
       const reference = referenceIn(value[field]);
       const found = reference === null ? undefined : lookup(reference);
       if (found !== undefined) value[field] = found;

@@ -8,7 +8,7 @@
  * milliseconds.
  */
 import type { AttemptView, RequestFilters, RequestSummary, RequestWarningView } from '../../shared/contract.js';
-import { MESSAGE_REFERENCE_KEY, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
+import { MESSAGE_PARTS, MESSAGE_REFERENCE_KEY, restoreAddressed, upstreamMarker, type AddressedPart } from './content-addressing.js';
 import type { SqliteDatabase } from './database.js';
 import { rowsOf, rowsOfEach, runOnSqlite, SQLITE_DIALECT, type Plan, type SqlDialect } from './sql-plan.js';
 
@@ -284,11 +284,12 @@ export function* storedBodiesPlan(seq: number): Plan<StoredBodies | null> {
 
 const REQUESTS_PER_STATEMENT = 10_000;
 
-/**
- * The message links (request_messages.part) a stored body's references may resolve to: the
- * client's body's messages and whole members (0, 4), the upstream body's (1, 5), the response's (2).
- */
-export const BODY_LINKS = { request: [0, 4], upstream: [1, 5], response: [2] } as const;
+/** The message links (content-addressing.ts MESSAGE_PARTS) a stored body's references may resolve to. */
+export const BODY_LINKS = {
+  request: [MESSAGE_PARTS.request, MESSAGE_PARTS.requestMembers],
+  upstream: [MESSAGE_PARTS.upstream, MESSAGE_PARTS.upstreamMembers],
+  response: [MESSAGE_PARTS.response],
+} as const;
 
 /** A stored body text to restore: the request it belongs to (`seq`), where its references are, and which links they may use. */
 export interface StoredBodyText {

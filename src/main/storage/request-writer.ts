@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { Usage } from '../core/record.js';
 import { createPriceBook, type PriceBook } from '../pricing/catalog.js';
 import { deriveConversationId } from './conversation-id.js';
-import { addedMembers, addressRequestBody, addressResponseBody, redactSecrets, MessageCache, UPSTREAM_SAME_AS_REQUEST, upstreamSameAsRequestWith, type AddressedMessages, type StoredMessage } from './content-addressing.js';
+import { addedMembers, addressRequestBody, addressResponseBody, redactSecrets, MessageCache, MESSAGE_PARTS, UPSTREAM_SAME_AS_REQUEST, upstreamSameAsRequestWith, type AddressedMessages, type StoredMessage } from './content-addressing.js';
 import type { SqliteDatabase, SqliteStatement } from './database.js';
 import { RollupAccumulator, prepareRollupUpserts, type RequestFacts, type RollupKey } from './rollups.js';
 import { cloneableBodies, factsFromWire, recordFromWire, recordWithoutBodies, unstorableReason, type AttemptDetail, type RecordOnTheWire, type StoredRequestRecord, type StoredUsage } from './stored-record.js';
@@ -53,13 +53,6 @@ export interface RequestWriter {
   readonly pendingCount: number;
 }
 
-const MESSAGE_PART_REQUEST = 0;
-const MESSAGE_PART_UPSTREAM = 1;
-const MESSAGE_PART_RESPONSE = 2;
-// Part 3 was a continued Responses answer's whole conversation (bodies.context_json), written no more: see migrations.ts.
-/** The whole members of the client's and the upstream's body (a tool list, a system prompt: content-addressing VERBATIM_MEMBERS), apart from parts 0 and 1, which the conversation view reads as messages. */
-const MESSAGE_PART_REQUEST_MEMBERS = 4;
-const MESSAGE_PART_UPSTREAM_MEMBERS = 5;
 const TITLE_LENGTH = 120;
 
 /** A record turned into column values, ready for the statements. Exported for tests. */
@@ -262,11 +255,11 @@ export function prepareRequest(record: StoredRequestRecord, priceBook: PriceBook
     // any of its request's links, so parts 0 and 4 serve both.
     const sameUpstream = request.json !== null && (upstream === request || upstream.json === request.json);
     messageParts = [
-      { part: MESSAGE_PART_REQUEST, messages: request.messages },
-      ...(sameUpstream ? [] : [{ part: MESSAGE_PART_UPSTREAM, messages: upstream.messages }]),
-      { part: MESSAGE_PART_RESPONSE, messages: response.messages },
-      ...(request.members.length > 0 ? [{ part: MESSAGE_PART_REQUEST_MEMBERS, messages: request.members }] : []),
-      ...(!sameUpstream && upstream.members.length > 0 ? [{ part: MESSAGE_PART_UPSTREAM_MEMBERS, messages: upstream.members }] : []),
+      { part: MESSAGE_PARTS.request, messages: request.messages },
+      ...(sameUpstream ? [] : [{ part: MESSAGE_PARTS.upstream, messages: upstream.messages }]),
+      { part: MESSAGE_PARTS.response, messages: response.messages },
+      ...(request.members.length > 0 ? [{ part: MESSAGE_PARTS.requestMembers, messages: request.members }] : []),
+      ...(!sameUpstream && upstream.members.length > 0 ? [{ part: MESSAGE_PARTS.upstreamMembers, messages: upstream.members }] : []),
     ];
     bodies = { request: request.json, upstream: upstreamWith ?? (sameUpstream ? UPSTREAM_SAME_AS_REQUEST : upstream.json), response: response.json };
     conversationTitle = firstUserText(record.requestBody);

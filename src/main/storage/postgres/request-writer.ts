@@ -254,16 +254,17 @@ export interface PostgresWriteResult {
   failed: Array<{ record: StoredRequestRecord; error: Error }>;
 }
 
-/**
- * Writes a batch in one transaction. When the batch fails (one hostile record), each
- * record is written alone, one that fails again once more without its bodies, and only
- * what still fails is reported: one bad record never costs the others. A connection
- * error fails the whole batch (thrown): the journal keeps it for the next start.
- */
 /** A string PostgreSQL's text takes: it cannot hold U+0000, which a client's title, user or tag may (JSON texts escape it). */
 function textSafe(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
-  return Array.isArray(value) ? value.map(textSafe) : value;
+  if (!Array.isArray(value)) return value;
+  // A column's array is copied only when one of its strings changes (nearly never).
+  let copy: unknown[] | null = null;
+  for (let index = 0; index < value.length; index += 1) {
+    const safe = textSafe(value[index]);
+    if (safe !== value[index]) (copy ??= value.slice())[index] = safe;
+  }
+  return copy ?? value;
 }
 
 /** The client with every query's string parameters made textSafe: one character of a request can no longer keep it out of the log. */
@@ -272,6 +273,12 @@ function textSafeClient(client: PostgresClient): PostgresClient {
   return Object.assign(Object.create(client) as PostgresClient, { query });
 }
 
+/**
+ * Writes a batch in one transaction. When the batch fails (one hostile record), each
+ * record is written alone, one that fails again once more without its bodies, and only
+ * what still fails is reported: one bad record never costs the others. A connection
+ * error fails the whole batch (thrown): the journal keeps it for the next start.
+ */
 export async function writeRequestsToPostgres(pool: PostgresPool, records: readonly StoredRequestRecord[], priceBook: PriceBook, storeBodies: boolean): Promise<PostgresWriteResult> {
   if (records.length === 0) return { written: 0, failed: [] };
   try {
