@@ -5,10 +5,10 @@
  * usage and the log are exact.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { THINKING_TEXT, TOOL_INPUTS, TOOL_PREAMBLE, anthropicUsageFor, countWords, startAnthropicFake, type ProviderFake } from '../../fakes/anthropic-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../helpers.js';
+import { CLAUDE_CODE_CAPTURE, readCaptured, withSchemasRepaired } from '../../helpers/captured.js';
 import { rawRequest } from '../support.js';
 
 const API_KEY = 'sk-ant-passthrough-0123456789';
@@ -172,20 +172,8 @@ describe('errors in Anthropic shape', () => {
 });
 
 describe('Claude Code', () => {
-  const captured = JSON.parse(readFileSync('/work/shared/reference/captured/claude-code-2.1.328-request.json', 'utf8')) as { url: string; headers: Record<string, string>; body: Record<string, any> };
-  // The capture replaced long texts by their length; where that replaced a whole property schema
-  // (`"description": "<description, 79 chars>"` inside `properties`), put a schema back.
-  const repair = (value: unknown, inProperties = false): unknown => {
-    if (Array.isArray(value)) return value.map((item) => repair(item));
-    if (typeof value !== 'object' || value === null) return value;
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [
-        key,
-        inProperties && typeof inner === 'string' ? { type: 'string', description: inner } : repair(inner, key === 'properties'),
-      ]),
-    );
-  };
-  captured.body = repair(captured.body) as Record<string, any>;
+  const captured = readCaptured(CLAUDE_CODE_CAPTURE);
+  captured.body = withSchemasRepaired(captured.body);
 
   it('the captured request (beta=true, headers, context_management, output_config) is passed through and grouped by session', async () => {
     const headers: Record<string, string> = { ...captured.headers, authorization: `Bearer ${GATEWAY_KEY}` };
@@ -193,7 +181,7 @@ describe('Claude Code', () => {
     delete headers.connection;
     const body = { ...captured.body, metadata: { user_id: 'user_abc_account_def_session_6d9891cd-e582-4827-bab4-5226d832d1f4' } };
     const recorded = gateway.nextRecord();
-    const response = await rawRequest(gateway.origin, { method: 'POST', path: captured.url, headers, body });
+    const response = await rawRequest(gateway.origin, { method: 'POST', path: captured.url ?? '', headers, body });
     expect(response.status).toBe(200);
     expect(response.text).toContain('event: message_start');
     expect(response.text).toContain('event: message_stop');

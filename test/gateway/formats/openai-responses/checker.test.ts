@@ -10,7 +10,7 @@
  * upstreams, GET /v1/responses/{id}, upstream errors (before and during a stream) and bad input.
  */
 import OpenAI from 'openai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +18,7 @@ import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../..
 import { startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
+import { CODEX_CAPTURE, readCaptured, withSchemasRepaired } from '../../../helpers/captured.js';
 import { lookupPrice } from '../../../../src/main/pricing/catalog.js';
 import { UPSTREAM_SAME_AS_REQUEST } from '../../../../src/main/storage/content-addressing.js';
 import { getRequest } from '../../../../src/main/storage/request-log-queries.js';
@@ -71,7 +72,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-const CAPTURED = JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')) as { headers: Record<string, string>; body: Record<string, any> };
+const CAPTURED = readCaptured(CODEX_CAPTURE);
 const APPLY_PATCH = { type: 'custom', name: 'apply_patch', description: 'Apply a patch to files.' };
 
 /** The captured Codex body with its placeholder texts filled in, a custom tool added, and this prompt. */
@@ -83,20 +84,8 @@ function codexBody(model: string, prompt: string, session = '01a2494b-d06f-7aa0-
     ...item,
     content: item.content.map((part: any) => ({ ...part, text: index === body.input.length - 1 ? prompt : part.text.startsWith('<text') ? `Context ${index}.` : part.text })),
   }));
-  body.tools = [...repaired(body.tools), APPLY_PATCH];
+  body.tools = [...withSchemasRepaired(body.tools), APPLY_PATCH];
   return body;
-}
-
-/**
- * The capture replaced every long `description` with `<description, N chars>`, a property named
- * `description` in a schema's `properties` too (request_user_input's options): put a schema back there.
- */
-function repaired(value: any): any {
-  if (Array.isArray(value)) return value.map(repaired);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, any> = {};
-  for (const [name, item] of Object.entries(value)) out[name] = name === 'properties' && typeof (item as any).description === 'string' ? { ...repaired(item), description: { type: 'string', description: 'What the option means.' } } : repaired(item);
-  return out;
 }
 
 interface LogRow {

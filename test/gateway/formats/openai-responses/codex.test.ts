@@ -8,12 +8,13 @@
 import OpenAI from 'openai';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
 import { startAppGateway } from '../../../app-gateway.js';
+import { CODEX_CAPTURE, readCaptured } from '../../../helpers/captured.js';
 import type { RunningGateway } from '../../../../src/main/headless.js';
 
 interface WsClient {
@@ -47,7 +48,7 @@ afterAll(async () => {
 
 /** The headers Codex 0.169 sends (captured), with this session's id. */
 function codexHeaders(session: string): Record<string, string> {
-  const captured = JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).headers as Record<string, string>;
+  const captured = readCaptured(CODEX_CAPTURE).headers;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(captured)) headers[name] = value.replaceAll('01a2494b-d06f-7aa0-99d4-3683b2ce0bd7', session);
   return headers;

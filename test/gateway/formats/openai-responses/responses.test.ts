@@ -8,12 +8,12 @@
  * recorded warning, a Codex-shaped request, and errors in OpenAI's shape.
  */
 import OpenAI from 'openai';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THINKING_TEXT, startAnthropicFake, type ProviderFake as AnthropicFake } from '../../../fakes/anthropic-fake.js';
 import { FUNCTION_ARGS, startGeminiFake, type ProviderFake as GeminiFake } from '../../../fakes/gemini-fake.js';
 import { startOpenAIFake, type OpenAIFake } from '../../../fakes/openai-fake.js';
 import { GATEWAY_KEY, startTestGateway, type TestGateway } from '../../../helpers.js';
+import { CODEX_CAPTURE, readCaptured, withSchemasRepaired } from '../../../helpers/captured.js';
 
 const ANTHROPIC_KEY = 'sk-ant-responses-0123456789';
 const WEATHER: OpenAI.Responses.FunctionTool = { type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false };
@@ -216,19 +216,6 @@ describe('reasoning round trip to Anthropic', () => {
   });
 });
 
-/** The capture's redaction left some property schemas as placeholder strings ("<description, 95 chars>"): made string schemas again. */
-function unredact(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(unredact);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    if (key === 'properties' && typeof inner === 'object' && inner !== null)
-      out[key] = Object.fromEntries(Object.entries(inner).map(([name, schema]) => [name, typeof schema === 'string' ? { type: 'string', description: schema } : unredact(schema)]));
-    else out[key] = unredact(inner);
-  }
-  return out;
-}
-
 describe('errors and Codex', () => {
   it('bad input is a 400 in OpenAI shape naming the field', async () => {
     const error = await client.responses.create({ model: 'gpt-4.1', input: 42 as unknown as string }).catch((caught: unknown) => caught);
@@ -277,7 +264,7 @@ describe('errors and Codex', () => {
   });
 
   it('a Codex-shaped request (captured) to Anthropic: hosted tools dropped with warnings, answered in text', async () => {
-    const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
+    const captured = withSchemasRepaired(readCaptured(CODEX_CAPTURE).body) as Record<string, unknown>;
     const recorded = gateway.nextRecord();
     const stream = client.responses.stream({ ...captured, model: 'claude-sonnet-4-5' });
     for await (const _event of stream) {
@@ -294,7 +281,7 @@ describe('errors and Codex', () => {
   });
 
   it('the Codex-shaped request to an OpenAI chat upstream: hosted tools left out, functions and the namespace\'s functions sent', async () => {
-    const captured = unredact(JSON.parse(readFileSync('/work/shared/reference/captured/codex-0.169-request.json', 'utf8')).body) as Record<string, unknown>;
+    const captured = withSchemasRepaired(readCaptured(CODEX_CAPTURE).body) as Record<string, unknown>;
     const recorded = gateway.nextRecord();
     const response = await client.responses.create({ ...captured, model: 'gpt-4.1', stream: false } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
     const warnings = (await recorded).warnings.map((warning) => warning.message).join('\n');
