@@ -233,5 +233,16 @@ const migrationSix = `
 ALTER TABLE requests ADD COLUMN previous_response_id TEXT;
 `;
 
+/**
+ * Migration 7: `requests_model` dropped. No query can use it: the request list's model filter
+ * matches `resolved_model` or `requested_model` (an OR over two columns, which SQLite answers from
+ * `requests_started_at`), and the analytics read models from the rollups and the covering
+ * `requests_started_at`. It cost every logged request a B-tree insert and about 7 % of the pages a
+ * batch writes (docs/benchmarks.md, ninth session).
+ */
+const migrationSeven = `
+DROP INDEX IF EXISTS requests_model;
+`;
+
 /** Ordered SQL scripts; index i upgrades a database at user_version i. */
-export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix];
+export const migrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix, migrationSeven];

@@ -198,7 +198,12 @@ const migrationSeven = `
 ALTER TABLE requests ADD COLUMN previous_response_id TEXT;
 `;
 
-export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix, migrationSeven];
+/** `requests_model` dropped, as SQLite's migration 7 (see migrations.ts there): no query uses it. */
+const migrationEight = `
+DROP INDEX IF EXISTS requests_model;
+`;
+
+export const postgresMigrations: readonly string[] = [migrationOne, migrationTwo, migrationThree, migrationFour, migrationFive, migrationSix, migrationSeven, migrationEight];
 
 /**
  * Applies every migration past the database's version under the advisory lock; returns
