@@ -2,7 +2,7 @@
  * Proves the OpenAI-compatible fakes are faithful by driving them with the official `openai` SDK (v6) and with
  * raw fetch for byte-level SSE checks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI, { APIError, AuthenticationError, BadRequestError, InternalServerError, NotFoundError, RateLimitError } from 'openai';
 import {
   DEFAULT_MODELS,
@@ -594,7 +594,9 @@ describe('raw SSE byte streams', () => {
         body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: '[hang]' }], stream: true }),
         signal: controller.signal,
       }).catch((e) => e);
-      setTimeout(() => controller.abort(), 50);
+      // Aborted once the fake holds the request (a fixed delay could abort it before it arrived, and no abort would be counted).
+      await vi.waitFor(() => expect(fake.requests.length).toBe(1));
+      controller.abort();
       await fake.waitForAbort();
       expect(fake.abortedStreams).toBe(1);
       expect(await p).toBeInstanceOf(Error);

@@ -46,7 +46,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const dataDirectory = `${folder}/data`;
   const port = await freeLoopbackPort();
   try {
-    run(serverUser, `${binDirectory}/initdb`, ['-D', dataDirectory, '-U', DATABASE_USER, '--auth=trust', '--encoding=UTF8', '--no-sync']);
+    run(serverUser, `${binDirectory}/initdb`, ['-D', dataDirectory, '-U', DATABASE_USER, '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
     run(serverUser, `${binDirectory}/pg_ctl`, [
       '-D', dataDirectory, '-l', `${folder}/server.log`, '-w', '-t', '60',
       '-o', `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100`,

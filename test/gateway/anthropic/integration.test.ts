@@ -4,7 +4,7 @@
  * fake must have rejected nothing.
  */
 import OpenAI, { APIError } from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_ANTHROPIC_MODELS,
   THINKING_TEXT,
@@ -447,8 +447,12 @@ describe('Anthropic streaming failures and cancellation', () => {
   it('a non-streaming client that goes away aborts the upstream request', async () => {
     const aborted = fake.waitForAbort();
     const controller = new AbortController();
+    const messagesSent = (): number => fake.requests.filter((request) => request.path === '/v1/messages').length;
+    const sent = messagesSent();
     const pending = client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Wait [slow]' }] }, { signal: controller.signal }).catch((caught: unknown) => caught);
-    setTimeout(() => controller.abort(), 300);
+    // Aborted once the upstream holds the request (a fixed delay could abort it before it got there).
+    await vi.waitFor(() => expect(messagesSent()).toBeGreaterThan(sent));
+    controller.abort();
     await aborted;
     expect(await pending).toBeInstanceOf(Error);
   });
