@@ -238,6 +238,34 @@ describe('request log', () => {
     });
     expect(afterClose).toBe(true);
   });
+  it('requests finished in turns a few ms apart cross to the writer together, after their answers went, and are all stored', async () => {
+    const directory = folder();
+    const received: number[] = [];
+    const log = openRequestLog(directory, {
+      flushIntervalMs: 1,
+      workerUrl: new URL('./fixtures/counting-writer-entry.ts', import.meta.url),
+      onError: (error) => {
+        const match = /^received (\d+)$/.exec(error.message);
+        if (match) received.push(Number(match[1]));
+      },
+    });
+    let answered = 0;
+    for (let index = 0; index < 8; index++) {
+      log.observer.requestFinishedBeforeAnswer!(record(`turn${index}`), () => {
+        answered += 1;
+      });
+      // The next turn of the event loop: this answer has gone, not waiting for the hand-off.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(answered).toBe(index + 1);
+    }
+    await log.committed();
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(8);
+    expect(received.reduce((sum, count) => sum + count, 0)).toBe(8);
+    // Eight turns, fewer messages: the records of consecutive turns crossed together.
+    expect(received.length).toBeLessThan(8);
+    await log.close();
+  });
+
   it('a burst finished in one turn of the event loop crosses in bounded messages, and every record is stored', async () => {
     const directory = folder();
     const log = openRequestLog(directory, { flushIntervalMs: 1 });
