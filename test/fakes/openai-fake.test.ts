@@ -595,7 +595,7 @@ describe('raw SSE byte streams', () => {
         signal: controller.signal,
       }).catch((e) => e);
       // Aborted once the fake holds the request (a fixed delay could abort it before it arrived, and no abort would be counted).
-      await vi.waitFor(() => expect(fake.requests.length).toBe(1));
+      await vi.waitFor(() => expect(fake.requests.length).toBe(1), { timeout: 10_000 });
       controller.abort();
       await fake.waitForAbort();
       expect(fake.abortedStreams).toBe(1);

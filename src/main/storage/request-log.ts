@@ -110,7 +110,7 @@ const HAND_OFF_BATCH = 256;
  * How long records wait on the gateway's thread to cross together (ms). Each message wakes the
  * writer thread and costs both threads a fixed overhead; at 10 connections a turn of the event
  * loop finishes one or two requests. 5 ms gathers about ten at 2,000 requests/s and measured
- * 1–4 % more throughput (docs/benchmarks.md, ninth session); 20 ms measured worse (what is held
+ * 0.6–4.8 % less CPU per request (docs/benchmarks.md, ninth session); 20 ms measured worse (what is held
  * that long outlives young-generation collections). Answers never wait for it: only the hand-off.
  */
 const HAND_OFF_DELAY_MS = 5;

@@ -451,7 +451,7 @@ describe('Anthropic streaming failures and cancellation', () => {
     const sent = messagesSent();
     const pending = client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'Wait [slow]' }] }, { signal: controller.signal }).catch((caught: unknown) => caught);
     // Aborted once the upstream holds the request (a fixed delay could abort it before it got there).
-    await vi.waitFor(() => expect(messagesSent()).toBeGreaterThan(sent));
+    await vi.waitFor(() => expect(messagesSent()).toBeGreaterThan(sent), { timeout: 10_000 });
     controller.abort();
     await aborted;
     expect(await pending).toBeInstanceOf(Error);
