@@ -15,10 +15,10 @@
  * run in this process and validate every request as strictly as the real APIs do, so "direct"
  * includes their own work; "added" is the difference of medians on one machine.
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gatewayCommand, root, runBench, startChild } from './children.js';
+import { gatewayCommand, root, runBench, startChild, threadCpuMs } from './children.js';
 import { startAnthropicFake } from '../test/fakes/anthropic-fake.js';
 import { startOpenAIFake } from '../test/fakes/openai-fake.js';
 import { CLAUDE_CODE_CAPTURE, CODEX_CAPTURE, readCaptured, withSchemasRepaired } from '../test/helpers/captured.js';
@@ -102,18 +102,13 @@ function codex(): Agent {
   };
 }
 
-/** CPU time of a process's threads in ms, from the scheduler's own account (ns; /proc's stat counts 10 ms ticks). */
+/** CPU time of a process's event loop (its main thread) and of its other threads, in ms. */
 function threadCpu(pid: number): { main: number; other: number } {
   let main = 0;
   let other = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ms = Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-      if (Number(task) === pid) main += ms;
-      else other += ms;
-    } catch {
-      // the thread ended
-    }
+  for (const [thread, ms] of threadCpuMs(pid)) {
+    if (thread.endsWith(`#${pid}`)) main += ms;
+    else other += ms;
   }
   return { main, other };
 }

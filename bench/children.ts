@@ -4,7 +4,7 @@
  * the bench can stop them all at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -55,6 +55,23 @@ export function shebangNodeFlags(file: string): string[] {
   const first = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
   const words = first.replace(/^#!\S*env\s+-S\s+/, '').split(/\s+/).filter(Boolean);
   return words.slice(words.indexOf('node') + 1);
+}
+
+/**
+ * CPU time of each thread of a process in ms, keyed `<name>#<tid>`, from the scheduler's own
+ * account (`/proc/<pid>/task/<tid>/schedstat`, ns; /proc's stat counts 10 ms ticks).
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+      threads.set(`${name}#${task}`, Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
 }
 
 /** Stops every child a bench started. */

@@ -1,6 +1,6 @@
 /**
  * CPU time the full gateway spends per request (all its threads: event loop, request-log
- * writer, GC), from /proc — steadier than req/s on a machine shared with other work.
+ * writer, GC), from the scheduler's per-thread account in /proc — steadier than req/s on a machine shared with other work.
  * `npx tsx bench/cpu-per-request.ts [json|stream] [requests]`; with SWITCHYARD_BENCH_PROFILE=<dir>
  * the gateway runs under `--cpu-prof` and leaves its profiles there. The full gateway is
  * started the way a user starts it (bench/children.ts gatewayCommand: bin/switchyard.js and
@@ -13,9 +13,9 @@
  * SWITCHYARD_BENCH_TARGET=bare|core measures a baseline (under tsx) instead; SWITCHYARD_BENCH_BASELINE_NODE=<flags>
  * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
  */
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { driveChat, gatewayCommand, root, runBench, shebangNodeFlags, startChild } from './children.js';
+import { driveChat, gatewayCommand, root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -38,22 +38,6 @@ function agentConversation(): { messages: unknown[]; tools: unknown[] } {
 // SWITCHYARD_BENCH_BODY=agent sends the ~30 KB conversation instead of one short message.
 const conversation = process.env.SWITCHYARD_BENCH_BODY === 'agent' ? agentConversation() : { messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] };
 const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), ...conversation });
-
-/** utime + stime of each thread of a process (by thread name), in ms. */
-function threadCpuMs(pid: number): Map<string, number> {
-  const threads = new Map<string, number>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      const name = `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}#${task}`;
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      threads.set(name, (Number(fields[11]) + Number(fields[12])) * 10);
-    } catch {
-      // the thread ended
-    }
-  }
-  return threads;
-}
 
 function cpuMs(pid: number): number {
   let total = 0;
@@ -171,7 +155,7 @@ async function main(): Promise<void> {
     .reduce((sums, [name, value]) => sums.set(name, (sums.get(name) ?? 0) + value), new Map<string, number>());
   const elapsed = performance.now() - started;
   const peakRssMb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  process.stdout.write(`${mode}: ${total} requests, gateway CPU ${used} ms = ${((used * 1000) / total).toFixed(1)} µs/request (${(total / (elapsed / 1000)).toFixed(0)} req/s wall), peak RSS ${peakRssMb.toFixed(0)} MB\n  by thread (µs/request): ${[...byThread].map(([name, value]) => `${name} ${((value * 1000) / total).toFixed(0)}`).join(', ')}\n`);
+  process.stdout.write(`${mode}: ${total} requests, gateway CPU ${used.toFixed(0)} ms = ${((used * 1000) / total).toFixed(1)} µs/request (${(total / (elapsed / 1000)).toFixed(0)} req/s wall), peak RSS ${peakRssMb.toFixed(0)} MB\n  by thread (µs/request): ${[...byThread].map(([name, value]) => `${name} ${((value * 1000) / total).toFixed(0)}`).join(', ')}\n`);
   if (memory) process.stdout.write(`${memoryAccount(peak, mappings, reportFile)}\n`);
   gateway.child.removeAllListeners('exit');
   await new Promise<void>((resolve) => {

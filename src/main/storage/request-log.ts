@@ -223,13 +223,12 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   };
   /**
    * The end of the turn: the journal written and the answers out; the records cross within
-   * HAND_OFF_DELAY_MS, with those of the turns after (at once when a batch is full).
+   * HAND_OFF_DELAY_MS, with those of the turns after (a full batch has crossed already: schedule).
    */
   const endOfTurn = (): void => {
     scheduled = false;
     journalHeld();
-    if (outbox.length >= HAND_OFF_BATCH) sendOutbox();
-    else if (outbox.length > 0 && !handOffTimer) {
+    if (outbox.length > 0 && !handOffTimer) {
       handOffTimer = setTimeout(handOffNow, HAND_OFF_DELAY_MS);
       // Nothing is lost to an exit before it fires: the records' lines are in the journal.
       handOffTimer.unref();
