@@ -10,7 +10,8 @@
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
  * SWITCHYARD_BENCH_BODY=agent sends a ~30 KB agent conversation instead of one short message.
- * SWITCHYARD_BENCH_TARGET=bare|core measures a baseline (under tsx) instead; SWITCHYARD_BENCH_BASELINE_NODE=<flags>
+ * SWITCHYARD_BENCH_TARGET=bare|minimal|core measures a baseline (under tsx) instead (bare-proxy.ts,
+ * minimal-fastify-proxy.ts, gateway-core.ts); SWITCHYARD_BENCH_BASELINE_NODE=<flags>
  * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -123,7 +124,9 @@ async function main(): Promise<void> {
   const dataDirectory = join(root, '.bench', 'cpu-data');
   rmSync(dataDirectory, { recursive: true, force: true });
   const profile = process.env.SWITCHYARD_BENCH_PROFILE;
-  const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare' or 'core' to measure a baseline instead
+  const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare', 'minimal' or 'core' to measure a baseline instead
+  const baselines: Record<string, string> = { bare: 'bare-proxy.ts', minimal: 'minimal-fastify-proxy.ts', core: 'gateway-core.ts' };
+  const baseline = target === undefined ? undefined : baselines[target];
   const reportFile = join(root, '.bench', 'memory-report.jsonl');
   rmSync(reportFile, { force: true });
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
@@ -132,7 +135,7 @@ async function main(): Promise<void> {
     ? // The other build with the same node flags as this one (the bin's shebang, or SWITCHYARD_BENCH_NODE).
       [process.execPath, [...(process.env.SWITCHYARD_BENCH_NODE ?? shebangNodeFlags(join(root, 'bin', 'switchyard.js')).join(' ')).split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
     : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
-  const gateway = target === 'bare' || target === 'core' ? await startChild(process.execPath, [...(process.env.SWITCHYARD_BENCH_BASELINE_NODE ?? '').split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', target === 'bare' ? 'bare-proxy.ts' : 'gateway-core.ts'), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
+  const gateway = baseline ? await startChild(process.execPath, [...(process.env.SWITCHYARD_BENCH_BASELINE_NODE ?? '').split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', baseline), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,
     commandArguments,
     { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },

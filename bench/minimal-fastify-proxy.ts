@@ -27,3 +27,5 @@ app.listen({ host: '127.0.0.1', port: 0 }).then(() => {
   const address = app.server.address();
   process.stdout.write(`${typeof address === 'object' && address ? address.port : 0}\n`);
 });
+// A normal exit on SIGTERM, so a `--cpu-prof` run (cpu-per-request's SWITCHYARD_BENCH_PROFILE) writes its profile.
+process.on('SIGTERM', () => process.exit(0));
