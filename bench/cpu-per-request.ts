@@ -126,6 +126,8 @@ async function main(): Promise<void> {
   const profile = process.env.SWITCHYARD_BENCH_PROFILE;
   const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare', 'minimal' or 'core' to measure a baseline instead
   const baselines: Record<string, string> = { bare: 'bare-proxy.ts', minimal: 'minimal-fastify-proxy.ts', core: 'gateway-core.ts' };
+  // A misspelt target must not quietly measure the full gateway instead.
+  if (target !== undefined && !Object.hasOwn(baselines, target)) throw new Error(`SWITCHYARD_BENCH_TARGET=${target}: use bare, minimal or core (or leave it unset for the full gateway)`);
   const baseline = target === undefined ? undefined : baselines[target];
   const reportFile = join(root, '.bench', 'memory-report.jsonl');
   rmSync(reportFile, { force: true });
