@@ -10,6 +10,8 @@
  * gateway's standard output there (e.g. with SWITCHYARD_BENCH_NODE=--trace-gc).
  * SWITCHYARD_BENCH_CLI=<out/main/cli.js of another build> measures that build instead (alternating A/B runs).
  * SWITCHYARD_BENCH_BODY=agent sends a ~30 KB agent conversation instead of one short message.
+ * SWITCHYARD_BENCH_DATA=<folder> runs the full gateway on that data folder as it is (a log that has
+ * grown, say) instead of a fresh one.
  * SWITCHYARD_BENCH_TARGET=bare|minimal|core measures a baseline (under tsx) instead (bare-proxy.ts,
  * minimal-fastify-proxy.ts, gateway-core.ts); SWITCHYARD_BENCH_BASELINE_NODE=<flags>
  * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
@@ -121,8 +123,9 @@ async function main(): Promise<void> {
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
-  const dataDirectory = join(root, '.bench', 'cpu-data');
-  rmSync(dataDirectory, { recursive: true, force: true });
+  const keptData = process.env.SWITCHYARD_BENCH_DATA;
+  const dataDirectory = keptData ?? join(root, '.bench', 'cpu-data');
+  if (!keptData) rmSync(dataDirectory, { recursive: true, force: true });
   const profile = process.env.SWITCHYARD_BENCH_PROFILE;
   const target = process.env.SWITCHYARD_BENCH_TARGET; // 'bare', 'minimal' or 'core' to measure a baseline instead
   const baselines: Record<string, string> = { bare: 'bare-proxy.ts', minimal: 'minimal-fastify-proxy.ts', core: 'gateway-core.ts' };

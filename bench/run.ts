@@ -11,7 +11,7 @@
  */
 import autocannon from 'autocannon';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -188,7 +188,12 @@ async function main(): Promise<void> {
     ? await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), { ...gatewayEnvironment, NODE_EXTRA_CA_CERTS: '' }, bin, false, true, userStart)
     : null;
   // Started as a user starts it: bin/switchyard.js with the node flags on its shebang line.
-  const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', join(root, '.bench', 'data')]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  // A fresh log every run: one that grew over earlier runs made no difference to the figures
+  // (docs/benchmarks.md, eleventh session), but every run then starts alike and none leaves
+  // hundreds of MB behind.
+  const gatewayData = join(root, '.bench', 'data');
+  rmSync(gatewayData, { recursive: true, force: true });
+  const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', gatewayData]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
   const core = await startChild(tsx, [join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
   const corePort = Number(core.match[1]);
