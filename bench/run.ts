@@ -208,7 +208,9 @@ async function main(): Promise<void> {
   rmSync(gatewayData, { recursive: true, force: true });
   const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', gatewayData]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
-  const core = await startChild(tsx, [join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
+  // The core with the gateway's own node flags (its heap sizes), so that core against full
+  // gateway shows the log's cost and not a difference of heap settings.
+  const core = await startChild(process.execPath, [...userStart.nodeFlags, '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
   const corePort = Number(core.match[1]);
   const gatewayPid = gateway.child.pid!;
   let portkey: { port: number; headers: Headers } | null = null;
