@@ -44,10 +44,14 @@ export function startChild(command: string, args: string[], env: NodeJS.ProcessE
  */
 export function gatewayCommand(args: string[], extraNodeFlags: string[] = []): [string, string[]] {
   const bin = join(root, 'bin', 'switchyard.js');
+  if (process.env.SWITCHYARD_BENCH_NODE === undefined && extraNodeFlags.length === 0) return [bin, args];
+  return [process.execPath, [...gatewayNodeFlags(), ...extraNodeFlags, bin, ...args]];
+}
+
+/** The node flags the full gateway runs with in the benches: SWITCHYARD_BENCH_NODE's, else those of bin/switchyard.js's shebang line. */
+export function gatewayNodeFlags(): string[] {
   const flags = process.env.SWITCHYARD_BENCH_NODE;
-  if (flags === undefined && extraNodeFlags.length === 0) return [bin, args];
-  const nodeFlags = flags === undefined ? shebangNodeFlags(bin) : flags.split(' ').filter(Boolean);
-  return [process.execPath, [...nodeFlags, ...extraNodeFlags, bin, ...args]];
+  return flags === undefined ? shebangNodeFlags(join(root, 'bin', 'switchyard.js')) : flags.split(' ').filter(Boolean);
 }
 
 /** The node flags on a `#!/usr/bin/env -S node …` line. */

@@ -13,12 +13,12 @@
  * SWITCHYARD_BENCH_DATA=<folder> runs the full gateway on that data folder as it is (a log that has
  * grown, say) instead of a fresh one.
  * SWITCHYARD_BENCH_TARGET=bare|minimal|core measures a baseline (under tsx) instead (bare-proxy.ts,
- * minimal-fastify-proxy.ts, gateway-core.ts); SWITCHYARD_BENCH_BASELINE_NODE=<flags>
- * gives it node flags (the gateway's shebang flags, to compare the core with the full gateway at the same heap settings).
+ * minimal-fastify-proxy.ts, gateway-core.ts). The core gets the full gateway's node flags, the two proxies
+ * Node's defaults; SWITCHYARD_BENCH_BASELINE_NODE=<flags> gives a baseline other flags (an empty value: none).
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { driveChat, gatewayCommand, root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
+import { driveChat, gatewayCommand, gatewayNodeFlags, root, runBench, startChild, threadCpuMs } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -132,15 +132,18 @@ async function main(): Promise<void> {
   // A misspelt target must not quietly measure the full gateway instead.
   if (target !== undefined && !Object.hasOwn(baselines, target)) throw new Error(`SWITCHYARD_BENCH_TARGET=${target}: use bare, minimal or core (or leave it unset for the full gateway)`);
   const baseline = target === undefined ? undefined : baselines[target];
+  // The core runs with the gateway's node flags, as in npm run bench (so core against full gateway differs by the log alone); the proxies with Node's defaults.
+  const baselineEnvironment = process.env.SWITCHYARD_BENCH_BASELINE_NODE;
+  const baselineFlags = baselineEnvironment !== undefined ? baselineEnvironment.split(' ').filter(Boolean) : target === 'core' ? gatewayNodeFlags() : [];
   const reportFile = join(root, '.bench', 'memory-report.jsonl');
   rmSync(reportFile, { force: true });
   const memory = process.env.SWITCHYARD_BENCH_MEMORY === '1';
   const otherBuild = process.env.SWITCHYARD_BENCH_CLI;
   const [command, commandArguments] = otherBuild
     ? // The other build with the same node flags as this one (the bin's shebang, or SWITCHYARD_BENCH_NODE).
-      [process.execPath, [...(process.env.SWITCHYARD_BENCH_NODE ?? shebangNodeFlags(join(root, 'bin', 'switchyard.js')).join(' ')).split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
+      [process.execPath, [...gatewayNodeFlags(), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), otherBuild, 'serve', '--port', '0', '--data-dir', dataDirectory]]
     : gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory], profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []);
-  const gateway = baseline ? await startChild(process.execPath, [...(process.env.SWITCHYARD_BENCH_BASELINE_NODE ?? '').split(' ').filter(Boolean), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', baseline), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
+  const gateway = baseline ? await startChild(process.execPath, [...baselineFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', baseline), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,
     commandArguments,
     { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gatewayCommand, runBench, shebangNodeFlags, startChild } from './children.js';
+import { gatewayCommand, gatewayNodeFlags, runBench, startChild } from './children.js';
 import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   // Started as a user starts it: bin/switchyard.js with its shebang's node flags, in one data
   // folder (restarts of one installation), with the code cache an earlier start left.
   const bin = join(root, 'bin', 'switchyard.js');
-  const userStart = { nodeFlags: process.env.SWITCHYARD_BENCH_NODE?.split(' ').filter(Boolean) ?? shebangNodeFlags(bin) };
+  const userStart = { nodeFlags: gatewayNodeFlags() };
   const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, userStart);
   // Ready for real work: the first request is a chat completion, answered and logged.
   const chatStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, { ...userStart, chat: true });
