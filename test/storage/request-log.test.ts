@@ -12,6 +12,7 @@ import type { RequestRecord } from '../../src/main/gateway/types.js';
 import { openDatabase, type SqliteDatabase } from '../../src/main/storage/database.js';
 import { createRequestWriter } from '../../src/main/storage/request-writer.js';
 import type { StoredRequestRecord } from '../../src/main/storage/stored-record.js';
+import { BACKGROUND_THREAD_NICE } from '../../src/main/storage/worker-threads.js';
 
 function record(id: string, startedAt = Date.now()): RequestRecord {
   return {
@@ -141,6 +142,40 @@ describe('request log', () => {
     expect(reopened.replayed).toBe(0);
     expect(reopened.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(300);
     return reopened.close();
+  });
+  it.runIf(process.platform === 'linux')('runs the writer thread at a lower scheduling priority than the event loop, and still commits everything', () => {
+    const directory = folder();
+    // A process of its own, so that the only threads are the log's and Node's.
+    const script = `
+      import { readdirSync, readFileSync } from 'node:fs';
+      import { openRequestLog } from ${JSON.stringify(join(import.meta.dirname, '../../src/main/storage/request-log.ts'))};
+      const nice = () => readdirSync('/proc/self/task').map((task) => {
+        const stat = readFileSync('/proc/self/task/' + task + '/stat', 'utf8');
+        return { task: Number(task), nice: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]) };
+      });
+      const log = openRequestLog(${JSON.stringify(directory)});
+      for (let index = 0; index < 50; index++) {
+        log.observer.requestFinished({ id: 'n' + index, startedAt: Date.now(), endedAt: Date.now(), endpoint: '/v1/chat/completions',
+          requestedModel: 'gpt-4.1-mini', resolvedModel: 'gpt-4.1-mini', provider: 'openai', status: 'success', httpStatus: 200,
+          errorType: null, errorMessage: null, stream: false, usage: null, timeToFirstTokenMs: null, latencyMs: 1, attempts: 1,
+          finishReason: 'stop', gatewayKeyId: null, user: null, conversationId: null, tags: [], requestBody: { messages: [] },
+          upstreamRequestBody: null, responseBody: null, warnings: [] });
+      }
+      const alive = setInterval(() => {}, 1000); // the writer thread is unref'd: keep the process up while waiting for it
+      await log.committed();
+      const threads = nice();
+      clearInterval(alive);
+      console.log(JSON.stringify({ pid: process.pid, threads, rows: log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get() }));
+      await log.close();
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const { pid, threads, rows } = JSON.parse(run.stdout.trim().split('\n').pop()!) as { pid: number; threads: Array<{ task: number; nice: number }>; rows: number };
+    expect(rows).toBe(50);
+    // The event loop keeps the process's priority; exactly one thread (the writer) is at BACKGROUND_THREAD_NICE.
+    expect(threads.find((thread) => thread.task === pid)?.nice).toBe(0);
+    expect(threads.filter((thread) => thread.nice === BACKGROUND_THREAD_NICE)).toHaveLength(1);
+    expect(threads.filter((thread) => thread.nice !== 0 && thread.nice !== BACKGROUND_THREAD_NICE)).toEqual([]);
   });
   it('stores a record crossing to the writer thread (its journal line and bodies, as objects or texts) exactly as the writer stores it in process', async () => {
     const startedAt = Date.now();

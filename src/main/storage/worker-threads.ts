@@ -6,8 +6,9 @@
  * file of the same name beside the bundle (or one folder up, when this code sits in a
  * shared chunk), so the build must emit each entry under its own name.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
@@ -33,4 +34,25 @@ export function startWorker(workerUrl: URL, workerData: unknown, execArgv: strin
   if (!workerUrl.pathname.endsWith('.ts')) return new Worker(workerUrl, { workerData, execArgv, resourceLimits });
   const bootstrap = `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); });`;
   return new Worker(bootstrap, { eval: true, workerData, execArgv, resourceLimits });
+}
+
+/** The nice value of the request log's writer thread (Linux): see request-writer-worker-entry.ts. */
+export const BACKGROUND_THREAD_NICE = 10;
+
+/**
+ * Lowers the calling thread's scheduling priority to `nice` (Linux, where a thread has its own
+ * nice value and `/proc/thread-self` names it; a thread may always lower its own). Elsewhere
+ * `os.setPriority` would reach the whole process, so nothing is done there. Returns the
+ * thread's id when its priority was set, else null. Never throws.
+ */
+export function lowerThreadPriority(nice: number): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(threadId) || threadId <= 0) return null;
+    setPriority(threadId, nice);
+    return threadId;
+  } catch {
+    return null;
+  }
 }
