@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
@@ -42,14 +42,17 @@ export const BACKGROUND_THREAD_NICE = 10;
 /**
  * Lowers the calling thread's scheduling priority to `nice` (Linux, where a thread has its own
  * nice value and `/proc/thread-self` names it; a thread may always lower its own). Elsewhere
- * `os.setPriority` would reach the whole process, so nothing is done there. Returns the
- * thread's id when its priority was set, else null. Never throws.
+ * `os.setPriority` would reach the whole process, so nothing is done there. A thread already at
+ * `nice` or lower keeps its priority. Returns the thread's id when its priority is `nice` or lower
+ * now, else null. Never throws.
  */
 export function lowerThreadPriority(nice: number): number | null {
   if (process.platform !== 'linux') return null;
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
     if (!Number.isInteger(threadId) || threadId <= 0) return null;
+    // A process started at a lower priority already (nice 15, say) keeps it: this only ever lowers.
+    if (getPriority(threadId) >= nice) return threadId;
     setPriority(threadId, nice);
     return threadId;
   } catch {
