@@ -311,6 +311,63 @@ describe('request log', () => {
     await log.close();
   });
 
+  it('backpressure: past the backlog limit, answers are journalled at once but go out only as the writer catches up, in order', async () => {
+    const directory = folder();
+    // A writer that commits every 400 ms, and a limit of 3 records not yet committed.
+    const log = openRequestLog(directory, { flushIntervalMs: 400, backlogLimit: { records: 3, characters: 1e9 }, maxAnswerWaitMs: 30_000 });
+    const answered: string[] = [];
+    const finish = (id: string) => log.observer.requestFinishedBeforeAnswer!(record(id), () => answered.push(id));
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    finish('a1');
+    finish('a2');
+    await nextTurn();
+    // Under the limit: answered at the end of their turn, as ever.
+    expect(answered).toEqual(['a1', 'a2']);
+    for (const id of ['b1', 'b2', 'b3', 'b4', 'b5']) finish(id);
+    await nextTurn();
+    // Over it: journalled (safe against a kill) but waiting for the writer.
+    expect(answered).toEqual(['a1', 'a2']);
+    const journalled = JOURNAL_FILE_NAMES.map((name) => readFileSync(join(directory, name), 'utf8')).join('').split('\n').filter(Boolean);
+    expect(journalled.map((line) => (JSON.parse(line) as { id: string }).id)).toEqual(['a1', 'a2', 'b1', 'b2', 'b3', 'b4', 'b5']);
+    // A turn finishing while others wait queues behind them, even though it alone would be under the limit.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    finish('c1');
+    await nextTurn();
+    expect(answered).toEqual(['a1', 'a2']);
+    // The writer's commit brings the backlog under the limit: every waiting answer goes, in order.
+    const started = Date.now();
+    while (answered.length < 8 && Date.now() - started < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answered).toEqual(['a1', 'a2', 'b1', 'b2', 'b3', 'b4', 'b5', 'c1']);
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(8);
+    await log.close();
+  });
+
+  it('backpressure: a writer that does not catch up delays answers by at most maxAnswerWaitMs, and the characters of bodies count too', async () => {
+    const directory = folder();
+    // A writer that would commit only after a minute: the wait's limit lets the answers go.
+    const log = openRequestLog(directory, { flushIntervalMs: 60_000, backlogLimit: { records: 1e9, characters: 2_000 }, maxAnswerWaitMs: 150 });
+    const answered: string[] = [];
+    const small = record('small');
+    log.observer.requestFinishedBeforeAnswer!(small, () => answered.push('small'), { responseBody: JSON.stringify(small.responseBody) });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toEqual(['small']);
+    // An answer of 5,000 characters puts the backlog over 2,000 characters.
+    const large = { ...record('large'), responseBody: { choices: [{ message: { role: 'assistant', content: 'x'.repeat(5_000) } }] } };
+    const waitStarted = Date.now();
+    log.observer.requestFinishedBeforeAnswer!(large, () => answered.push('large'), { responseBody: JSON.stringify(large.responseBody) });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toEqual(['small']);
+    while (answered.length < 2 && Date.now() - waitStarted < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answered).toEqual(['small', 'large']);
+    expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(140);
+    // Nothing was committed meanwhile; close() commits both.
+    expect(log.database.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(0);
+    await log.close();
+    const reopened = openDatabase(directory);
+    expect(reopened.prepare('SELECT COUNT(*) FROM requests').pluck().get()).toBe(2);
+    reopened.close();
+  });
+
   it('a burst finished in one turn of the event loop crosses in bounded messages, and every record is stored', async () => {
     const directory = folder();
     const log = openRequestLog(directory, { flushIntervalMs: 1 });

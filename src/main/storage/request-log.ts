@@ -49,6 +49,14 @@ export interface RequestLogOptions {
   onError?: (error: Error) => void;
   /** The writer thread's entry (default: request-writer-worker-entry beside this module or the bundle). */
   workerUrl?: URL;
+  /**
+   * How far the writer may fall behind before answers wait for it: records handed over and not
+   * yet committed, and the characters of their journal lines and body texts (default
+   * BACKLOG_LIMIT). Tests set small ones.
+   */
+  backlogLimit?: { records: number; characters: number };
+  /** The longest an answer waits for a writer that is behind, in ms (default MAX_ANSWER_WAIT_MS). */
+  maxAnswerWaitMs?: number;
 }
 
 export interface RequestLog extends RequestLogSink {
@@ -114,6 +122,18 @@ const HAND_OFF_BATCH = 256;
  * that long outlives young-generation collections). Answers never wait for it: only the hand-off.
  */
 const HAND_OFF_DELAY_MS = 5;
+/**
+ * Backpressure. The writer thread runs at a lower priority (request-writer-worker-entry.ts), so on
+ * cores saturated by other work it can fall behind the gateway, and what it has not committed
+ * waits in memory (its queue) and in the journal. Past either limit, the answers finished in a turn
+ * are journalled as ever (they are safe) but go out only once the writer is back under the limits,
+ * or after MAX_ANSWER_WAIT_MS: the clients slow to the writer's pace instead of the backlog growing
+ * without bound. Normal load stays far below: ~2,000 requests/s hand over ~150 records per 50 ms
+ * batch. 4,096 of the bench's records are ~8 MB; 32 M characters cover a few hundred agent turns.
+ */
+export const BACKLOG_LIMIT = { records: 4096, characters: 32 * 1024 * 1024 };
+/** An escape, not a pace: a writer stuck (a lock held, a disk gone) slows answers, it does not stop them. */
+export const MAX_ANSWER_WAIT_MS = 1000;
 
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
   const database = openDatabase(dataDirectory);
@@ -138,6 +158,18 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   let heldText = '';
   let heldLines = 0;
   let heldAnswers: Array<() => void> = [];
+  // Backpressure: characters taken so far (journal lines and body texts), and after each journal
+  // write the last sequence it holds beside that running total, so that a commit up to a sequence
+  // tells how many characters are still waiting for the writer.
+  const backlogLimit = options.backlogLimit ?? BACKLOG_LIMIT;
+  const maxAnswerWaitMs = options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS;
+  let charactersTaken = 0;
+  let heldCharacters = 0;
+  let charactersCommitted = 0;
+  const written: Array<{ sequence: number; characters: number }> = [];
+  // Answers journalled while the writer was over the limits, and the timer that lets them go anyway.
+  let waitingForWriter: Array<() => void> = [];
+  let waitTimer: ReturnType<typeof setTimeout> | null = null;
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
   /**
@@ -195,25 +227,58 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     // journal now: keep every journal line until the next start replays them.
     if (!reply.complete) journals.pinned = true;
     journals.committedUpTo(reply.lastSequence);
+    while (written.length > 0 && written[0]!.sequence <= journals.committedSequence) charactersCommitted = written.shift()!.characters;
+    if (waitingForWriter.length > 0 && !overLimits()) releaseWaiting();
   });
   worker.on('error', (error) => options.onError?.(error));
   // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
   worker.unref();
 
-  /** Writes the journal lines not written yet, all at once, then lets their answers go. */
-  const journalHeld = (): void => {
-    if (heldLines === 0) return;
-    journals.appendLines(heldText, heldLines, options.onError);
-    heldText = '';
-    heldLines = 0;
-    const answers = heldAnswers;
-    heldAnswers = [];
+  function overLimits(): boolean {
+    return journals.pending > backlogLimit.records || charactersTaken - charactersCommitted > backlogLimit.characters;
+  }
+  const answerAll = (answers: Array<() => void>): void => {
     for (const answer of answers) {
       try {
         answer();
       } catch (error) {
         options.onError?.(error as Error);
       }
+    }
+  };
+  function releaseWaiting(): void {
+    if (waitTimer) {
+      clearTimeout(waitTimer);
+      waitTimer = null;
+    }
+    const answers = waitingForWriter;
+    waitingForWriter = [];
+    answerAll(answers);
+  }
+  /**
+   * Writes the journal lines not written yet, all at once, then lets their answers go: at once,
+   * or, while the writer is over the backlog's limits, once it is back under them (see BACKLOG_LIMIT).
+   */
+  const journalHeld = (): void => {
+    if (heldLines === 0) return;
+    journals.appendLines(heldText, heldLines, options.onError);
+    charactersTaken += heldCharacters;
+    written.push({ sequence: journals.sequence, characters: charactersTaken });
+    heldText = '';
+    heldLines = 0;
+    heldCharacters = 0;
+    const answers = heldAnswers;
+    heldAnswers = [];
+    if (answers.length === 0) return;
+    if (waitingForWriter.length === 0 && !overLimits()) {
+      answerAll(answers);
+      return;
+    }
+    // Behind the answers already waiting, so that none overtakes an earlier one.
+    for (const answer of answers) waitingForWriter.push(answer);
+    if (!waitTimer) {
+      waitTimer = setTimeout(releaseWaiting, maxAnswerWaitMs);
+      waitTimer.unref();
     }
   };
   /** The journal written, the answers out, then every record taken so far to the writer (each crosses after its line is written). */
@@ -242,6 +307,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     heldText += json;
     heldText += '\n';
     heldLines += 1;
+    heldCharacters += json.length + (texts ? (texts.requestBody?.length ?? 0) + (texts.upstreamRequestBody === texts.requestBody ? 0 : (texts.upstreamRequestBody?.length ?? 0)) + (texts.responseBody?.length ?? 0) : 0);
     outbox.push(whole ? handedRecord(record, json, texts) : record);
     outboxRecords.push(record);
   };
@@ -293,6 +359,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
         // Hold the process open until the writer thread has committed and closed.
         worker.ref();
         handOffNow();
+        // Answers waiting for a writer that was behind: their lines are in the journal.
+        releaseWaiting();
         await new Promise<void>((resolve) => {
           worker.on('message', (reply: WriterThreadReply) => {
             if (reply.type === 'closed') resolve();
