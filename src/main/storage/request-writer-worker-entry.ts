@@ -30,10 +30,12 @@ if (!port) throw new Error('request-writer-worker-entry must run in a worker thr
 /**
  * The log is bookkeeping: when the machine's cores are all busy, the gateway's event loop (the
  * answers) and the clients go first, and the writer takes what is left. It still keeps up
- * whenever the cores have room (on a saturated machine a nice-10 thread gets about a tenth of a
- * core's share), and what waits for it is in the journal, so nothing is lost. A 2-core machine
- * under the bench's load: JSON +4-9 %, streams +3 %, the log committed within 65 ms of the
- * load's end either way (docs/benchmarks.md, twelfth session).
+ * whenever the cores have room, and what waits for it is in the journal, so nothing is lost. On
+ * cores saturated by other work a nice-10 thread gets about a tenth of a core's share and falls
+ * behind; the request log's backpressure (request-log.ts BACKLOG_LIMIT) then slows the answers to
+ * its pace. A 2-core machine under the bench's load: JSON about +5 % (−2.5 to +14 % run to run),
+ * streams +3-7 %, the log committed within 0.1 s of the load's end either way (docs/benchmarks.md,
+ * twelfth session).
  */
 lowerThreadPriority(BACKGROUND_THREAD_NICE);
 
