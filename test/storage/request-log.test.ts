@@ -368,6 +368,36 @@ describe('request log', () => {
     reopened.close();
   });
 
+  it('backpressure: answers do not wait for a writer thread that has ended', async () => {
+    const directory = folder();
+    const log = openRequestLog(directory, {
+      workerUrl: new URL('./fixtures/exiting-writer-entry.ts', import.meta.url),
+      backlogLimit: { records: 1, characters: 1e9 },
+      maxAnswerWaitMs: 30_000,
+    });
+    const answered: string[] = [];
+    for (const id of ['w1', 'w2', 'w3']) log.observer.requestFinishedBeforeAnswer!(record(id), () => answered.push(id));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Over the limit: waiting for the writer, which ends when the records reach it (after the 5 ms hand-off).
+    expect(answered).toEqual([]);
+    const started = Date.now();
+    while (answered.length < 3 && Date.now() - started < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(answered).toEqual(['w1', 'w2', 'w3']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Later answers go at the end of their turn; every record is still in the journal for the next start.
+    log.observer.requestFinishedBeforeAnswer!(record('w4'), () => answered.push('w4'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toEqual(['w1', 'w2', 'w3', 'w4']);
+    const journalled = JOURNAL_FILE_NAMES.map((name) => readFileSync(join(directory, name), 'utf8')).join('').split('\n').filter(Boolean);
+    expect(journalled).toHaveLength(4);
+    await log.close();
+    // Nothing was committed, so close() keeps the journal, and the next start replays all four.
+    const reopened = openRequestLog(directory);
+    expect(reopened.replayed).toBe(4);
+    expect(reopened.database.prepare('SELECT id FROM requests ORDER BY id').pluck().all()).toEqual(['w1', 'w2', 'w3', 'w4']);
+    await reopened.close();
+  });
+
   it('a burst finished in one turn of the event loop crosses in bounded messages, and every record is stored', async () => {
     const directory = folder();
     const log = openRequestLog(directory, { flushIntervalMs: 1 });

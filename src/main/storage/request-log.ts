@@ -231,11 +231,18 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     if (waitingForWriter.length > 0 && !overLimits()) releaseWaiting();
   });
   worker.on('error', (error) => options.onError?.(error));
+  // A writer thread that ended (it failed, or close() ended it) commits nothing more: answers no
+  // longer wait for it. What it did not commit is in the journal, replayed at the next start.
+  let writerEnded = false;
+  worker.once('exit', () => {
+    writerEnded = true;
+    releaseWaiting();
+  });
   // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
   worker.unref();
 
   function overLimits(): boolean {
-    return journals.pending > backlogLimit.records || charactersTaken - charactersCommitted > backlogLimit.characters;
+    return !writerEnded && (journals.pending > backlogLimit.records || charactersTaken - charactersCommitted > backlogLimit.characters);
   }
   const answerAll = (answers: Array<() => void>): void => {
     for (const answer of answers) {
@@ -362,6 +369,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
         // Answers waiting for a writer that was behind: their lines are in the journal.
         releaseWaiting();
         await new Promise<void>((resolve) => {
+          // A writer that has ended already (it failed) will neither answer nor exit again.
+          if (writerEnded) return resolve();
           worker.on('message', (reply: WriterThreadReply) => {
             if (reply.type === 'closed') resolve();
           });
@@ -369,7 +378,8 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
           post({ type: 'close' });
         });
         await worker.terminate();
-        journals.close();
+        // Records the writer did not commit (it failed) stay in the journal for the next start.
+        journals.close(journals.pending > 0);
         database.close();
       })();
       return closed;
