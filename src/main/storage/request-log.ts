@@ -9,7 +9,8 @@
  * waits for the end of the turn of the event loop, where one write journals every record
  * finished in that turn and then lets their answers go (group commit, no timer); an answer
  * it does not hold (an error, a refusal) has its line, and any held ones, written at once. The writer thread
- * commits full records in batches shortly after. Two journal files alternate: once every
+ * commits full records in batches shortly after; should it fall far behind (BACKLOG_LIMIT), held
+ * answers also wait for it to catch up, so its backlog stays bounded. Two journal files alternate: once every
  * record written to the older file is committed, it is emptied and becomes the newer one,
  * so the journal stays a few batches long under any load. On open, journal lines whose
  * request is not in the database are written (without bodies, which were only in memory);
