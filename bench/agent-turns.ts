@@ -18,7 +18,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gatewayCommand, root, runBench, startChild, threadCpuMs } from './children.js';
+import { gatewayCommand, gatewayEnvironment, root, runBench, startChild, threadCpuMs } from './children.js';
 import { startAnthropicFake } from '../test/fakes/anthropic-fake.js';
 import { startOpenAIFake } from '../test/fakes/openai-fake.js';
 import { CLAUDE_CODE_CAPTURE, CODEX_CAPTURE, readCaptured, withSchemasRepaired } from '../test/helpers/captured.js';
@@ -136,16 +136,7 @@ async function main(): Promise<void> {
   const gateway = await startChild(
     command,
     commandArguments,
-    {
-      SWITCHYARD_API_KEY: KEY,
-      SWITCHYARD_KEYCHAIN: 'off',
-      ANTHROPIC_API_KEY: 'sk-ant-bench',
-      ANTHROPIC_BASE_URL: anthropic.url,
-      OPENAI_API_KEY: 'sk-bench',
-      OPENAI_BASE_URL: openai.url,
-      OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-      LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-    },
+    { ...gatewayEnvironment(KEY, openai.url), ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: anthropic.url },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const origin = `http://127.0.0.1:${gateway.match[1]}`;

@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
+import { gatewayEnvironment, root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
 
 const builds = (process.env.SWITCHYARD_BENCH_BUILDS ?? '').split(',').filter(Boolean);
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -89,14 +89,7 @@ async function main(): Promise<void> {
     const started = await startChild(
       process.execPath,
       [...flags, join(build, 'out', 'main', 'cli.js'), 'serve', '--port', '0', '--data-dir', data],
-      {
-        SWITCHYARD_API_KEY: KEY,
-        SWITCHYARD_KEYCHAIN: 'off',
-        OPENAI_API_KEY: 'sk-bench',
-        OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
-        OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-        LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-      },
+      gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`),
       /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     );
     gateways.push({ build, port: Number(started.match[1]), pid: started.child.pid!, data, answered: 0, rates: [] });

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { driveChat, root, runBench, shebangNodeFlags, startChild } from './children.js';
+import { driveChat, gatewayEnvironment, root, runBench, shebangNodeFlags, startChild } from './children.js';
 
 const [cli, out, mode = 'json'] = process.argv.slice(2);
 if (!cli || !out) throw new Error('usage: bench/callgrind-gateway.ts <cli.cjs|core> <out-prefix> [json|stream]');
@@ -31,7 +31,7 @@ runBench(async () => {
   const gateway = await startChild(
     'valgrind',
     ['--tool=callgrind', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${out}.%p`, process.execPath, ...shebangNodeFlags(join(root, 'bin', 'switchyard.js')), ...target],
-    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
+    gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`),
     cli === 'core' ? /^(\d+)\n/m : /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const port = Number(gateway.match[1]);

@@ -48,6 +48,22 @@ export function gatewayCommand(args: string[], extraNodeFlags: string[] = []): [
   return [process.execPath, [...gatewayNodeFlags(), ...extraNodeFlags, bin, ...args]];
 }
 
+/**
+ * The environment the benches start the full gateway with: their gateway key, no OS keychain,
+ * OpenAI at `openaiUrl` (a fake), and nothing listening for the local providers (the discard
+ * port: they answer "unreachable" at once).
+ */
+export function gatewayEnvironment(key: string, openaiUrl: string): Record<string, string> {
+  return {
+    SWITCHYARD_API_KEY: key,
+    SWITCHYARD_KEYCHAIN: 'off',
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: openaiUrl,
+    OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
+    LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
+  };
+}
+
 /** The node flags the full gateway runs with in the benches: SWITCHYARD_BENCH_NODE's, else those of bin/switchyard.js's shebang line. */
 export function gatewayNodeFlags(): string[] {
   const flags = process.env.SWITCHYARD_BENCH_NODE;

@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { driveChat, gatewayCommand, gatewayNodeFlags, root, runBench, startChild, threadCpuMs } from './children.js';
+import { driveChat, gatewayCommand, gatewayEnvironment, gatewayNodeFlags, root, runBench, startChild, threadCpuMs } from './children.js';
 import type { MemoryReportLine } from '../src/main/memory-report.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const gateway = baseline ? await startChild(process.execPath, [...baselineFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--import', 'tsx', join(root, 'bench', baseline), String(fakePort)], { SWITCHYARD_API_KEY: KEY, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1` }, /^(\d+)\n/m) : await startChild(
     command,
     commandArguments,
-    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1', ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },
+    { ...gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`), ...(memory ? { SWITCHYARD_MEMORY_REPORT: reportFile } : {}) },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     process.env.SWITCHYARD_BENCH_GATEWAY_LOG,
   );

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gatewayCommand, gatewayNodeFlags, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment as benchGatewayEnvironment, gatewayNodeFlags, runBench, startChild } from './children.js';
 import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
@@ -174,15 +174,8 @@ async function main(): Promise<void> {
   const barePort = Number(bare.match[1]);
   const minimal = await startChild(tsx, [join(root, 'bench', 'minimal-fastify-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
   const minimalPort = Number(minimal.match[1]);
-  const gatewayEnvironment = {
-    SWITCHYARD_API_KEY: KEY,
-    // The bench measures the gateway, not the OS keychain.
-    SWITCHYARD_KEYCHAIN: 'off',
-    OPENAI_API_KEY: 'sk-bench',
-    OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`,
-    OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-    LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-  };
+  // The bench measures the gateway, not the OS keychain.
+  const gatewayEnvironment = benchGatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
   // Spawn to the first answered GET /v1/models, wall and CPU (bench/startup.ts).
   // Started as a user starts it: bin/switchyard.js with its shebang's node flags, in one data
   // folder (restarts of one installation), with the code cache an earlier start left.

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
-import { gatewayCommand, gatewayNodeFlags, root, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment as benchGatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
 
 const count = Number(process.argv[2] ?? 3000);
 const mode = process.argv[3] === 'stream' ? 'stream' : 'json';
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], withEvents('fake'), /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
   const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], withEvents('bare'), /^(\d+)\n/m);
-  const gatewayEnvironment = { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' };
+  const gatewayEnvironment = benchGatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
   const binFlags = gatewayNodeFlags();
   const core = await startChild(tsx, [...binFlags, join(root, 'bench', 'gateway-core.ts')], { ...gatewayEnvironment, ...withEvents('core') }, /^(\d+)\n/m);
   const gateway = await startChild(

@@ -8,7 +8,7 @@
  */
 import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gatewayCommand, root, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment, root, runBench, startChild } from './children.js';
 import { latencyInterleaved } from './latency.js';
 
 const count = Number(process.argv[2] ?? 5000);
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   rmSync(dataDirectory, { recursive: true, force: true });
   const gateway = await startChild(
     ...gatewayCommand(['serve', '--port', '0', '--data-dir', dataDirectory]),
-    { SWITCHYARD_API_KEY: KEY, SWITCHYARD_KEYCHAIN: 'off', OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: `http://127.0.0.1:${fakePort}/v1`, OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1', LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1' },
+    gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`),
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const log = process.env.SWITCHYARD_BENCH_GATEWAY_LOG;

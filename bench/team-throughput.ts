@@ -18,7 +18,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { children, root, startChild } from './children.js';
+import { children, gatewayEnvironment, root, startChild } from './children.js';
 import { createPostgresPool } from '../src/main/storage/postgres/connection.js';
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION ?? 8);
@@ -75,14 +75,7 @@ async function main(): Promise<void> {
   const given = process.env.SWITCHYARD_DATABASE_URL;
   const throwaway = given ? null : await (await import('../test/helpers/throwaway-postgres.js')).startThrowawayPostgres();
   const databaseUrl = given ?? throwaway!.url;
-  const base = {
-    SWITCHYARD_API_KEY: KEY,
-    SWITCHYARD_KEYCHAIN: 'off',
-    OPENAI_API_KEY: 'sk-bench',
-    OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
-    OLLAMA_BASE_URL: 'http://127.0.0.1:9/v1',
-    LMSTUDIO_BASE_URL: 'http://127.0.0.1:9/v1',
-  };
+  const base = gatewayEnvironment(KEY, `http://127.0.0.1:${upstreamPort}/v1`);
   const team = { ...base, SWITCHYARD_DATABASE_URL: databaseUrl };
   const pool = createPostgresPool(databaseUrl, { max: 1 });
   try {

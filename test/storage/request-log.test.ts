@@ -44,6 +44,15 @@ function record(id: string, startedAt = Date.now()): RequestRecord {
   };
 }
 
+/** A finished request as a script run in a process of its own writes it: its id is the expression `id`. */
+function scriptRecord(id: string): string {
+  return `{ id: ${id}, startedAt: Date.now(), endedAt: Date.now(), endpoint: '/v1/chat/completions',
+    requestedModel: 'gpt-4.1-mini', resolvedModel: 'gpt-4.1-mini', provider: 'openai', status: 'success', httpStatus: 200,
+    errorType: null, errorMessage: null, stream: false, usage: null, timeToFirstTokenMs: null, latencyMs: 1, attempts: 1,
+    finishReason: 'stop', gatewayKeyId: null, user: null, conversationId: null, tags: [], requestBody: { messages: [] },
+    upstreamRequestBody: null, responseBody: null, warnings: [] }`;
+}
+
 const folders: string[] = [];
 function folder(): string {
   const path = mkdtempSync(join(tmpdir(), 'switchyard-request-log-'));
@@ -128,11 +137,7 @@ describe('request log', () => {
       import { openRequestLog } from ${JSON.stringify(join(import.meta.dirname, '../../src/main/storage/request-log.ts'))};
       const log = openRequestLog(${JSON.stringify(directory)});
       for (let index = 0; index < 300; index++) {
-        log.observer.requestFinished({ id: 'c' + index, startedAt: Date.now(), endedAt: Date.now(), endpoint: '/v1/chat/completions',
-          requestedModel: 'gpt-4.1-mini', resolvedModel: 'gpt-4.1-mini', provider: 'openai', status: 'success', httpStatus: 200,
-          errorType: null, errorMessage: null, stream: false, usage: null, timeToFirstTokenMs: null, latencyMs: 1, attempts: 1,
-          finishReason: 'stop', gatewayKeyId: null, user: null, conversationId: null, tags: [], requestBody: { messages: [] },
-          upstreamRequestBody: null, responseBody: null, warnings: [] });
+        log.observer.requestFinished(${scriptRecord("'c' + index")});
       }
       log.close().then(() => console.log('closed'));
     `;
@@ -154,11 +159,7 @@ describe('request log', () => {
       });
       const log = openRequestLog(${JSON.stringify(directory)});
       for (let index = 0; index < 50; index++) {
-        log.observer.requestFinished({ id: 'n' + index, startedAt: Date.now(), endedAt: Date.now(), endpoint: '/v1/chat/completions',
-          requestedModel: 'gpt-4.1-mini', resolvedModel: 'gpt-4.1-mini', provider: 'openai', status: 'success', httpStatus: 200,
-          errorType: null, errorMessage: null, stream: false, usage: null, timeToFirstTokenMs: null, latencyMs: 1, attempts: 1,
-          finishReason: 'stop', gatewayKeyId: null, user: null, conversationId: null, tags: [], requestBody: { messages: [] },
-          upstreamRequestBody: null, responseBody: null, warnings: [] });
+        log.observer.requestFinished(${scriptRecord("'n' + index")});
       }
       const alive = setInterval(() => {}, 1000); // the writer thread is unref'd: keep the process up while waiting for it
       await log.committed();
