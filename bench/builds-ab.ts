@@ -33,10 +33,11 @@ interface Gateway {
   build: string;
   port: number;
   pid: number;
-  data: string;
   /** Requests answered so far (warm-up included): what the log must hold once it caught up. */
   answered: number;
   rates: number[];
+  /** Rows in its log now (a read-only connection, opened after its start). */
+  logged: () => number;
 }
 
 /** Busy and total jiffies of all cores (the first line of /proc/stat; idle and iowait count as not busy). */
@@ -51,20 +52,11 @@ function peakResidentMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-function loggedRequests(gateway: Gateway): number {
-  const database = new Database(join(gateway.data, 'switchyard.db'), { readonly: true, fileMustExist: true });
-  try {
-    return database.prepare('SELECT count(*) FROM requests').pluck().get() as number;
-  } finally {
-    database.close();
-  }
-}
-
 /** Milliseconds until the log holds every answered request (null when it did not within 20 s). */
 async function logTrail(gateway: Gateway): Promise<number | null> {
   const started = Date.now();
   while (Date.now() - started < 20_000) {
-    if (loggedRequests(gateway) >= gateway.answered) return Date.now() - started;
+    if (gateway.logged() >= gateway.answered) return Date.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return null;
@@ -92,7 +84,8 @@ async function main(): Promise<void> {
       gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`),
       /listening on http:\/\/127\.0\.0\.1:(\d+)/,
     );
-    gateways.push({ build, port: Number(started.match[1]), pid: started.child.pid!, data, answered: 0, rates: [] });
+    const count = new Database(join(data, 'switchyard.db'), { readonly: true, fileMustExist: true }).prepare('SELECT count(*) FROM requests').pluck();
+    gateways.push({ build, port: Number(started.match[1]), pid: started.child.pid!, answered: 0, rates: [], logged: () => count.get() as number });
   }
   for (const gateway of gateways) {
     await load(gateway, 2);

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gatewayCommand, gatewayEnvironment as benchGatewayEnvironment, gatewayNodeFlags, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, runBench, startChild } from './children.js';
 import { latencyInterleaved, type LatencySummary } from './latency.js';
 import { ensureBuilt, measureStartup } from './startup.js';
 import { SseDecoder } from '../src/main/gateway/sse/decoder.js';
@@ -175,23 +175,23 @@ async function main(): Promise<void> {
   const minimal = await startChild(tsx, [join(root, 'bench', 'minimal-fastify-proxy.ts'), String(fakePort)], {}, /^(\d+)\n/m);
   const minimalPort = Number(minimal.match[1]);
   // The bench measures the gateway, not the OS keychain.
-  const gatewayEnvironment = benchGatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
+  const environment = gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
   // Spawn to the first answered GET /v1/models, wall and CPU (bench/startup.ts).
   // Started as a user starts it: bin/switchyard.js with its shebang's node flags, in one data
   // folder (restarts of one installation), with the code cache an earlier start left.
   const bin = join(root, 'bin', 'switchyard.js');
   const userStart = { nodeFlags: gatewayNodeFlags() };
-  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, userStart);
+  const startup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), environment, bin, false, true, userStart);
   // Ready for real work: the first request is a chat completion, answered and logged.
-  const chatStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, false, true, { ...userStart, chat: true });
+  const chatStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), environment, bin, false, true, { ...userStart, chat: true });
   // The same without the code cache the CLI keeps after its first start: a first start.
-  const firstStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), gatewayEnvironment, bin, true, false, userStart);
+  const firstStartup = await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), environment, bin, true, false, userStart);
   // Node 20 reads and parses NODE_EXTRA_CA_CERTS's certificates at every process start, before
   // any of the gateway's code runs (this VM points it at the whole system bundle: ~45 ms of
   // `node -e 1`). Where it is set, restarts are measured once more as on a machine without it.
   const extraCertificates = process.env.NODE_EXTRA_CA_CERTS;
   const startupWithoutExtraCertificates = extraCertificates
-    ? await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), { ...gatewayEnvironment, NODE_EXTRA_CA_CERTS: '' }, bin, false, true, userStart)
+    ? await measureStartup(Number(process.env.BENCH_STARTUP_RUNS ?? 7), { ...environment, NODE_EXTRA_CA_CERTS: '' }, bin, false, true, userStart)
     : null;
   // Started as a user starts it: bin/switchyard.js with the node flags on its shebang line.
   // A fresh log every run: one that grew over earlier runs made no difference to the figures
@@ -199,11 +199,11 @@ async function main(): Promise<void> {
   // hundreds of MB behind.
   const gatewayData = join(root, '.bench', 'data');
   rmSync(gatewayData, { recursive: true, force: true });
-  const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', gatewayData]), gatewayEnvironment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  const gateway = await startChild(...gatewayCommand(['serve', '--port', '0', '--data-dir', gatewayData]), environment, /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   const gatewayPort = Number(gateway.match[1]);
   // The core with the gateway's own node flags (its heap sizes), so that core against full
   // gateway shows the log's cost and not a difference of heap settings.
-  const core = await startChild(process.execPath, [...userStart.nodeFlags, '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment, /^(\d+)\n/m);
+  const core = await startChild(process.execPath, [...userStart.nodeFlags, '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], environment, /^(\d+)\n/m);
   const corePort = Number(core.match[1]);
   const gatewayPid = gateway.child.pid!;
   let portkey: { port: number; headers: Headers } | null = null;

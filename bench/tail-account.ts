@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
-import { gatewayCommand, gatewayEnvironment as benchGatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
 
 const count = Number(process.argv[2] ?? 3000);
 const mode = process.argv[3] === 'stream' ? 'stream' : 'json';
@@ -65,12 +65,12 @@ async function main(): Promise<void> {
   const fake = await startChild(tsx, [join(root, 'bench', 'fast-upstream.ts')], withEvents('fake'), /^(\d+)\n/m);
   const fakePort = Number(fake.match[1]);
   const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], withEvents('bare'), /^(\d+)\n/m);
-  const gatewayEnvironment = benchGatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
+  const environment = gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
   const binFlags = gatewayNodeFlags();
-  const core = await startChild(tsx, [...binFlags, join(root, 'bench', 'gateway-core.ts')], { ...gatewayEnvironment, ...withEvents('core') }, /^(\d+)\n/m);
+  const core = await startChild(tsx, [...binFlags, join(root, 'bench', 'gateway-core.ts')], { ...environment, ...withEvents('core') }, /^(\d+)\n/m);
   const gateway = await startChild(
     ...gatewayCommand(['serve', '--port', '0', '--data-dir', join(directory, 'data')]),
-    { ...gatewayEnvironment, ...withEvents('full') },
+    { ...environment, ...withEvents('full') },
     /listening on http:\/\/127\.0\.0\.1:(\d+)/,
   );
   const targets = [

@@ -43,19 +43,15 @@ export const BACKGROUND_THREAD_NICE = 10;
  * Lowers the calling thread's scheduling priority to `nice` (Linux, where a thread has its own
  * nice value and `/proc/thread-self` names it; a thread may always lower its own). Elsewhere
  * `os.setPriority` would reach the whole process, so nothing is done there. A thread already at
- * `nice` or lower keeps its priority. Returns the thread's id when its priority is `nice` or lower
- * now, else null. Never throws.
+ * `nice` or lower keeps its priority. Never throws: a thread it cannot name keeps its priority.
  */
-export function lowerThreadPriority(nice: number): number | null {
-  if (process.platform !== 'linux') return null;
+export function lowerThreadPriority(nice: number): void {
+  if (process.platform !== 'linux') return;
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(threadId) || threadId <= 0) return null;
     // A process started at a lower priority already (nice 15, say) keeps it: this only ever lowers.
-    if (getPriority(threadId) >= nice) return threadId;
-    setPriority(threadId, nice);
-    return threadId;
+    if (Number.isInteger(threadId) && threadId > 0 && getPriority(threadId) < nice) setPriority(threadId, nice);
   } catch {
-    return null;
+    // No /proc, or a priority this thread may not set: it runs as it was started.
   }
 }
