@@ -7,7 +7,7 @@
  * them. Sequences number the records handed over, so waiters can be told when their
  * records are committed.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
 
@@ -47,26 +47,87 @@ export function journalEntry(record: StoredRequestRecord): string {
 export function readJournals(dataDirectory: string): StoredRequestRecord[] {
   const records: StoredRequestRecord[] = [];
   const seen = new Set<string>();
-  for (const name of JOURNAL_FILE_NAMES) {
-    let text: string;
-    try {
-      text = readFileSync(join(dataDirectory, name), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      if (line.length === 0) continue;
-      try {
-        const record = JSON.parse(line) as StoredRequestRecord;
-        if (typeof record?.id !== 'string' || seen.has(record.id)) continue;
-        seen.add(record.id);
-        records.push(record);
-      } catch {
-        // A torn last line from the moment of the kill: its response never finished either.
-      }
+  for (const chunk of journalRecordChunks(dataDirectory, 1000)) {
+    for (const record of chunk) {
+      if (seen.has(record.id)) continue;
+      seen.add(record.id);
+      records.push(record);
     }
   }
   return records;
+}
+
+/** Bytes of each journal file of a data folder now (0 for one that is not there), in JOURNAL_FILE_NAMES' order. */
+export function journalSizes(dataDirectory: string): number[] {
+  return JOURNAL_FILE_NAMES.map((name) => {
+    try {
+      return statSync(join(dataDirectory, name)).size;
+    } catch {
+      return 0;
+    }
+  });
+}
+
+const READ_BYTES = 1024 * 1024;
+
+/**
+ * The journal records of a data folder, `size` at a time, each file read a megabyte at a time:
+ * a journal a long PostgreSQL outage grew is never held whole (neither its text nor its
+ * records). `upTo` bounds the bytes read of each file (journalSizes taken earlier: what was
+ * written since is left alone). A torn line (the moment of a kill) is skipped. An id may come
+ * twice (in both files); a reader that cares keeps the first.
+ */
+export function* journalRecordChunks(dataDirectory: string, size: number, upTo?: readonly number[]): Generator<StoredRequestRecord[]> {
+  let chunk: StoredRequestRecord[] = [];
+  for (const [index, name] of JOURNAL_FILE_NAMES.entries()) {
+    let descriptor: number;
+    try {
+      descriptor = openSync(join(dataDirectory, name), 'r');
+    } catch {
+      continue;
+    }
+    try {
+      const limit = upTo?.[index] ?? Infinity;
+      const buffer = Buffer.allocUnsafe(READ_BYTES);
+      let carried: Buffer | null = null;
+      for (let position = 0; position < limit; ) {
+        const read = readSync(descriptor, buffer, 0, Math.min(READ_BYTES, limit - position), position);
+        if (read === 0) break;
+        position += read;
+        const bytes: Buffer = carried ? Buffer.concat([carried, buffer.subarray(0, read)]) : buffer.subarray(0, read);
+        let start = 0;
+        for (let end = bytes.indexOf(10, start); end !== -1; end = bytes.indexOf(10, start)) {
+          const record = parsedLine(bytes.toString('utf8', start, end));
+          start = end + 1;
+          if (!record) continue;
+          chunk.push(record);
+          if (chunk.length >= size) {
+            yield chunk;
+            chunk = [];
+          }
+        }
+        // The part of a line the next read completes (a copy: the buffer is read into again).
+        carried = start < bytes.length ? Buffer.from(bytes.subarray(start)) : null;
+      }
+      // A last line without its newline: torn by a kill, unless it parses whole.
+      const record = carried ? parsedLine(carried.toString('utf8')) : null;
+      if (record) chunk.push(record);
+    } finally {
+      closeSync(descriptor);
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+function parsedLine(line: string): StoredRequestRecord | null {
+  if (line.length === 0) return null;
+  try {
+    const record = JSON.parse(line) as StoredRequestRecord;
+    return typeof record?.id === 'string' ? record : null;
+  } catch {
+    // A torn last line from the moment of the kill: its response never finished either.
+    return null;
+  }
 }
 
 /**
@@ -80,6 +141,16 @@ export function writeAll(descriptor: number, text: string, write: typeof writeSy
   const bytes = Buffer.from(text);
   for (let offset = written; offset < length; ) offset += write(descriptor, bytes, offset, length - offset);
 }
+
+/**
+ * What a log may hold in memory for its store, handed over and not yet committed, before its
+ * answers wait (the SQLite log's writer thread, request-log.ts; PostgreSQL,
+ * postgres/request-log.ts): records, and characters of their journal lines and body texts.
+ * 4,096 of the bench's records are ~8 MB; 32 M characters cover a few hundred agent turns.
+ */
+export const BACKLOG_LIMIT = { records: 4096, characters: 32 * 1024 * 1024 };
+/** The longest an answer waits for a store that is behind. An escape, not a pace: a store stuck (a lock held, a disk gone) slows answers, it does not stop them. */
+export const MAX_ANSWER_WAIT_MS = 1000;
 
 export class JournalPair {
   /** The last sequence handed over, and the last committed by the store. */

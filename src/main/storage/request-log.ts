@@ -33,7 +33,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { JOURNAL_FILE_NAMES, JournalPair, journalJson, readJournals } from './journal-pair.js';
+import { BACKLOG_LIMIT, JOURNAL_FILE_NAMES, JournalPair, MAX_ANSWER_WAIT_MS, journalJson, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
 import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
@@ -123,18 +123,15 @@ const HAND_OFF_BATCH = 256;
  * that long outlives young-generation collections). Answers never wait for it: only the hand-off.
  */
 const HAND_OFF_DELAY_MS = 5;
-/**
+/*
  * Backpressure. The writer thread runs at a lower priority (request-writer-worker-entry.ts), so on
  * cores saturated by other work it can fall behind the gateway, and what it has not committed
  * waits in memory (its queue) and in the journal. Past either limit, the answers finished in a turn
  * are journalled as ever (they are safe) but go out only once the writer is back under the limits,
  * or after MAX_ANSWER_WAIT_MS: the clients slow to the writer's pace instead of the backlog growing
  * without bound. Normal load stays far below: ~2,000 requests/s hand over ~150 records per 50 ms
- * batch. 4,096 of the bench's records are ~8 MB; 32 M characters cover a few hundred agent turns.
+ * batch. The limits are journal-pair.ts's, shared with the PostgreSQL log.
  */
-export const BACKLOG_LIMIT = { records: 4096, characters: 32 * 1024 * 1024 };
-/** An escape, not a pace: a writer stuck (a lock held, a disk gone) slows answers, it does not stop them. */
-export const MAX_ANSWER_WAIT_MS = 1000;
 
 export function openRequestLog(dataDirectory: string, options: RequestLogOptions = {}): RequestLog {
   const database = openDatabase(dataDirectory);

@@ -14,10 +14,17 @@
  * PostgreSQL unreachable: batches are kept (and stay journalled) and retried every
  * second; requests keep being answered. Records PostgreSQL refuses even one by one
  * (hostile content) are reported and their journal lines kept for the next start.
+ *
+ * Memory stays bounded (BACKLOG_LIMIT, as for SQLite's writer thread). Past the limits, with
+ * PostgreSQL reachable but behind, answers wait for it to catch up (at most
+ * MAX_ANSWER_WAIT_MS each). With PostgreSQL unreachable, or still behind when an answer's
+ * wait ran out, the oldest records held are let go from memory: their journal lines stay,
+ * and once PostgreSQL answers again they are written from the journal (without bodies, as
+ * after a kill) before the records still held.
  */
-import type { RequestObserver } from '../../core/record.js';
+import type { RecordBodyTexts, RequestObserver } from '../../core/record.js';
 import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
-import { JournalPair, readJournals } from '../journal-pair.js';
+import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
 import type { RequestLogSink } from '../store.js';
 import type { StoredRequestRecord } from '../stored-record.js';
 import type { PostgresPool } from './connection.js';
@@ -32,25 +39,57 @@ export interface PostgresRequestLogOptions {
   maxBatchSize?: number;
   /** Wait before retrying when PostgreSQL cannot be reached (ms, default 1000). */
   retryDelayMs?: number;
+  /** What is held in memory for PostgreSQL before answers wait or records are let go (default BACKLOG_LIMIT). Tests set small ones. */
+  backlogLimit?: { records: number; characters: number };
+  /** The longest an answer waits for a PostgreSQL that is behind, in ms (default MAX_ANSWER_WAIT_MS). */
+  maxAnswerWaitMs?: number;
   onError?: (error: Error) => void;
 }
 
 /** The PostgreSQL request log: the same sink as SQLite's; `committed()` also resolves for records reported as unwritable. */
 export type PostgresRequestLog = RequestLogSink;
 
+/** Journal records at a time: one query for the ids already logged, one write for the rest. */
+const REPLAY_CHUNK = 1000;
+
+/**
+ * Writes the journal lines whose request is not in PostgreSQL (without bodies), leaving out
+ * the ids in `skip`; reads each file up to `upTo` bytes (journalSizes) when given. Leaves the
+ * files alone. Returns how many were written; records PostgreSQL refuses are in `failed`.
+ */
+async function writeJournalled(dataDirectory: string, pool: PostgresPool, priceBook: PriceBook, skip: ReadonlySet<string>, upTo?: readonly number[]): Promise<{ written: number; failed: Array<{ record: StoredRequestRecord; error: Error }> }> {
+  let written = 0;
+  const failed: Array<{ record: StoredRequestRecord; error: Error }> = [];
+  for (const chunk of journalRecordChunks(dataDirectory, REPLAY_CHUNK, upTo)) {
+    const candidates = skip.size === 0 ? chunk : chunk.filter((record) => !skip.has(record.id));
+    const logged = await loggedRequestIds(pool, candidates.map((record) => record.id));
+    const seen = new Set<string>();
+    const missing = candidates.filter((record) => !logged.has(record.id) && !seen.has(record.id) && seen.add(record.id));
+    const result = await writeRequestsToPostgres(pool, missing, priceBook, false);
+    written += result.written;
+    failed.push(...result.failed);
+  }
+  return { written, failed };
+}
+
 /** Writes the journal lines whose request is not in PostgreSQL (without bodies); leaves the files alone. Returns how many. */
 export async function replayJournalsIntoPostgres(dataDirectory: string, pool: PostgresPool, priceBook: PriceBook): Promise<number> {
-  const records = readJournals(dataDirectory);
-  let replayed = 0;
-  for (let start = 0; start < records.length; start += 1000) {
-    const chunk = records.slice(start, start + 1000);
-    const logged = await loggedRequestIds(pool, chunk.map((record) => record.id));
-    const missing = chunk.filter((record) => !logged.has(record.id));
-    const result = await writeRequestsToPostgres(pool, missing, priceBook, false);
-    if (result.failed.length > 0) throw new Error(`${result.failed.length} journalled request(s) could not be written: ${result.failed[0]!.error.message}`);
-    replayed += result.written;
-  }
-  return replayed;
+  const { written, failed } = await writeJournalled(dataDirectory, pool, priceBook, new Set());
+  if (failed.length > 0) throw new Error(`${failed.length} journalled request(s) could not be written: ${failed[0]!.error.message}`);
+  return written;
+}
+
+/** A record held for PostgreSQL: its journal sequence, and the characters it holds (journal line and body texts). */
+interface Held {
+  record: StoredRequestRecord;
+  sequence: number;
+  characters: number;
+}
+
+function charactersOf(entries: readonly Held[]): number {
+  let characters = 0;
+  for (const entry of entries) characters += entry.characters;
+  return characters;
 }
 
 export async function openPostgresRequestLog(dataDirectory: string, pool: PostgresPool, options: PostgresRequestLogOptions = {}): Promise<PostgresRequestLog> {
@@ -59,13 +98,27 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const flushIntervalMs = Math.max(0, options.flushIntervalMs ?? 50);
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
   const retryDelayMs = options.retryDelayMs ?? 1000;
+  const backlogLimit = options.backlogLimit ?? BACKLOG_LIMIT;
+  const maxAnswerWaitMs = options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS;
   const replayed = await replayJournalsIntoPostgres(dataDirectory, pool, priceBook);
   const journals = JournalPair.open(dataDirectory);
-  let queue: Array<{ record: StoredRequestRecord; sequence: number }> = [];
+  // Records held for PostgreSQL in journal order: `queue`, and the batch being written (taken out
+  // of it, put back in front should the connection fail); what they hold in all.
+  let queue: Held[] = [];
+  let writingCount = 0;
+  let heldCharacters = 0;
+  // Records let go from memory (their lines stay in the journal) and not yet written from it.
+  let letGoCount = 0;
+  let reportedLetGo = false;
+  // Answers waiting for PostgreSQL to catch up, in order.
+  let waiting: Array<() => void> = [];
+  let waitTimer: NodeJS.Timeout | null = null;
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> | null = null;
   let closed = false;
   let reportedOffline = false;
+
+  const overLimits = (): boolean => queue.length + writingCount > backlogLimit.records || heldCharacters > backlogLimit.characters;
 
   const schedule = (delay: number): void => {
     if (writing) return;
@@ -81,37 +134,111 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     timer.unref();
   };
 
+  function releaseWaiting(): void {
+    if (waitTimer) clearTimeout(waitTimer);
+    waitTimer = null;
+    const answers = waiting;
+    waiting = [];
+    for (const answer of answers) {
+      try {
+        answer();
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
+    }
+  }
+
+  /** Lets the oldest records held go from memory while over the limits; the journal keeps them. */
+  function letGo(): void {
+    const before = letGoCount;
+    while (queue.length > 0 && overLimits()) {
+      heldCharacters -= queue.shift()!.characters;
+      letGoCount += 1;
+    }
+    if (letGoCount > before && !reportedLetGo) {
+      reportedLetGo = true;
+      const why = reportedOffline ? 'PostgreSQL is unreachable' : 'PostgreSQL is behind';
+      options.onError?.(new Error(`${why}: past ${backlogLimit.records} requests held in memory, the oldest are kept in the journal only and written from it, without bodies, once PostgreSQL catches up`));
+    }
+  }
+
+  /** The records let go, written from the journal: those not in PostgreSQL and not still held. */
+  async function writeLetGo(): Promise<void> {
+    const upTo = journalSizes(dataDirectory);
+    const lastJournalled = journals.sequence;
+    const firstHeld = queue[0]?.sequence ?? lastJournalled + 1;
+    const held = new Set(queue.map((entry) => entry.record.id));
+    const count = letGoCount;
+    letGoCount = 0;
+    try {
+      const result = await writeJournalled(dataDirectory, pool, priceBook, held, upTo);
+      if (result.failed.length > 0) {
+        journals.pinned = true;
+        for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
+      }
+      options.onError?.(new Error(`${result.written} request(s) kept in the journal only were written from it, without bodies`));
+    } catch (error) {
+      if (isConnectionError(error)) {
+        letGoCount += count;
+        throw error;
+      }
+      // Not the connection: the journal keeps them for the next start (it is emptied no more).
+      journals.pinned = true;
+      options.onError?.(new Error(`${count} request(s) kept in the journal only could not be written (${(error as Error).message}); they stay in the journal for the next start`));
+    }
+    reportedLetGo = false;
+    // Everything journalled before the first record still held is in PostgreSQL now (or reported).
+    if (letGoCount === 0) journals.committedUpTo(Math.min(lastJournalled, firstHeld - 1));
+  }
+
   async function drain(): Promise<void> {
     if (writing) return writing;
     writing = (async () => {
-      while (queue.length > 0) {
-        const batch = queue.slice(0, maxBatchSize);
+      for (;;) {
+        const batch = letGoCount > 0 || queue.length === 0 ? null : queue.splice(0, maxBatchSize);
+        if (!batch && letGoCount === 0) return;
+        writingCount = batch?.length ?? 0;
         try {
-          const result = await writeRequestsToPostgres(pool, batch.map((entry) => entry.record), priceBook, storeBodies);
-          queue = queue.slice(batch.length);
+          if (batch) {
+            const result = await writeRequestsToPostgres(pool, batch.map((entry) => entry.record), priceBook, storeBodies);
+            if (result.failed.length > 0) {
+              journals.pinned = true;
+              for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
+            }
+          }
           if (reportedOffline) options.onError?.(new Error('PostgreSQL is reachable again; the requests kept meanwhile are written'));
           reportedOffline = false;
-          if (result.failed.length > 0) {
-            journals.pinned = true;
-            for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
+          if (batch) {
+            heldCharacters -= charactersOf(batch);
+            // Records let go meanwhile are written first: the journal is not emptied past them.
+            if (letGoCount === 0) journals.committedUpTo(batch[batch.length - 1]!.sequence);
+          } else {
+            await writeLetGo();
           }
-          journals.committedUpTo(batch[batch.length - 1]!.sequence);
         } catch (error) {
-          if (!isConnectionError(error)) {
+          writingCount = 0;
+          if (batch && !isConnectionError(error)) {
             // Not the connection and not one record: keep the records journalled, drop them here.
             journals.pinned = true;
-            queue = queue.slice(batch.length);
+            heldCharacters -= charactersOf(batch);
             options.onError?.(new Error(`${batch.length} request(s) not logged (${(error as Error).message}); they stay in the journal`));
             journals.committedUpTo(batch[batch.length - 1]!.sequence);
             continue;
           }
+          // The connection (writeLetGo throws nothing else): the batch is held again, in front.
+          if (batch) queue = batch.concat(queue);
           if (!reportedOffline) options.onError?.(new Error(`PostgreSQL unreachable (${(error as Error).message}); requests are kept in the journal and retried`));
           reportedOffline = true;
+          // Nothing is gained by holding answers for a database that is gone: memory is bounded by letting go.
+          letGo();
+          releaseWaiting();
           if (closed) return;
           writing = null;
           schedule(retryDelayMs);
           return;
         }
+        writingCount = 0;
+        if (waiting.length > 0 && !overLimits()) releaseWaiting();
       }
     })();
     const running = writing;
@@ -119,17 +246,47 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       await running;
     } finally {
       if (writing === running) writing = null;
-      if (queue.length > 0 && !closed) schedule(0);
+      // More to write, unless a retry is already due (PostgreSQL unreachable: not before retryDelayMs).
+      if ((queue.length > 0 || letGoCount > 0) && !closed && !timer) schedule(0);
     }
   }
 
+  /** Journals the record and holds it for PostgreSQL; lets the oldest go while PostgreSQL is unreachable and the limits are passed. */
+  function take(record: StoredRequestRecord, texts: RecordBodyTexts | undefined): void {
+    const { line } = journalLine(record);
+    const sequence = journals.appendLines(line, 1, options.onError);
+    const characters = line.length + (texts ? (texts.requestBody?.length ?? 0) + (texts.upstreamRequestBody === texts.requestBody ? 0 : (texts.upstreamRequestBody?.length ?? 0)) + (texts.responseBody?.length ?? 0) : 0);
+    queue.push({ record, sequence, characters });
+    heldCharacters += characters;
+    if (reportedOffline) letGo();
+    // A Responses answer is committed at once: its next turn may reach another instance.
+    schedule(queue.length >= maxBatchSize || record.responseId ? 0 : flushIntervalMs);
+  }
+
   const observer: RequestObserver = {
-    requestFinished(record) {
+    requestFinished(record, texts) {
       if (closed) return;
-      const sequence = journals.append(record, options.onError);
-      queue.push({ record, sequence });
-      // A Responses answer is committed at once: its next turn may reach another instance.
-      schedule(queue.length >= maxBatchSize || record.responseId ? 0 : flushIntervalMs);
+      take(record, texts);
+    },
+    // The answer waits only while PostgreSQL is reachable and behind past the limits (and behind the answers already waiting).
+    requestFinishedBeforeAnswer(record, answer, texts) {
+      if (closed) {
+        answer();
+        return;
+      }
+      take(record, texts);
+      if (waiting.length === 0 && (reportedOffline || !overLimits())) {
+        answer();
+        return;
+      }
+      waiting.push(answer);
+      waitTimer ??= setTimeout(() => {
+        // Still behind after the longest wait: what is past the limits is let go, the answers go.
+        waitTimer = null;
+        letGo();
+        releaseWaiting();
+      }, maxAnswerWaitMs);
+      waitTimer.unref();
     },
   };
 
@@ -161,9 +318,10 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;
+      releaseWaiting();
       await drain();
       // Whatever is left (PostgreSQL unreachable) stays journalled for the next start.
-      journals.close(queue.length > 0);
+      journals.close(queue.length > 0 || letGoCount > 0);
     },
   };
 }
