@@ -67,7 +67,8 @@ async function main(): Promise<void> {
   const bare = await startChild(tsx, [join(root, 'bench', 'bare-proxy.ts'), String(fakePort)], withEvents('bare'), /^(\d+)\n/m);
   const environment = gatewayEnvironment(KEY, `http://127.0.0.1:${fakePort}/v1`);
   const binFlags = gatewayNodeFlags();
-  const core = await startChild(tsx, [...binFlags, join(root, 'bench', 'gateway-core.ts')], { ...environment, ...withEvents('core') }, /^(\d+)\n/m);
+  // The bin's flags on node itself, as cpu-per-request.ts gives them (tsx's own binary would not pass V8's flags to the script's process).
+  const core = await startChild(process.execPath, [...binFlags, '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], { ...environment, ...withEvents('core') }, /^(\d+)\n/m);
   const gateway = await startChild(
     ...gatewayCommand(['serve', '--port', '0', '--data-dir', join(directory, 'data')]),
     { ...environment, ...withEvents('full') },
