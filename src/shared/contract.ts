@@ -280,7 +280,7 @@ export interface RequestDetail extends RequestSummary {
   attemptDetails: AttemptView[];
   /** The client's request headers, secrets masked; null when not known (older requests). */
   requestHeaders: Record<string, string> | null;
-  /** Null when not kept (only recent requests of this run keep their stream). */
+  /** Null when not kept: only recent requests of this run keep their stream (the last 500 finished while a window listened, else the last 20). */
   streamEvents: StreamEventView[] | null;
 }
 

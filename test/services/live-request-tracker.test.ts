@@ -239,6 +239,32 @@ describe('LiveRequestTracker', () => {
     expect(tracker.extras('long')?.streamEvents).toEqual(running);
   });
 
+  it("with no window listening, keeps a finished stream's events for the last maximumStreamsKept requests; those finished while one listened, as long as the request", () => {
+    const events = new EventHub();
+    const tracker = new LiveRequestTracker({ events, priceBook: () => createPriceBook(), maximumKept: 10, maximumStreamsKept: 2 });
+    const stream = (id: string) => {
+      tracker.requestStarted({ id, startedAt: 1000, endpoint: '/v1/chat/completions', requestedModel: 'gpt-4.1-mini', stream: true, tags: [], gatewayKeyId: null, user: null, conversationId: null, headers: { 'x-id': id } });
+      tracker.requestStreamEvent(id, { type: 'block-start', block: { id: 'b0', kind: 'text' } }, 1001);
+      tracker.requestStreamEvent(id, { type: 'block-delta', id: 'b0', text: `hello ${id}` }, 1002);
+      tracker.requestFinished(record({ id }));
+    };
+    const kept = (id: string) => tracker.extras(id)?.streamEvents?.map((event) => `${event.offsetMs} ${event.summary}`) ?? null;
+    for (const id of ['u1', 'u2', 'u3']) stream(id);
+    // u1 left the last two unwatched: its events are let go; its headers and summary stay.
+    expect(kept('u1')).toBeNull();
+    expect(tracker.extras('u1')?.headers).toEqual({ 'x-id': 'u1' });
+    expect(tracker.summary('u1')?.status).toBe('success');
+    expect(['u2', 'u3'].map(kept)).toEqual([['1 text', '2 "hello u2"'], ['1 text', '2 "hello u3"']]);
+    // A window opens: the streams still kept stay, and those finished while it listens are kept as long as their request.
+    const unsubscribe = events.subscribe(() => undefined);
+    for (const id of ['w1', 'w2', 'w3', 'w4']) stream(id);
+    unsubscribe();
+    for (const id of ['v1', 'v2', 'v3']) stream(id);
+    expect(['u1', 'u2', 'u3', 'w1', 'w2', 'w3', 'w4', 'v1', 'v2', 'v3'].map((id) => kept(id)?.[1] ?? null)).toEqual([
+      null, '2 "hello u2"', '2 "hello u3"', '2 "hello w1"', '2 "hello w2"', '2 "hello w3"', '2 "hello w4"', null, '2 "hello v2"', '2 "hello v3"',
+    ]);
+  });
+
   it('describes stream events briefly', () => {
     expect(describeStreamEvent({ type: 'block-start', block: { id: 'b1', kind: 'tool-call', callId: 'call_1', name: 'weather', toolKind: 'function' } }, { kind: 'tool-call', index: 0 })).toBe('#0 weather (call_1)');
     expect(describeStreamEvent({ type: 'finish', finish: { unified: 'stop', raw: 'end_turn' } })).toBe('stop (end_turn)');

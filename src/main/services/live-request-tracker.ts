@@ -35,6 +35,10 @@ interface LiveEntry {
   streamOffsets: number[] | null;
   /** A finished stream's events, compacted (see finished-stream.ts): a finished request is kept long after it ended. */
   finishedStream: FinishedStream | null;
+  /** A window was listening when it finished: its stream's events are kept as long as the request is (else maximumStreamsKept). */
+  watched: boolean;
+  /** Its stream's events were let go (it finished unwatched and left the last maximumStreamsKept). */
+  streamLetGo: boolean;
   outputCharacters: number;
   /** Milliseconds from the start to the first streamed content (null until then). */
   firstTokenMs: number | null;
@@ -87,6 +91,15 @@ export interface LiveRequestTrackerOptions {
   priceBook: () => PriceBook;
   /** Finished requests remembered (headers and stream events), default 500. */
   maximumKept?: number;
+  /**
+   * Finished streams whose events are kept when no window was listening as they finished, default
+   * 20: the last few, for a window opened after them. A stream finished while a window listened
+   * keeps its events as long as its request is remembered (maximumKept). Kept for 500 requests,
+   * every stream's events outlived the event loop's young-generation collections (promoted, then
+   * collected again by the old generation's): a headless gateway under load served 12–14 % fewer
+   * streams for a view nobody had open (docs/benchmarks.md, thirteenth session).
+   */
+  maximumStreamsKept?: number;
   /**
    * Finished requests whose whole record (bodies) is kept until stored, default 4: the writer
    * stores a record within its flush interval (50 ms), which at a person's or an agent's pace
@@ -225,6 +238,7 @@ export class LiveRequestTracker implements RequestObserver {
   private readonly finishedOrder: string[] = [];
   private readonly maximumKept: number;
   private readonly maximumRecordsKept: number;
+  private readonly maximumStreamsKept: number;
   private readonly maximumStreamEvents: number;
   private readonly updateIntervalMs: number;
   private inFlightCount = 0;
@@ -232,6 +246,7 @@ export class LiveRequestTracker implements RequestObserver {
   constructor(private readonly options: LiveRequestTrackerOptions) {
     this.maximumKept = options.maximumKept ?? 500;
     this.maximumRecordsKept = options.maximumRecordsKept ?? 4;
+    this.maximumStreamsKept = options.maximumStreamsKept ?? 20;
     this.maximumStreamEvents = options.maximumStreamEvents ?? 2000;
     this.updateIntervalMs = options.updateIntervalMs ?? 125;
   }
@@ -257,6 +272,8 @@ export class LiveRequestTracker implements RequestObserver {
       streamEvents: null,
       streamOffsets: null,
       finishedStream: null,
+      watched: false,
+      streamLetGo: false,
       outputCharacters: 0,
       firstTokenMs: null,
       lastEmittedAt: 0,
@@ -303,7 +320,7 @@ export class LiveRequestTracker implements RequestObserver {
     let entry = this.entries.get(record.id);
     if (!entry) {
       // Requests refused before they started (bad JSON, auth) were never announced.
-      entry = { start: null, routed: null, summary: null, finished: true, streamEvents: null, streamOffsets: null, finishedStream: null, outputCharacters: 0, firstTokenMs: null, lastEmittedAt: 0, pendingTimer: null, record: null };
+      entry = { start: null, routed: null, summary: null, finished: true, streamEvents: null, streamOffsets: null, finishedStream: null, watched: false, streamLetGo: false, outputCharacters: 0, firstTokenMs: null, lastEmittedAt: 0, pendingTimer: null, record: null };
       this.entries.set(record.id, entry);
     } else {
       this.inFlightCount = Math.max(0, this.inFlightCount - 1);
@@ -314,12 +331,9 @@ export class LiveRequestTracker implements RequestObserver {
     entry.routed = null;
     entry.summary = null;
     entry.record = record;
-    if (entry.streamEvents && entry.streamEvents.length > 0) {
-      entry.finishedStream = compactStream(entry.streamEvents);
-      entry.streamEvents = null;
-      // Without the spare room pushing left in it.
-      entry.streamOffsets = entry.streamOffsets!.slice();
-    }
+    entry.watched = this.options.events.listenerCount > 0;
+    // Kept long (a window is listening): compacted now. Else as they are, until trim lets them go.
+    if (entry.watched && entry.streamEvents && entry.streamEvents.length > 0) this.compactEvents(entry);
     this.finishedOrder.push(record.id);
     this.trim();
     if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...this.summaryOf(entry) });
@@ -346,11 +360,31 @@ export class LiveRequestTracker implements RequestObserver {
     entry.pendingTimer.unref();
   }
 
+  private compactEvents(entry: LiveEntry): void {
+    entry.finishedStream = compactStream(entry.streamEvents!);
+    entry.streamEvents = null;
+    // Without the spare room pushing left in it.
+    entry.streamOffsets = entry.streamOffsets!.slice();
+  }
+
   /** Runs once per finished request, so each entry leaves each window exactly once: O(1), not O(kept). */
   private trim(): void {
     while (this.finishedOrder.length > this.maximumKept) {
       const id = this.finishedOrder.shift();
       if (id) this.entries.delete(id);
+    }
+    const streamLeaving = this.finishedOrder.length - this.maximumStreamsKept - 1;
+    if (streamLeaving >= 0) {
+      const entry = this.entries.get(this.finishedOrder[streamLeaving] as string);
+      if (entry?.streamEvents) {
+        // Watched since it finished (a window opened meanwhile): kept, compacted. Else let go.
+        if (this.options.events.listenerCount > 0) this.compactEvents(entry);
+        else {
+          entry.streamEvents = null;
+          entry.streamOffsets = null;
+          entry.streamLetGo = true;
+        }
+      }
     }
     const leaving = this.finishedOrder.length - this.maximumRecordsKept - 1;
     if (leaving >= 0) {
@@ -394,7 +428,7 @@ export class LiveRequestTracker implements RequestObserver {
     const stream = entry.record?.stream ?? entry.summary?.stream ?? entry.start?.stream ?? false;
     return {
       headers: headers && Object.keys(headers).length > 0 ? headers : null,
-      streamEvents: stream ? describeStreamEvents(entry.finishedStream ? expandStream(entry.finishedStream) : (entry.streamEvents ?? []), entry.streamOffsets ?? []) : null,
+      streamEvents: stream && !entry.streamLetGo ? describeStreamEvents(entry.finishedStream ? expandStream(entry.finishedStream) : (entry.streamEvents ?? []), entry.streamOffsets ?? []) : null,
       record: entry.record,
     };
   }

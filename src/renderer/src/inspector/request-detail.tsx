@@ -257,7 +257,7 @@ export function RequestDetailPane({ onClose }: { onClose: () => void }): JSX.Ele
             {tab === 'response' ? <ResponseTab detail={view} /> : null}
             {tab === 'stream' ? (
               view.streamEvents === null ? (
-                <p className="muted small">{view.stream ? 'Stream events are kept in memory for recent requests of this run only.' : 'This request was not streamed.'}</p>
+                <p className="muted small">{view.stream ? 'Stream events are kept in memory by this run only: for the last 500 requests while a window is open, else for the last 20.' : 'This request was not streamed.'}</p>
               ) : view.streamEvents.length === 0 ? (
                 <p className="muted small">No events yet.</p>
               ) : (
