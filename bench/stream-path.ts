@@ -4,8 +4,9 @@
  * content chunks, finish, usage, [DONE]): SSE decode → OpenAI-compatible translation → the
  * accumulator the log records, the live tracker (no window listening, as headless), the
  * OpenAI chat stream encoder → the assembled response, then the record finished in the tracker,
- * which keeps the last 500 finished requests as the gateway's does (so the stream's events
- * outlive it as they do there: the garbage collector's share is the gateway's). No sockets,
+ * which keeps what the gateway's does, with its defaults (the last 500 finished requests; with no
+ * window listening, the events of the last 20 streams), so that what outlives a stream outlives it
+ * as it does there: the garbage collector's share is the gateway's. No sockets,
  * no log writer: µs of CPU per stream (process CPU time, GC included), the steady figure to
  * compare stream-path changes by. Run it with the gateway's node flags for its GC
  * (`node --max-semi-space-size=4 --import tsx bench/stream-path.ts`); `--no-finish` leaves
