@@ -71,7 +71,7 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
       }
       // Answered at once: PostgreSQL is gone, so nothing is gained by holding them.
       expect(answered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-      expect(notices.filter((notice) => /past 5 requests held in memory, the oldest are kept in the journal only/.test(notice))).toHaveLength(1);
+      expect(notices.filter((notice) => /past 5 requests \(or 1024 M characters\) held in memory, the oldest are kept in the journal only/.test(notice))).toHaveLength(1);
       expect(log.pendingCount).toBe(12);
       // Retried every 200 ms, not in a loop: over 600 ms, a handful of connection attempts.
       await new Promise((resolve) => setTimeout(resolve, 600));
@@ -131,7 +131,7 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
       }
       expect(answered).toEqual([2, 3]);
       await vi.waitFor(() => expect(answered).toEqual([2, 3, 4, 5, 6, 7]), { timeout: 2000 });
-      expect(notices.filter((notice) => /^PostgreSQL is behind: past 3 requests held in memory/.test(notice))).toHaveLength(1);
+      expect(notices.filter((notice) => /^PostgreSQL is behind: past 3 requests \(or 1024 M characters\) held in memory/.test(notice))).toHaveLength(1);
       relay.up();
       await log.committed();
       const rows = await stored('stuck-');

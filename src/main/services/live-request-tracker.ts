@@ -35,8 +35,6 @@ interface LiveEntry {
   streamOffsets: number[] | null;
   /** A finished stream's events, compacted (see finished-stream.ts): a finished request is kept long after it ended. */
   finishedStream: FinishedStream | null;
-  /** A window was listening when it finished: its stream's events are kept as long as the request is (else maximumStreamsKept). */
-  watched: boolean;
   /** Its stream's events were let go (it finished unwatched and left the last maximumStreamsKept). */
   streamLetGo: boolean;
   outputCharacters: number;
@@ -96,8 +94,8 @@ export interface LiveRequestTrackerOptions {
    * 20: the last few, for a window opened after them. A stream finished while a window listened
    * keeps its events as long as its request is remembered (maximumKept). Kept for 500 requests,
    * every stream's events outlived the event loop's young-generation collections (promoted, then
-   * collected again by the old generation's): a headless gateway under load served 12–14 % fewer
-   * streams for a view nobody had open (docs/benchmarks.md, thirteenth session).
+   * collected again by the old generation's): keeping 20, a headless gateway under load serves
+   * 6–12 % more streams (docs/benchmarks.md, thirteenth session).
    */
   maximumStreamsKept?: number;
   /**
@@ -272,7 +270,6 @@ export class LiveRequestTracker implements RequestObserver {
       streamEvents: null,
       streamOffsets: null,
       finishedStream: null,
-      watched: false,
       streamLetGo: false,
       outputCharacters: 0,
       firstTokenMs: null,
@@ -320,7 +317,7 @@ export class LiveRequestTracker implements RequestObserver {
     let entry = this.entries.get(record.id);
     if (!entry) {
       // Requests refused before they started (bad JSON, auth) were never announced.
-      entry = { start: null, routed: null, summary: null, finished: true, streamEvents: null, streamOffsets: null, finishedStream: null, watched: false, streamLetGo: false, outputCharacters: 0, firstTokenMs: null, lastEmittedAt: 0, pendingTimer: null, record: null };
+      entry = { start: null, routed: null, summary: null, finished: true, streamEvents: null, streamOffsets: null, finishedStream: null, streamLetGo: false, outputCharacters: 0, firstTokenMs: null, lastEmittedAt: 0, pendingTimer: null, record: null };
       this.entries.set(record.id, entry);
     } else {
       this.inFlightCount = Math.max(0, this.inFlightCount - 1);
@@ -331,9 +328,8 @@ export class LiveRequestTracker implements RequestObserver {
     entry.routed = null;
     entry.summary = null;
     entry.record = record;
-    entry.watched = this.options.events.listenerCount > 0;
-    // Kept long (a window is listening): compacted now. Else as they are, until trim lets them go.
-    if (entry.watched && entry.streamEvents && entry.streamEvents.length > 0) this.compactEvents(entry);
+    // A window listening: kept as long as the request, compacted now. Else as they are, until trim lets them go.
+    if (entry.streamEvents && entry.streamEvents.length > 0 && this.options.events.listenerCount > 0) this.compactEvents(entry);
     this.finishedOrder.push(record.id);
     this.trim();
     if (this.options.events.listenerCount > 0) this.options.events.emit('request.finished', { ...this.summaryOf(entry) });

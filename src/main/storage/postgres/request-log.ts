@@ -158,7 +158,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     if (letGoCount > before && !reportedLetGo) {
       reportedLetGo = true;
       const why = reportedOffline ? 'PostgreSQL is unreachable' : 'PostgreSQL is behind';
-      options.onError?.(new Error(`${why}: past ${backlogLimit.records} requests held in memory, the oldest are kept in the journal only and written from it, without bodies, once PostgreSQL catches up`));
+      options.onError?.(new Error(`${why}: past ${backlogLimit.records} requests (or ${Math.round(backlogLimit.characters / 1048576)} M characters) held in memory, the oldest are kept in the journal only and written from it, without bodies, once PostgreSQL catches up`));
     }
   }
 
