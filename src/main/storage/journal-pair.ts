@@ -152,6 +152,17 @@ export const BACKLOG_LIMIT = { records: 4096, characters: 32 * 1024 * 1024 };
 /** The longest an answer waits for a store that is behind. An escape, not a pace: a store stuck (a lock held, a disk gone) slows answers, it does not stop them. */
 export const MAX_ANSWER_WAIT_MS = 1000;
 
+/** Sends answers a log held, in order; one that throws is reported and the rest still go. */
+export function answerAll(answers: ReadonlyArray<() => void>, onError?: (error: Error) => void): void {
+  for (const answer of answers) {
+    try {
+      answer();
+    } catch (error) {
+      onError?.(error as Error);
+    }
+  }
+}
+
 export class JournalPair {
   /** The last sequence handed over, and the last committed by the store. */
   sequence = 0;

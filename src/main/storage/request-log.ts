@@ -33,7 +33,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { BACKLOG_LIMIT, JOURNAL_FILE_NAMES, JournalPair, MAX_ANSWER_WAIT_MS, journalJson, readJournals } from './journal-pair.js';
+import { BACKLOG_LIMIT, JOURNAL_FILE_NAMES, JournalPair, MAX_ANSWER_WAIT_MS, answerAll, journalJson, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
 import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
@@ -242,15 +242,6 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   function overLimits(): boolean {
     return !writerEnded && (journals.pending > backlogLimit.records || charactersTaken - charactersCommitted > backlogLimit.characters);
   }
-  const answerAll = (answers: Array<() => void>): void => {
-    for (const answer of answers) {
-      try {
-        answer();
-      } catch (error) {
-        options.onError?.(error as Error);
-      }
-    }
-  };
   function releaseWaiting(): void {
     if (waitTimer) {
       clearTimeout(waitTimer);
@@ -258,7 +249,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     }
     const answers = waitingForWriter;
     waitingForWriter = [];
-    answerAll(answers);
+    answerAll(answers, options.onError);
   }
   /**
    * Writes the journal lines not written yet, all at once, then lets their answers go: at once,
@@ -276,7 +267,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     heldAnswers = [];
     if (answers.length === 0) return;
     if (waitingForWriter.length === 0 && !overLimits()) {
-      answerAll(answers);
+      answerAll(answers, options.onError);
       return;
     }
     // Behind the answers already waiting, so that none overtakes an earlier one.

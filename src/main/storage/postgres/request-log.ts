@@ -24,7 +24,7 @@
  */
 import type { RecordBodyTexts, RequestObserver } from '../../core/record.js';
 import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
-import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
+import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, answerAll, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
 import type { RequestLogSink } from '../store.js';
 import type { StoredRequestRecord } from '../stored-record.js';
 import type { PostgresPool } from './connection.js';
@@ -139,13 +139,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     waitTimer = null;
     const answers = waiting;
     waiting = [];
-    for (const answer of answers) {
-      try {
-        answer();
-      } catch (error) {
-        options.onError?.(error as Error);
-      }
-    }
+    answerAll(answers, options.onError);
   }
 
   /** Lets the oldest records held go from memory while over the limits; the journal keeps them. */
