@@ -4,6 +4,7 @@
  * limit are let go to the journal and written from it once PostgreSQL is back), retries are
  * paced, and nothing answered is lost.
  */
+import { writeSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPostgresPool, type PostgresPool } from '../../src/main/storage/postgres/connection.js';
 import { migratePostgres } from '../../src/main/storage/postgres/migrations.js';
@@ -26,7 +27,7 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
   });
 
   /** A log on PostgreSQL through a relay, its notices, and a way to read back what reached PostgreSQL. */
-  async function throughRelay(options: { records: number; maxAnswerWaitMs?: number }) {
+  async function throughRelay(options: { records: number; maxAnswerWaitMs?: number; journalWrite?: typeof writeSync }) {
     const relay: TcpRelay = await startTcpRelay(server.port);
     const directory = temporaryDirectory();
     const notices: string[] = [];
@@ -36,6 +37,7 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
       retryDelayMs: 200,
       backlogLimit: { records: options.records, characters: 1 << 30 },
       maxAnswerWaitMs: options.maxAnswerWaitMs ?? 10_000,
+      journalWrite: options.journalWrite,
       onError: (error) => notices.push(error.message),
     });
     const stored = async (prefix: string) => {
@@ -73,20 +75,26 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
       expect(answered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
       expect(notices.filter((notice) => /past 5 requests \(or 1024 M characters\) held in memory, the oldest are kept in the journal only/.test(notice))).toHaveLength(1);
       expect(log.pendingCount).toBe(12);
-      // Retried every 200 ms, not in a loop: over 600 ms, a handful of connection attempts.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(notices.filter((notice) => notice.startsWith('PostgreSQL is reachable again'))).toHaveLength(0);
+      // Retried every 200 ms, not in a loop, even as requests keep coming, Responses answers among
+      // them (committed at once when PostgreSQL is there): over 600 ms, a handful of connection attempts.
+      for (let index = 12; index < 42; index += 1) {
+        log.observer.requestFinished(makeRecord({ id: id('outage-', index), responseId: `resp_${index}` }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       expect(relay.connections - attemptsBefore).toBeLessThanOrEqual(8);
+      expect(notices.filter((notice) => notice.startsWith('PostgreSQL unreachable'))).toHaveLength(1);
       expect(await stored('outage-')).toEqual([]);
 
       relay.up();
       await log.committed();
       expect(log.pendingCount).toBe(0);
       const rows = await stored('outage-');
-      // All twelve, once each: the seven let go without bodies (from the journal), the five held with theirs.
-      expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 12 }, (_, index) => id('outage-', index)));
-      expect(rows.map((row) => row.body !== null)).toEqual([false, false, false, false, false, false, false, true, true, true, true, true]);
-      expect(notices).toContain('PostgreSQL is reachable again; the requests kept meanwhile are written');
-      expect(notices).toContain('7 request(s) kept in the journal only were written from it, without bodies');
+      // All 42, once each: the 37 let go without bodies (from the journal), the last five held with theirs.
+      expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 42 }, (_, index) => id('outage-', index)));
+      expect(rows.map((row) => row.body !== null)).toEqual(Array.from({ length: 42 }, (_, index) => index >= 37));
+      expect(notices.filter((notice) => notice === 'PostgreSQL is reachable again; the requests kept meanwhile are written')).toHaveLength(1);
+      expect(notices).toContain('37 request(s) kept in the journal only were written from it, without bodies');
     } finally {
       await cleanUp();
     }
@@ -138,6 +146,35 @@ describe('the PostgreSQL request log when PostgreSQL goes away', () => {
       expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 8 }, (_, index) => id('stuck-', index)));
       // 0 and 1 written with bodies (1 was being written); of 2–7, the four oldest let go: with 1, three were held.
       expect(rows.map((row) => row.body !== null)).toEqual([true, true, false, false, false, false, true, true]);
+    } finally {
+      await cleanUp();
+    }
+  });
+
+  it('a record whose journal line could not be written (a full disk) is never let go: memory is its only copy', async () => {
+    // The disk refuses the line of one request, part of it written.
+    const fullDisk = ((descriptor: number, data: string | Uint8Array, ...rest: unknown[]) => {
+      if (typeof data === 'string' && data.includes('"id":"disk-03"')) {
+        writeSync(descriptor, data.slice(0, 40));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return (writeSync as (...args: unknown[]) => number)(descriptor, data, ...rest);
+    }) as typeof writeSync;
+    const { relay, log, notices, stored, cleanUp } = await throughRelay({ records: 2, journalWrite: fullDisk });
+    try {
+      relay.down();
+      log.observer.requestFinished(makeRecord({ id: id('disk-', 0) }));
+      await vi.waitFor(() => expect(notices.some((notice) => notice.startsWith('PostgreSQL unreachable'))).toBe(true), { timeout: 5000 });
+      for (let index = 1; index < 8; index += 1) log.observer.requestFinished(makeRecord({ id: id('disk-', index) }));
+      expect(notices).toContain('ENOSPC: no space left on device, write');
+      relay.up();
+      await log.committed();
+      const rows = await stored('disk-');
+      // Every one logged: 03 with its body (held in memory all along, past the limit of two), 07 too; the lines after
+      // 03's torn one read whole from the journal.
+      expect(rows.map((row) => row.id)).toEqual(Array.from({ length: 8 }, (_, index) => id('disk-', index)));
+      expect(rows.find((row) => row.id === 'disk-03')?.body).not.toBeNull();
+      expect(rows.filter((row) => row.body === null).map((row) => row.id)).toEqual(['disk-00', 'disk-01', 'disk-02', 'disk-04', 'disk-05', 'disk-06']);
     } finally {
       await cleanUp();
     }

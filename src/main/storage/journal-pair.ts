@@ -170,18 +170,24 @@ export class JournalPair {
   /** Set when a record lives only in the journal: the files are kept whole until the next start. */
   pinned = false;
   private current = 0;
+  /** The last write failed, perhaps part-way: the next one begins with a newline. */
+  private torn = false;
   private waiters: Array<{ sequence: number; resolve: () => void }> = [];
 
-  private constructor(private readonly journals: Array<{ descriptor: number; lastSequence: number }>) {}
+  private constructor(
+    private readonly journals: Array<{ descriptor: number; lastSequence: number }>,
+    private readonly write: typeof writeSync,
+  ) {}
 
-  /** Opens (and empties: the caller has replayed them) both journal files. */
-  static open(dataDirectory: string): JournalPair {
+  /** Opens (and empties: the caller has replayed them) both journal files. `write`: tests simulate a failing disk. */
+  static open(dataDirectory: string, write: typeof writeSync = writeSync): JournalPair {
     return new JournalPair(
       JOURNAL_FILE_NAMES.map((name) => {
         const descriptor = openSync(join(dataDirectory, name), 'a', 0o600);
         ftruncateSync(descriptor, 0);
         return { descriptor, lastSequence: 0 };
       }),
+      write,
     );
   }
 
@@ -199,9 +205,12 @@ export class JournalPair {
     this.sequence += count;
     const journal = this.journals[this.current]!;
     try {
-      writeAll(journal.descriptor, text);
+      // After a failed write, whatever part of it reached the file ends here: the next line stays whole.
+      writeAll(journal.descriptor, this.torn ? `\n${text}` : text, this.write);
+      this.torn = false;
       journal.lastSequence = this.sequence;
     } catch (error) {
+      this.torn = true;
       onError?.(error as Error);
     }
     return this.sequence;

@@ -22,6 +22,7 @@
  * and once PostgreSQL answers again they are written from the journal (without bodies, as
  * after a kill) before the records still held.
  */
+import type { writeSync } from 'node:fs';
 import type { RecordBodyTexts, RequestObserver } from '../../core/record.js';
 import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
 import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, answerAll, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
@@ -43,6 +44,8 @@ export interface PostgresRequestLogOptions {
   backlogLimit?: { records: number; characters: number };
   /** The longest an answer waits for a PostgreSQL that is behind, in ms (default MAX_ANSWER_WAIT_MS). */
   maxAnswerWaitMs?: number;
+  /** The journal's write (default fs.writeSync): tests simulate a failing disk. */
+  journalWrite?: typeof writeSync;
   onError?: (error: Error) => void;
 }
 
@@ -79,11 +82,12 @@ export async function replayJournalsIntoPostgres(dataDirectory: string, pool: Po
   return written;
 }
 
-/** A record held for PostgreSQL: its journal sequence, and the characters it holds (journal line and body texts). */
+/** A record held for PostgreSQL: its journal sequence, the characters it holds (journal line and body texts), and whether its line is in the journal. */
 interface Held {
   record: StoredRequestRecord;
   sequence: number;
   characters: number;
+  journalled: boolean;
 }
 
 function charactersOf(entries: readonly Held[]): number {
@@ -101,7 +105,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const backlogLimit = options.backlogLimit ?? BACKLOG_LIMIT;
   const maxAnswerWaitMs = options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS;
   const replayed = await replayJournalsIntoPostgres(dataDirectory, pool, priceBook);
-  const journals = JournalPair.open(dataDirectory);
+  const journals = JournalPair.open(dataDirectory, options.journalWrite);
   // Records held for PostgreSQL in journal order: `queue`, and the batch being written (taken out
   // of it, put back in front should the connection fail); what they hold in all.
   let queue: Held[] = [];
@@ -123,7 +127,8 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const schedule = (delay: number): void => {
     if (writing) return;
     if (timer) {
-      if (delay > 0) return;
+      // A retry of an unreachable PostgreSQL keeps its delay: records arriving do not hasten it.
+      if (delay > 0 || reportedOffline) return;
       clearTimeout(timer);
       timer = null;
     }
@@ -134,6 +139,17 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     timer.unref();
   };
 
+  /** The journal emptied up to `sequence`; a disk that fails to (truncating) keeps the files whole and is reported. */
+  function commitUpTo(sequence: number): void {
+    try {
+      journals.committedUpTo(sequence);
+    } catch (error) {
+      journals.pinned = true;
+      options.onError?.(error as Error);
+      journals.committedUpTo(sequence);
+    }
+  }
+
   function releaseWaiting(): void {
     if (waitTimer) clearTimeout(waitTimer);
     waitTimer = null;
@@ -142,11 +158,16 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     answerAll(answers, options.onError);
   }
 
-  /** Lets the oldest records held go from memory while over the limits; the journal keeps them. */
+  /**
+   * Lets the oldest records held go from memory while over the limits; the journal keeps them.
+   * A record whose journal line could not be written (a full disk) is kept: memory is its only copy.
+   */
   function letGo(): void {
     const before = letGoCount;
-    while (queue.length > 0 && overLimits()) {
-      heldCharacters -= queue.shift()!.characters;
+    while (overLimits()) {
+      const index = queue.findIndex((entry) => entry.journalled);
+      if (index === -1) break;
+      heldCharacters -= queue.splice(index, 1)[0]!.characters;
       letGoCount += 1;
     }
     if (letGoCount > before && !reportedLetGo) {
@@ -156,7 +177,13 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     }
   }
 
-  /** The records let go, written from the journal: those not in PostgreSQL and not still held. */
+  /** The first success after PostgreSQL was unreachable says so. */
+  function reachable(): void {
+    if (reportedOffline) options.onError?.(new Error('PostgreSQL is reachable again; the requests kept meanwhile are written'));
+    reportedOffline = false;
+  }
+
+  /** The records let go, written from the journal: those not in PostgreSQL and not still held. Throws only connection errors. */
   async function writeLetGo(): Promise<void> {
     const upTo = journalSizes(dataDirectory);
     const lastJournalled = journals.sequence;
@@ -166,6 +193,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     letGoCount = 0;
     try {
       const result = await writeJournalled(dataDirectory, pool, priceBook, held, upTo);
+      reachable();
       if (result.failed.length > 0) {
         journals.pinned = true;
         for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
@@ -182,45 +210,45 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
     }
     reportedLetGo = false;
     // Everything journalled before the first record still held is in PostgreSQL now (or reported).
-    if (letGoCount === 0) journals.committedUpTo(Math.min(lastJournalled, firstHeld - 1));
+    if (letGoCount === 0) commitUpTo(Math.min(lastJournalled, firstHeld - 1));
+  }
+
+  /** A batch from the queue to PostgreSQL. Throws only connection errors, the batch then held again, in front. */
+  async function writeBatch(batch: Held[]): Promise<void> {
+    writingCount = batch.length;
+    try {
+      const result = await writeRequestsToPostgres(pool, batch.map((entry) => entry.record), priceBook, storeBodies);
+      reachable();
+      if (result.failed.length > 0) {
+        journals.pinned = true;
+        for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
+      }
+    } catch (error) {
+      if (isConnectionError(error)) {
+        queue = batch.concat(queue);
+        throw error;
+      }
+      // Not the connection and not one record: keep the records journalled, drop them here.
+      journals.pinned = true;
+      options.onError?.(new Error(`${batch.length} request(s) not logged (${(error as Error).message}); they stay in the journal`));
+    } finally {
+      writingCount = 0;
+    }
+    heldCharacters -= charactersOf(batch);
+    // Records let go meanwhile are written first: the journal is not emptied past them.
+    if (letGoCount === 0) commitUpTo(batch[batch.length - 1]!.sequence);
   }
 
   async function drain(): Promise<void> {
     if (writing) return writing;
     writing = (async () => {
       for (;;) {
-        const batch = letGoCount > 0 || queue.length === 0 ? null : queue.splice(0, maxBatchSize);
-        if (!batch && letGoCount === 0) return;
-        writingCount = batch?.length ?? 0;
         try {
-          if (batch) {
-            const result = await writeRequestsToPostgres(pool, batch.map((entry) => entry.record), priceBook, storeBodies);
-            if (result.failed.length > 0) {
-              journals.pinned = true;
-              for (const failure of result.failed) options.onError?.(new Error(`request ${failure.record.id} not logged (${failure.error.message}); it stays in the journal`));
-            }
-          }
-          if (reportedOffline) options.onError?.(new Error('PostgreSQL is reachable again; the requests kept meanwhile are written'));
-          reportedOffline = false;
-          if (batch) {
-            heldCharacters -= charactersOf(batch);
-            // Records let go meanwhile are written first: the journal is not emptied past them.
-            if (letGoCount === 0) journals.committedUpTo(batch[batch.length - 1]!.sequence);
-          } else {
-            await writeLetGo();
-          }
+          if (letGoCount > 0) await writeLetGo();
+          else if (queue.length > 0) await writeBatch(queue.splice(0, maxBatchSize));
+          else return;
         } catch (error) {
-          writingCount = 0;
-          if (batch && !isConnectionError(error)) {
-            // Not the connection and not one record: keep the records journalled, drop them here.
-            journals.pinned = true;
-            heldCharacters -= charactersOf(batch);
-            options.onError?.(new Error(`${batch.length} request(s) not logged (${(error as Error).message}); they stay in the journal`));
-            journals.committedUpTo(batch[batch.length - 1]!.sequence);
-            continue;
-          }
-          // The connection (writeLetGo throws nothing else): the batch is held again, in front.
-          if (batch) queue = batch.concat(queue);
+          // The connection (the only error either throws).
           if (!reportedOffline) options.onError?.(new Error(`PostgreSQL unreachable (${(error as Error).message}); requests are kept in the journal and retried`));
           reportedOffline = true;
           // Nothing is gained by holding answers for a database that is gone: memory is bounded by letting go.
@@ -231,7 +259,6 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
           schedule(retryDelayMs);
           return;
         }
-        writingCount = 0;
         if (waiting.length > 0 && !overLimits()) releaseWaiting();
       }
     })();
@@ -248,9 +275,13 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   /** Journals the record and holds it for PostgreSQL; lets the oldest go while PostgreSQL is unreachable and the limits are passed. */
   function take(record: StoredRequestRecord, texts: RecordBodyTexts | undefined): void {
     const { line } = journalLine(record);
-    const sequence = journals.appendLines(line, 1, options.onError);
+    let journalled = true;
+    const sequence = journals.appendLines(line, 1, (error) => {
+      journalled = false;
+      options.onError?.(error);
+    });
     const characters = line.length + (texts ? (texts.requestBody?.length ?? 0) + (texts.upstreamRequestBody === texts.requestBody ? 0 : (texts.upstreamRequestBody?.length ?? 0)) + (texts.responseBody?.length ?? 0) : 0);
-    queue.push({ record, sequence, characters });
+    queue.push({ record, sequence, characters, journalled });
     heldCharacters += characters;
     if (reportedOffline) letGo();
     // A Responses answer is committed at once: its next turn may reach another instance.

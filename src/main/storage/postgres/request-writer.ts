@@ -306,10 +306,13 @@ export async function writeRequestsToPostgres(pool: PostgresPool, records: reado
   return result;
 }
 
-/** Errors of the connection rather than of a record (server gone, refused, shutting down). */
+/**
+ * Errors of the connection rather than of a record, to retry later: server gone, refused,
+ * shutting down, or out of connections (53300, "too many clients already").
+ */
 export function isConnectionError(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '');
-  return /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\d{3})$/.test(code) || /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(String((error as Error)?.message));
+  return /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|57P0[1-3]|08\d{3}|53300)$/.test(code) || /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(String((error as Error)?.message));
 }
 
 /** Of these request ids, the ones already in the log. */
