@@ -9,6 +9,7 @@
  */
 import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RecordBodyTexts } from '../core/record.js';
 import { recordWithoutBodies, unstorableReason, type StoredRequestRecord } from './stored-record.js';
 
 /** Journal files of a data folder; the log alternates between the two. */
@@ -152,6 +153,13 @@ export const BACKLOG_LIMIT = { records: 4096, characters: 32 * 1024 * 1024 };
 /** The longest an answer waits for a store that is behind. An escape, not a pace: a store stuck (a lock held, a disk gone) slows answers, it does not stop them. */
 export const MAX_ANSWER_WAIT_MS = 1000;
 
+/** What a record counts toward BACKLOG_LIMIT's characters: its journal line and the body texts it carries (a text shared by two bodies once). */
+export function backlogCharacters(line: string, texts: RecordBodyTexts | undefined): number {
+  if (!texts) return line.length;
+  const { requestBody, upstreamRequestBody, responseBody } = texts;
+  return line.length + (requestBody?.length ?? 0) + (upstreamRequestBody === requestBody ? 0 : (upstreamRequestBody?.length ?? 0)) + (responseBody?.length ?? 0);
+}
+
 /** Sends answers a log held, in order; one that throws is reported and the rest still go. */
 export function answerAll(answers: ReadonlyArray<() => void>, onError?: (error: Error) => void): void {
   for (const answer of answers) {
@@ -160,6 +168,45 @@ export function answerAll(answers: ReadonlyArray<() => void>, onError?: (error: 
     } catch (error) {
       onError?.(error as Error);
     }
+  }
+}
+
+/**
+ * Answers a log holds while its store is behind (past BACKLOG_LIMIT), in order: they go at
+ * `release()`, or when the first of them has waited `maxWaitMs` (after `onTimeout`, which may
+ * make room: the PostgreSQL log lets records go to the journal).
+ */
+export class WaitingAnswers {
+  private answers: Array<() => void> = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly maxWaitMs: number,
+    private readonly onError?: (error: Error) => void,
+    private readonly onTimeout?: () => void,
+  ) {}
+
+  get length(): number {
+    return this.answers.length;
+  }
+
+  hold(answers: ReadonlyArray<() => void>): void {
+    for (const answer of answers) this.answers.push(answer);
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.onTimeout?.();
+      this.release();
+    }, this.maxWaitMs);
+    this.timer.unref();
+  }
+
+  release(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const answers = this.answers;
+    this.answers = [];
+    answerAll(answers, this.onError);
   }
 }
 

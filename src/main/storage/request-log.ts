@@ -33,7 +33,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RecordBodyTexts, RequestObserver } from '../core/record.js';
 import { createPriceBook, type PriceOverrides } from '../pricing/catalog.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
-import { BACKLOG_LIMIT, JOURNAL_FILE_NAMES, JournalPair, MAX_ANSWER_WAIT_MS, answerAll, journalJson, readJournals } from './journal-pair.js';
+import { BACKLOG_LIMIT, JOURNAL_FILE_NAMES, JournalPair, MAX_ANSWER_WAIT_MS, WaitingAnswers, answerAll, backlogCharacters, journalJson, readJournals } from './journal-pair.js';
 import type { RequestLogSink } from './store.js';
 import { createRequestWriter } from './request-writer.js';
 import { cloneableBodies, handedRecord, recordWithoutBodies, unstorableReason, type RecordOnTheWire, type StoredRequestRecord } from './stored-record.js';
@@ -160,14 +160,12 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   // write the last sequence it holds beside that running total, so that a commit up to a sequence
   // tells how many characters are still waiting for the writer.
   const backlogLimit = options.backlogLimit ?? BACKLOG_LIMIT;
-  const maxAnswerWaitMs = options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS;
   let charactersTaken = 0;
   let heldCharacters = 0;
   let charactersCommitted = 0;
   const written: Array<{ sequence: number; characters: number }> = [];
-  // Answers journalled while the writer was over the limits, and the timer that lets them go anyway.
-  let waitingForWriter: Array<() => void> = [];
-  let waitTimer: ReturnType<typeof setTimeout> | null = null;
+  // Answers journalled while the writer was over the limits.
+  const waitingForWriter = new WaitingAnswers(options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS, options.onError);
 
   const post = (message: WriterThreadMessage): void => worker.postMessage(message);
   /**
@@ -226,7 +224,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     if (!reply.complete) journals.pinned = true;
     journals.committedUpTo(reply.lastSequence);
     while (written.length > 0 && written[0]!.sequence <= journals.committedSequence) charactersCommitted = written.shift()!.characters;
-    if (waitingForWriter.length > 0 && !overLimits()) releaseWaiting();
+    if (waitingForWriter.length > 0 && !overLimits()) waitingForWriter.release();
   });
   worker.on('error', (error) => options.onError?.(error));
   // A writer thread that ended (it failed, or close() ended it) commits nothing more: answers no
@@ -234,22 +232,13 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
   let writerEnded = false;
   worker.once('exit', () => {
     writerEnded = true;
-    releaseWaiting();
+    waitingForWriter.release();
   });
   // The app closes the log on shutdown; an idle writer thread must not keep a process alive.
   worker.unref();
 
   function overLimits(): boolean {
     return !writerEnded && (journals.pending > backlogLimit.records || charactersTaken - charactersCommitted > backlogLimit.characters);
-  }
-  function releaseWaiting(): void {
-    if (waitTimer) {
-      clearTimeout(waitTimer);
-      waitTimer = null;
-    }
-    const answers = waitingForWriter;
-    waitingForWriter = [];
-    answerAll(answers, options.onError);
   }
   /**
    * Writes the journal lines not written yet, all at once, then lets their answers go: at once,
@@ -271,11 +260,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
       return;
     }
     // Behind the answers already waiting, so that none overtakes an earlier one.
-    for (const answer of answers) waitingForWriter.push(answer);
-    if (!waitTimer) {
-      waitTimer = setTimeout(releaseWaiting, maxAnswerWaitMs);
-      waitTimer.unref();
-    }
+    waitingForWriter.hold(answers);
   };
   /** The journal written, the answers out, then every record taken so far to the writer (each crosses after its line is written). */
   const handOffNow = (): void => {
@@ -303,7 +288,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
     heldText += json;
     heldText += '\n';
     heldLines += 1;
-    heldCharacters += json.length + (texts ? (texts.requestBody?.length ?? 0) + (texts.upstreamRequestBody === texts.requestBody ? 0 : (texts.upstreamRequestBody?.length ?? 0)) + (texts.responseBody?.length ?? 0) : 0);
+    heldCharacters += backlogCharacters(json, texts);
     outbox.push(whole ? handedRecord(record, json, texts) : record);
     outboxRecords.push(record);
   };
@@ -356,7 +341,7 @@ export function openRequestLog(dataDirectory: string, options: RequestLogOptions
         worker.ref();
         handOffNow();
         // Answers waiting for a writer that was behind: their lines are in the journal.
-        releaseWaiting();
+        waitingForWriter.release();
         await new Promise<void>((resolve) => {
           // A writer that has ended already (it failed) will neither answer nor exit again.
           if (writerEnded) return resolve();

@@ -25,7 +25,7 @@
 import type { writeSync } from 'node:fs';
 import type { RecordBodyTexts, RequestObserver } from '../../core/record.js';
 import { createPriceBook, type PriceBook, type PriceOverrides } from '../../pricing/catalog.js';
-import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, answerAll, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
+import { BACKLOG_LIMIT, JournalPair, MAX_ANSWER_WAIT_MS, WaitingAnswers, backlogCharacters, journalLine, journalRecordChunks, journalSizes } from '../journal-pair.js';
 import type { RequestLogSink } from '../store.js';
 import type { StoredRequestRecord } from '../stored-record.js';
 import type { PostgresPool } from './connection.js';
@@ -103,7 +103,6 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   const maxBatchSize = Math.max(1, options.maxBatchSize ?? 256);
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const backlogLimit = options.backlogLimit ?? BACKLOG_LIMIT;
-  const maxAnswerWaitMs = options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS;
   const replayed = await replayJournalsIntoPostgres(dataDirectory, pool, priceBook);
   const journals = JournalPair.open(dataDirectory, options.journalWrite);
   // Records held for PostgreSQL in journal order: `queue`, and the batch being written (taken out
@@ -114,9 +113,9 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
   // Records let go from memory (their lines stay in the journal) and not yet written from it.
   let letGoCount = 0;
   let reportedLetGo = false;
-  // Answers waiting for PostgreSQL to catch up, in order.
-  let waiting: Array<() => void> = [];
-  let waitTimer: NodeJS.Timeout | null = null;
+  // Answers waiting for PostgreSQL to catch up, in order. Still behind after the longest wait:
+  // what is past the limits is let go, and the answers go.
+  const waiting = new WaitingAnswers(options.maxAnswerWaitMs ?? MAX_ANSWER_WAIT_MS, options.onError, () => letGo());
   let timer: NodeJS.Timeout | null = null;
   let writing: Promise<void> | null = null;
   let closed = false;
@@ -148,14 +147,6 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       options.onError?.(error as Error);
       journals.committedUpTo(sequence);
     }
-  }
-
-  function releaseWaiting(): void {
-    if (waitTimer) clearTimeout(waitTimer);
-    waitTimer = null;
-    const answers = waiting;
-    waiting = [];
-    answerAll(answers, options.onError);
   }
 
   /**
@@ -253,13 +244,13 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
           reportedOffline = true;
           // Nothing is gained by holding answers for a database that is gone: memory is bounded by letting go.
           letGo();
-          releaseWaiting();
+          waiting.release();
           if (closed) return;
           writing = null;
           schedule(retryDelayMs);
           return;
         }
-        if (waiting.length > 0 && !overLimits()) releaseWaiting();
+        if (waiting.length > 0 && !overLimits()) waiting.release();
       }
     })();
     const running = writing;
@@ -280,7 +271,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       journalled = false;
       options.onError?.(error);
     });
-    const characters = line.length + (texts ? (texts.requestBody?.length ?? 0) + (texts.upstreamRequestBody === texts.requestBody ? 0 : (texts.upstreamRequestBody?.length ?? 0)) + (texts.responseBody?.length ?? 0) : 0);
+    const characters = backlogCharacters(line, texts);
     queue.push({ record, sequence, characters, journalled });
     heldCharacters += characters;
     if (reportedOffline) letGo();
@@ -304,14 +295,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
         answer();
         return;
       }
-      waiting.push(answer);
-      waitTimer ??= setTimeout(() => {
-        // Still behind after the longest wait: what is past the limits is let go, the answers go.
-        waitTimer = null;
-        letGo();
-        releaseWaiting();
-      }, maxAnswerWaitMs);
-      waitTimer.unref();
+      waiting.hold([answer]);
     },
   };
 
@@ -343,7 +327,7 @@ export async function openPostgresRequestLog(dataDirectory: string, pool: Postgr
       closed = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      releaseWaiting();
+      waiting.release();
       await drain();
       // Whatever is left (PostgreSQL unreachable) stays journalled for the next start.
       journals.close(queue.length > 0 || letGoCount > 0);
