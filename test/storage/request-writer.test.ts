@@ -70,6 +70,31 @@ describe('request writer queue', () => {
     writer.close();
   });
 
+  it('pauses between records, its transaction open, once the work since the flush began (or the last pause) reaches afterMs', () => {
+    // The pause sees the transaction open: what was written before it is there, uncommitted to other connections.
+    const reader = openDatabase(directory);
+    const seen: Array<{ own: number; others: number }> = [];
+    const often = createRequestWriter(database, {
+      flushIntervalMs: 60_000,
+      maxBatchSize: 4,
+      pause: { afterMs: 0, run: () => seen.push({ own: count('requests'), others: reader.prepare('SELECT count(*) FROM requests').pluck().get() as number }) },
+    });
+    for (let index = 0; index < 6; index += 1) often.enqueue(makeRecord());
+    expect(often.flush()).toBe(6);
+    // Every record, and each between two records of a batch (rebuilding a batch pauses too, before each record).
+    expect(seen.length).toBeGreaterThanOrEqual(6);
+    expect(seen.some((moment) => moment.own > moment.others)).toBe(true);
+    expect(count('requests')).toBe(6);
+    reader.close();
+
+    let pauses = 0;
+    const seldom = createRequestWriter(database, { flushIntervalMs: 60_000, pause: { afterMs: 60_000, run: () => (pauses += 1) } });
+    for (let index = 0; index < 50; index += 1) seldom.enqueue(makeRecord());
+    expect(seldom.flush()).toBe(50);
+    expect(pauses).toBe(0);
+    expect(count('requests')).toBe(56);
+  });
+
   it('flush() and close() write synchronously; later records are reported and dropped', () => {
     const errors: string[] = [];
     const writer = createRequestWriter(database, { flushIntervalMs: 60_000, onError: (error) => errors.push(error.message) });

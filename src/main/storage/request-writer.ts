@@ -33,6 +33,12 @@ export interface RequestWriterOptions {
   onBatchWritten?: (records: number, milliseconds: number) => void;
   /** Called after a flush has written (or dropped) everything that was queued; `complete` is false when a record was dropped. */
   onFlushed?: (complete: boolean) => void;
+  /**
+   * Between two records of a flush, once `afterMs` of work has passed since the flush began or
+   * since the last pause, `run` is called (the writer thread sleeps there, so that a thread waiting
+   * for a core gets it: request-writer-worker-entry.ts). Default: no pauses.
+   */
+  pause?: { afterMs: number; run: () => void };
 }
 
 export interface RequestWriter {
@@ -618,9 +624,21 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
     rollups.add(prepared.row.started_at as number, prepared.rollupKeys, prepared.facts);
   }
 
+  // Pauses between records (options.pause): the time the work since the last one began.
+  const pause = options.pause;
+  let workingSince = 0;
+  const breathe = (): void => {
+    if (!pause || performance.now() - workingSince < pause.afterMs) return;
+    pause.run();
+    workingSince = performance.now();
+  };
+
   const writeBatch = database.transaction((batch: StoredRequestRecord[]) => {
     beginTransaction();
-    for (const record of batch) writeOne(record);
+    for (const record of batch) {
+      writeOne(record);
+      breathe();
+    }
     endTransaction();
   });
 
@@ -644,6 +662,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
   function rebuild(chunk: RecordOnTheWire[]): StoredRequestRecord[] {
     const records: StoredRequestRecord[] = [];
     for (const item of chunk) {
+      breathe();
       try {
         records.push(recordFromWire(item));
       } catch (error) {
@@ -711,6 +730,7 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
 
   function flush(): number {
     cancelScheduled();
+    if (pause) workingSince = performance.now();
     let written = 0;
     let complete = true;
     try {
