@@ -1,0 +1,124 @@
+/**
+ * How each thread spent the bench's load, from the scheduler's own account: the time it ran, and
+ * the time it was ready to run but waited for a core (`/proc/<pid>/task/<tid>/schedstat`: run ns,
+ * wait ns, slices). On two cores shared by the load generator, the fake and the gateway, a thread
+ * that waits is as slow as one that works: the event loop of the full gateway spent 18 % of the
+ * load's wall time waiting, the core's 4–5 % (docs/benchmarks.md, fourteenth session).
+ *
+ *   npx tsx bench/scheduler-account.ts [json|stream] [full|core|bare] [seconds=8]
+ *
+ * `full` is bin/switchyard.js with its shebang's node flags (as a user starts it), `core` the
+ * gateway without its log (bench/gateway-core.ts, same flags), `bare` the bare Node proxy.
+ * autocannon runs in this process at 10 connections, after a 2 s warm-up. Threads that ran or
+ * waited less than 2 % of the time are summed, not listed. SWITCHYARD_BENCH_WRITER_POLICY=idle|batch
+ * moves the full gateway's writer thread (the one at nice 10) into that scheduling class with
+ * util-linux's `chrt` before the measured run, as the trial of SCHED_IDLE did.
+ */
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
+
+const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
+const target = process.argv[3] ?? 'full';
+const seconds = Number(process.argv[4] ?? 8);
+const KEY = 'sy-bench-key';
+const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
+
+interface ThreadTimes {
+  runNs: number;
+  waitNs: number;
+  slices: number;
+}
+
+/** Each thread of `pid`: its name#tid and the scheduler's account so far. */
+function threadTimes(pid: number): Map<string, ThreadTimes> {
+  const threads = new Map<string, ThreadTimes>();
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+      const [runNs, waitNs, slices] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      threads.set(`${name}#${task}`, { runNs: runNs ?? 0, waitNs: waitNs ?? 0, slices: slices ?? 0 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
+}
+
+/** Busy and total jiffies of all cores (idle and iowait count as not busy). */
+function machineTicks(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/** The nice value of a thread (field 19 of its stat line). */
+function niceOf(pid: number, task: string): number {
+  const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+runBench(async () => {
+  // Under node --import tsx (not the tsx binary, which would put a process between): the pid is the server's.
+  const fake = await startChild(process.execPath, ['--import', 'tsx', join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
+  const upstream = `http://127.0.0.1:${fake.match[1]}/v1`;
+  let started;
+  if (target === 'full') {
+    const [command, args] = gatewayCommand(['serve', '--port', '0', '--data-dir', mkdtempSync(join(tmpdir(), 'switchyard-scheduler-'))]);
+    started = await startChild(command, args, gatewayEnvironment(KEY, upstream), /listening on http:\/\/127\.0\.0\.1:(\d+)/);
+  } else if (target === 'core') {
+    started = await startChild(process.execPath, [...gatewayNodeFlags(), '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment(KEY, upstream), /^(\d+)\n/m);
+  } else {
+    started = await startChild(process.execPath, ['--import', 'tsx', join(root, 'bench', 'bare-proxy.ts'), String(fake.match[1])], {}, /^(\d+)\n/m);
+  }
+  const pid = started.child.pid!;
+  const url = `http://127.0.0.1:${started.match[1]}/v1/chat/completions`;
+  await autocannon({ url, method: 'POST', headers, body, connections: 10, duration: 2 });
+
+  const policy = process.env.SWITCHYARD_BENCH_WRITER_POLICY;
+  if (target === 'full' && (policy === 'idle' || policy === 'batch')) {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      if (niceOf(pid, task) <= 0) continue;
+      execFileSync('chrt', [`--${policy}`, '--pid', '0', task]);
+      process.stdout.write(`thread ${task} (nice ${niceOf(pid, task)}) moved to SCHED_${policy.toUpperCase()}\n`);
+    }
+  }
+
+  const processes = [
+    ['gateway', pid],
+    ['fake', fake.child.pid!],
+    ['autocannon', process.pid],
+  ] as const;
+  const before = processes.map(([, id]) => threadTimes(id));
+  const ticksBefore = machineTicks();
+  const begin = performance.now();
+  const result = await autocannon({ url, method: 'POST', headers, body, connections: 10, duration: seconds });
+  const wallNs = (performance.now() - begin) * 1e6;
+  const after = processes.map(([, id]) => threadTimes(id));
+  const ticksAfter = machineTicks();
+  const requests = result.requests.total;
+  const busy = (100 * (ticksAfter.busy - ticksBefore.busy)) / (ticksAfter.total - ticksBefore.total);
+  process.stdout.write(`${target} ${mode}: ${Math.round(requests / seconds)} req/s, machine ${busy.toFixed(0)} % busy\n`);
+  processes.forEach(([label], index) => {
+    let runNs = 0;
+    let otherRunNs = 0;
+    for (const [name, now] of after[index]!) {
+      const then = before[index]!.get(name) ?? { runNs: 0, waitNs: 0, slices: 0 };
+      const ran = now.runNs - then.runNs;
+      const waited = now.waitNs - then.waitNs;
+      runNs += ran;
+      if (ran < wallNs * 0.02 && waited < wallNs * 0.02) {
+        otherRunNs += ran;
+        continue;
+      }
+      process.stdout.write(
+        `  ${label} ${name}: ran ${((100 * ran) / wallNs).toFixed(0)} % of the time, waited for a core ${((100 * waited) / wallNs).toFixed(0)} %; ${(ran / 1000 / requests).toFixed(1)} µs per request, ${now.slices - then.slices} slices\n`,
+      );
+    }
+    process.stdout.write(`  ${label}: ${(runNs / 1000 / requests).toFixed(1)} µs per request in all (threads not listed: ${(otherRunNs / 1000 / requests).toFixed(1)})\n`);
+  });
+});
