@@ -70,7 +70,7 @@ describe('request writer queue', () => {
     writer.close();
   });
 
-  it('pauses between records, its transaction open, once the work since the flush began (or the last pause) reaches afterMs', () => {
+  it('pauses between records, its transaction open, once the work since the flush began (or the last pause) reaches afterMs', async () => {
     // The pause sees the transaction open: what was written before it is there, uncommitted to other connections.
     const reader = openDatabase(directory);
     const seen: Array<{ own: number; others: number }> = [];
@@ -87,8 +87,12 @@ describe('request writer queue', () => {
     expect(count('requests')).toBe(6);
     reader.close();
 
+    // The time counts from the flush's start, not from the writer's creation nor the process's:
+    // 50 records take far less than 200 ms, and the process is older than that.
     let pauses = 0;
-    const seldom = createRequestWriter(database, { flushIntervalMs: 60_000, pause: { afterMs: 60_000, run: () => (pauses += 1) } });
+    const seldom = createRequestWriter(database, { flushIntervalMs: 60_000, pause: { afterMs: 200, run: () => (pauses += 1) } });
+    while (performance.now() < 500) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 250));
     for (let index = 0; index < 50; index += 1) seldom.enqueue(makeRecord());
     expect(seldom.flush()).toBe(50);
     expect(pauses).toBe(0);

@@ -43,16 +43,18 @@ lowerThreadPriority(BACKGROUND_THREAD_NICE);
  * A nice value weighs the shares, but Linux's scheduler lets a running thread finish its slice
  * (about 1–3 ms) before a thread that woke takes the core: under the bench's load the event loop
  * spent 18 % of its time runnable and waiting, much of it behind the writer. So the writer sleeps
- * for a moment after every WRITER_PAUSE_AFTER_MS of work (between two records of a batch): a thread
- * waiting for the core gets it then, and a core nobody waits for is back to the writer in ~50 µs
- * (the kernel's timer slack; `Atomics.wait`'s timeout is the shortest sleep a thread has). The
+ * for a moment once WRITER_PAUSE_AFTER_MS have passed on a flush since its last pause (between two
+ * records): a thread waiting for the core gets it then, and a core nobody waits for is back to the
+ * writer in ~60 µs (mostly the kernel's timer slack; `Atomics.wait` is the only sleep a thread has
+ * that is this short, and with a timeout under ~5 µs it sometimes returns without sleeping). The
  * idle scheduling class (SCHED_IDLE) gave the same, but it cannot be left without a privilege, and
  * a busy program of the same scheduling group starved the writer (answers held a second by the
  * backpressure). Measured in docs/benchmarks.md, fourteenth session.
  */
 const WRITER_PAUSE_AFTER_MS = 0.25;
+const PAUSE_TIMEOUT_MS = 0.005;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-const pause = { afterMs: WRITER_PAUSE_AFTER_MS, run: () => void Atomics.wait(sleepCell, 0, 0, 0.001) };
+const pause = { afterMs: WRITER_PAUSE_AFTER_MS, run: () => void Atomics.wait(sleepCell, 0, 0, PAUSE_TIMEOUT_MS) };
 
 const options = workerData as { dataDirectory: string; priceOverrides: PriceOverrides; storeBodies: boolean; flushIntervalMs: number };
 // A 4 MiB page cache: the writer touches the right-hand edges of its tables and indexes, and

@@ -34,9 +34,10 @@ export interface RequestWriterOptions {
   /** Called after a flush has written (or dropped) everything that was queued; `complete` is false when a record was dropped. */
   onFlushed?: (complete: boolean) => void;
   /**
-   * Between two records of a flush, once `afterMs` of work has passed since the flush began or
-   * since the last pause, `run` is called (the writer thread sleeps there, so that a thread waiting
-   * for a core gets it: request-writer-worker-entry.ts). Default: no pauses.
+   * Between two records of a flush, once `afterMs` has passed (wall time) since the flush began
+   * or since the last pause, `run` is called (the writer thread sleeps there, so that a thread
+   * waiting for a core gets it: request-writer-worker-entry.ts). A pause within a batch holds its
+   * transaction open, so it adds to the time another connection waits to write. Default: no pauses.
    */
   pause?: { afterMs: number; run: () => void };
 }
@@ -635,9 +636,10 @@ export function createRequestWriter(database: SqliteDatabase, options: RequestWr
 
   const writeBatch = database.transaction((batch: StoredRequestRecord[]) => {
     beginTransaction();
-    for (const record of batch) {
-      writeOne(record);
-      breathe();
+    for (let index = 0; index < batch.length; index++) {
+      // Between two records: not after the last, which the commit follows at once.
+      if (index > 0) breathe();
+      writeOne(batch[index]!);
     }
     endTransaction();
   });
