@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatewayEnvironment, root, runBench, startChild } from './children.js';
+import { children, gatewayEnvironment, root, runBench, startChild } from './children.js';
 
 const rate = Number(process.argv[2] ?? 1000);
 const seconds = Number(process.argv[3] ?? 8);
@@ -38,6 +38,8 @@ runBench(async () => {
     const url = `http://127.0.0.1:${gateway.match[1]}/v1/chat/completions`;
     await autocannon({ url, method: 'POST', headers, body, connections: 2, amount: WARM_UP });
     const hogs: ChildProcess[] = Array.from({ length: hogCount }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
+    // Stopped with the other children should the bench fail.
+    children.push(...hogs);
     try {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const result = await autocannon({ url, method: 'POST', headers, body, connections: 4, overallRate: rate, duration: seconds });
@@ -61,8 +63,11 @@ runBench(async () => {
       );
     } finally {
       for (const hog of hogs) hog.kill('SIGKILL');
-      gateway.child.kill('SIGTERM');
-      await new Promise((resolve) => gateway.child.once('exit', resolve));
+      if (gateway.child.exitCode === null && gateway.child.signalCode === null) {
+        const exited = new Promise((resolve) => gateway.child.once('exit', resolve));
+        gateway.child.kill('SIGTERM');
+        await exited;
+      }
       rmSync(data, { recursive: true, force: true });
     }
   }

@@ -16,7 +16,7 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
@@ -56,10 +56,14 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
 }
 
-/** The nice value of a thread (field 19 of its stat line). */
-function niceOf(pid: number, task: string): number {
-  const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+/** The nice value of a thread (field 19 of its stat line); null once it ended. */
+function niceOf(pid: number, task: string): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  } catch {
+    return null;
+  }
 }
 
 runBench(async () => {
@@ -67,8 +71,9 @@ runBench(async () => {
   const fake = await startChild(process.execPath, ['--import', 'tsx', join(root, 'bench', 'fast-upstream.ts')], {}, /^(\d+)\n/m);
   const upstream = `http://127.0.0.1:${fake.match[1]}/v1`;
   let started;
+  const data = mkdtempSync(join(tmpdir(), 'switchyard-scheduler-'));
   if (target === 'full') {
-    const [command, args] = gatewayCommand(['serve', '--port', '0', '--data-dir', mkdtempSync(join(tmpdir(), 'switchyard-scheduler-'))]);
+    const [command, args] = gatewayCommand(['serve', '--port', '0', '--data-dir', data]);
     started = await startChild(command, args, gatewayEnvironment(KEY, upstream), /listening on http:\/\/127\.0\.0\.1:(\d+)/);
   } else if (target === 'core') {
     started = await startChild(process.execPath, [...gatewayNodeFlags(), '--import', 'tsx', join(root, 'bench', 'gateway-core.ts')], gatewayEnvironment(KEY, upstream), /^(\d+)\n/m);
@@ -81,8 +86,10 @@ runBench(async () => {
 
   const policy = process.env.SWITCHYARD_BENCH_WRITER_POLICY;
   if (target === 'full' && (policy === 'idle' || policy === 'batch')) {
+    // The writer is the one thread below the event loop's priority (nice 10).
+    const eventLoopNice = niceOf(pid, String(pid)) ?? 0;
     for (const task of readdirSync(`/proc/${pid}/task`)) {
-      if (niceOf(pid, task) <= 0) continue;
+      if ((niceOf(pid, task) ?? eventLoopNice) <= eventLoopNice) continue;
       execFileSync('chrt', [`--${policy}`, '--pid', '0', task]);
       process.stdout.write(`thread ${task} (nice ${niceOf(pid, task)}) moved to SCHED_${policy.toUpperCase()}\n`);
     }
@@ -101,6 +108,7 @@ runBench(async () => {
   const after = processes.map(([, id]) => threadTimes(id));
   const ticksAfter = machineTicks();
   const requests = result.requests.total;
+  if (requests === 0) throw new Error(`${target} answered no request in ${seconds} s`);
   const busy = (100 * (ticksAfter.busy - ticksBefore.busy)) / (ticksAfter.total - ticksBefore.total);
   process.stdout.write(`${target} ${mode}: ${Math.round(requests / seconds)} req/s, machine ${busy.toFixed(0)} % busy\n`);
   processes.forEach(([label], index) => {
@@ -121,4 +129,7 @@ runBench(async () => {
     }
     process.stdout.write(`  ${label}: ${(runNs / 1000 / requests).toFixed(1)} µs per request in all (threads not listed: ${(otherRunNs / 1000 / requests).toFixed(1)})\n`);
   });
+  started.child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  rmSync(data, { recursive: true, force: true });
 });
