@@ -129,6 +129,28 @@ describe('SqliteGatewayKeyManager', () => {
     await until(() => database.prepare('SELECT last_used_at FROM gateway_keys WHERE id = ?').pluck().get(record.id) !== null);
   });
 
+  it('the timer does not wait for a write lock another connection holds (a batch of the log writer): the last use waits for the next tick', async () => {
+    const directory = temporaryDirectory();
+    const { database, keys } = open(directory);
+    const { key, record } = await keys.create({ name: 'busy' });
+    const stored = () => database.prepare('SELECT last_used_at FROM gateway_keys WHERE id = ?').pluck().get(record.id);
+    keys.verify(key);
+    const writer = openDatabase(directory);
+    writer.prepare('BEGIN IMMEDIATE').run();
+    const started = performance.now();
+    expect(keys.flushIfFree()).toBe(false);
+    // busy_timeout is 5 s: a flush that waited would take that long, then fail.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(database.pragma('busy_timeout', { simple: true })).toBe(5_000);
+    expect(stored()).toBeNull();
+    writer.prepare('COMMIT').run();
+    writer.close();
+    expect(keys.flushIfFree()).toBe(true);
+    expect(stored()).not.toBeNull();
+    expect(keys.flushIfFree()).toBe(true);
+    keys.close();
+  });
+
   it('takes keys created and revoked by another process at the very next verify, without a timer', async () => {
     const directory = temporaryDirectory();
     const gateway = open(directory); // refreshIntervalMs: 0, so no timer helps

@@ -23,7 +23,7 @@
  * fingerprint read per commit, not a reload. A slow timer re-reads the whole table as a
  * fallback for edits the fingerprint cannot see (none exist today), off the request path.
  * `lastUsedAt` is set in memory on use and written in batches by a timer (and on close),
- * never on the request path.
+ * never on the request path; the timer skips a tick rather than wait for the write lock.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { GatewayKeyIdentity } from '../core/record.js';
@@ -202,7 +202,7 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     const refresh = options.refreshIntervalMs ?? DEFAULT_KEY_REFRESH_INTERVAL_MS;
     if (refresh > 0) this.timers.push(setInterval(() => this.background(() => this.reload()), refresh));
     const flush = options.flushIntervalMs ?? DEFAULT_LAST_USED_FLUSH_INTERVAL_MS;
-    if (flush > 0) this.timers.push(setInterval(() => this.background(() => this.flush()), flush));
+    if (flush > 0) this.timers.push(setInterval(() => this.background(() => this.flushIfFree()), flush));
     for (const timer of this.timers) timer.unref();
   }
 
@@ -263,7 +263,29 @@ export class SqliteGatewayKeyManager implements GatewayKeyManager {
     this.tableFingerprint = fingerprint;
   }
 
-  /** Writes the pending lastUsedAt values in one transaction. */
+  /**
+   * The timer's write of the pending lastUsedAt values, made only if the database's write lock is
+   * free now. The request log's writer thread holds it for each batch (tens of ms under load, its
+   * pauses included), and waiting for it here (`busy_timeout`) would hold the event loop and every
+   * answer with it. A held lock leaves the values pending for the next tick. Returns whether they
+   * were written (true when none were pending).
+   */
+  flushIfFree(): boolean {
+    if (this.used.size === 0) return true;
+    const wait = this.database.pragma('busy_timeout', { simple: true }) as number;
+    this.database.pragma('busy_timeout = 0');
+    try {
+      this.flush();
+      return true;
+    } catch (error) {
+      if (String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY')) return false;
+      throw error;
+    } finally {
+      this.database.pragma(`busy_timeout = ${wait}`);
+    }
+  }
+
+  /** Writes the pending lastUsedAt values in one transaction (waiting for the write lock, as every write does). */
   flush(): void {
     if (this.used.size === 0) return;
     const ids = [...this.used];
