@@ -238,11 +238,6 @@ export class JournalPair {
     );
   }
 
-  /** Journals one finished request; returns its sequence. A failed write is reported, the record still counted. */
-  append(record: StoredRequestRecord, onError?: (error: Error) => void): number {
-    return this.appendLines(journalEntry(record), 1, onError);
-  }
-
   /**
    * Journals `count` finished requests given their lines, one after the other in `text`, with
    * one write; returns the last one's sequence (theirs follow one another). A failed write is
