@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatewayEnvironment, root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
+import { gatewayEnvironment, machineTicks, root, runBench, shebangNodeFlags, startChild, threadCpuMs } from './children.js';
 
 const builds = (process.env.SWITCHYARD_BENCH_BUILDS ?? '').split(',').filter(Boolean);
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
@@ -38,13 +38,6 @@ interface Gateway {
   rates: number[];
   /** Rows in its log now (a read-only connection, opened after its start). */
   logged: () => number;
-}
-
-/** Busy and total jiffies of all cores (the first line of /proc/stat; idle and iowait count as not busy). */
-function machineTicks(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((sum, value) => sum + value, 0);
-  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
 }
 
 function peakResidentMb(pid: number): number {

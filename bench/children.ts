@@ -77,21 +77,43 @@ export function shebangNodeFlags(file: string): string[] {
   return words.slice(words.indexOf('node') + 1);
 }
 
+/** One thread's account from the scheduler: ns it ran, ns it waited ready for a core, and its slices on a core. */
+export interface ThreadTimes {
+  runNs: number;
+  waitNs: number;
+  slices: number;
+}
+
 /**
- * CPU time of each thread of a process in ms, keyed `<name>#<tid>`, from the scheduler's own
- * account (`/proc/<pid>/task/<tid>/schedstat`, ns; /proc's stat counts 10 ms ticks).
+ * The scheduler's own account of each thread of a process, keyed `<name>#<tid>`
+ * (`/proc/<pid>/task/<tid>/schedstat`; /proc's stat counts 10 ms ticks).
  */
-export function threadCpuMs(pid: number): Map<string, number> {
-  const threads = new Map<string, number>();
+export function threadTimes(pid: number): Map<string, ThreadTimes> {
+  const threads = new Map<string, ThreadTimes>();
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
-      threads.set(`${name}#${task}`, Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      const [runNs, waitNs, slices] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      threads.set(`${name}#${task}`, { runNs: runNs ?? 0, waitNs: waitNs ?? 0, slices: slices ?? 0 });
     } catch {
       // the thread ended
     }
   }
   return threads;
+}
+
+/** CPU time of each thread of a process in ms, keyed `<name>#<tid>` (threadTimes' run time). */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const [name, times] of threadTimes(pid)) threads.set(name, times.runNs / 1e6);
+  return threads;
+}
+
+/** Busy and total jiffies of all cores (the first line of /proc/stat; idle and iowait count as not busy). */
+export function machineTicks(): { busy: number; total: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
 }
 
 /** Stops every child a bench started. */

@@ -19,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, root, runBench, startChild } from './children.js';
+import { gatewayCommand, gatewayEnvironment, gatewayNodeFlags, machineTicks, root, runBench, startChild, threadTimes } from './children.js';
 
 const mode = process.argv[2] === 'stream' ? 'stream' : 'json';
 const target = process.argv[3] ?? 'full';
@@ -27,34 +27,6 @@ const seconds = Number(process.argv[4] ?? 8);
 const KEY = 'sy-bench-key';
 const body = JSON.stringify({ model: 'gpt-4.1-mini', ...(mode === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: 'Say hello for the benchmark.' }] });
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
-
-interface ThreadTimes {
-  runNs: number;
-  waitNs: number;
-  slices: number;
-}
-
-/** Each thread of `pid`: its name#tid and the scheduler's account so far. */
-function threadTimes(pid: number): Map<string, ThreadTimes> {
-  const threads = new Map<string, ThreadTimes>();
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
-      const [runNs, waitNs, slices] = readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').trim().split(' ').map(Number);
-      threads.set(`${name}#${task}`, { runNs: runNs ?? 0, waitNs: waitNs ?? 0, slices: slices ?? 0 });
-    } catch {
-      // the thread ended
-    }
-  }
-  return threads;
-}
-
-/** Busy and total jiffies of all cores (idle and iowait count as not busy). */
-function machineTicks(): { busy: number; total: number } {
-  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((sum, value) => sum + value, 0);
-  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
-}
 
 /** The nice value of a thread (field 19 of its stat line); null once it ended. */
 function niceOf(pid: number, task: string): number | null {
